@@ -1,0 +1,3 @@
+build/obj/common/addr.o: common/addr.c common/addr.h common/compat.h
+common/addr.h:
+common/compat.h:

@@ -1,0 +1,2 @@
+build/obj/common/compat.o: common/compat.c common/compat.h
+common/compat.h:

@@ -1,0 +1,3 @@
+build/obj/common/gdata.o: common/gdata.c common/addr.h common/gdata.h
+common/addr.h:
+common/gdata.h:

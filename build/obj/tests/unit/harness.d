@@ -1,0 +1,5 @@
+build/obj/tests/unit/harness.o: tests/unit/harness.c common/log.h \
+ common/compat.h tests/unit/harness.h
+common/log.h:
+common/compat.h:
+tests/unit/harness.h:

@@ -1,0 +1,283 @@
+/*
+ * addr.c: parsing, formatting and arithmetic on IPv4/IPv6 addresses and
+ * CIDR blocks (see addr.h). Everything here is pure: no I/O, no logging.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/addr.h"
+#include "common/compat.h"
+
+static void
+addr_zero(struct addr *a, uint8_t af)
+{
+	memset(a, 0, sizeof(*a));
+	a->af = af;
+}
+
+/* Turn ::ffff:a.b.c.d into a.b.c.d; leave everything else alone. */
+static void
+addr_unmap(struct addr *a)
+{
+	struct in_addr v4;
+
+	if (a->af != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&a->u.v6))
+		return;
+	memcpy(&v4, &a->u.b[12], 4);
+	addr_zero(a, AF_INET);
+	a->u.v4 = v4;
+}
+
+int
+addr_parse(const char *s, struct addr *a)
+{
+	struct in_addr v4;
+	struct in6_addr v6;
+
+	if (inet_pton(AF_INET, s, &v4) == 1) {
+		addr_zero(a, AF_INET);
+		a->u.v4 = v4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &v6) == 1) {
+		addr_zero(a, AF_INET6);
+		a->u.v6 = v6;
+		addr_unmap(a);
+		return 0;
+	}
+	return -1;
+}
+
+const char *
+addr_ntop(const struct addr *a, char *buf, size_t len)
+{
+	if (inet_ntop(a->af, a->u.b, buf, (socklen_t)len) == NULL) {
+		if (len > 0)
+			strlcpy(buf, "?", len);
+	}
+	return buf;
+}
+
+int
+addr_canon(const char *s, char *buf, size_t len)
+{
+	struct addr a;
+
+	if (addr_parse(s, &a) == -1)
+		return -1;
+	addr_ntop(&a, buf, len);
+	return 0;
+}
+
+int
+addr_from_sockaddr(const struct sockaddr *sa, struct addr *a, uint16_t *port)
+{
+	const struct sockaddr_in *sin;
+	const struct sockaddr_in6 *sin6;
+
+	switch (sa->sa_family) {
+	case AF_INET:
+		sin = (const struct sockaddr_in *)(const void *)sa;
+		addr_zero(a, AF_INET);
+		a->u.v4 = sin->sin_addr;
+		if (port != NULL)
+			*port = ntohs(sin->sin_port);
+		return 0;
+	case AF_INET6:
+		sin6 = (const struct sockaddr_in6 *)(const void *)sa;
+		addr_zero(a, AF_INET6);
+		a->u.v6 = sin6->sin6_addr;
+		addr_unmap(a);
+		if (port != NULL)
+			*port = ntohs(sin6->sin6_port);
+		return 0;
+	}
+	return -1;
+}
+
+int
+addr_to_sockaddr(const struct addr *a, uint16_t port,
+    struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in *sin;
+	struct sockaddr_in6 *sin6;
+
+	memset(ss, 0, sizeof(*ss));
+	switch (a->af) {
+	case AF_INET:
+		sin = (struct sockaddr_in *)(void *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr = a->u.v4;
+		*len = sizeof(*sin);
+		return 0;
+	case AF_INET6:
+		sin6 = (struct sockaddr_in6 *)(void *)ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		sin6->sin6_addr = a->u.v6;
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+size_t
+addr_len(const struct addr *a)
+{
+	return a->af == AF_INET ? 4 : 16;
+}
+
+int
+addr_cmp(const struct addr *a, const struct addr *b)
+{
+	if (a->af != b->af)
+		return a->af == AF_INET ? -1 : 1;
+	return memcmp(a->u.b, b->u.b, addr_len(a));
+}
+
+int
+addr_inc(struct addr *a)
+{
+	size_t i = addr_len(a);
+
+	while (i-- > 0) {
+		if (++a->u.b[i] != 0)
+			return 0;
+	}
+	return 1;
+}
+
+void
+addr_mask(struct addr *a, unsigned int plen)
+{
+	size_t i, n = addr_len(a);
+
+	for (i = 0; i < n; i++) {
+		if (plen >= 8)
+			plen -= 8;
+		else {
+			a->u.b[i] &= (uint8_t)(0xff << (8 - plen));
+			plen = 0;
+		}
+	}
+}
+
+int
+addr_bit(const struct addr *a, unsigned int i)
+{
+	return (a->u.b[i / 8] >> (7 - i % 8)) & 1;
+}
+
+/*
+ * Parse a CIDR block. Returns 0, or -1 with *errstr naming the problem
+ * ("invalid address", "missing mask", "invalid mask", "host bits set").
+ */
+int
+cidr_parse(const char *s, struct cidr *c, int flags, const char **errstr)
+{
+	char buf[CIDR_STRLEN];
+	char *slash;
+	const char *e;
+	unsigned int max;
+	long long plen;
+	struct addr masked;
+
+	if (strlcpy(buf, s, sizeof(buf)) >= sizeof(buf)) {
+		*errstr = "invalid address";
+		return -1;
+	}
+	slash = strchr(buf, '/');
+	if (slash != NULL)
+		*slash++ = '\0';
+	if (addr_parse(buf, &c->a) == -1) {
+		*errstr = "invalid address";
+		return -1;
+	}
+	/* An unmapped ::ffff:a.b.c.d/m keeps its mask relative to IPv4. */
+	max = c->a.af == AF_INET ? 32 : 128;
+	if (slash == NULL) {
+		if (flags & CIDR_NEED_MASK) {
+			*errstr = "missing mask";
+			return -1;
+		}
+		c->plen = (uint8_t)max;
+	} else {
+		plen = strtonum(slash, 0, 128, &e);
+		if (e == NULL && c->a.af == AF_INET && strchr(buf, ':')) {
+			/* a v4-mapped block: /96../128 maps onto /0../32 */
+			if (plen < 96)
+				e = "invalid mask";
+			else
+				plen -= 96;
+		}
+		if (e != NULL || plen > max) {
+			*errstr = "invalid mask";
+			return -1;
+		}
+		if (plen == 0 && (flags & CIDR_NO_ZERO)) {
+			*errstr = "invalid mask";
+			return -1;
+		}
+		c->plen = (uint8_t)plen;
+	}
+	masked = c->a;
+	addr_mask(&masked, c->plen);
+	if (addr_cmp(&masked, &c->a) != 0) {
+		if (flags & CIDR_STRICT) {
+			*errstr = "host bits set";
+			return -1;
+		}
+		c->a = masked;
+	}
+	*errstr = NULL;
+	return 0;
+}
+
+const char *
+cidr_ntop(const struct cidr *c, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN];
+
+	snprintf(buf, len, "%s/%u", addr_ntop(&c->a, a, sizeof(a)),
+	    (unsigned int)c->plen);
+	return buf;
+}
+
+int
+cidr_contains(const struct cidr *c, const struct addr *a)
+{
+	struct addr m;
+
+	if (a->af != c->a.af)
+		return 0;
+	m = *a;
+	addr_mask(&m, c->plen);
+	return addr_cmp(&m, &c->a) == 0;
+}
+
+void
+cidr_first(const struct cidr *c, struct addr *a)
+{
+	*a = c->a;
+	addr_mask(a, c->plen);
+}
+
+void
+cidr_last(const struct cidr *c, struct addr *a)
+{
+	size_t i, n;
+	unsigned int plen = c->plen;
+
+	*a = c->a;
+	n = addr_len(a);
+	for (i = 0; i < n; i++) {
+		if (plen >= 8)
+			plen -= 8;
+		else {
+			a->u.b[i] |= (uint8_t)(0xff >> plen);
+			plen = 0;
+		}
+	}
+}

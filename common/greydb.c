@@ -1,0 +1,600 @@
+/*
+ * greydb.c: GDBM access serialised by an flock on <dbfile>.lock.
+ *
+ * GDBM's own lock fails at once instead of waiting, and a GDBM handle
+ * caches the file per process, so every accessor (spamd's greylister,
+ * spamlogd, spamdb, spamd-nftsync) runs short transactions: lock, open,
+ * work, close (which syncs), unlock. See DESIGN.md §4.3.
+ *
+ * The first byte of the lock file is a "dirty" mark: a writer sets it
+ * before it opens GDBM and clears it after gdbm_close has synced. An
+ * opener that finds it set knows a writer died mid-transaction and runs
+ * gdbm_recover before trusting the file.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gdbm.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/compat.h"
+#include "common/greydb.h"
+#include "common/log.h"
+
+#define MARK_CLEAN	'0'
+#define MARK_DIRTY	'1'
+
+struct greydb {
+	GDBM_FILE		 dbf;
+	int			 lockfd;
+	enum greydb_mode	 mode;
+	int			 wait_ms;
+	char			*path;
+};
+
+static char errbuf[1024];
+
+static void seterr(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+seterr(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+	va_end(ap);
+}
+
+const char *
+greydb_errstr(void)
+{
+	return errbuf;
+}
+
+static const char *
+gdbm_why(void)
+{
+	if (gdbm_syserr[gdbm_errno] && errno != 0) {
+		static char buf[256];
+
+		snprintf(buf, sizeof(buf), "%s: %s", gdbm_strerror(gdbm_errno),
+		    strerror(errno));
+		return buf;
+	}
+	return gdbm_strerror(gdbm_errno);
+}
+
+/*
+ * Files that root creates beside the database take the directory's owner,
+ * so that the unprivileged daemon can keep writing them.
+ */
+static void
+own_like_dir(const char *path)
+{
+	char *copy;
+	struct stat st;
+
+	if (geteuid() != 0)
+		return;
+	if ((copy = strdup(path)) == NULL)
+		return;
+	if (stat(dirname(copy), &st) == 0 && st.st_uid != 0 &&
+	    chown(path, st.st_uid, st.st_gid) == -1)
+		log_warn("chown %s", path);
+	free(copy);
+}
+
+/* Take the lock file's flock, polling with back-off up to wait_ms. */
+static int
+lock_wait(int fd, int op, int wait_ms, const char *lockpath)
+{
+	uint64_t start = clock_mono_ms();
+	long delay_us = 500;
+
+	if (wait_ms < 0) {
+		while (flock(fd, op) == -1) {
+			if (errno != EINTR) {
+				seterr("lock %s: %s", lockpath,
+				    strerror(errno));
+				return -1;
+			}
+		}
+		return 0;
+	}
+	for (;;) {
+		struct timespec ts;
+
+		if (flock(fd, op | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			seterr("lock %s: %s", lockpath, strerror(errno));
+			return -1;
+		}
+		if (clock_mono_ms() - start >= (uint64_t)wait_ms) {
+			seterr("database %s is locked by another process "
+			    "(waited %d ms)", lockpath, wait_ms);
+			errno = EWOULDBLOCK;
+			return -1;
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = delay_us * 1000;
+		nanosleep(&ts, NULL);
+		if (delay_us < 50000)
+			delay_us *= 2;
+	}
+}
+
+static int
+mark_get(int fd)
+{
+	char c;
+
+	if (pread(fd, &c, 1, 0) != 1)
+		return MARK_CLEAN;
+	return c;
+}
+
+static int
+mark_set(struct greydb *db, char c)
+{
+	if (pwrite(db->lockfd, &c, 1, 0) != 1) {
+		seterr("write %s.lock: %s", db->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static GDBM_FILE
+dbf_open(const char *path, enum greydb_mode mode)
+{
+	int flags = GDBM_NOLOCK | GDBM_CLOEXEC;
+	struct stat st;
+	int created = 0;
+	GDBM_FILE dbf;
+
+	if (mode == GREYDB_WRITE) {
+		flags |= GDBM_WRCREAT;
+		created = stat(path, &st) == -1 && errno == ENOENT;
+	} else
+		flags |= GDBM_READER;
+	errno = 0;
+	dbf = gdbm_open(path, 0, flags, 0600, NULL);
+	if (dbf == NULL) {
+		seterr("cannot open %s for %s: %s", path,
+		    mode == GREYDB_WRITE ? "writing" : "reading", gdbm_why());
+		return NULL;
+	}
+	if (created)
+		own_like_dir(path);
+	return dbf;
+}
+
+/* Keep the owner of a file that gdbm rebuilt under a new inode. */
+static void
+keep_owner(const char *path, const struct stat *old)
+{
+	if (geteuid() == 0 && chown(path, old->st_uid, old->st_gid) == -1)
+		log_warn("chown %s", path);
+}
+
+/*
+ * Rebuild the database. The caller holds the exclusive lock and db->dbf is
+ * a writer. gdbm_recover replaces the file and keeps the handle valid.
+ */
+static int
+recover_writer(struct greydb *db)
+{
+	gdbm_recovery rcvr;
+	struct stat st;
+	int have_st;
+
+	memset(&rcvr, 0, sizeof(rcvr));
+	have_st = stat(db->path, &st) == 0;
+	log_warnx("%s: recovering the database after an unclean write",
+	    db->path);
+	if (gdbm_recover(db->dbf, &rcvr, GDBM_RCVR_FORCE) != 0) {
+		seterr("recover %s: %s", db->path, gdbm_why());
+		log_warnx("%s", errbuf);
+		return -1;
+	}
+	if (have_st)
+		keep_owner(db->path, &st);
+	log_warnx("%s: recovered %zu keys, %zu lost, %zu buckets lost",
+	    db->path, rcvr.recovered_keys, rcvr.failed_keys,
+	    rcvr.failed_buckets);
+	return 0;
+}
+
+/*
+ * Recover from a reader: drop the shared lock, take the exclusive one,
+ * rebuild, then come back to a shared lock and a fresh reader.
+ */
+static int
+recover_reader(struct greydb *db)
+{
+	int rc = 0;
+
+	if (db->dbf != NULL)
+		gdbm_close(db->dbf);
+	db->dbf = NULL;
+	if (lock_wait(db->lockfd, LOCK_EX, db->wait_ms, db->path) == -1)
+		return -1;
+	if ((db->dbf = dbf_open(db->path, GREYDB_WRITE)) == NULL)
+		rc = -1;
+	else {
+		if (recover_writer(db) == -1)
+			rc = -1;
+		if (gdbm_close(db->dbf) != 0)
+			rc = -1;
+		db->dbf = NULL;
+		if (rc == 0)
+			(void)mark_set(db, MARK_CLEAN);
+	}
+	if (lock_wait(db->lockfd, LOCK_SH, db->wait_ms, db->path) == -1)
+		return -1;
+	if (rc == 0 && (db->dbf = dbf_open(db->path, GREYDB_READ)) == NULL)
+		rc = -1;
+	return rc;
+}
+
+static int
+recover(struct greydb *db)
+{
+	if (db->mode == GREYDB_WRITE)
+		return recover_writer(db);
+	return recover_reader(db);
+}
+
+static int
+needs_recovery(struct greydb *db)
+{
+	return gdbm_errno == GDBM_NEED_RECOVERY ||
+	    (db->dbf != NULL && gdbm_needs_recovery(db->dbf));
+}
+
+struct greydb *
+greydb_open(const char *path, enum greydb_mode mode, int wait_ms)
+{
+	struct greydb *db;
+	char *lockpath = NULL;
+	int op = mode == GREYDB_WRITE ? LOCK_EX : LOCK_SH;
+	int created = 0;
+
+	if ((db = calloc(1, sizeof(*db))) == NULL ||
+	    (db->path = strdup(path)) == NULL ||
+	    asprintf(&lockpath, "%s.lock", path) == -1) {
+		seterr("greydb_open: %s", strerror(errno));
+		if (db != NULL)
+			free(db->path);
+		free(db);
+		return NULL;
+	}
+	db->mode = mode;
+	db->wait_ms = wait_ms;
+	db->lockfd = open(lockpath, O_RDWR | O_CLOEXEC);
+	if (db->lockfd == -1 && errno == ENOENT) {
+		db->lockfd = open(lockpath, O_RDWR | O_CREAT | O_EXCL |
+		    O_CLOEXEC, 0600);
+		created = db->lockfd != -1;
+		if (db->lockfd == -1 && errno == EEXIST)
+			db->lockfd = open(lockpath, O_RDWR | O_CLOEXEC);
+	}
+	if (db->lockfd == -1 && mode == GREYDB_READ &&
+	    (errno == EACCES || errno == EROFS))
+		db->lockfd = open(lockpath, O_RDONLY | O_CLOEXEC);
+	if (db->lockfd == -1) {
+		seterr("cannot open %s for %s: %s", lockpath,
+		    mode == GREYDB_WRITE ? "writing" : "reading",
+		    strerror(errno));
+		goto fail;
+	}
+	if (created)
+		own_like_dir(lockpath);
+	if (lock_wait(db->lockfd, op, wait_ms, lockpath) == -1)
+		goto fail;
+
+	if (mark_get(db->lockfd) == MARK_DIRTY) {
+		if (mode == GREYDB_READ) {
+			if (recover_reader(db) == -1)
+				goto fail;
+		} else {
+			if ((db->dbf = dbf_open(path, GREYDB_WRITE)) == NULL ||
+			    recover_writer(db) == -1)
+				goto fail;
+		}
+		if (mode == GREYDB_WRITE && mark_set(db, MARK_CLEAN) == -1)
+			goto fail;
+	}
+	if (mode == GREYDB_WRITE && mark_set(db, MARK_DIRTY) == -1)
+		goto fail;
+	if (db->dbf == NULL && (db->dbf = dbf_open(path, mode)) == NULL) {
+		if (mode == GREYDB_WRITE)
+			(void)mark_set(db, MARK_CLEAN);
+		goto fail;
+	}
+	free(lockpath);
+	return db;
+fail:
+	if (db->dbf != NULL)
+		gdbm_close(db->dbf);
+	if (db->lockfd != -1)
+		close(db->lockfd);
+	free(lockpath);
+	free(db->path);
+	free(db);
+	return NULL;
+}
+
+int
+greydb_close(struct greydb *db)
+{
+	int rc = 0;
+
+	if (db == NULL)
+		return 0;
+	if (db->dbf != NULL && gdbm_close(db->dbf) != 0) {
+		seterr("close %s: %s", db->path, gdbm_why());
+		rc = -1;
+	}
+	if (db->mode == GREYDB_WRITE && rc == 0 &&
+	    mark_set(db, MARK_CLEAN) == -1)
+		rc = -1;
+	close(db->lockfd);
+	free(db->path);
+	free(db);
+	return rc;
+}
+
+static void
+log_corrupt(const struct greydb *db, const char *key, size_t keylen,
+    const char *why)
+{
+	char k[128];
+	size_t n = keylen < sizeof(k) - 1 ? keylen : sizeof(k) - 1;
+
+	memcpy(k, key, n);
+	k[n] = '\0';
+	/* NUL bytes inside the key would cut it short: show them. */
+	for (size_t i = 0; i < n; i++)
+		if (k[i] == '\0')
+			k[i] = '?';
+	log_warnx("%s: skipping corrupt record \"%s%s\": %s", db->path, k,
+	    keylen > n ? "..." : "", why);
+}
+
+/* Decode and validate one stored value. */
+static int
+decode(const struct greydb *db, const char *key, size_t keylen,
+    const datum *d, struct gd_rec *rec, const char **why)
+{
+	if (gd_decode(d->dptr, (size_t)d->dsize, rec, why) == -1 ||
+	    gd_check(key, keylen, rec, why) == -1) {
+		log_corrupt(db, key, keylen, *why);
+		return -1;
+	}
+	return 0;
+}
+
+int
+greydb_get(struct greydb *db, const char *key, size_t keylen,
+    struct gd_rec *rec)
+{
+	datum k, d;
+	const char *why;
+	int tries = 0, rc;
+
+	k.dptr = (char *)(uintptr_t)key;
+	k.dsize = (int)keylen;
+again:
+	d = gdbm_fetch(db->dbf, k);
+	if (d.dptr == NULL) {
+		if (gdbm_errno == GDBM_ITEM_NOT_FOUND)
+			return GREYDB_NOTFOUND;
+		if (needs_recovery(db) && tries++ == 0 && recover(db) == 0)
+			goto again;
+		seterr("fetch from %s: %s", db->path, gdbm_why());
+		return -1;
+	}
+	rc = decode(db, key, keylen, &d, rec, &why) == 0 ? GREYDB_OK :
+	    GREYDB_CORRUPT;
+	free(d.dptr);
+	return rc;
+}
+
+int
+greydb_put(struct greydb *db, const char *key, size_t keylen,
+    const struct gd_rec *rec)
+{
+	uint8_t buf[GD_REC_SIZE];
+	datum k, d;
+	int tries = 0;
+
+	if (db->mode != GREYDB_WRITE) {
+		seterr("store into %s: opened read-only", db->path);
+		return -1;
+	}
+	gd_encode(rec, buf);
+	k.dptr = (char *)(uintptr_t)key;
+	k.dsize = (int)keylen;
+	d.dptr = (char *)buf;
+	d.dsize = sizeof(buf);
+again:
+	if (gdbm_store(db->dbf, k, d, GDBM_REPLACE) != 0) {
+		if (needs_recovery(db) && tries++ == 0 && recover(db) == 0)
+			goto again;
+		seterr("store into %s: %s", db->path, gdbm_why());
+		return -1;
+	}
+	return 0;
+}
+
+int
+greydb_del(struct greydb *db, const char *key, size_t keylen)
+{
+	datum k;
+	int tries = 0;
+
+	if (db->mode != GREYDB_WRITE) {
+		seterr("delete from %s: opened read-only", db->path);
+		return -1;
+	}
+	k.dptr = (char *)(uintptr_t)key;
+	k.dsize = (int)keylen;
+again:
+	if (gdbm_delete(db->dbf, k) != 0) {
+		if (gdbm_errno == GDBM_ITEM_NOT_FOUND)
+			return GREYDB_NOTFOUND;
+		if (needs_recovery(db) && tries++ == 0 && recover(db) == 0)
+			goto again;
+		seterr("delete from %s: %s", db->path, gdbm_why());
+		return -1;
+	}
+	return GREYDB_OK;
+}
+
+struct keylist {
+	datum	*v;
+	size_t	 n, cap;
+};
+
+static int
+keylist_add(struct keylist *l, const datum *k)
+{
+	datum c;
+
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 64;
+		datum *nv = reallocarray(l->v, ncap, sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	if ((c.dptr = malloc((size_t)k->dsize)) == NULL)
+		return -1;
+	memcpy(c.dptr, k->dptr, (size_t)k->dsize);
+	c.dsize = k->dsize;
+	l->v[l->n++] = c;
+	return 0;
+}
+
+static void
+keylist_free(struct keylist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].dptr);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/*
+ * Visit every record. Deletions are collected and applied after the
+ * iteration, because GDBM's firstkey/nextkey loses its place when the
+ * current key is deleted (linux-libraries §4.3). If the file turns out to
+ * need recovery before anything was delivered, recover and start over;
+ * later than that, recover and fail so that the caller can run again
+ * without seeing records twice.
+ */
+int
+greydb_walk(struct greydb *db, greydb_walk_fn fn, void *arg)
+{
+	struct keylist del = { NULL, 0, 0 };
+	datum k, next, d;
+	struct gd_rec rec;
+	const char *why;
+	size_t delivered;
+	int rc = 0, tries = 0, act;
+
+again:
+	delivered = 0;
+	k = gdbm_firstkey(db->dbf);
+	while (k.dptr != NULL) {
+		d = gdbm_fetch(db->dbf, k);
+		if (d.dptr == NULL) {
+			if (gdbm_errno != GDBM_ITEM_NOT_FOUND)
+				break;
+			act = GREYDB_KEEP;
+		} else {
+			if (decode(db, k.dptr, (size_t)k.dsize, &d, &rec,
+			    &why) == 0)
+				act = fn(k.dptr, (size_t)k.dsize, &rec, NULL,
+				    arg);
+			else
+				act = fn(k.dptr, (size_t)k.dsize, NULL, why,
+				    arg);
+			free(d.dptr);
+			delivered++;
+		}
+		if (act == GREYDB_DELETE && keylist_add(&del, &k) == -1) {
+			seterr("walk %s: %s", db->path, strerror(errno));
+			free(k.dptr);
+			keylist_free(&del);
+			return -1;
+		}
+		if (act == GREYDB_STOP) {
+			free(k.dptr);
+			k.dptr = NULL;
+			gdbm_errno = GDBM_ITEM_NOT_FOUND;
+			break;
+		}
+		next = gdbm_nextkey(db->dbf, k);
+		free(k.dptr);
+		k = next;
+	}
+	if (k.dptr != NULL)
+		free(k.dptr);
+	if (gdbm_errno != GDBM_ITEM_NOT_FOUND && gdbm_errno != GDBM_NO_ERROR) {
+		if (needs_recovery(db) && tries++ == 0 && recover(db) == 0 &&
+		    delivered == 0 && del.n == 0)
+			goto again;
+		seterr("walk %s: %s%s", db->path, gdbm_why(),
+		    delivered ? " (recovered where possible; run again)" : "");
+		keylist_free(&del);
+		return -1;
+	}
+	if (del.n > 0 && db->mode != GREYDB_WRITE) {
+		seterr("walk %s: cannot delete, opened read-only", db->path);
+		keylist_free(&del);
+		return -1;
+	}
+	for (size_t i = 0; i < del.n; i++) {
+		if (gdbm_delete(db->dbf, del.v[i]) != 0 &&
+		    gdbm_errno != GDBM_ITEM_NOT_FOUND) {
+			seterr("delete from %s: %s", db->path, gdbm_why());
+			rc = -1;
+			break;
+		}
+	}
+	keylist_free(&del);
+	return rc;
+}
+
+int
+greydb_reorganize(struct greydb *db)
+{
+	struct stat st;
+	int have_st = stat(db->path, &st) == 0;
+
+	if (db->mode != GREYDB_WRITE) {
+		seterr("reorganize %s: opened read-only", db->path);
+		return -1;
+	}
+	if (gdbm_reorganize(db->dbf) != 0) {
+		seterr("reorganize %s: %s", db->path, gdbm_why());
+		return -1;
+	}
+	if (have_st)
+		keep_owner(db->path, &st);
+	return 0;
+}

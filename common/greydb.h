@@ -1,0 +1,64 @@
+/*
+ * greydb.h: the shared GDBM database, one short transaction at a time.
+ *
+ *	greydb_open(path, mode, wait_ms)	lock <path>.lock (shared for
+ *		GREYDB_READ, exclusive for GREYDB_WRITE), then open GDBM
+ *		without its own lock. wait_ms bounds the lock wait (0 = try
+ *		once, -1 = forever). NULL on failure; see greydb_errstr().
+ *	greydb_get(db, key, keylen, rec)	GREYDB_OK, GREYDB_NOTFOUND,
+ *		GREYDB_CORRUPT (logged; treat as absent) or -1
+ *	greydb_put(db, key, keylen, rec)	0 or -1 (GREYDB_WRITE only)
+ *	greydb_del(db, key, keylen)	GREYDB_OK, GREYDB_NOTFOUND or -1
+ *	greydb_walk(db, fn, arg)	call fn for every record; fn gets
+ *		rec == NULL and a reason for a corrupt record (already
+ *		logged). fn returns GREYDB_KEEP, GREYDB_DELETE (deferred
+ *		until the walk ends) or GREYDB_STOP.
+ *	greydb_reorganize(db)	compact the file (GREYDB_WRITE only)
+ *	greydb_close(db)	writers sync first; then unlock. -1 if the
+ *		sync failed: the transaction may be lost, say so.
+ *	greydb_errstr()		the last error, in a static buffer that the
+ *		next failing call overwrites
+ *
+ * A writer that dies (kill -9) leaves a mark in the lock file; the next
+ * opener runs gdbm_recover before anything else. Files created or
+ * rebuilt by root take the owner of their directory, so the unprivileged
+ * daemon can still write them.
+ */
+#ifndef GREYDB_H
+#define GREYDB_H
+
+#include <stddef.h>
+
+#include "common/gdata.h"
+
+enum greydb_mode {
+	GREYDB_READ,
+	GREYDB_WRITE,
+};
+
+#define GREYDB_OK	0
+#define GREYDB_NOTFOUND	1
+#define GREYDB_CORRUPT	2
+
+#define GREYDB_KEEP	0
+#define GREYDB_DELETE	1
+#define GREYDB_STOP	2
+
+#define GREYDB_WAIT	10000	/* default lock wait for tools, ms */
+
+struct greydb;
+
+typedef int (*greydb_walk_fn)(const char *, size_t, const struct gd_rec *,
+    const char *, void *);
+
+struct greydb *greydb_open(const char *, enum greydb_mode, int);
+int	greydb_get(struct greydb *, const char *, size_t, struct gd_rec *);
+int	greydb_put(struct greydb *, const char *, size_t,
+	    const struct gd_rec *);
+int	greydb_del(struct greydb *, const char *, size_t);
+int	greydb_walk(struct greydb *, greydb_walk_fn, void *);
+int	greydb_reorganize(struct greydb *);
+int	greydb_close(struct greydb *);
+const char *greydb_errstr(void);
+
+#endif /* GREYDB_H */

@@ -1,0 +1,50 @@
+/*
+ * log.h: logging to syslog, or to stderr in the foreground.
+ *
+ *	log_init(ident, foreground, verbose)	choose the sink; call once per process
+ *	log_procname(name)	tag stderr lines of a forked process ("grey")
+ *	log_setverbose(n)	0 quiet, 1 -v (greylist decisions), 2 debug
+ *	log_warn/log_warnx	LOG_WARNING; warn appends ": strerror(errno)"
+ *	log_notice/log_info	LOG_NOTICE / LOG_INFO, always emitted
+ *	log_verbose		LOG_INFO, only when verbose >= 1
+ *	log_debug		LOG_DEBUG, only when verbose >= 2
+ *	fatal/fatalx		LOG_CRIT and exit(1); fatal appends strerror(errno)
+ *	log_ratelimit(rl, secs)	1 if a repeating message may be logged now
+ *	log_set_hook(fn)	tests: every emitted line also goes to fn
+ *
+ * Lines go to syslog (facility LOG_DAEMON, ident as given) unless
+ * foreground is set, in which case they go to stderr as "ident: message".
+ * Control characters in formatted messages are escaped (\ooo), because they
+ * often carry client-supplied bytes.
+ */
+#ifndef LOG_H
+#define LOG_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <syslog.h>
+
+#include "common/compat.h"
+
+struct log_ratelimit {
+	int64_t		last;		/* monotonic ms of the last line, 0 never */
+	unsigned long	suppressed;	/* lines swallowed since then */
+};
+
+void	log_init(const char *, int, int);
+void	log_procname(const char *);
+void	log_setverbose(int);
+int	log_getverbose(void);
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_notice(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_verbose(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+__dead void fatal(const char *, ...) __attribute__((format(printf, 1, 2)));
+__dead void fatalx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_emit(int, const char *, va_list) __attribute__((format(printf, 2, 0)));
+unsigned long log_ratelimit(struct log_ratelimit *, unsigned int);
+void	log_set_hook(void (*)(int, const char *));
+
+#endif /* LOG_H */

@@ -1,0 +1,178 @@
+/*
+ * util.c: duration parsing, allocation wrappers and fd helpers (see util.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/compat.h"
+#include "common/log.h"
+#include "common/util.h"
+
+/*
+ * Parse "25", "25m", "90s", "4h", "36d". Bare numbers are multiplied by
+ * `unit' so that OpenBSD's spellings keep their meaning (-G minutes:hours:
+ * hours). Returns 0, or -1 with *errstr set to a short reason.
+ */
+int
+util_parse_time(const char *s, int64_t unit, int64_t min, int64_t max,
+    int64_t *out, const char **errstr)
+{
+	char num[32];
+	size_t len = strlen(s);
+	int64_t mult = unit, v;
+	const char *e;
+
+	*errstr = NULL;
+	if (len == 0 || len >= sizeof(num)) {
+		*errstr = "invalid";
+		return -1;
+	}
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 's': mult = 1; break;
+	case 'm': mult = 60; break;
+	case 'h': mult = 3600; break;
+	case 'd': mult = 86400; break;
+	default: mult = unit; len++; break;
+	}
+	num[len - 1] = '\0';
+	if (num[0] == '\0' || num[0] == '-' || num[0] == '+' ||
+	    num[0] == ' ') {
+		*errstr = "invalid";
+		return -1;
+	}
+	v = strtonum(num, 0, INT64_MAX / 86400, &e);
+	if (e != NULL) {
+		*errstr = e;
+		return -1;
+	}
+	v *= mult;
+	if (v < min) {
+		*errstr = "too small";
+		return -1;
+	}
+	if (v > max) {
+		*errstr = "too large";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Format a duration compactly for logs and usage messages. */
+char *
+util_fmt_time(int64_t secs, char *buf, size_t len)
+{
+	static const struct { int64_t n; char c; } u[] = {
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
+	};
+	size_t i, o = 0;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	if (secs <= 0) {
+		snprintf(buf, len, "%" PRId64 "s", secs);
+		return buf;
+	}
+	for (i = 0; i < sizeof(u) / sizeof(u[0]) && o < len; i++) {
+		if (secs >= u[i].n) {
+			int n = snprintf(buf + o, len - o, "%" PRId64 "%c",
+			    secs / u[i].n, u[i].c);
+			if (n < 0)
+				break;
+			o += (size_t)n;
+			secs %= u[i].n;
+		}
+	}
+	return buf;
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n == 0 ? 1 : n);
+
+	if (p == NULL)
+		fatal("malloc %zu bytes", n);
+	return p;
+}
+
+void *
+xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb == 0 ? 1 : nmemb, size == 0 ? 1 : size);
+
+	if (p == NULL)
+		fatal("calloc %zu x %zu bytes", nmemb, size);
+	return p;
+}
+
+void *
+xreallocarray(void *p, size_t nmemb, size_t size)
+{
+	void *np;
+
+	if (size != 0 && nmemb > SIZE_MAX / size) {
+		errno = ENOMEM;
+		fatal("reallocarray %zu x %zu bytes", nmemb, size);
+	}
+	np = realloc(p, nmemb * size == 0 ? 1 : nmemb * size);
+	if (np == NULL)
+		fatal("reallocarray %zu x %zu bytes", nmemb, size);
+	return np;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		fatal("strdup");
+	return p;
+}
+
+ssize_t
+util_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, p + done, len - done);
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+int
+util_set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		return -1;
+	return 0;
+}
+
+int
+util_set_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	if (fl == -1 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) == -1)
+		return -1;
+	return 0;
+}

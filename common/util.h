@@ -1,0 +1,32 @@
+/*
+ * util.h: small helpers shared by the programs.
+ *
+ *	util_parse_time(s, unit, min, max, &out, &errstr)
+ *		a duration with an optional suffix s, m, h or d; a bare number
+ *		is in `unit' seconds (1, 60, 3600). Bounds are in seconds.
+ *	util_fmt_time(secs, buf, len)	"36d", "1h30m", "25m", "0s"
+ *	xmalloc, xcalloc, xreallocarray, xstrdup
+ *		fatal on exhaustion: for start-up and command-line tools only;
+ *		a daemon's per-connection paths handle NULL themselves.
+ *	util_write_all(fd, buf, len)	write everything or fail (-1, errno)
+ *	util_set_nonblock(fd), util_set_cloexec(fd)
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+int	util_parse_time(const char *, int64_t, int64_t, int64_t, int64_t *,
+	    const char **);
+char	*util_fmt_time(int64_t, char *, size_t);
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+ssize_t	util_write_all(int, const void *, size_t);
+int	util_set_nonblock(int);
+int	util_set_cloexec(int);
+
+#endif /* UTIL_H */

@@ -1,0 +1,185 @@
+/*
+ * t_addr.c: unit tests for common/addr.c (parsing, canonical text, CIDR).
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "common/addr.h"
+#include "tests/unit/harness.h"
+
+static const struct {
+	const char	*in;
+	const char	*out;		/* NULL: must be rejected */
+} parse_cases[] = {
+	{ "192.0.2.1", "192.0.2.1" },
+	{ "0.0.0.0", "0.0.0.0" },
+	{ "255.255.255.255", "255.255.255.255" },
+	{ "2001:db8::1", "2001:db8::1" },
+	{ "2001:DB8:0:0:0:0:0:1", "2001:db8::1" },
+	{ "::ffff:192.0.2.7", "192.0.2.7" },
+	{ "::1", "::1" },
+	{ "192.0.2.256", NULL },
+	{ "192.0.2", NULL },
+	{ "192.0.2.1 ", NULL },
+	{ "", NULL },
+	{ "example.com", NULL },
+	{ "2001:db8::1/64", NULL },
+	{ "2001:db8:::1", NULL },
+};
+
+static void
+parse_and_format(void)
+{
+	char buf[ADDR_STRLEN];
+	struct addr a;
+	size_t i;
+
+	for (i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); i++) {
+		int rc = addr_parse(parse_cases[i].in, &a);
+
+		if (parse_cases[i].out == NULL) {
+			if (rc != -1)
+				t_fail("accepted \"%s\"", parse_cases[i].in);
+			continue;
+		}
+		if (rc != 0)
+			t_fail("rejected \"%s\"", parse_cases[i].in);
+		T_EQ_STR(addr_ntop(&a, buf, sizeof(buf)), parse_cases[i].out);
+		T_EQ_INT(addr_canon(parse_cases[i].in, buf, sizeof(buf)), 0);
+		T_EQ_STR(buf, parse_cases[i].out);
+	}
+}
+
+static void
+sockaddr_roundtrip(void)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 sin6;
+	socklen_t len;
+	struct addr a, b;
+	uint16_t port;
+	char buf[ADDR_STRLEN];
+
+	T_EQ_INT(addr_parse("2001:db8::25", &a), 0);
+	T_EQ_INT(addr_to_sockaddr(&a, 8025, &ss, &len), 0);
+	T_EQ_INT(len, sizeof(struct sockaddr_in6));
+	T_EQ_INT(addr_from_sockaddr((struct sockaddr *)&ss, &b, &port), 0);
+	T_EQ_INT(port, 8025);
+	T_EQ_INT(addr_cmp(&a, &b), 0);
+
+	/* A v4-mapped peer on a dual-stack socket is an IPv4 client. */
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_port = htons(25);
+	T_EQ_INT(inet_pton(AF_INET6, "::ffff:198.51.100.9", &sin6.sin6_addr), 1);
+	T_EQ_INT(addr_from_sockaddr((struct sockaddr *)&sin6, &b, &port), 0);
+	T_EQ_INT(b.af, AF_INET);
+	T_EQ_STR(addr_ntop(&b, buf, sizeof(buf)), "198.51.100.9");
+}
+
+static void
+ordering_and_increment(void)
+{
+	struct addr a, b;
+	char buf[ADDR_STRLEN];
+
+	T_EQ_INT(addr_parse("203.0.113.255", &a), 0);
+	T_EQ_INT(addr_inc(&a), 0);
+	T_EQ_STR(addr_ntop(&a, buf, sizeof(buf)), "203.0.114.0");
+	T_EQ_INT(addr_parse("255.255.255.255", &a), 0);
+	T_EQ_INT(addr_inc(&a), 1);		/* wrapped */
+	T_EQ_INT(addr_parse("2001:db8::ffff", &a), 0);
+	T_EQ_INT(addr_inc(&a), 0);
+	T_EQ_STR(addr_ntop(&a, buf, sizeof(buf)), "2001:db8::1:0");
+
+	T_EQ_INT(addr_parse("255.255.255.255", &a), 0);
+	T_EQ_INT(addr_parse("::", &b), 0);
+	T_ASSERT(addr_cmp(&a, &b) < 0);		/* IPv4 sorts first */
+	T_EQ_INT(addr_parse("192.0.2.2", &b), 0);
+	T_ASSERT(addr_cmp(&b, &a) < 0);
+	T_EQ_INT(addr_bit(&b, 0), 1);
+	T_EQ_INT(addr_bit(&b, 1), 1);
+	T_EQ_INT(addr_bit(&b, 2), 0);
+}
+
+static const struct {
+	const char	*in;
+	int		 flags;
+	const char	*out;		/* NULL: rejected with err */
+	const char	*err;
+} cidr_cases[] = {
+	{ "192.0.2.0/24", 0, "192.0.2.0/24", NULL },
+	{ "192.0.2.77/24", 0, "192.0.2.0/24", NULL },
+	{ "192.0.2.77/24", CIDR_STRICT, NULL, "host bits set" },
+	{ "192.0.2.1", 0, "192.0.2.1/32", NULL },
+	{ "192.0.2.1", CIDR_NEED_MASK, NULL, "missing mask" },
+	{ "0.0.0.0/0", 0, "0.0.0.0/0", NULL },
+	{ "0.0.0.0/0", CIDR_NO_ZERO, NULL, "invalid mask" },
+	{ "192.0.2.0/33", 0, NULL, "invalid mask" },
+	{ "192.0.2.0/-1", 0, NULL, "invalid mask" },
+	{ "192.0.2.0/", 0, NULL, "invalid mask" },
+	{ "192.0.2.0/2x", 0, NULL, "invalid mask" },
+	{ "2001:db8::/32", 0, "2001:db8::/32", NULL },
+	{ "2001:db8::1/129", 0, NULL, "invalid mask" },
+	{ "2001:db8:1:2:3:4:5:6/48", 0, "2001:db8:1::/48", NULL },
+	{ "::ffff:192.0.2.0/120", 0, "192.0.2.0/24", NULL },
+	{ "::ffff:192.0.2.0/64", 0, NULL, "invalid mask" },
+	{ "bogus/8", 0, NULL, "invalid address" },
+};
+
+static void
+cidr_parse_cases(void)
+{
+	char buf[CIDR_STRLEN];
+	struct cidr c;
+	const char *err;
+	size_t i;
+
+	for (i = 0; i < sizeof(cidr_cases) / sizeof(cidr_cases[0]); i++) {
+		int rc = cidr_parse(cidr_cases[i].in, &c, cidr_cases[i].flags,
+		    &err);
+
+		if (cidr_cases[i].out == NULL) {
+			if (rc != -1)
+				t_fail("accepted \"%s\"", cidr_cases[i].in);
+			T_EQ_STR(err, cidr_cases[i].err);
+			continue;
+		}
+		if (rc != 0)
+			t_fail("rejected \"%s\": %s", cidr_cases[i].in, err);
+		T_EQ_STR(cidr_ntop(&c, buf, sizeof(buf)), cidr_cases[i].out);
+	}
+}
+
+static void
+cidr_ranges(void)
+{
+	struct cidr c;
+	struct addr a;
+	const char *err;
+	char buf[ADDR_STRLEN];
+
+	T_EQ_INT(cidr_parse("198.51.100.64/26", &c, 0, &err), 0);
+	cidr_first(&c, &a);
+	T_EQ_STR(addr_ntop(&a, buf, sizeof(buf)), "198.51.100.64");
+	cidr_last(&c, &a);
+	T_EQ_STR(addr_ntop(&a, buf, sizeof(buf)), "198.51.100.127");
+	T_ASSERT(cidr_contains(&c, &a));
+	T_EQ_INT(addr_inc(&a), 0);
+	T_ASSERT(!cidr_contains(&c, &a));
+
+	T_EQ_INT(cidr_parse("2001:db8::/127", &c, 0, &err), 0);
+	cidr_last(&c, &a);
+	T_EQ_STR(addr_ntop(&a, buf, sizeof(buf)), "2001:db8::1");
+	T_EQ_INT(addr_parse("192.0.2.1", &a), 0);
+	T_ASSERT(!cidr_contains(&c, &a));	/* other family */
+}
+
+const struct t_case t_cases[] = {
+	T_CASE(parse_and_format),
+	T_CASE(sockaddr_roundtrip),
+	T_CASE(ordering_and_increment),
+	T_CASE(cidr_parse_cases),
+	T_CASE(cidr_ranges),
+	{ NULL, NULL },
+};

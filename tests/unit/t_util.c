@@ -1,0 +1,111 @@
+/*
+ * t_util.c: unit tests for common/util.c (durations) and common/compat.c.
+ */
+#include <stdint.h>
+
+#include "common/compat.h"
+#include "common/util.h"
+#include "tests/unit/harness.h"
+
+static const struct {
+	const char	*in;
+	int64_t		 unit, min, max;
+	int64_t		 out;
+	const char	*err;		/* NULL: accepted */
+} time_cases[] = {
+	{ "25", 60, 0, INT32_MAX, 1500, NULL },
+	{ "5s", 60, 0, INT32_MAX, 5, NULL },
+	{ "4h", 3600, 0, INT32_MAX, 14400, NULL },
+	{ "864", 3600, 0, INT32_MAX, 3110400, NULL },
+	{ "36d", 3600, 0, INT32_MAX, 3110400, NULL },
+	{ "2m", 1, 0, INT32_MAX, 120, NULL },
+	{ "0", 1, 0, 90, 0, NULL },
+	{ "91", 1, 0, 90, 0, "too large" },
+	{ "2m", 1, 0, 90, 0, "too large" },
+	{ "-1", 1, 0, 90, 0, "invalid" },
+	{ "+1", 1, 0, 90, 0, "invalid" },
+	{ "", 1, 0, 90, 0, "invalid" },
+	{ "s", 1, 0, 90, 0, "invalid" },
+	{ "5x", 1, 0, 90, 0, "invalid" },
+	{ "5 s", 1, 0, 90, 0, "invalid" },
+	{ "99999999999999999999", 1, 0, INT64_MAX, 0, "too large" },
+	{ "1s", 1, 2, 90, 0, "too small" },
+};
+
+static void
+parse_time(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(time_cases) / sizeof(time_cases[0]); i++) {
+		int64_t v = -7;
+		const char *err;
+		int rc = util_parse_time(time_cases[i].in, time_cases[i].unit,
+		    time_cases[i].min, time_cases[i].max, &v, &err);
+
+		if (time_cases[i].err == NULL) {
+			if (rc != 0)
+				t_fail("\"%s\" rejected: %s", time_cases[i].in,
+				    err);
+			T_EQ_INT(v, time_cases[i].out);
+		} else {
+			if (rc == 0)
+				t_fail("\"%s\" accepted", time_cases[i].in);
+			T_EQ_STR(err, time_cases[i].err);
+			T_EQ_INT(v, -7);	/* untouched on error */
+		}
+	}
+}
+
+static void
+fmt_time(void)
+{
+	char buf[32];
+
+	T_EQ_STR(util_fmt_time(3110400, buf, sizeof(buf)), "36d");
+	T_EQ_STR(util_fmt_time(5400, buf, sizeof(buf)), "1h30m");
+	T_EQ_STR(util_fmt_time(5, buf, sizeof(buf)), "5s");
+	T_EQ_STR(util_fmt_time(0, buf, sizeof(buf)), "0s");
+}
+
+static void
+compat_strl(void)
+{
+	char buf[8];
+
+	T_EQ_INT(strlcpy(buf, "spamd", sizeof(buf)), 5);
+	T_EQ_STR(buf, "spamd");
+	T_EQ_INT(strlcpy(buf, "greylisting", sizeof(buf)), 11);
+	T_EQ_STR(buf, "greylis");
+	T_EQ_INT(strlcpy(buf, "x", 0), 1);
+	strlcpy(buf, "ab", sizeof(buf));
+	T_EQ_INT(strlcat(buf, "cdefghij", sizeof(buf)), 10);
+	T_EQ_STR(buf, "abcdefg");
+}
+
+static void
+compat_strtonum(void)
+{
+	const char *e;
+
+	T_EQ_INT(strtonum("10", 0, 10, &e), 10);
+	T_ASSERT(e == NULL);
+	T_EQ_INT(strtonum("11", 0, 10, &e), 0);
+	T_EQ_STR(e, "too large");
+	T_EQ_INT(strtonum("-1", 0, 10, &e), 0);
+	T_EQ_STR(e, "too small");
+	T_EQ_INT(strtonum("1a", 0, 10, &e), 0);
+	T_EQ_STR(e, "invalid");
+	T_EQ_INT(strtonum("", 0, 10, &e), 0);
+	T_EQ_STR(e, "invalid");
+	T_EQ_INT(strtonum("5", 10, 0, &e), 0);
+	T_EQ_STR(e, "invalid");
+}
+
+const struct t_case t_cases[] = {
+	T_CASE(parse_time),
+	T_CASE(fmt_time),
+	T_CASE(compat_strl),
+	T_CASE(compat_strtonum),
+	{ NULL, NULL },
+};
