@@ -112,9 +112,10 @@ greylist_spamdb_white(struct gd_rec *r, int found, int64_t now,
 		memset(r, 0, sizeof(*r));
 		r->first = now;
 		r->bcount = 1;
-	} else if (r->kind == GD_WHITE && r->pcount < UINT32_MAX)
-		r->pcount++;
-	else
+	} else if (r->kind == GD_WHITE) {
+		if (r->pcount < UINT32_MAX)
+			r->pcount++;
+	} else
 		r->pcount = 0;
 	r->kind = GD_WHITE;
 	r->pass = now;
