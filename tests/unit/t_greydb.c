@@ -1,0 +1,629 @@
+/*
+ * t_greydb.c: the GDBM layer (common/greydb.c) on a scratch database.
+ *
+ * Covers open/put/get/del/walk, deletion during a walk (collect, then
+ * delete: exact on 10,000 records), GREYDB_STOP, corrupt records written
+ * with raw gdbm calls (reported and skipped), the bounded lock wait
+ * against a child process holding the lock, read-only handles, the
+ * dirty-mark recovery (set by hand, and left by a writer that died), and
+ * file ownership when root creates the database in someone else's
+ * directory. Every case uses t_path() files; nothing outside.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gdbm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/gdata.h"
+#include "common/greydb.h"
+#include "tests/unit/harness.h"
+
+#define T0	1700000000LL
+#define NOBODY	65534		/* owner for the ownership cases */
+
+static char dbpath[512], lockpath[512 + 8];
+
+static void
+paths(void)
+{
+	snprintf(dbpath, sizeof(dbpath), "%s", t_path("spamd.db"));
+	snprintf(lockpath, sizeof(lockpath), "%s.lock", dbpath);
+}
+
+static struct gd_rec
+white(uint32_t n)
+{
+	struct gd_rec r = { GD_WHITE, n, n + 1, T0 + n, T0 + n + 1,
+	    T0 + n + 2 };
+
+	return r;
+}
+
+/* The key of test record n: "2001:db8::<n in hex>". */
+static size_t
+ipkey(char *buf, size_t len, unsigned int n)
+{
+	return (size_t)snprintf(buf, len, "2001:db8::%x", n);
+}
+
+static struct greydb *
+open_ok(enum greydb_mode mode)
+{
+	struct greydb *db = greydb_open(dbpath, mode, 1000);
+
+	if (db == NULL)
+		t_fail("greydb_open(%s): %s", dbpath, greydb_errstr());
+	return db;
+}
+
+static void
+close_ok(struct greydb *db)
+{
+	if (greydb_close(db) != 0)
+		t_fail("greydb_close: %s", greydb_errstr());
+}
+
+/* Fill the database with n WHITE records, one transaction. */
+static void
+fill(unsigned int n)
+{
+	struct greydb *db = open_ok(GREYDB_WRITE);
+	struct gd_rec r;
+	char k[64];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		r = white(i);
+		T_EQ_INT(greydb_put(db, k, ipkey(k, sizeof(k), i), &r), 0);
+	}
+	close_ok(db);
+}
+
+static void
+rec_eq(const struct gd_rec *a, const struct gd_rec *b)
+{
+	T_EQ_INT(a->kind, b->kind);
+	T_EQ_INT(a->bcount, b->bcount);
+	T_EQ_INT(a->pcount, b->pcount);
+	T_EQ_INT(a->first, b->first);
+	T_EQ_INT(a->pass, b->pass);
+	T_EQ_INT(a->expire, b->expire);
+}
+
+static int
+mark(void)
+{
+	char c = '?';
+	int fd = open(lockpath, O_RDONLY);
+
+	if (fd == -1 || read(fd, &c, 1) != 1)
+		t_fail("read %s: %s", lockpath, strerror(errno));
+	close(fd);
+	return c;
+}
+
+static void
+set_mark(char c)
+{
+	int fd = open(lockpath, O_WRONLY);
+
+	if (fd == -1 || pwrite(fd, &c, 1, 0) != 1)
+		t_fail("write %s: %s", lockpath, strerror(errno));
+	close(fd);
+}
+
+/* Store raw bytes under a key, bypassing greydb (the way damage looks). */
+static void
+raw_store(const char *key, size_t keylen, const void *val, size_t vallen)
+{
+	GDBM_FILE dbf;
+	datum k, d;
+
+	dbf = gdbm_open(dbpath, 0, GDBM_WRCREAT | GDBM_NOLOCK, 0600, NULL);
+	if (dbf == NULL)
+		t_fail("gdbm_open: %s", gdbm_strerror(gdbm_errno));
+	k.dptr = (char *)(uintptr_t)key;
+	k.dsize = (int)keylen;
+	d.dptr = (char *)(uintptr_t)val;
+	d.dsize = (int)vallen;
+	T_EQ_INT(gdbm_store(dbf, k, d, GDBM_REPLACE), 0);
+	T_EQ_INT(gdbm_close(dbf), 0);
+}
+
+static void
+put_get_del(void)
+{
+	static const char tk[] = "192.0.2.1\nmx.example\n<a@b.c>\n<d@e.f>";
+	struct gd_rec g = { GD_GREY, 1, 0, T0, T0 + 14400, T0 + 14400 };
+	struct gd_rec w = white(7), r;
+	struct greydb *db;
+
+	paths();
+	db = open_ok(GREYDB_WRITE);
+	T_EQ_INT(mark(), '1');		/* a writer is inside */
+	T_EQ_INT(greydb_put(db, tk, strlen(tk), &g), 0);
+	T_EQ_INT(greydb_put(db, "192.0.2.1", 9, &w), 0);
+	T_EQ_INT(greydb_get(db, tk, strlen(tk), &r), GREYDB_OK);
+	rec_eq(&r, &g);
+	T_EQ_INT(greydb_get(db, "192.0.2.2", 9, &r), GREYDB_NOTFOUND);
+	T_EQ_INT(greydb_del(db, "192.0.2.2", 9), GREYDB_NOTFOUND);
+	w.pcount = 99;			/* replace */
+	T_EQ_INT(greydb_put(db, "192.0.2.1", 9, &w), 0);
+	close_ok(db);
+	T_EQ_INT(mark(), '0');
+
+	/* a fresh reader sees what the writer committed */
+	db = open_ok(GREYDB_READ);
+	T_EQ_INT(greydb_get(db, "192.0.2.1", 9, &r), GREYDB_OK);
+	rec_eq(&r, &w);
+	T_EQ_INT(greydb_get(db, tk, strlen(tk), &r), GREYDB_OK);
+	close_ok(db);
+
+	db = open_ok(GREYDB_WRITE);
+	T_EQ_INT(greydb_del(db, tk, strlen(tk)), GREYDB_OK);
+	T_EQ_INT(greydb_del(db, tk, strlen(tk)), GREYDB_NOTFOUND);
+	T_EQ_INT(greydb_get(db, tk, strlen(tk), &r), GREYDB_NOTFOUND);
+	close_ok(db);
+	db = open_ok(GREYDB_READ);
+	T_EQ_INT(greydb_get(db, tk, strlen(tk), &r), GREYDB_NOTFOUND);
+	T_EQ_INT(greydb_get(db, "192.0.2.1", 9, &r), GREYDB_OK);
+	close_ok(db);
+}
+
+struct walkstate {
+	unsigned int	 seen, corrupt, stop_after;
+	unsigned char	*hit;		/* per record number */
+	unsigned int	 n;
+	int		 del;		/* ask to delete the even ones */
+	int		 bad;
+};
+
+static int
+walk_fn(const char *key, size_t keylen, const struct gd_rec *r,
+    const char *why, void *arg)
+{
+	struct walkstate *ws = arg;
+	char k[64], want[64];
+	unsigned int i;
+
+	if (r == NULL) {
+		ws->corrupt++;
+		if (why == NULL)
+			ws->bad = 1;
+		return GREYDB_KEEP;
+	}
+	ws->seen++;
+	if (keylen >= sizeof(k))
+		return ws->bad = 1, GREYDB_KEEP;
+	memcpy(k, key, keylen);
+	k[keylen] = '\0';
+	/* the record carries its own number in bcount */
+	i = r->bcount;
+	ipkey(want, sizeof(want), i);
+	if (i >= ws->n || strcmp(k, want) != 0 || r->pcount != i + 1 ||
+	    ws->hit[i]++ != 0)
+		ws->bad = 1;
+	if (ws->stop_after != 0 && ws->seen == ws->stop_after)
+		return GREYDB_STOP;
+	return (ws->del && i % 2 == 0) ? GREYDB_DELETE : GREYDB_KEEP;
+}
+
+static void
+walk_delete_half(void)
+{
+	enum { N = 10000 };
+	struct walkstate ws;
+	struct greydb *db;
+	unsigned int i;
+
+	paths();
+	fill(N);
+	memset(&ws, 0, sizeof(ws));
+	ws.n = N;
+	ws.hit = calloc(N, 1);
+	ws.del = 1;
+	db = open_ok(GREYDB_WRITE);
+	T_EQ_INT(greydb_walk(db, walk_fn, &ws), 0);
+	close_ok(db);
+	T_EQ_INT(ws.bad, 0);
+	T_EQ_INT(ws.seen, N);		/* deleting did not derail the walk */
+
+	memset(&ws, 0, sizeof(ws));
+	ws.n = N;
+	ws.hit = calloc(N, 1);
+	db = open_ok(GREYDB_READ);
+	T_EQ_INT(greydb_walk(db, walk_fn, &ws), 0);
+	close_ok(db);
+	T_EQ_INT(ws.bad, 0);
+	T_EQ_INT(ws.seen, N / 2);	/* exactly the odd half is left */
+	for (i = 0; i < N; i++)
+		T_EQ_INT(ws.hit[i], i % 2);
+}
+
+static void
+walk_stop(void)
+{
+	struct walkstate ws;
+	struct greydb *db;
+
+	paths();
+	fill(50);
+	memset(&ws, 0, sizeof(ws));
+	ws.n = 50;
+	ws.hit = calloc(50, 1);
+	ws.stop_after = 3;
+	db = open_ok(GREYDB_WRITE);
+	T_EQ_INT(greydb_walk(db, walk_fn, &ws), 0);
+	close_ok(db);
+	T_EQ_INT(ws.seen, 3);
+	T_EQ_INT(ws.bad, 0);
+}
+
+static void
+corrupt_records_skipped(void)
+{
+	static const char tk[] = "192.0.2.9\nh\n<a>\n<b>";
+	struct gd_rec r = white(1), g = { GD_GREY, 3, 0, T0, T0, T0 };
+	uint8_t buf[GD_REC_SIZE];
+	struct walkstate ws;
+	struct greydb *db;
+
+	paths();
+	fill(20);
+	/* garbage bytes, a torn record, a record whose kind fits no key */
+	raw_store("2001:db8::ffff", 14, "\x01\x02garbage", 9);
+	gd_encode(&r, buf);
+	buf[25] ^= 0x10;
+	raw_store("2001:db8::fffe", 14, buf, sizeof(buf));
+	gd_encode(&g, buf);
+	raw_store("2001:db8::fffd", 14, buf, sizeof(buf));
+	gd_encode(&r, buf);
+	raw_store(tk, strlen(tk), buf, sizeof(buf));
+
+	memset(&ws, 0, sizeof(ws));
+	ws.n = 20;
+	ws.hit = calloc(20, 1);
+	db = open_ok(GREYDB_WRITE);
+	T_EQ_INT(greydb_walk(db, walk_fn, &ws), 0);
+	T_EQ_INT(ws.bad, 0);
+	T_EQ_INT(ws.seen, 20);
+	T_EQ_INT(ws.corrupt, 4);
+	t_expect_log("skipping corrupt record \"2001:db8::ffff\": "
+	    "wrong record size");
+	t_expect_log("\"2001:db8::fffe\": record checksum mismatch");
+	t_expect_log("\"2001:db8::fffd\": GREY record without a tuple key");
+	t_expect_log("\"192.0.2.9\\012h\\012<a>\\012<b>\": "
+	    "address record with a bad key");
+
+	/* get reports it too, and it can still be deleted */
+	t_clear_log();
+	T_EQ_INT(greydb_get(db, "2001:db8::fffe", 14, &r), GREYDB_CORRUPT);
+	t_expect_log("record checksum mismatch");
+	T_EQ_INT(greydb_del(db, "2001:db8::fffe", 14), GREYDB_OK);
+	close_ok(db);
+}
+
+static void
+read_only_refuses_writes(void)
+{
+	struct gd_rec r = white(1);
+	struct walkstate ws;
+	struct greydb *db;
+
+	paths();
+	fill(1);
+	db = open_ok(GREYDB_READ);
+	T_EQ_INT(greydb_put(db, "192.0.2.1", 9, &r), -1);
+	T_ASSERT(strstr(greydb_errstr(), "opened read-only") != NULL);
+	T_EQ_INT(greydb_del(db, "2001:db8::0", 11), -1);
+	T_ASSERT(strstr(greydb_errstr(), "opened read-only") != NULL);
+	T_EQ_INT(greydb_reorganize(db), -1);
+	T_ASSERT(strstr(greydb_errstr(), "opened read-only") != NULL);
+	/* a walk may not delete either, and says so */
+	memset(&ws, 0, sizeof(ws));
+	ws.n = 1;
+	ws.hit = calloc(1, 1);
+	ws.del = 1;
+	T_EQ_INT(greydb_walk(db, walk_fn, &ws), -1);
+	T_ASSERT(strstr(greydb_errstr(), "cannot delete, opened read-only") !=
+	    NULL);
+	close_ok(db);
+	db = open_ok(GREYDB_READ);
+	T_EQ_INT(greydb_get(db, "192.0.2.1", 9, &r), GREYDB_NOTFOUND);
+	T_EQ_INT(greydb_get(db, "2001:db8::0", 11, &r), GREYDB_OK);
+	close_ok(db);
+}
+
+/*
+ * A child that opens the database in `mode' and holds it until the
+ * returned descriptor is closed.
+ */
+static pid_t
+hold(enum greydb_mode mode, int *ctl)
+{
+	int up[2], down[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(up) == -1 || pipe(down) == -1)
+		t_fail("pipe: %s", strerror(errno));
+	if ((pid = fork()) == -1)
+		t_fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		struct greydb *db;
+
+		close(up[0]);
+		close(down[1]);
+		db = greydb_open(dbpath, mode, 2000);
+		c = db != NULL ? 'y' : 'n';
+		if (write(up[1], &c, 1) != 1)
+			_exit(1);
+		(void)!read(down[0], &c, 1);
+		greydb_close(db);
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	if (read(up[0], &c, 1) != 1 || c != 'y')
+		t_fail("the child could not take the lock");
+	close(up[0]);
+	*ctl = down[1];
+	return pid;
+}
+
+static void
+release(pid_t pid, int ctl)
+{
+	int st;
+
+	close(ctl);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0)
+		t_fail("lock holder failed");
+}
+
+static void
+lock_timeout(void)
+{
+	struct greydb *db;
+	uint64_t t;
+	pid_t pid;
+	int ctl;
+
+	paths();
+	fill(3);
+	pid = hold(GREYDB_WRITE, &ctl);
+
+	t = clock_mono_ms();
+	T_ASSERT(greydb_open(dbpath, GREYDB_WRITE, 300) == NULL);
+	t = clock_mono_ms() - t;
+	T_ASSERT(t >= 300 && t < 3000);
+	T_ASSERT(strstr(greydb_errstr(), "is locked by another process") !=
+	    NULL);
+	T_ASSERT(strstr(greydb_errstr(), "waited 300 ms") != NULL);
+	T_ASSERT(strstr(greydb_errstr(), lockpath) != NULL);
+
+	/* readers wait for a writer too */
+	t = clock_mono_ms();
+	T_ASSERT(greydb_open(dbpath, GREYDB_READ, 200) == NULL);
+	T_ASSERT(clock_mono_ms() - t < 3000);
+	T_ASSERT(strstr(greydb_errstr(), "is locked") != NULL);
+
+	/* 0 = try once */
+	t = clock_mono_ms();
+	T_ASSERT(greydb_open(dbpath, GREYDB_READ, 0) == NULL);
+	T_ASSERT(clock_mono_ms() - t < 500);
+
+	release(pid, ctl);
+	db = open_ok(GREYDB_WRITE);
+	close_ok(db);
+}
+
+/* A waiter gets the lock as soon as the holder lets go. */
+static void
+lock_wait_succeeds(void)
+{
+	struct greydb *db;
+	uint64_t t;
+	pid_t pid, rel;
+	int ctl;
+
+	paths();
+	fill(1);
+	pid = hold(GREYDB_WRITE, &ctl);
+	if ((rel = fork()) == 0) {
+		usleep(200 * 1000);
+		close(ctl);
+		_exit(0);
+	}
+	close(ctl);
+	t = clock_mono_ms();
+	db = greydb_open(dbpath, GREYDB_WRITE, 5000);
+	T_ASSERT(db != NULL);
+	T_ASSERT(clock_mono_ms() - t < 4000);
+	close_ok(db);
+	waitpid(rel, NULL, 0);
+	waitpid(pid, NULL, 0);
+}
+
+static void
+readers_share(void)
+{
+	struct greydb *db;
+	struct gd_rec r;
+	pid_t pid;
+	int ctl;
+
+	paths();
+	fill(2);
+	pid = hold(GREYDB_READ, &ctl);
+	db = greydb_open(dbpath, GREYDB_READ, 0);	/* no waiting at all */
+	T_ASSERT(db != NULL);
+	T_EQ_INT(greydb_get(db, "2001:db8::1", 11, &r), GREYDB_OK);
+	close_ok(db);
+	T_ASSERT(greydb_open(dbpath, GREYDB_WRITE, 100) == NULL);
+	release(pid, ctl);
+}
+
+static void
+check_intact(unsigned int n)
+{
+	struct greydb *db = open_ok(GREYDB_READ);
+	struct gd_rec r, w;
+	char k[64];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		w = white(i);
+		T_EQ_INT(greydb_get(db, k, ipkey(k, sizeof(k), i), &r),
+		    GREYDB_OK);
+		rec_eq(&r, &w);
+	}
+	close_ok(db);
+}
+
+static void
+dirty_mark_recovery_reader(void)
+{
+	paths();
+	fill(500);
+	T_EQ_INT(mark(), '0');
+	set_mark('1');
+	check_intact(500);
+	t_expect_log("recovering the database after an unclean write");
+	t_expect_log("recovered 500 keys, 0 lost");
+	T_EQ_INT(mark(), '0');
+
+	/* clean now: no second recovery */
+	t_clear_log();
+	check_intact(500);
+	t_no_log("recovering");
+}
+
+static void
+dirty_mark_recovery_writer(void)
+{
+	struct greydb *db;
+	struct gd_rec r = white(9999);
+
+	paths();
+	fill(100);
+	set_mark('1');
+	db = open_ok(GREYDB_WRITE);
+	t_expect_log("recovering the database after an unclean write");
+	T_EQ_INT(greydb_put(db, "192.0.2.200", 11, &r), 0);
+	close_ok(db);
+	T_EQ_INT(mark(), '0');
+	check_intact(100);
+}
+
+/* A writer that dies inside its transaction leaves the mark behind. */
+static void
+dead_writer_recovered(void)
+{
+	struct gd_rec r = white(5);
+	pid_t pid;
+	int st;
+
+	paths();
+	fill(200);
+	if ((pid = fork()) == 0) {
+		struct greydb *db = greydb_open(dbpath, GREYDB_WRITE, 1000);
+
+		if (db == NULL || greydb_put(db, "192.0.2.77", 10, &r) != 0)
+			_exit(1);
+		kill(getpid(), SIGKILL);
+		_exit(1);
+	}
+	T_EQ_INT(waitpid(pid, &st, 0), pid);
+	T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	T_EQ_INT(mark(), '1');
+	check_intact(200);
+	t_expect_log("recovering the database after an unclean write");
+	T_EQ_INT(mark(), '0');
+}
+
+static void
+missing_database(void)
+{
+	char p[600];
+
+	snprintf(p, sizeof(p), "%s/no/such/dir/spamd.db", t_tmpdir());
+	T_ASSERT(greydb_open(p, GREYDB_READ, 0) == NULL);
+	T_ASSERT(strstr(greydb_errstr(), "cannot open") != NULL);
+	T_ASSERT(strstr(greydb_errstr(), "No such file or directory") != NULL);
+	T_ASSERT(greydb_open(p, GREYDB_WRITE, 0) == NULL);
+	T_ASSERT(strstr(greydb_errstr(), "for writing") != NULL);
+}
+
+/* Root creates the database in the service user's directory. */
+static void
+owner_follows_directory(void)
+{
+	char dir[400];
+	struct greydb *db;
+	struct stat st;
+	unsigned int i;
+
+	if (geteuid() != 0) {
+		printf("  (not root: ownership not checked)\n");
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/spamd", t_tmpdir());
+	T_EQ_INT(mkdir(dir, 0755), 0);
+	T_EQ_INT(chown(dir, NOBODY, NOBODY), 0);
+	snprintf(dbpath, sizeof(dbpath), "%s/spamd.db", dir);
+	snprintf(lockpath, sizeof(lockpath), "%s.lock", dbpath);
+
+	fill(300);
+	T_EQ_INT(stat(dbpath, &st), 0);
+	T_EQ_INT(st.st_uid, NOBODY);
+	T_EQ_INT(st.st_gid, NOBODY);
+	T_EQ_INT(stat(lockpath, &st), 0);
+	T_EQ_INT(st.st_uid, NOBODY);
+
+	/* reorganize writes a new inode: the owner must survive it */
+	db = open_ok(GREYDB_WRITE);
+	for (i = 0; i < 250; i++) {
+		char k[64];
+
+		T_EQ_INT(greydb_del(db, k, ipkey(k, sizeof(k), i)), GREYDB_OK);
+	}
+	T_EQ_INT(greydb_reorganize(db), 0);
+	close_ok(db);
+	T_EQ_INT(stat(dbpath, &st), 0);
+	T_EQ_INT(st.st_uid, NOBODY);
+
+	/* and so must recovery, which also rebuilds the file */
+	set_mark('1');
+	db = open_ok(GREYDB_READ);
+	close_ok(db);
+	t_expect_log("recovered 50 keys");
+	T_EQ_INT(stat(dbpath, &st), 0);
+	T_EQ_INT(st.st_uid, NOBODY);
+}
+
+const struct t_case t_cases[] = {
+	T_CASE(put_get_del),
+	T_CASE(walk_delete_half),
+	T_CASE(walk_stop),
+	T_CASE(corrupt_records_skipped),
+	T_CASE(read_only_refuses_writes),
+	T_CASE(lock_timeout),
+	T_CASE(lock_wait_succeeds),
+	T_CASE(readers_share),
+	T_CASE(dirty_mark_recovery_reader),
+	T_CASE(dirty_mark_recovery_writer),
+	T_CASE(dead_writer_recovered),
+	T_CASE(missing_database),
+	T_CASE(owner_follows_directory),
+	{ NULL, NULL },
+};
