@@ -1,0 +1,581 @@
+/*
+ * spamdb.c: list, look up, add and delete records of the spamd database.
+ *
+ *	usage: spamdb [-adGTt] [-f dbfile] [keys ...]
+ *
+ * Options, output lines, messages and exit codes are OpenBSD's spamdb(8);
+ * the deliberate differences are listed in man/spamdb.8. Each run is one
+ * greydb transaction (DESIGN.md §4.3): listing and lookups under the
+ * shared lock, so they never wait for other readers; -a and -d under the
+ * exclusive lock, so a change of several keys lands as one batch. The
+ * record rules are common/greylist.c's greylist_spamdb_*(), so spamdb ages
+ * records exactly like spamd.
+ *
+ * Static helpers, one per action:
+ *	list_db		print every record; corrupt ones are reported, skipped
+ *	show_keys	print the named records, count the missing ones
+ *	add_key		-a, -t -a, -T -a
+ *	del_key		-d, -t -d, -T -d
+ *	del_grey	-G -d: delete every GREY tuple of the given addresses
+ *
+ * Output is spooled to an unlinked temporary file while the lock is held
+ * and copied to stdout after it is released, so that a slow consumer
+ * (a pager) never holds up spamd's greylister.
+ * Messages go to stderr as "spamdb: ..." through common/log.c, which
+ * escapes control bytes that keys may carry.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/addr.h"
+#include "common/clock.h"
+#include "common/compat.h"
+#include "common/gdata.h"
+#include "common/greydb.h"
+#include "common/greylist.h"
+#include "common/log.h"
+#include "common/pathnames.h"
+#include "common/util.h"
+
+enum action {
+	ACT_SHOW,		/* list everything, or look up the keys */
+	ACT_ADD,
+	ACT_DEL,
+};
+
+enum ktype {
+	KT_WHITE,
+	KT_TRAPPED,
+	KT_SPAMTRAP,
+	KT_GREY,
+};
+
+#define EXIT_USAGE	1
+#define EXIT_NOKEYS	2	/* "no addresses specified", "cannot add GREY" */
+#define EXIT_NOTEMAIL	255	/* OpenBSD's errx(-1, "not an email address") */
+#define EXIT_MAXCOUNT	255	/* failure counts saturate instead of wrapping */
+
+/* The lock wait, from the environment: a duration with a unit suffix. */
+#define ENV_LOCKWAIT	"SPAMDB_LOCKWAIT"
+#define LOCKWAIT_MAX	3600	/* seconds */
+
+static __dead void usage(void);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: spamdb [-adGTt] [-f dbfile] [keys ...]\n");
+	exit(EXIT_USAGE);
+}
+
+static int
+lock_wait_ms(void)
+{
+	const char *s = getenv(ENV_LOCKWAIT), *errstr;
+	int64_t secs;
+
+	if (s == NULL || *s == '\0')
+		return GREYDB_WAIT;
+	if (util_parse_time(s, 1, 0, LOCKWAIT_MAX, &secs, &errstr) == -1) {
+		log_warnx("%s=%s: %s (want 0 to %ds, or with a unit: 10s, 1m)",
+		    ENV_LOCKWAIT, s, errstr, LOCKWAIT_MAX);
+		exit(EXIT_USAGE);
+	}
+	return (int)(secs * 1000);
+}
+
+static void
+lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s - 'A' + 'a');
+}
+
+/*
+ * The database key for a command-line argument: an address in canonical
+ * form (so 2001:DB8::1 and ::ffff:192.0.2.1 find what spamd stored), an
+ * e-mail address lower-cased as SPAMTRAP keys are stored, anything else
+ * (a tuple typed with newlines, the key of a damaged record) as given.
+ * -1 if no record can have such a key (empty or too long).
+ */
+static int
+key_norm(const char *arg, char *buf, size_t len)
+{
+	size_t n = strlen(arg);
+
+	if (n == 0 || n > GD_KEY_MAX || n >= len)
+		return -1;
+	if (strchr(arg, '\n') == NULL && addr_canon(arg, buf, len) == 0)
+		return 0;
+	memcpy(buf, arg, n + 1);
+	if (strchr(buf, '\n') == NULL && strchr(buf, '@') != NULL)
+		lower(buf);
+	return 0;
+}
+
+/*
+ * What OpenBSD asks of a spamtrap ("user@domain": an "@"), plus what our
+ * key format needs: one line of printable bytes, no longer than a mail
+ * path may be.
+ */
+static int
+spamtrap_ok(const char *s)
+{
+	const unsigned char *p;
+
+	if (strchr(s, '@') == NULL || strlen(s) > GD_FIELD_MAX)
+		return 0;
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * One output field. Bytes that would move a terminal's cursor or split
+ * the line (helo, from and to come from SMTP clients) are written as
+ * \ooo; everything else is printed as stored, as OpenBSD does.
+ */
+static void
+put_field(FILE *out, const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\%03o", *p);
+		else
+			putc(*p, out);
+	}
+}
+
+static void
+print_rec(FILE *out, const char *key, size_t keylen, const struct gd_rec *r)
+{
+	char buf[GD_KEY_MAX + 1];
+	struct gd_tuple t;
+
+	/* greydb_get/walk ran gd_check: the key fits and suits the kind. */
+	if (keylen > GD_KEY_MAX)
+		fatalx("%s: key of %zu bytes", __func__, keylen);
+	memcpy(buf, key, keylen);
+	buf[keylen] = '\0';
+
+	switch (r->kind) {
+	case GD_GREY:
+		if (gd_key_split(buf, &t) < 3)
+			fatalx("%s: GREY record without a tuple key", __func__);
+		fputs("GREY|", out);
+		put_field(out, t.ip);
+		putc('|', out);
+		put_field(out, t.helo);
+		putc('|', out);
+		put_field(out, t.from);
+		putc('|', out);
+		put_field(out, t.to);
+		fprintf(out, "|%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRIu32
+		    "|%" PRIu32 "\n", r->first, r->pass, r->expire, r->bcount,
+		    r->pcount);
+		break;
+	case GD_WHITE:
+		fputs("WHITE|", out);
+		put_field(out, buf);
+		fprintf(out, "|||%" PRId64 "|%" PRId64 "|%" PRId64 "|%" PRIu32
+		    "|%" PRIu32 "\n", r->first, r->pass, r->expire, r->bcount,
+		    r->pcount);
+		break;
+	case GD_TRAPPED:
+		fputs("TRAPPED|", out);
+		put_field(out, buf);
+		fprintf(out, "|%" PRId64 "\n", r->expire);
+		break;
+	case GD_SPAMTRAP:
+		fputs("SPAMTRAP|", out);
+		put_field(out, buf);
+		putc('\n', out);
+		break;
+	default:
+		fatalx("%s: record kind %d", __func__, (int)r->kind);
+	}
+}
+
+struct list_state {
+	FILE	*out;
+	size_t	 corrupt;
+};
+
+static int
+list_one(const char *key, size_t keylen, const struct gd_rec *r,
+    const char *why, void *arg)
+{
+	struct list_state *ls = arg;
+
+	(void)why;		/* greydb has logged key and reason */
+	if (r == NULL)
+		ls->corrupt++;
+	else
+		print_rec(ls->out, key, keylen, r);
+	return GREYDB_KEEP;
+}
+
+/*
+ * Print every record. OpenBSD stops at the first bad record; we report
+ * each one and list the rest, so that one torn record does not hide the
+ * database. Returns the exit status: 0, or 1 if anything was skipped.
+ */
+static int
+list_db(struct greydb *db, const char *path, FILE *out)
+{
+	struct list_state ls = { out, 0 };
+
+	if (greydb_walk(db, list_one, &ls) == -1) {
+		log_warnx("%s", greydb_errstr());
+		return 1;
+	}
+	if (ls.corrupt > 0) {
+		log_warnx("%s: %zu corrupt record%s not listed", path,
+		    ls.corrupt, ls.corrupt == 1 ? "" : "s");
+		return 1;
+	}
+	return 0;
+}
+
+/* Print the named records; returns how many were not found. */
+static int
+show_keys(struct greydb *db, char **keys, int nkeys, FILE *out)
+{
+	char buf[GD_KEY_MAX + 1];
+	struct gd_rec r;
+	int i, missing = 0;
+
+	for (i = 0; i < nkeys; i++) {
+		if (key_norm(keys[i], buf, sizeof(buf)) == -1) {
+			missing++;
+			continue;
+		}
+		switch (greydb_get(db, buf, strlen(buf), &r)) {
+		case GREYDB_OK:
+			print_rec(out, buf, strlen(buf), &r);
+			break;
+		case GREYDB_NOTFOUND:
+		case GREYDB_CORRUPT:		/* logged by greydb */
+			missing++;
+			break;
+		default:
+			log_warnx("%s", greydb_errstr());
+			missing++;
+			break;
+		}
+	}
+	return missing;
+}
+
+/* -a: add or update one key. Returns 0, or 1 on failure (logged). */
+static int
+add_key(struct greydb *db, const char *arg, enum ktype type, int64_t now)
+{
+	char buf[GD_KEY_MAX + 1];
+	struct gd_rec r;
+	size_t klen;
+	int found;
+
+	if (type == KT_SPAMTRAP) {
+		/* main() ran spamtrap_ok(): it fits */
+		strlcpy(buf, arg, sizeof(buf));
+		lower(buf);
+	} else if (strchr(arg, '\n') != NULL ||
+	    addr_canon(arg, buf, sizeof(buf)) == -1) {
+		log_warnx("invalid ip address %s", arg);
+		return 1;
+	}
+	klen = strlen(buf);
+
+	switch (greydb_get(db, buf, klen, &r)) {
+	case GREYDB_OK:
+		found = 1;
+		break;
+	case GREYDB_NOTFOUND:
+		found = 0;
+		break;
+	case GREYDB_CORRUPT:
+		/* OpenBSD deletes it and fails; the new record replaces it */
+		log_warnx("replacing the corrupt record of %s", buf);
+		found = 0;
+		break;
+	default:
+		log_warnx("%s", greydb_errstr());
+		return 1;
+	}
+
+	switch (type) {
+	case KT_WHITE:
+		greylist_spamdb_white(&r, found, now, GREYLIST_WHITEEXP);
+		break;
+	case KT_TRAPPED:
+		greylist_spamdb_trapped(&r, found, now, GREYLIST_TRAPEXP);
+		break;
+	case KT_SPAMTRAP:
+		greylist_spamdb_spamtrap(&r, found, now);
+		break;
+	default:
+		fatalx("%s: key type %d", __func__, (int)type);
+	}
+	if (greydb_put(db, buf, klen, &r) == -1) {
+		log_warnx("%s", greydb_errstr());
+		return 1;
+	}
+	return 0;
+}
+
+/* -d, -t -d, -T -d: delete one key, whatever its kind, as OpenBSD does. */
+static int
+del_key(struct greydb *db, const char *arg)
+{
+	char buf[GD_KEY_MAX + 1];
+
+	if (key_norm(arg, buf, sizeof(buf)) == -1) {
+		log_warnx("no entry for %s", arg);
+		return 1;
+	}
+	switch (greydb_del(db, buf, strlen(buf))) {
+	case GREYDB_OK:
+		return 0;
+	case GREYDB_NOTFOUND:
+		log_warnx("no entry for %s", arg);
+		return 1;
+	default:
+		log_warnx("%s", greydb_errstr());
+		return 1;
+	}
+}
+
+struct grey_del {
+	struct addr	*want;
+	size_t		*hits;
+	int		 n;
+};
+
+static int
+grey_match(const char *key, size_t keylen, const struct gd_rec *r,
+    const char *why, void *arg)
+{
+	struct grey_del *gd = arg;
+	char ip[ADDR_STRLEN];
+	const char *nl;
+	struct addr a;
+	size_t n;
+	int i, hit = 0;
+
+	(void)why;
+	if (r == NULL || r->kind != GD_GREY)
+		return GREYDB_KEEP;
+	if ((nl = memchr(key, '\n', keylen)) == NULL ||
+	    (n = (size_t)(nl - key)) >= sizeof(ip))
+		return GREYDB_KEEP;
+	memcpy(ip, key, n);
+	ip[n] = '\0';
+	if (addr_parse(ip, &a) == -1)
+		return GREYDB_KEEP;
+	for (i = 0; i < gd->n; i++)
+		if (addr_cmp(&a, &gd->want[i]) == 0) {
+			gd->hits[i]++;
+			hit = 1;
+		}
+	return hit ? GREYDB_DELETE : GREYDB_KEEP;
+}
+
+/*
+ * -G -d: delete every GREY tuple whose client is one of the addresses, in
+ * one walk. OpenBSD deletes only the first tuple it meets per argument,
+ * so a script had to loop; deleting them all serves the same scripts.
+ * Returns the number of failed arguments.
+ */
+static int
+del_grey(struct greydb *db, char **keys, int nkeys)
+{
+	struct grey_del gd;
+	int i, failed = 0;
+	char **arg;
+
+	gd.want = xreallocarray(NULL, (size_t)nkeys, sizeof(*gd.want));
+	gd.hits = xcalloc((size_t)nkeys, sizeof(*gd.hits));
+	arg = xreallocarray(NULL, (size_t)nkeys, sizeof(*arg));
+	gd.n = 0;
+	for (i = 0; i < nkeys; i++) {
+		if (keys[i][0] == '\0')
+			continue;
+		if (addr_parse(keys[i], &gd.want[gd.n]) == -1) {
+			log_warnx("invalid ip address %s", keys[i]);
+			failed++;
+			continue;
+		}
+		arg[gd.n++] = keys[i];
+	}
+	if (gd.n > 0 && greydb_walk(db, grey_match, &gd) == -1) {
+		log_warnx("%s", greydb_errstr());
+		failed += gd.n;
+	} else {
+		for (i = 0; i < gd.n; i++)
+			if (gd.hits[i] == 0) {
+				log_warnx("no entry for %s", arg[i]);
+				failed++;
+			}
+	}
+	free(gd.want);
+	free(gd.hits);
+	free(arg);
+	return failed;
+}
+
+/* Copy the spooled output to stdout; 0 or -1 (logged). */
+static int
+flush_spool(FILE *spool)
+{
+	char buf[8192];
+	size_t n;
+
+	if (spool != stdout) {
+		if (fflush(spool) == EOF || fseek(spool, 0, SEEK_SET) == -1) {
+			log_warn("temporary output file");
+			return -1;
+		}
+		while ((n = fread(buf, 1, sizeof(buf), spool)) > 0)
+			if (fwrite(buf, 1, n, stdout) != n)
+				break;
+		if (ferror(spool)) {
+			log_warn("temporary output file");
+			return -1;
+		}
+		fclose(spool);
+	}
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		log_warn("stdout");
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum action act = ACT_SHOW;
+	enum ktype type = KT_WHITE;
+	const char *path = PATH_SPAMD_DB;
+	struct greydb *db;
+	struct stat st;
+	FILE *out = stdout;
+	int ch, i, nkeys = 0, wait_ms, rc = 0;
+	int64_t now;
+
+	log_init("spamdb", 1, 0);
+	opterr = 0;
+	/* "+": stop at the first key, as BSD getopt does */
+	while ((ch = getopt(argc, argv, "+:adf:GTt")) != -1) {
+		switch (ch) {
+		case 'a':
+			act = ACT_ADD;
+			break;
+		case 'd':
+			act = ACT_DEL;
+			break;
+		case 'f':
+			path = optarg;
+			break;
+		case 'G':
+			type = KT_GREY;
+			break;
+		case 'T':
+			type = KT_SPAMTRAP;
+			break;
+		case 't':
+			type = KT_TRAPPED;
+			break;
+		case ':':
+			log_warnx("option requires an argument -- %c", optopt);
+			usage();
+		default:
+			log_warnx("unknown option -- %c", optopt);
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (act == ACT_SHOW && type != KT_WHITE)
+		usage();
+	if (*path == '\0') {
+		log_warnx("-f needs a database file name");
+		usage();
+	}
+
+	/* Refuse bad requests before the database is opened or created. */
+	if (act == ACT_ADD && type == KT_GREY) {
+		log_warnx("cannot add GREY entries");
+		exit(EXIT_NOKEYS);
+	}
+	for (i = 0; i < argc; i++)
+		if (argv[i][0] != '\0')
+			nkeys++;
+	if (act != ACT_SHOW && nkeys == 0) {
+		log_warnx("no addresses specified");
+		exit(EXIT_NOKEYS);
+	}
+	if (act == ACT_ADD && type == KT_SPAMTRAP)
+		for (i = 0; i < argc; i++)
+			if (argv[i][0] != '\0' && !spamtrap_ok(argv[i])) {
+				log_warnx("not an email address: %s", argv[i]);
+				exit(EXIT_NOTEMAIL);
+			}
+	wait_ms = lock_wait_ms();
+
+	/* A reader would leave a stray lock file beside a missing database. */
+	if (act == ACT_SHOW && stat(path, &st) == -1) {
+		log_warn("cannot open %s for reading", path);
+		exit(1);
+	}
+	db = greydb_open(path, act == ACT_SHOW ? GREYDB_READ : GREYDB_WRITE,
+	    wait_ms);
+	if (db == NULL) {
+		log_warnx("%s", greydb_errstr());
+		exit(1);
+	}
+
+	now = clock_now();
+	switch (act) {
+	case ACT_SHOW:
+		if ((out = tmpfile()) == NULL)
+			out = stdout;	/* no spool: print under the lock */
+		if (argc > 0)
+			rc = show_keys(db, argv, argc, out);
+		else
+			rc = list_db(db, path, out);
+		break;
+	case ACT_ADD:
+		for (i = 0; i < argc; i++)
+			if (argv[i][0] != '\0')
+				rc += add_key(db, argv[i], type, now);
+		break;
+	case ACT_DEL:
+		if (type == KT_GREY)
+			rc = del_grey(db, argv, argc);
+		else
+			for (i = 0; i < argc; i++)
+				if (argv[i][0] != '\0')
+					rc += del_key(db, argv[i]);
+		break;
+	}
+	if (greydb_close(db) == -1) {
+		log_warnx("%s", greydb_errstr());
+		if (rc == 0)
+			rc = 1;
+	}
+	if (flush_spool(out) == -1 && rc == 0)
+		rc = 1;
+	return rc > EXIT_MAXCOUNT ? EXIT_MAXCOUNT : rc;
+}
