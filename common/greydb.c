@@ -268,7 +268,7 @@ greydb_open(const char *path, enum greydb_mode mode, int wait_ms)
 	struct greydb *db;
 	char *lockpath = NULL;
 	int op = mode == GREYDB_WRITE ? LOCK_EX : LOCK_SH;
-	int created = 0;
+	int created = 0, saved_errno;
 
 	if ((db = calloc(1, sizeof(*db))) == NULL ||
 	    (db->path = strdup(path)) == NULL ||
@@ -325,6 +325,7 @@ greydb_open(const char *path, enum greydb_mode mode, int wait_ms)
 	free(lockpath);
 	return db;
 fail:
+	saved_errno = errno;
 	if (db->dbf != NULL)
 		gdbm_close(db->dbf);
 	if (db->lockfd != -1)
@@ -332,6 +333,7 @@ fail:
 	free(lockpath);
 	free(db->path);
 	free(db);
+	errno = saved_errno;
 	return NULL;
 }
 

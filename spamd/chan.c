@@ -1,0 +1,186 @@
+/*
+ * chan.c: message channels between spamd's processes (see chan.h).
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "spamd/chan.h"
+#include "spamd/proto.h"
+
+#define CHAN_READ_BURST	256	/* messages per wake-up, for fairness */
+
+struct chan_msg {
+	struct chan_msg	*next;
+	size_t		 len;
+	uint8_t		 data[];
+};
+
+static void
+chan_closed(struct chan *c)
+{
+	ev_io_del(&c->io);
+	if (c->on_close != NULL)
+		c->on_close(c);
+}
+
+/* Send queued messages until the socket is full. */
+static int
+drain(struct chan *c)
+{
+	while (c->head != NULL) {
+		struct chan_msg *m = c->head;
+		ssize_t n = send(c->io.fd, m->data, m->len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			log_warn("%s: send", c->name);
+			return -1;
+		}
+		c->head = m->next;
+		if (c->head == NULL)
+			c->tail = NULL;
+		c->queued -= m->len;
+		free(m);
+	}
+	return 0;
+}
+
+static void
+chan_event(struct ev_io *io, uint32_t events)
+{
+	struct chan *c = EV_CONTAINER(io, struct chan, io);
+	uint8_t buf[PROTO_MSG_MAX];
+	int i;
+
+	if (events & EPOLLOUT) {
+		if (drain(c) == -1) {
+			chan_closed(c);
+			return;
+		}
+		if (c->head == NULL)
+			ev_io_mod(&c->io, EPOLLIN);
+	}
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	for (i = 0; i < CHAN_READ_BURST; i++) {
+		ssize_t n = recv(c->io.fd, buf, sizeof(buf),
+		    MSG_DONTWAIT | MSG_TRUNC);
+
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			log_warn("%s: recv", c->name);
+			chan_closed(c);
+			return;
+		}
+		if (n == 0) {
+			chan_closed(c);
+			return;
+		}
+		if ((size_t)n > sizeof(buf)) {
+			log_warnx("%s: dropping a %zd-byte message (max %zu)",
+			    c->name, n, sizeof(buf));
+			continue;
+		}
+		c->on_msg(c, buf, (size_t)n);
+		if (c->io.fd == -1)	/* on_msg closed us */
+			return;
+	}
+}
+
+int
+chan_open(struct chan *c, int fd, const char *name, size_t maxq,
+    chan_msg_cb on_msg, chan_close_cb on_close)
+{
+	memset(c, 0, sizeof(*c));
+	c->name = name;
+	c->maxq = maxq;
+	c->on_msg = on_msg;
+	c->on_close = on_close;
+	return ev_io_add(&c->io, fd, EPOLLIN, chan_event);
+}
+
+int
+chan_send(struct chan *c, const void *buf, size_t len)
+{
+	struct chan_msg *m;
+	unsigned long n;
+
+	if (c->io.fd == -1)
+		return -1;
+	if (c->head == NULL) {
+		ssize_t r = send(c->io.fd, buf, len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (r == (ssize_t)len)
+			return 0;
+		if (r == -1 && errno != EAGAIN && errno != EINTR) {
+			log_warn("%s: send", c->name);
+			return -1;
+		}
+	}
+	if (c->queued + len > c->maxq ||
+	    (m = malloc(sizeof(*m) + len)) == NULL) {
+		if ((n = log_ratelimit(&c->rl, 10)) != 0)
+			log_warnx("%s: peer is not keeping up, %zu bytes "
+			    "queued; dropped %lu message%s", c->name,
+			    c->queued, n, n == 1 ? "" : "s");
+		return -1;
+	}
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->data, buf, len);
+	if (c->tail != NULL)
+		c->tail->next = m;
+	else
+		c->head = m;
+	c->tail = m;
+	c->queued += len;
+	ev_io_mod(&c->io, EPOLLIN | EPOLLOUT);
+	return 0;
+}
+
+size_t
+chan_pending(const struct chan *c)
+{
+	return c->queued;
+}
+
+void
+chan_flush_blocking(struct chan *c)
+{
+	while (c->head != NULL && c->io.fd != -1) {
+		struct pollfd pfd = { c->io.fd, POLLOUT, 0 };
+
+		if (poll(&pfd, 1, 1000) <= 0 || drain(c) == -1)
+			break;
+	}
+}
+
+void
+chan_close(struct chan *c)
+{
+	struct chan_msg *m;
+
+	if (c->io.fd != -1) {
+		int fd = c->io.fd;
+
+		ev_io_del(&c->io);
+		close(fd);
+	}
+	while ((m = c->head) != NULL) {
+		c->head = m->next;
+		free(m);
+	}
+	c->tail = NULL;
+	c->queued = 0;
+}

@@ -1,0 +1,49 @@
+/*
+ * chan.h: a non-blocking message channel over a SOCK_SEQPACKET socket,
+ * driven by the event loop.
+ *
+ *	chan_open(c, fd, name, maxq, on_msg, on_close)	watch fd; messages
+ *		go to on_msg one at a time; EOF or an error calls on_close
+ *	chan_send(c, buf, len)	send now, or queue when the peer is slow;
+ *		-1 if the queue already holds maxq bytes (the message is
+ *		dropped and a rate-limited warning says how many were)
+ *	chan_pending(c)		bytes queued
+ *	chan_flush_blocking(c)	drain the queue, waiting (shutdown only)
+ *	chan_close(c)
+ *
+ * The SMTP process must never block on the greylister: it sends through
+ * a chan whose queue absorbs bursts and drops beyond a bound instead.
+ */
+#ifndef CHAN_H
+#define CHAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/log.h"
+#include "spamd/ev.h"
+
+struct chan_msg;
+struct chan;
+
+typedef void (*chan_msg_cb)(struct chan *, const uint8_t *, size_t);
+typedef void (*chan_close_cb)(struct chan *);
+
+struct chan {
+	struct ev_io		 io;
+	const char		*name;
+	chan_msg_cb		 on_msg;
+	chan_close_cb		 on_close;
+	struct chan_msg		*head, *tail;
+	size_t			 queued, maxq;
+	struct log_ratelimit	 rl;
+};
+
+int	chan_open(struct chan *, int, const char *, size_t, chan_msg_cb,
+	    chan_close_cb);
+int	chan_send(struct chan *, const void *, size_t);
+size_t	chan_pending(const struct chan *);
+void	chan_flush_blocking(struct chan *);
+void	chan_close(struct chan *);
+
+#endif /* CHAN_H */

@@ -1,0 +1,653 @@
+/*
+ * con.c: the client side of spamd's SMTP process (see con.h).
+ *
+ * Each client is driven by con_run(), a loop that alternates between
+ * writing the current reply (one byte per -s interval while stuttering,
+ * all at once otherwise) and feeding the next complete input line to the
+ * pure state machine in smtp.c. It returns to the event loop whenever it
+ * must wait, after choosing what to wait for: EPOLLOUT, EPOLLIN, or the
+ * connection's single timer. A bounded number of commands is handled per
+ * wake-up so that a pipelining client cannot starve the others.
+ *
+ * Timeouts follow OpenBSD: a client waiting to be read from is closed
+ * -T seconds (400) after it entered the reading state (a partial line
+ * does not reset that; a chunk of DATA does), and a reply that cannot be
+ * written for -T seconds closes the connection too.
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "spamd/con.h"
+#include "spamd/ev.h"
+#include "spamd/sdl.h"
+#include "spamd/smtp.h"
+#include "spamd/spamd.h"
+#include "spamd/traplist.h"
+
+#ifndef SO_ORIGINAL_DST
+#define SO_ORIGINAL_DST		80	/* <linux/netfilter_ipv4.h> */
+#endif
+#ifndef IP6T_SO_ORIGINAL_DST
+#define IP6T_SO_ORIGINAL_DST	80	/* <linux/netfilter_ipv6/ip6_tables.h> */
+#endif
+
+#define CON_INBUF_MIN	256
+#define CON_BURST	64	/* commands per wake-up */
+#define ACCEPT_BURST	64	/* accepts per wake-up */
+
+#define CF_LISTED	0x01	/* on a blacklist: tarpitted all along */
+#define CF_STUTTER_BL	0x02	/* listed and within -B maxblack */
+#define CF_DISCARD	0x04	/* dropping the rest of an over-long line */
+#define CF_LOWMX	0x08	/* arrived at the -M address */
+#define CF_READING	0x10	/* waiting for a command */
+#define CF_CAPPED	0x20	/* said so once: too many RCPTs */
+#define CF_WAITOUT	0x40	/* waiting for the socket to drain */
+#define CF_BURST	0x80	/* yielded after CON_BURST commands */
+
+struct con {
+	struct ev_io		 io;
+	struct ev_timer		 tm;
+	struct smtp_sess	 s;
+	struct addr		 peer;
+	uint64_t		 start_ms;	/* monotonic */
+	const char		*out;		/* reply being written */
+	char			*outbuf;	/* owned reply text, or NULL */
+	uint32_t		 outlen, outpos;
+	char			*in;		/* pending input, or NULL */
+	uint32_t		 inlen, incap;
+	struct sdl_list		**lists;	/* matched at connect time */
+	uint8_t			 nlists;
+	uint8_t			 flags;
+};
+
+struct listener {
+	struct ev_io		 io;
+	struct ev_timer		 pause;
+};
+
+static size_t		 nclients, nblack;
+static struct log_ratelimit rl_full, rl_accept, rl_mem;
+
+static void	con_run(struct con *);
+static void	con_close(struct con *);
+
+size_t
+con_clients(void)
+{
+	return nclients;
+}
+
+size_t
+con_black(void)
+{
+	return nblack;
+}
+
+static const char *
+peer_str(const struct con *c)
+{
+	static char buf[ADDR_STRLEN];
+
+	return addr_ntop(&c->peer, buf, sizeof(buf));
+}
+
+static const char *
+tags_str(const struct con *c, char *buf, size_t len)
+{
+	/* OpenBSD truncates the list of tags with "..." near 76 bytes. */
+	if (sdl_tags(buf, len, c->lists, c->nlists) >= len - 1 && len > 4)
+		strlcpy(buf + len - 4, "...", 4);
+	return buf;
+}
+
+static int
+stutter_now(const struct con *c)
+{
+	if (conf.stutter_ms == 0 || nclients + 5 >= (size_t)conf.maxcon)
+		return 0;
+	if (c->flags & CF_LISTED)
+		return (c->flags & CF_STUTTER_BL) != 0;
+	return ev_now() - c->start_ms < (uint64_t)conf.grey_stutter * 1000;
+}
+
+static void
+set_reply(struct con *c, const char *text, char *owned)
+{
+	free(c->outbuf);
+	c->outbuf = owned;
+	c->out = text;
+	c->outlen = (uint32_t)strlen(text);
+	c->outpos = 0;
+	c->flags &= (uint8_t)~CF_READING;
+}
+
+static void
+set_reply_fmt(struct con *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+set_reply_fmt(struct con *c, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n == -1) {
+		if (log_ratelimit(&rl_mem, 10))
+			log_warnx("%s: out of memory for a reply",
+			    peer_str(c));
+		con_close(c);
+		return;
+	}
+	set_reply(c, s, s);
+}
+
+static void
+set_final_reply(struct con *c)
+{
+	static const char tempfail[] =
+	    "451 Temporary failure, please try again later.\r\n";
+	char *buf;
+
+	if (c->nlists == 0) {
+		set_reply(c, tempfail, NULL);
+		return;
+	}
+	if ((buf = malloc(SDL_REPLY_MAX)) == NULL) {
+		set_reply(c, tempfail, NULL);
+		return;
+	}
+	sdl_reply(buf, SDL_REPLY_MAX, conf.code550 ? 550 : 450, c->lists,
+	    c->nlists, &c->peer);
+	set_reply(c, buf, buf);
+}
+
+static void
+set_banner(struct con *c)
+{
+	char when[64];
+	time_t t = (time_t)clock_now();
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm) == 0)
+		strlcpy(when, "?", sizeof(when));
+	set_reply_fmt(c, "220 %s ESMTP %s; %s\r\n", conf.hostname, conf.name,
+	    when);
+}
+
+/* Act on one decision of the state machine. */
+static void
+handle(struct con *c, const char *line, size_t len,
+    const struct smtp_result *r)
+{
+	if (r->from != r->to)
+		log_debug("%s: %s -> %s", peer_str(c), smtp_state_name(r->from),
+		    smtp_state_name(r->to));
+	if (r->tuple) {
+		log_verbose("(GREY) %s: %s -> %s", peer_str(c), c->s.mail,
+		    r->rcpt);
+		smtpproc_send_tuple(&c->peer, (c->flags & CF_LOWMX) != 0,
+		    c->s.helo ? c->s.helo : "", c->s.mail, r->rcpt);
+	} else if (r->reply == SMTP_R_RCPT && (c->flags & CF_LISTED))
+		log_verbose("(BLACK) %s: %s -> %s", peer_str(c),
+		    c->s.mail ? c->s.mail : "", r->rcptbuf);
+	if (r->tuple_capped && !(c->flags & CF_CAPPED)) {
+		c->flags |= CF_CAPPED;
+		log_info("%s: more than %d recipients, recording no more "
+		    "tuples for this connection", peer_str(c), SMTP_MAX_TUPLES);
+	}
+	if (r->header)
+		log_verbose("(BLACK) %s: %.*s", peer_str(c), (int)len, line);
+	else if (r->from == SMTP_DATA && r->reply == SMTP_R_NONE)
+		log_debug("%s: body: %.*s", peer_str(c), (int)len, line);
+	if (r->data_begins && conf.window > 0 &&
+	    setsockopt(c->io.fd, SOL_SOCKET, SO_RCVBUF, &conf.window,
+	    sizeof(conf.window)) == -1)
+		log_warn("%s: setsockopt SO_RCVBUF", peer_str(c));
+
+	switch (r->reply) {
+	case SMTP_R_NONE:
+		break;
+	case SMTP_R_QUIT:
+		set_reply_fmt(c, "221 %s\r\n", conf.hostname);
+		break;
+	case SMTP_R_FINAL:
+		set_final_reply(c);
+		break;
+	default:
+		set_reply(c, smtp_reply_text(r->reply), NULL);
+		break;
+	}
+}
+
+static void
+consume(struct con *c, size_t n)
+{
+	if (n >= c->inlen) {
+		free(c->in);
+		c->in = NULL;
+		c->inlen = c->incap = 0;
+		return;
+	}
+	memmove(c->in, c->in + n, c->inlen - n);
+	c->inlen -= (uint32_t)n;
+}
+
+/*
+ * Take the next complete line from the input buffer and feed it to the
+ * state machine. Returns 1 if a line was consumed, 0 if more input is
+ * needed. A line that fills the buffer without a LF is one bad command;
+ * the rest of it, up to its LF, is dropped.
+ */
+static int
+next_line(struct con *c)
+{
+	struct smtp_result r;
+	char *lf;
+	size_t len;
+
+	if (c->inlen == 0)
+		return 0;
+	lf = memchr(c->in, '\n', c->inlen);
+	if (lf == NULL) {
+		if (c->flags & CF_DISCARD) {
+			consume(c, c->inlen);
+			return 0;
+		}
+		if (c->inlen < SMTP_LINE_MAX)
+			return 0;
+		c->flags |= CF_DISCARD;
+		consume(c, c->inlen);
+		log_info("%s: line longer than %d bytes", peer_str(c),
+		    SMTP_LINE_MAX);
+		smtp_input(&c->s, "", 0, 1, &r);
+		handle(c, "", 0, &r);
+		return 1;
+	}
+	len = (size_t)(lf - c->in);
+	if (c->flags & CF_DISCARD) {
+		c->flags &= (uint8_t)~CF_DISCARD;
+		consume(c, len + 1);
+		return 1;
+	}
+	while (len > 0 && c->in[len - 1] == '\r')
+		len--;
+	smtp_input(&c->s, c->in, len, 0, &r);
+	handle(c, c->in, len, &r);
+	if (c->io.fd != -1)
+		consume(c, (size_t)(lf - c->in) + 1);
+	return 1;
+}
+
+/* Read what the client sent. Returns -1 if the connection is gone. */
+static int
+read_input(struct con *c)
+{
+	ssize_t n;
+
+	if (c->in == NULL) {
+		if ((c->in = malloc(CON_INBUF_MIN)) == NULL) {
+			if (log_ratelimit(&rl_mem, 10))
+				log_warnx("out of memory for input buffers");
+			return 0;
+		}
+		c->incap = CON_INBUF_MIN;
+	} else if (c->inlen == c->incap && c->incap < SMTP_LINE_MAX) {
+		uint32_t ncap = c->incap * 2 > SMTP_LINE_MAX ? SMTP_LINE_MAX :
+		    c->incap * 2;
+		char *nin = realloc(c->in, ncap);
+
+		if (nin == NULL)
+			return 0;
+		c->in = nin;
+		c->incap = ncap;
+	}
+	if (c->inlen == c->incap)
+		return 0;
+	n = recv(c->io.fd, c->in + c->inlen, c->incap - c->inlen, 0);
+	if (n == 0) {
+		con_close(c);
+		return -1;
+	}
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		log_debug("%s: read: %s", peer_str(c), strerror(errno));
+		con_close(c);
+		return -1;
+	}
+	c->inlen += (uint32_t)n;
+	if (c->s.state == SMTP_DATA)	/* DATA: each chunk resets the clock */
+		ev_timer_set(&c->tm, ev_now() +
+		    (uint64_t)conf.idle_timeout * 1000, c->tm.cb);
+	return 0;
+}
+
+static void con_timer(struct ev_timer *);
+
+/* Write what we can of the reply. 1 = reply done, 0 = must wait, -1 gone. */
+static int
+write_output(struct con *c)
+{
+	while (c->outpos < c->outlen) {
+		int st = stutter_now(c);
+		size_t want = st ? 1 : c->outlen - c->outpos;
+		ssize_t n = send(c->io.fd, c->out + c->outpos, want,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				c->flags |= CF_WAITOUT;
+				ev_timer_set(&c->tm, ev_now() +
+				    (uint64_t)conf.idle_timeout * 1000,
+				    con_timer);
+				return 0;
+			}
+			log_debug("%s: write: %s", peer_str(c),
+			    strerror(errno));
+			con_close(c);
+			return -1;
+		}
+		c->outpos += (uint32_t)n;
+		if (st && c->outpos < c->outlen) {
+			ev_timer_set(&c->tm, ev_now() + conf.stutter_ms,
+			    con_timer);
+			return 0;
+		}
+	}
+	free(c->outbuf);
+	c->outbuf = NULL;
+	c->out = NULL;
+	return 1;
+}
+
+static void
+con_run(struct con *c)
+{
+	int burst;
+
+	for (burst = 0; burst < CON_BURST; burst++) {
+		if (c->out != NULL) {
+			int r = write_output(c);
+
+			if (r == -1)
+				return;
+			if (r == 0) {
+				ev_io_mod(&c->io,
+				    (c->flags & CF_WAITOUT) ? EPOLLOUT : 0);
+				return;
+			}
+			if (c->s.state == SMTP_DONE) {
+				con_close(c);
+				return;
+			}
+			/* Now waiting for a command: start the idle clock. */
+			c->flags |= CF_READING;
+			ev_timer_set(&c->tm, ev_now() +
+			    (uint64_t)conf.idle_timeout * 1000, con_timer);
+		}
+		if (!next_line(c)) {
+			ev_io_mod(&c->io, EPOLLIN);
+			return;
+		}
+		if (c->io.fd == -1)
+			return;
+	}
+	/* Let the others run; come back on the next loop iteration. */
+	c->flags |= CF_BURST;
+	ev_io_mod(&c->io, 0);
+	ev_timer_set(&c->tm, ev_now(), con_timer);
+}
+
+static void
+con_timer(struct ev_timer *t)
+{
+	struct con *c = EV_CONTAINER(t, struct con, tm);
+
+	if (c->flags & CF_BURST) {
+		c->flags &= (uint8_t)~CF_BURST;
+		con_run(c);
+	} else if (c->flags & CF_WAITOUT) {
+		log_info("%s: write timeout", peer_str(c));
+		con_close(c);
+	} else if (c->out == NULL && (c->flags & CF_READING)) {
+		log_info("%s: timeout", peer_str(c));
+		con_close(c);
+	} else
+		con_run(c);
+}
+
+static void
+con_event(struct ev_io *io, uint32_t events)
+{
+	struct con *c = EV_CONTAINER(io, struct con, io);
+
+	if (events & EPOLLOUT) {
+		c->flags &= (uint8_t)~CF_WAITOUT;
+		ev_timer_del(&c->tm);
+		con_run(c);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		if (read_input(c) == -1)
+			return;
+		con_run(c);
+	}
+}
+
+static void
+con_close(struct con *c)
+{
+	char tags[80];
+	int fd = c->io.fd;
+	size_t i;
+
+	if (fd == -1)
+		return;
+	log_info("%s: disconnected after %llu seconds.%s%s", peer_str(c),
+	    (unsigned long long)((ev_now() - c->start_ms) / 1000),
+	    c->nlists ? " lists: " : "",
+	    c->nlists ? tags_str(c, tags, sizeof(tags)) : "");
+	ev_timer_del(&c->tm);
+	ev_io_del(&c->io);
+	if (close(fd) == -1)
+		log_warn("close");
+	if (c->lists != NULL) {
+		for (i = 0; i < c->nlists; i++)
+			sdl_unref(c->lists[i]);
+		free(c->lists);
+		nblack--;
+	}
+	smtp_free(&c->s);
+	free(c->in);
+	free(c->outbuf);
+	/* Callers up the stack may still look at these before returning. */
+	c->in = c->outbuf = NULL;
+	c->out = NULL;
+	c->inlen = c->incap = c->outlen = c->outpos = 0;
+	c->lists = NULL;
+	c->nlists = 0;
+	nclients--;
+	ev_free_later(c);
+}
+
+/* Which blacklists hold this client; expired traps are dropped here. */
+static void
+lookup_lists(struct con *c)
+{
+	struct sdl_list *l[SDL_LOOKUP_MAX];
+	size_t n, i, k = 0;
+
+	n = sdl_lookup(&c->peer, l, SDL_LOOKUP_MAX);
+	for (i = 0; i < n; i++) {
+		if (strcmp(sdl_tag(l[i]), SDL_GREYTRAP_TAG) == 0 &&
+		    !traplist_hit(&c->peer, clock_now())) {
+			sdl_addr_del(SDL_GREYTRAP_TAG, &c->peer);
+			sdl_unref(l[i]);
+			continue;
+		}
+		l[k++] = l[i];
+	}
+	if (k == 0)
+		return;
+	if ((c->lists = calloc(k, sizeof(*c->lists))) == NULL) {
+		/* Without memory we cannot hold the messages: greylist it. */
+		for (i = 0; i < k; i++)
+			sdl_unref(l[i]);
+		return;
+	}
+	memcpy(c->lists, l, k * sizeof(*l));
+	c->nlists = (uint8_t)k;
+	c->flags |= CF_LISTED;
+	if (++nblack <= (size_t)conf.maxblack)
+		c->flags |= CF_STUTTER_BL;
+}
+
+/* Was the connection redirected from the -M low-priority MX address? */
+static int
+to_lowmx(int fd, const struct con *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct addr dst;
+	int rc;
+
+	if (c->peer.af == AF_INET)
+		rc = getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &ss, &len);
+	else
+		rc = getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &ss, &len);
+	if (rc == -1) {
+		/* Not redirected (a direct connection): our own address. */
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+			return 0;
+	}
+	if (addr_from_sockaddr((struct sockaddr *)&ss, &dst, NULL) == -1)
+		return 0;
+	return addr_cmp(&dst, &conf.lowmx) == 0;
+}
+
+static void
+con_new(int fd, const struct sockaddr_storage *ss)
+{
+	struct con *c;
+	char tags[80];
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		if (log_ratelimit(&rl_mem, 10))
+			log_warnx("out of memory for a connection");
+		close(fd);
+		return;
+	}
+	if (addr_from_sockaddr((const struct sockaddr *)ss, &c->peer,
+	    NULL) == -1) {
+		close(fd);
+		free(c);
+		return;
+	}
+	nclients++;
+	c->io.fd = -1;
+	c->start_ms = ev_now();
+	lookup_lists(c);
+	if (conf.lowmx_set && to_lowmx(fd, c))
+		c->flags |= CF_LOWMX;
+	smtp_init(&c->s, (c->flags & CF_LISTED) || conf.blackonly);
+	if (ev_io_add(&c->io, fd, 0, con_event) == -1) {
+		c->io.fd = fd;
+		con_close(c);
+		return;
+	}
+	log_info("%s: connected (%zu/%zu)%s%s", peer_str(c), nclients, nblack,
+	    c->nlists ? ", lists: " : "",
+	    c->nlists ? tags_str(c, tags, sizeof(tags)) : "");
+	set_banner(c);
+	if (c->io.fd != -1)
+		con_run(c);
+}
+
+static void
+listener_resume(struct ev_timer *t)
+{
+	struct listener *l = EV_CONTAINER(t, struct listener, pause);
+
+	ev_io_mod(&l->io, EPOLLIN);
+}
+
+static void
+listener_event(struct ev_io *io, uint32_t events)
+{
+	struct listener *l = EV_CONTAINER(io, struct listener, io);
+	int i;
+
+	(void)events;
+	for (i = 0; i < ACCEPT_BURST; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd = accept4(io->fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd == -1) {
+			switch (errno) {
+			case EAGAIN:
+				return;
+			case EINTR:
+			case ECONNABORTED:
+			case EPROTO:
+				continue;
+			case EMFILE:
+			case ENFILE:
+			case ENOBUFS:
+			case ENOMEM:
+				/* Out of descriptors: pause, like OpenBSD. */
+				if (log_ratelimit(&rl_accept, 10))
+					log_warn("accept (pausing for 1 s)");
+				ev_io_mod(io, 0);
+				ev_timer_set(&l->pause, ev_now() + 1000,
+				    listener_resume);
+				return;
+			default:
+				log_warn("accept");
+				return;
+			}
+		}
+		if (nclients >= (size_t)conf.maxcon) {
+			unsigned long n;
+
+			close(fd);
+			if ((n = log_ratelimit(&rl_full, 10)) != 0)
+				log_warnx("%d connections (-c) reached: closed "
+				    "%lu new connection%s", conf.maxcon, n,
+				    n == 1 ? "" : "s");
+			continue;
+		}
+		con_new(fd, &ss);
+	}
+}
+
+int
+con_listen(int fd)
+{
+	struct listener *l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return -1;
+	return ev_io_add(&l->io, fd, EPOLLIN, listener_event);
+}

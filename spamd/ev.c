@@ -1,0 +1,307 @@
+/*
+ * ev.c: epoll + timer heap + signalfd (see ev.h).
+ *
+ * One loop per process, so the state is file-static. The heap holds
+ * pointers to timers; each timer remembers its slot so that moving or
+ * cancelling it costs O(log n). A stuttering tarpit re-arms one timer per
+ * connection per byte, which is exactly the operation made cheap here.
+ */
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "spamd/ev.h"
+
+#define EV_MAXEVENTS	256
+
+static int		 epfd = -1;
+static int		 running;
+static uint64_t		 now_ms;
+static struct ev_timer	**heap;
+static size_t		 heap_n, heap_cap;
+static struct ev_io	 sig_io;
+static sigset_t		 sig_mask;
+static ev_signal_cb	 sig_cb[NSIG];
+static void		**graveyard;
+static size_t		 grave_n, grave_cap;
+
+uint64_t
+ev_now(void)
+{
+	return now_ms;
+}
+
+void
+ev_init(void)
+{
+	if (epfd != -1)
+		close(epfd);
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	sigemptyset(&sig_mask);
+	sig_io.fd = -1;
+	heap_n = 0;
+	now_ms = clock_mono_ms();
+}
+
+int
+ev_io_add(struct ev_io *io, int fd, uint32_t events, ev_io_cb cb)
+{
+	struct epoll_event ee;
+
+	io->fd = fd;
+	io->cb = cb;
+	io->events = events;
+	memset(&ee, 0, sizeof(ee));
+	ee.events = events;
+	ee.data.ptr = io;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ee) == -1) {
+		log_warn("epoll_ctl add fd %d", fd);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ev_io_mod(struct ev_io *io, uint32_t events)
+{
+	struct epoll_event ee;
+
+	if (io->events == events)
+		return 0;
+	memset(&ee, 0, sizeof(ee));
+	ee.events = events;
+	ee.data.ptr = io;
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, io->fd, &ee) == -1) {
+		log_warn("epoll_ctl mod fd %d", io->fd);
+		return -1;
+	}
+	io->events = events;
+	return 0;
+}
+
+void
+ev_io_del(struct ev_io *io)
+{
+	if (io->fd == -1)
+		return;
+	if (epoll_ctl(epfd, EPOLL_CTL_DEL, io->fd, NULL) == -1 &&
+	    errno != EBADF && errno != ENOENT)
+		log_warn("epoll_ctl del fd %d", io->fd);
+	io->fd = -1;
+}
+
+/* Heap helpers: slot is 1-based so that 0 can mean "not armed". */
+static void
+heap_place(struct ev_timer *t, size_t i)
+{
+	heap[i] = t;
+	t->slot = (uint32_t)i + 1;
+}
+
+static void
+heap_up(size_t i)
+{
+	struct ev_timer *t = heap[i];
+
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+
+		if (heap[p]->when <= t->when)
+			break;
+		heap_place(heap[p], i);
+		i = p;
+	}
+	heap_place(t, i);
+}
+
+static void
+heap_down(size_t i)
+{
+	struct ev_timer *t = heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= heap_n)
+			break;
+		if (c + 1 < heap_n && heap[c + 1]->when < heap[c]->when)
+			c++;
+		if (t->when <= heap[c]->when)
+			break;
+		heap_place(heap[c], i);
+		i = c;
+	}
+	heap_place(t, i);
+}
+
+void
+ev_timer_del(struct ev_timer *t)
+{
+	size_t i;
+
+	if (t->slot == 0)
+		return;
+	i = t->slot - 1;
+	t->slot = 0;
+	if (--heap_n == i)
+		return;
+	heap_place(heap[heap_n], i);
+	heap_up(i);
+	heap_down(heap[i]->slot - 1);
+}
+
+void
+ev_timer_set(struct ev_timer *t, uint64_t when, ev_timer_cb cb)
+{
+	t->cb = cb;
+	if (t->slot != 0) {
+		size_t i = t->slot - 1;
+		uint64_t old = t->when;
+
+		t->when = when;
+		if (when < old)
+			heap_up(i);
+		else
+			heap_down(i);
+		return;
+	}
+	if (heap_n == heap_cap) {
+		size_t ncap = heap_cap ? heap_cap * 2 : 1024;
+		struct ev_timer **nh = reallocarray(heap, ncap, sizeof(*nh));
+
+		if (nh == NULL)
+			fatal("timer heap");
+		heap = nh;
+		heap_cap = ncap;
+	}
+	t->when = when;
+	heap_place(t, heap_n++);
+	heap_up(heap_n - 1);
+}
+
+int
+ev_timer_armed(const struct ev_timer *t)
+{
+	return t->slot != 0;
+}
+
+size_t
+ev_timers(void)
+{
+	return heap_n;
+}
+
+static void
+sig_read(struct ev_io *io, uint32_t events)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	(void)events;
+	while ((n = read(io->fd, &si, sizeof(si))) == sizeof(si)) {
+		if (si.ssi_signo < NSIG && sig_cb[si.ssi_signo] != NULL)
+			sig_cb[si.ssi_signo]((int)si.ssi_signo);
+	}
+	if (n == -1 && errno != EAGAIN && errno != EINTR)
+		log_warn("signalfd read");
+}
+
+void
+ev_signal(int sig, ev_signal_cb cb)
+{
+	sig_cb[sig] = cb;
+	sigaddset(&sig_mask, sig);
+	if (sigprocmask(SIG_BLOCK, &sig_mask, NULL) == -1)
+		fatal("sigprocmask");
+	if (sig_io.fd == -1) {
+		int fd = signalfd(-1, &sig_mask, SFD_NONBLOCK | SFD_CLOEXEC);
+
+		if (fd == -1)
+			fatal("signalfd");
+		if (ev_io_add(&sig_io, fd, EPOLLIN, sig_read) == -1)
+			fatalx("cannot watch the signal descriptor");
+	} else if (signalfd(sig_io.fd, &sig_mask, 0) == -1)
+		fatal("signalfd");
+}
+
+void
+ev_free_later(void *p)
+{
+	if (grave_n == grave_cap) {
+		size_t ncap = grave_cap ? grave_cap * 2 : 64;
+		void **ng = reallocarray(graveyard, ncap, sizeof(*ng));
+
+		if (ng == NULL) {
+			/* Leaking is safer than a use-after-free. */
+			log_warnx("ev_free_later: out of memory");
+			return;
+		}
+		graveyard = ng;
+		grave_cap = ncap;
+	}
+	graveyard[grave_n++] = p;
+}
+
+static void
+bury(void)
+{
+	while (grave_n > 0)
+		free(graveyard[--grave_n]);
+}
+
+void
+ev_break(void)
+{
+	running = 0;
+}
+
+void
+ev_run(void)
+{
+	struct epoll_event evs[EV_MAXEVENTS];
+
+	running = 1;
+	while (running) {
+		int timeout = -1, n, i;
+
+		now_ms = clock_mono_ms();
+		if (heap_n > 0) {
+			uint64_t w = heap[0]->when;
+
+			timeout = w <= now_ms ? 0 :
+			    (w - now_ms > 60000 ? 60000 : (int)(w - now_ms));
+		}
+		n = epoll_wait(epfd, evs, EV_MAXEVENTS, timeout);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait");
+		}
+		now_ms = clock_mono_ms();
+		for (i = 0; i < n && running; i++) {
+			struct ev_io *io = evs[i].data.ptr;
+
+			/* A callback earlier in this batch may have closed it. */
+			if (io->fd == -1)
+				continue;
+			io->cb(io, evs[i].events);
+		}
+		bury();
+		/* Fire due timers; a callback may re-arm its own timer. */
+		while (running && heap_n > 0 && heap[0]->when <= now_ms) {
+			struct ev_timer *t = heap[0];
+
+			ev_timer_del(t);
+			t->cb(t);
+		}
+		bury();
+	}
+}

@@ -1,0 +1,67 @@
+/*
+ * ev.h: the event loop of spamd's processes: epoll for descriptors, a
+ * binary min-heap for timers (one slot per timer, O(log n) to set, move
+ * or cancel, never a scan of all connections), signalfd for signals.
+ *
+ *	ev_init()			create the loop (once per process)
+ *	ev_io_add(io, fd, events, cb)	watch fd for EPOLLIN/EPOLLOUT
+ *	ev_io_mod(io, events)		change the watched events (0 = none)
+ *	ev_io_del(io)			stop watching (call before close)
+ *	ev_timer_set(t, when_ms, cb)	(re)arm a timer at monotonic ms
+ *	ev_timer_del(t)			disarm (harmless if not armed)
+ *	ev_timer_armed(t)		1 if armed
+ *	ev_signal(sig, cb)		deliver sig through the loop
+ *	ev_run()			loop until ev_break()
+ *	ev_break()
+ *	ev_now()			monotonic ms, cached per loop iteration
+ *	ev_timers()			number of armed timers (tests, stats)
+ *	ev_free_later(p)		free(p) after the current batch of events:
+ *					an event later in the batch may still point
+ *					at an object a callback just closed
+ *
+ * Callbacks get their struct back; embed the struct in a larger one and
+ * recover it with container_of-style arithmetic (EV_CONTAINER).
+ */
+#ifndef EV_H
+#define EV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ev_io;
+struct ev_timer;
+
+typedef void (*ev_io_cb)(struct ev_io *, uint32_t);
+typedef void (*ev_timer_cb)(struct ev_timer *);
+typedef void (*ev_signal_cb)(int);
+
+struct ev_io {
+	int		fd;
+	uint32_t	events;
+	ev_io_cb	cb;
+};
+
+struct ev_timer {
+	uint64_t	when;		/* monotonic ms */
+	uint32_t	slot;		/* heap index + 1; 0 = not armed */
+	ev_timer_cb	cb;
+};
+
+#define EV_CONTAINER(p, type, member) \
+	((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+void		ev_init(void);
+int		ev_io_add(struct ev_io *, int, uint32_t, ev_io_cb);
+int		ev_io_mod(struct ev_io *, uint32_t);
+void		ev_io_del(struct ev_io *);
+void		ev_timer_set(struct ev_timer *, uint64_t, ev_timer_cb);
+void		ev_timer_del(struct ev_timer *);
+int		ev_timer_armed(const struct ev_timer *);
+void		ev_signal(int, ev_signal_cb);
+void		ev_run(void);
+void		ev_break(void);
+uint64_t	ev_now(void);
+size_t		ev_timers(void);
+void		ev_free_later(void *);
+
+#endif /* EV_H */

@@ -1,0 +1,546 @@
+/*
+ * grey.c: the greylister process. It owns the database writes of spamd:
+ * tuples arrive from the SMTP process, are queued, and are applied in
+ * batches, one greydb transaction per batch, so the fsync of a commit is
+ * paid once for many tuples. A retry that passes creates the WHITE record
+ * and sends the address to the nft helper in the same step (immediate
+ * promotion); traps go to the SMTP process.
+ *
+ *	grey_main(smtpfd, nftfd)	never returns
+ *	grey_load_alloweddomains(path)	read the recipient domain suffixes
+ *		(as root, before the privilege drop)
+ *	grey_trapcheck(db, to)		1 if a RCPT value is a trap
+ *
+ * Nothing is lost to a busy or broken database: while the lock is held
+ * elsewhere, the disk is full or the file unwritable, tuples stay queued
+ * (up to GREY_QUEUE_MAX) and the batch is retried with back-off; each
+ * state change is logged. A tuple counts as stored only after the
+ * transaction that holds it has been synced and closed.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/gdata.h"
+#include "common/greydb.h"
+#include "common/greylist.h"
+#include "common/log.h"
+#include "spamd/chan.h"
+#include "spamd/ev.h"
+#include "spamd/grey.h"
+#include "spamd/proto.h"
+#include "spamd/spamd.h"
+
+#define GREY_QUEUE_MAX	200000		/* tuples waiting for the database */
+#define GREY_TXN_MAX	2000		/* tuples per transaction */
+#define GREY_LOCK_WAIT	200		/* ms to wait for the lock */
+#define GREY_RETRY_MIN	100		/* ms, doubled up to GREY_RETRY_MAX */
+#define GREY_RETRY_MAX	10000
+#define CHAN_MAXQ	(256u * 1024 * 1024)
+
+struct item {
+	struct item	*next;
+	struct addr	 ip;
+	uint8_t		 lowmx;
+	char		*helo, *from, *to;	/* point into data[] */
+	char		 data[];
+};
+
+/* Side effects of a transaction, sent only once it is committed. */
+struct effects {
+	struct proto_entry	*white, *trap;
+	size_t			 nwhite, ntrap, capwhite, captrap;
+};
+
+static struct chan	 smtp, nft;
+static struct item	*head, *tail;
+static size_t		 queued;
+static struct ev_timer	 flush_tm, resync_tm;
+static uint64_t		 retry_ms = GREY_RETRY_MIN;
+static int		 failing;
+static struct log_ratelimit rl_drop;
+static int		 traps_pending = 1;	/* the SMTP process wants them */
+static char		**allowed;
+static size_t		 nallowed;
+
+/*
+ * Read spamd.alloweddomains: one suffix per line, '#' comments, blanks
+ * trimmed. A recipient that matches none of them is trapped; an empty or
+ * missing file means no restriction. Matching is OpenBSD's plain
+ * case-insensitive suffix test.
+ */
+void
+grey_load_alloweddomains(const char *path)
+{
+	FILE *fp;
+	char *line = NULL, *p, *e;
+	size_t sz = 0;
+	ssize_t n;
+	unsigned long lineno = 0;
+
+	if (path == NULL)
+		return;
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno != ENOENT)
+			log_warn("%s: not restricting recipient domains", path);
+		return;
+	}
+	while ((n = getline(&line, &sz, fp)) != -1) {
+		lineno++;
+		if ((p = strchr(line, '#')) != NULL)
+			*p = '\0';
+		for (p = line; isspace((unsigned char)*p); p++)
+			;
+		for (e = p + strlen(p); e > p && isspace((unsigned char)e[-1]);
+		    e--)
+			;
+		*e = '\0';
+		if (*p == '\0')
+			continue;
+		if (e - p > GD_FIELD_MAX) {
+			log_warnx("%s:%lu: domain longer than %d bytes, "
+			    "ignored", path, lineno, GD_FIELD_MAX);
+			continue;
+		}
+		for (e = p; *e != '\0'; e++)
+			*e = (char)tolower((unsigned char)*e);
+		allowed = reallocarray(allowed, nallowed + 1, sizeof(*allowed));
+		if (allowed == NULL || (allowed[nallowed] = strdup(p)) == NULL)
+			fatal("%s", path);
+		nallowed++;
+	}
+	if (ferror(fp))
+		log_warn("%s", path);
+	free(line);
+	fclose(fp);
+	log_info("%s: %zu allowed domain%s", path, nallowed,
+	    nallowed == 1 ? "" : "s");
+}
+
+/* Strip one '<' and one '>' and lower-case: the form spamtraps take. */
+static size_t
+rcpt_canon(const char *to, char *buf, size_t len)
+{
+	size_t n;
+
+	if (*to == '<')
+		to++;
+	n = strlcpy(buf, to, len);
+	if (n >= len)
+		n = len - 1;
+	if (n > 0 && buf[n - 1] == '>')
+		buf[--n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)tolower((unsigned char)buf[i]);
+	return n;
+}
+
+int
+grey_trapcheck(struct greydb *db, const char *to)
+{
+	char addr[GD_FIELD_MAX + 1];
+	struct gd_rec r;
+	size_t n = rcpt_canon(to, addr, sizeof(addr)), i;
+
+	if (nallowed > 0) {
+		for (i = 0; i < nallowed; i++) {
+			size_t m = strlen(allowed[i]);
+
+			if (m <= n && strcmp(addr + n - m, allowed[i]) == 0)
+				break;
+		}
+		if (i == nallowed)
+			return 1;
+	}
+	return n > 0 && greydb_get(db, addr, n, &r) == GREYDB_OK &&
+	    r.kind == GD_SPAMTRAP;
+}
+
+static int
+fx_add(struct proto_entry **v, size_t *n, size_t *cap, const struct addr *a,
+    int64_t expire)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct proto_entry *nv = reallocarray(*v, ncap, sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[*n].a = *a;
+	(*v)[(*n)++].expire = expire;
+	return 0;
+}
+
+/* Send entries in as few messages as fit. */
+static void
+send_entries(struct chan *c, enum proto_type t, const struct proto_entry *e,
+    size_t n)
+{
+	uint8_t buf[PROTO_MSG_MAX];
+
+	while (n > 0) {
+		size_t k = n > PROTO_ENTRIES_MAX ? PROTO_ENTRIES_MAX : n;
+		size_t len = proto_enc_entries(buf, sizeof(buf), t, e, k);
+
+		if (len == 0 || chan_send(c, buf, len) == -1)
+			log_warnx("%s: could not send %zu entries", c->name, k);
+		e += k;
+		n -= k;
+	}
+}
+
+static void
+send_bare(struct chan *c, enum proto_type t)
+{
+	uint8_t buf[16];
+	size_t len = proto_enc_bare(buf, sizeof(buf), t);
+
+	if (chan_send(c, buf, len) == -1)
+		log_warnx("%s: could not send a control message", c->name);
+}
+
+/*
+ * Record one tuple. Returns -1 if the database refused a write, leaving
+ * the item for a later attempt.
+ */
+static int
+apply(struct greydb *db, const struct item *it, int64_t now,
+    struct effects *fx)
+{
+	char key[GD_KEY_MAX], ip[ADDR_STRLEN];
+	struct gd_tuple t;
+	struct gd_rec tr, ir;
+	int klen, found, ifound, trapped, passed;
+
+	addr_ntop(&it->ip, ip, sizeof(ip));
+	t.ip = ip;
+	t.helo = it->helo;
+	t.from = it->from;
+	t.to = it->to;
+	if ((klen = gd_key_tuple(key, sizeof(key), &t)) == -1) {
+		log_warnx("%s: unusable tuple, not recorded", ip);
+		return 0;
+	}
+	found = greydb_get(db, key, (size_t)klen, &tr) == GREYDB_OK;
+	trapped = grey_trapcheck(db, it->to);
+	if (!trapped && it->lowmx && !found) {
+		log_info("%s: new tuple at the low-priority MX", ip);
+		trapped = 1;
+	}
+	ifound = greydb_get(db, ip, strlen(ip), &ir) == GREYDB_OK;
+	if (trapped) {
+		greylist_trap(&ir, ifound, now, &conf.gl);
+		if (greydb_put(db, ip, strlen(ip), &ir) == -1)
+			goto fail;
+		log_info("Trapping %s for tuple %s %s %s", ip, it->helo,
+		    it->from, it->to);
+		if (fx_add(&fx->trap, &fx->ntrap, &fx->captrap, &it->ip,
+		    ir.expire) == -1)
+			log_warnx("%s: out of memory for the trap list", ip);
+		return 0;
+	}
+	passed = greylist_tuple(&tr, found, now, &conf.gl);
+	if (greydb_put(db, key, (size_t)klen, &tr) == -1)
+		goto fail;
+	if (!found)
+		log_verbose("new tuple %s %s %s %s", ip, it->helo, it->from,
+		    it->to);
+	if (ifound && ir.kind == GD_WHITE && !greylist_expired(&ir, now)) {
+		/* WHITE, yet it came to us: the set lacks it. Push again. */
+		log_info("%s: WHITE but not in the nft set, adding it again",
+		    ip);
+		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip,
+		    ir.expire);
+	} else if (passed) {
+		if (ifound && ir.kind == GD_TRAPPED &&
+		    !greylist_expired(&ir, now)) {
+			log_info("%s: passed, but TRAPPED: not whitelisting",
+			    ip);
+			return 0;
+		}
+		greylist_white_from_tuple(&ir, &tr, now, &conf.gl);
+		if (greydb_put(db, ip, strlen(ip), &ir) == -1)
+			goto fail;
+		log_info("whitelisting %s", ip);
+		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip,
+		    ir.expire);
+	}
+	return 0;
+fail:
+	if (!failing)
+		log_warnx("cannot record tuples: %s", greydb_errstr());
+	return -1;
+}
+
+static void flush(struct ev_timer *);
+
+static void
+schedule(uint64_t delay)
+{
+	if (!ev_timer_armed(&flush_tm) || flush_tm.when > ev_now() + delay)
+		ev_timer_set(&flush_tm, ev_now() + delay, flush);
+}
+
+static void
+backoff(const char *why)
+{
+	if (!failing)
+		log_warnx("database unavailable (%s); %zu tuple%s queued, "
+		    "retrying", why, queued, queued == 1 ? "" : "s");
+	failing = 1;
+	schedule(retry_ms);
+	if ((retry_ms *= 2) > GREY_RETRY_MAX)
+		retry_ms = GREY_RETRY_MAX;
+}
+
+static void
+flush(struct ev_timer *t)
+{
+	struct effects fx;
+	struct greydb *db;
+	struct item *it;
+	size_t done = 0;
+	int64_t now = clock_now();
+	int bad = 0;
+
+	(void)t;
+	if (head == NULL)
+		return;
+	if ((db = greydb_open(conf.dbpath, GREYDB_WRITE, GREY_LOCK_WAIT)) ==
+	    NULL) {
+		backoff(greydb_errstr());
+		return;
+	}
+	memset(&fx, 0, sizeof(fx));
+	for (it = head; it != NULL && done < GREY_TXN_MAX; it = it->next) {
+		if (apply(db, it, now, &fx) == -1) {
+			bad = 1;
+			break;
+		}
+		done++;
+	}
+	if (greydb_close(db) == -1) {
+		/* Not synced: keep every tuple of the batch for a retry. */
+		log_warnx("%s", greydb_errstr());
+		done = 0;
+		bad = 1;
+	}
+	while (done-- > 0) {
+		it = head;
+		head = it->next;
+		if (head == NULL)
+			tail = NULL;
+		queued--;
+		free(it);
+	}
+	if (!bad) {
+		send_entries(&nft, PROTO_WHITE, fx.white, fx.nwhite);
+		send_entries(&smtp, PROTO_TRAP, fx.trap, fx.ntrap);
+		if (failing)
+			log_warnx("database available again; %zu tuple%s "
+			    "still queued", queued, queued == 1 ? "" : "s");
+		failing = 0;
+		retry_ms = GREY_RETRY_MIN;
+		if (head != NULL)
+			schedule(0);
+	} else
+		backoff(greydb_errstr());
+	free(fx.white);
+	free(fx.trap);
+}
+
+static void
+enqueue(const struct proto_tuple *t)
+{
+	size_t lh = strlen(t->helo) + 1, lf = strlen(t->from) + 1,
+	    lt = strlen(t->to) + 1;
+	struct item *it;
+	unsigned long n;
+
+	if (queued >= GREY_QUEUE_MAX ||
+	    (it = malloc(sizeof(*it) + lh + lf + lt)) == NULL) {
+		if ((n = log_ratelimit(&rl_drop, 10)) != 0)
+			log_warnx("%zu tuples waiting for the database: "
+			    "dropped %lu new one%s", queued, n,
+			    n == 1 ? "" : "s");
+		return;
+	}
+	it->next = NULL;
+	it->ip = t->ip;
+	it->lowmx = t->lowmx;
+	it->helo = it->data;
+	it->from = it->helo + lh;
+	it->to = it->from + lf;
+	memcpy(it->helo, t->helo, lh);
+	memcpy(it->from, t->from, lf);
+	memcpy(it->to, t->to, lt);
+	if (tail != NULL)
+		tail->next = it;
+	else
+		head = it;
+	tail = it;
+	queued++;
+	if (!failing)
+		schedule(0);
+}
+
+struct resync {
+	struct effects	fx;
+	int64_t		now;
+};
+
+static int
+resync_walk(const char *key, size_t keylen, const struct gd_rec *r,
+    const char *why, void *arg)
+{
+	struct resync *rs = arg;
+	char ip[ADDR_STRLEN];
+	struct addr a;
+
+	(void)why;
+	if (r == NULL || (r->kind != GD_WHITE && r->kind != GD_TRAPPED) ||
+	    greylist_expired(r, rs->now) || keylen >= sizeof(ip))
+		return GREYDB_KEEP;
+	memcpy(ip, key, keylen);
+	ip[keylen] = '\0';
+	if (addr_parse(ip, &a) == -1)
+		return GREYDB_KEEP;
+	if (r->kind == GD_WHITE)
+		fx_add(&rs->fx.white, &rs->fx.nwhite, &rs->fx.capwhite, &a,
+		    r->expire);
+	else
+		fx_add(&rs->fx.trap, &rs->fx.ntrap, &rs->fx.captrap, &a,
+		    r->expire);
+	return GREYDB_KEEP;
+}
+
+/*
+ * Send the nft helper every live WHITE address (it replaces the sets in
+ * one batch each) and, with traps set, the SMTP process every TRAPPED one.
+ */
+static void
+resync(struct ev_timer *t)
+{
+	struct resync rs;
+	struct greydb *db;
+	int traps = traps_pending;
+
+	(void)t;
+	memset(&rs, 0, sizeof(rs));
+	rs.now = clock_now();
+	db = greydb_open(conf.dbpath, GREYDB_READ, GREY_LOCK_WAIT);
+	if (db == NULL && errno != ENOENT) {
+		log_warnx("cannot read the whitelist (%s); retrying",
+		    greydb_errstr());
+		ev_timer_set(&resync_tm, ev_now() + 1000, resync);
+		return;
+	}
+	if (db != NULL && (greydb_walk(db, resync_walk, &rs) == -1)) {
+		log_warnx("cannot read the whitelist (%s); retrying",
+		    greydb_errstr());
+		greydb_close(db);
+		free(rs.fx.white);
+		free(rs.fx.trap);
+		ev_timer_set(&resync_tm, ev_now() + 1000, resync);
+		return;
+	}
+	greydb_close(db);
+	send_bare(&nft, PROTO_REPLACE_BEGIN);
+	send_entries(&nft, PROTO_REPLACE, rs.fx.white, rs.fx.nwhite);
+	send_bare(&nft, PROTO_REPLACE_END);
+	if (traps)
+		send_entries(&smtp, PROTO_TRAP, rs.fx.trap, rs.fx.ntrap);
+	traps_pending = 0;
+	/* A resync repeats during an nftables outage: keep it quiet. */
+	(traps ? log_info : log_verbose)("sent %zu whitelisted address%s to "
+	    "the nft helper%s", rs.fx.nwhite, rs.fx.nwhite == 1 ? "" : "es",
+	    traps ? "" : " (resync)");
+	if (traps && rs.fx.ntrap > 0)
+		log_info("%zu trapped address%s", rs.fx.ntrap,
+		    rs.fx.ntrap == 1 ? "" : "es");
+	free(rs.fx.white);
+	free(rs.fx.trap);
+}
+
+static void
+smtp_msg(struct chan *c, const uint8_t *buf, size_t len)
+{
+	struct proto_tuple t;
+
+	(void)c;
+	if (proto_dec_tuple(buf, len, &t) == -1) {
+		log_warnx("SMTP process sent a malformed message (%zu bytes)",
+		    len);
+		return;
+	}
+	enqueue(&t);
+}
+
+static void
+nft_msg(struct chan *c, const uint8_t *buf, size_t len)
+{
+	(void)c;
+	if (proto_type(buf, len) != PROTO_RESYNC) {
+		log_warnx("nft helper sent a malformed message (%zu bytes)",
+		    len);
+		return;
+	}
+	/* Coalesce bursts of requests. */
+	if (!ev_timer_armed(&resync_tm))
+		ev_timer_set(&resync_tm, ev_now() + 100, resync);
+}
+
+static void
+peer_closed(struct chan *c)
+{
+	/* Commit what is queued before leaving, if the database lets us. */
+	if (head != NULL) {
+		flush(NULL);
+		if (head != NULL)
+			log_warnx("exiting with %zu tuples not recorded",
+			    queued);
+	}
+	log_debug("%s went away; exiting", c->name);
+	exit(c == &smtp ? 0 : 1);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	while (head != NULL && !failing)
+		flush(NULL);
+	ev_break();
+}
+
+void
+grey_main(int smtpfd, int nftfd)
+{
+	log_procname("grey");
+	ev_init();
+	if (chan_open(&smtp, smtpfd, "SMTP process", CHAN_MAXQ, smtp_msg,
+	    peer_closed) == -1 ||
+	    chan_open(&nft, nftfd, "nft helper", CHAN_MAXQ, nft_msg,
+	    peer_closed) == -1)
+		fatalx("cannot watch the channels");
+	signal(SIGPIPE, SIG_IGN);
+	ev_signal(SIGTERM, on_signal);
+	ev_signal(SIGINT, on_signal);
+	ev_signal(SIGHUP, on_signal);
+	resync(NULL);
+	ev_run();
+	if (head != NULL)
+		log_warnx("exiting with %zu tuples not recorded", queued);
+	chan_flush_blocking(&nft);
+	chan_flush_blocking(&smtp);
+	exit(0);
+}

@@ -1,0 +1,171 @@
+/*
+ * proto.c: encode and decode spamd's inter-process messages (see proto.h).
+ *
+ * Layout: an 8-byte header (type, 3 zero bytes, a 32-bit count or length)
+ * then the body. A tuple body is the address entry (af + 16 bytes), a flag
+ * byte, then three strings each as a 16-bit length and the bytes (no NUL).
+ * An entry list is count x (af, 16 bytes, 64-bit expire).
+ */
+#include <sys/socket.h>
+
+#include <string.h>
+
+#include "spamd/proto.h"
+
+#define HDR	8
+
+static void
+put_hdr(uint8_t *p, enum proto_type t, uint32_t n)
+{
+	p[0] = (uint8_t)t;
+	p[1] = p[2] = p[3] = 0;
+	memcpy(p + 4, &n, 4);
+}
+
+int
+proto_type(const uint8_t *p, size_t len)
+{
+	if (len < HDR || p[1] != 0 || p[2] != 0 || p[3] != 0)
+		return -1;
+	return p[0];
+}
+
+static void
+put_addr(uint8_t *p, const struct addr *a)
+{
+	p[0] = a->af;
+	memset(p + 1, 0, 16);
+	memcpy(p + 1, a->u.b, addr_len(a));
+}
+
+static int
+get_addr(const uint8_t *p, struct addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (p[0] != AF_INET && p[0] != AF_INET6)
+		return -1;
+	a->af = p[0];
+	memcpy(a->u.b, p + 1, addr_len(a));
+	return 0;
+}
+
+static size_t
+put_str(uint8_t *p, size_t room, const char *s)
+{
+	size_t n = strlen(s);
+	uint16_t n16;
+
+	if (n > GD_FIELD_MAX || n + 2 > room)
+		return 0;
+	n16 = (uint16_t)n;
+	memcpy(p, &n16, 2);
+	memcpy(p + 2, s, n);
+	return n + 2;
+}
+
+static int
+get_str(const uint8_t *p, size_t len, size_t *off, char *out)
+{
+	uint16_t n;
+
+	if (*off + 2 > len)
+		return -1;
+	memcpy(&n, p + *off, 2);
+	*off += 2;
+	if (n > GD_FIELD_MAX || *off + n > len || memchr(p + *off, '\0', n))
+		return -1;
+	memcpy(out, p + *off, n);
+	out[n] = '\0';
+	*off += n;
+	return 0;
+}
+
+size_t
+proto_enc_tuple(uint8_t *buf, size_t len, const struct addr *ip, int lowmx,
+    const char *helo, const char *from, const char *to)
+{
+	size_t off = HDR + 18, n;
+	const char *s[3] = { helo, from, to };
+	int i;
+
+	if (len < off)
+		return 0;
+	put_hdr(buf, PROTO_TUPLE, 0);
+	put_addr(buf + HDR, ip);
+	buf[HDR + 17] = lowmx ? 1 : 0;
+	for (i = 0; i < 3; i++) {
+		if ((n = put_str(buf + off, len - off, s[i])) == 0)
+			return 0;
+		off += n;
+	}
+	return off;
+}
+
+int
+proto_dec_tuple(const uint8_t *buf, size_t len, struct proto_tuple *t)
+{
+	size_t off = HDR + 18;
+
+	if (len < off || proto_type(buf, len) != PROTO_TUPLE)
+		return -1;
+	if (get_addr(buf + HDR, &t->ip) == -1 || buf[HDR + 17] > 1)
+		return -1;
+	t->lowmx = buf[HDR + 17];
+	if (get_str(buf, len, &off, t->helo) == -1 ||
+	    get_str(buf, len, &off, t->from) == -1 ||
+	    get_str(buf, len, &off, t->to) == -1)
+		return -1;
+	return off == len ? 0 : -1;
+}
+
+size_t
+proto_enc_entries(uint8_t *buf, size_t len, enum proto_type type,
+    const struct proto_entry *e, size_t n)
+{
+	size_t i, need = HDR + n * PROTO_ENTRY_SIZE;
+
+	if (n > PROTO_ENTRIES_MAX || len < need)
+		return 0;
+	put_hdr(buf, type, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		uint8_t *p = buf + HDR + i * PROTO_ENTRY_SIZE;
+
+		put_addr(p, &e[i].a);
+		memcpy(p + 17, &e[i].expire, 8);
+	}
+	return need;
+}
+
+int
+proto_dec_entries(const uint8_t *buf, size_t len, struct proto_entry *e,
+    size_t max, size_t *np)
+{
+	uint32_t n;
+	size_t i;
+	int t = proto_type(buf, len);
+
+	if (t != PROTO_TRAP && t != PROTO_WHITE && t != PROTO_REPLACE)
+		return -1;
+	memcpy(&n, buf + 4, 4);
+	if (n > max || n > PROTO_ENTRIES_MAX ||
+	    len != HDR + (size_t)n * PROTO_ENTRY_SIZE)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const uint8_t *p = buf + HDR + i * PROTO_ENTRY_SIZE;
+
+		if (get_addr(p, &e[i].a) == -1)
+			return -1;
+		memcpy(&e[i].expire, p + 17, 8);
+	}
+	*np = n;
+	return 0;
+}
+
+size_t
+proto_enc_bare(uint8_t *buf, size_t len, enum proto_type type)
+{
+	if (len < HDR)
+		return 0;
+	put_hdr(buf, type, 0);
+	return HDR;
+}

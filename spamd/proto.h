@@ -1,0 +1,67 @@
+/*
+ * proto.h: the messages spamd's three processes exchange over
+ * SOCK_SEQPACKET socketpairs (one message per datagram).
+ *
+ *	smtp -> grey	PROTO_TUPLE	a RCPT to record (ip, helo, from, to)
+ *	grey -> smtp	PROTO_TRAP	an address trapped until expire (0: untrap)
+ *	grey -> nft	PROTO_WHITE	addresses to whitelist with their expiry
+ *	grey -> nft	PROTO_REPLACE_BEGIN, PROTO_REPLACE (entries),
+ *			PROTO_REPLACE_END	the whole whitelist, to replace
+ *			the sets atomically
+ *	nft -> grey	PROTO_RESYNC	the sets were lost: send the whole list
+ *
+ *	proto_enc_tuple/proto_dec_tuple, proto_enc_entries/proto_dec_entries,
+ *	proto_enc_bare, proto_type(buf, len)
+ *
+ * Encoders return the message length, or 0 if it does not fit. Decoders
+ * return 0, or -1 for a message that is short, long, or has bytes left
+ * over; they never read past len. The format is private to one host and
+ * one build, so integers are in host byte order.
+ */
+#ifndef PROTO_H
+#define PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "common/gdata.h"
+
+#define PROTO_MSG_MAX		8192
+#define PROTO_ENTRY_SIZE	25	/* af, 16 address bytes, expire */
+#define PROTO_ENTRIES_MAX	((PROTO_MSG_MAX - 8) / PROTO_ENTRY_SIZE)
+
+enum proto_type {
+	PROTO_TUPLE = 1,
+	PROTO_TRAP,
+	PROTO_WHITE,
+	PROTO_REPLACE_BEGIN,
+	PROTO_REPLACE,
+	PROTO_REPLACE_END,
+	PROTO_RESYNC,
+};
+
+struct proto_tuple {
+	struct addr	ip;
+	uint8_t		lowmx;		/* arrived at the -M address */
+	char		helo[GD_FIELD_MAX + 1];
+	char		from[GD_FIELD_MAX + 1];
+	char		to[GD_FIELD_MAX + 1];
+};
+
+struct proto_entry {
+	struct addr	a;
+	int64_t		expire;		/* epoch seconds; 0 = remove (TRAP) */
+};
+
+int	proto_type(const uint8_t *, size_t);
+size_t	proto_enc_tuple(uint8_t *, size_t, const struct addr *, int,
+	    const char *, const char *, const char *);
+int	proto_dec_tuple(const uint8_t *, size_t, struct proto_tuple *);
+size_t	proto_enc_entries(uint8_t *, size_t, enum proto_type,
+	    const struct proto_entry *, size_t);
+int	proto_dec_entries(const uint8_t *, size_t, struct proto_entry *,
+	    size_t, size_t *);
+size_t	proto_enc_bare(uint8_t *, size_t, enum proto_type);
+
+#endif /* PROTO_H */

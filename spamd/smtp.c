@@ -1,0 +1,366 @@
+/*
+ * smtp.c: the SMTP dialogue of spamd as named states, one transition
+ * function and a command table (see smtp.h). Reply texts are OpenBSD's,
+ * byte for byte (spec/openbsd-spamd.md §4.1).
+ *
+ * Order rules, as in OpenBSD: HELO is optional; MAIL may come first;
+ * RCPT before MAIL is accepted but records nothing; a second HELO, or a
+ * second MAIL before RSET, is a bad command; every RCPT with non-empty
+ * MAIL and RCPT values records one tuple; DATA needs a RCPT. Differences:
+ * verbs match exactly instead of by prefix, each pipelined line is
+ * answered instead of dropped, and RSET forgets MAIL (OpenBSD keeps it).
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/compat.h"
+#include "common/gdata.h"
+#include "spamd/smtp.h"
+
+static const char *const reply_text[] = {
+	[SMTP_R_NONE] = NULL,
+	[SMTP_R_HELO] =
+	    "250 Hello, spam sender. Pleased to be wasting your time.\r\n",
+	[SMTP_R_HELO_501] = "501 helo requires domain name.\r\n",
+	[SMTP_R_MAIL] = "250 You are about to try to deliver spam. "
+	    "Your time will be spent, for nothing.\r\n",
+	[SMTP_R_RCPT] =
+	    "250 This is hurting you more than it is hurting me.\r\n",
+	[SMTP_R_DATA] =
+	    "354 Enter spam, end with \".\" on a line by itself\r\n",
+	[SMTP_R_NOOP] = "250 2.0.0 OK I did nothing\r\n",
+	[SMTP_R_RSET] = "250 Ok to start over.\r\n",
+	[SMTP_R_BAD] = "500 5.5.1 Command unrecognized\r\n",
+	[SMTP_R_QUIT] = NULL,
+	[SMTP_R_FINAL] = NULL,
+};
+
+static const char *const state_name[] = {
+	[SMTP_GREET] = "GREET",
+	[SMTP_HELO] = "HELO",
+	[SMTP_MAIL] = "MAIL",
+	[SMTP_RCPT] = "RCPT",
+	[SMTP_DATA] = "DATA",
+	[SMTP_DONE] = "DONE",
+};
+
+const char *
+smtp_reply_text(enum smtp_reply r)
+{
+	if ((size_t)r >= sizeof(reply_text) / sizeof(reply_text[0]))
+		return NULL;
+	return reply_text[r];
+}
+
+const char *
+smtp_state_name(enum smtp_state st)
+{
+	if ((size_t)st >= sizeof(state_name) / sizeof(state_name[0]))
+		return "?";
+	return state_name[st];
+}
+
+void
+smtp_init(struct smtp_sess *s, int black)
+{
+	memset(s, 0, sizeof(*s));
+	s->state = SMTP_GREET;
+	s->black = black ? 1 : 0;
+}
+
+void
+smtp_free(struct smtp_sess *s)
+{
+	free(s->helo);
+	free(s->mail);
+	s->helo = s->mail = NULL;
+}
+
+/* Copy the first whitespace-delimited token of p[0..len) into buf. */
+static size_t
+token(const char *p, size_t len, char *buf, size_t bufsz)
+{
+	size_t i = 0, n = 0;
+
+	while (i < len && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	while (i < len && p[i] != ' ' && p[i] != '\t') {
+		if (n + 1 < bufsz)
+			buf[n++] = p[i];
+		i++;
+	}
+	if (bufsz > 0)
+		buf[n] = '\0';
+	return n;
+}
+
+size_t
+smtp_value(const char *arg, size_t len, char *buf, size_t bufsz)
+{
+	const char *colon = memchr(arg, ':', len);
+
+	if (colon == NULL) {
+		if (bufsz > 0)
+			buf[0] = '\0';
+		return 0;
+	}
+	colon++;
+	return token(colon, len - (size_t)(colon - arg), buf, bufsz);
+}
+
+static char *
+dupvalue(const char *v)
+{
+	/* Allocation failure only loses a tuple; the dialogue goes on. */
+	return strdup(v);
+}
+
+/* A command handler gets the text after the verb. */
+typedef void (*smtp_handler)(struct smtp_sess *, const char *, size_t,
+    struct smtp_result *);
+
+static void
+badcmd(struct smtp_sess *s, struct smtp_result *r)
+{
+	if (++s->badcmds > SMTP_MAX_BADCMDS) {
+		s->state = SMTP_DONE;
+		r->reply = SMTP_R_FINAL;
+	} else
+		r->reply = SMTP_R_BAD;
+}
+
+static void
+cmd_helo(struct smtp_sess *s, const char *arg, size_t len,
+    struct smtp_result *r)
+{
+	char v[GD_FIELD_MAX + 1];
+
+	if (s->state != SMTP_GREET) {
+		badcmd(s, r);
+		return;
+	}
+	if (token(arg, len, v, sizeof(v)) == 0) {
+		r->reply = SMTP_R_HELO_501;	/* stay before HELO */
+		return;
+	}
+	free(s->helo);
+	s->helo = dupvalue(v);
+	s->state = SMTP_HELO;
+	r->reply = SMTP_R_HELO;
+}
+
+static void
+cmd_mail(struct smtp_sess *s, const char *arg, size_t len,
+    struct smtp_result *r)
+{
+	char v[GD_FIELD_MAX + 1];
+
+	if (s->state != SMTP_GREET && s->state != SMTP_HELO) {
+		badcmd(s, r);
+		return;
+	}
+	smtp_value(arg, len, v, sizeof(v));
+	free(s->mail);
+	s->mail = dupvalue(v);
+	s->state = SMTP_MAIL;
+	r->reply = SMTP_R_MAIL;
+}
+
+static void
+cmd_rcpt(struct smtp_sess *s, const char *arg, size_t len,
+    struct smtp_result *r)
+{
+	if (s->state == SMTP_DATA || s->state == SMTP_DONE) {
+		badcmd(s, r);
+		return;
+	}
+	smtp_value(arg, len, r->rcptbuf, sizeof(r->rcptbuf));
+	if (s->mail != NULL && s->mail[0] != '\0' && r->rcptbuf[0] != '\0' &&
+	    !s->black) {
+		if (s->ntuples < SMTP_MAX_TUPLES) {
+			s->ntuples++;
+			r->tuple = 1;
+			r->rcpt = r->rcptbuf;
+		} else
+			r->tuple_capped = 1;
+	}
+	s->state = SMTP_RCPT;
+	r->reply = SMTP_R_RCPT;
+}
+
+static void
+cmd_data(struct smtp_sess *s, const char *arg, size_t len,
+    struct smtp_result *r)
+{
+	(void)arg;
+	if (s->state != SMTP_RCPT || len != 0) {
+		badcmd(s, r);
+		return;
+	}
+	if (s->black) {
+		s->state = SMTP_DATA;
+		s->inbody = 0;
+		s->bodylines = 0;
+		r->reply = SMTP_R_DATA;
+		r->data_begins = 1;
+	} else {
+		s->state = SMTP_DONE;
+		r->reply = SMTP_R_FINAL;
+	}
+}
+
+static void
+cmd_rset(struct smtp_sess *s, const char *arg, size_t len,
+    struct smtp_result *r)
+{
+	(void)arg;
+	(void)len;
+	if (s->state == SMTP_GREET) {
+		badcmd(s, r);
+		return;
+	}
+	free(s->mail);
+	s->mail = NULL;
+	s->state = SMTP_HELO;
+	r->reply = SMTP_R_RSET;
+}
+
+static void
+cmd_noop(struct smtp_sess *s, const char *arg, size_t len,
+    struct smtp_result *r)
+{
+	(void)s;
+	(void)arg;
+	(void)len;
+	r->reply = SMTP_R_NOOP;
+}
+
+static void
+cmd_quit(struct smtp_sess *s, const char *arg, size_t len,
+    struct smtp_result *r)
+{
+	(void)arg;
+	(void)len;
+	s->state = SMTP_DONE;
+	r->reply = SMTP_R_QUIT;
+}
+
+static const struct {
+	const char	*verb;
+	smtp_handler	 fn;
+} commands[] = {
+	{ "HELO", cmd_helo },
+	{ "EHLO", cmd_helo },
+	{ "MAIL", cmd_mail },
+	{ "RCPT", cmd_rcpt },
+	{ "DATA", cmd_data },
+	{ "RSET", cmd_rset },
+	{ "NOOP", cmd_noop },
+	{ "QUIT", cmd_quit },
+};
+
+/* Is line[0..len) the line "word" (any case), ignoring trailing blanks? */
+static int
+is_word(const char *line, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+	return len == n && strncasecmp(line, word, n) == 0;
+}
+
+static int
+header_of_interest(const char *line, size_t len)
+{
+	static const char *const h[] = { "Subject:", "From:", "To:" };
+	size_t i;
+
+	for (i = 0; i < sizeof(h) / sizeof(h[0]); i++)
+		if (len >= strlen(h[i]) &&
+		    strncasecmp(line, h[i], strlen(h[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A message line from a blacklisted client. OpenBSD answers at the "."
+ * line or after SMTP_BODY_LINES lines past the empty line that ends the
+ * headers, whichever comes first; QUIT still ends the session.
+ */
+static void
+data_line(struct smtp_sess *s, const char *line, size_t len, int overlong,
+    struct smtp_result *r)
+{
+	r->reply = SMTP_R_NONE;
+	if (!overlong && is_word(line, len, ".")) {
+		s->state = SMTP_DONE;
+		r->reply = SMTP_R_FINAL;
+		return;
+	}
+	if (!overlong && is_word(line, len, "QUIT")) {
+		s->state = SMTP_DONE;
+		r->reply = SMTP_R_QUIT;
+		return;
+	}
+	if (!s->inbody) {
+		if (len == 0)
+			s->inbody = 1;
+		else if (!overlong)
+			r->header = header_of_interest(line, len);
+		return;
+	}
+	if (++s->bodylines >= SMTP_BODY_LINES) {
+		s->state = SMTP_DONE;
+		r->reply = SMTP_R_FINAL;
+	}
+}
+
+void
+smtp_input(struct smtp_sess *s, const char *line, size_t len, int overlong,
+    struct smtp_result *r)
+{
+	size_t i, vlen;
+
+	memset(r, 0, offsetof(struct smtp_result, rcptbuf));
+	r->rcptbuf[0] = '\0';
+	r->from = (enum smtp_state)s->state;
+	if (s->state == SMTP_DONE) {
+		r->reply = SMTP_R_NONE;
+		r->to = SMTP_DONE;
+		return;
+	}
+	if (s->state == SMTP_DATA) {
+		data_line(s, line, len, overlong, r);
+		r->to = (enum smtp_state)s->state;
+		return;
+	}
+	if (overlong || memchr(line, '\0', len) != NULL) {
+		badcmd(s, r);
+		r->to = (enum smtp_state)s->state;
+		return;
+	}
+	for (vlen = 0; vlen < len && line[vlen] != ' ' && line[vlen] != '\t';
+	    vlen++)
+		;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const char *v = commands[i].verb;
+
+		if (vlen == strlen(v) && strncasecmp(line, v, vlen) == 0) {
+			const char *arg = line + vlen;
+			size_t alen = len - vlen;
+
+			/* Trailing blanks are not an argument ("DATA "). */
+			while (alen > 0 && (arg[alen - 1] == ' ' ||
+			    arg[alen - 1] == '\t'))
+				alen--;
+			commands[i].fn(s, arg, alen, r);
+			r->to = (enum smtp_state)s->state;
+			return;
+		}
+	}
+	badcmd(s, r);
+	r->to = (enum smtp_state)s->state;
+}

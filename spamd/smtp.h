@@ -1,0 +1,88 @@
+/*
+ * smtp.h: spamd's SMTP dialogue as a pure state machine: one complete
+ * input line in, one decision out. No I/O, no clock, no configuration
+ * beyond what the session carries; con.c does the sockets and timing.
+ *
+ *	smtp_init(s, black)	a new session; black = blacklisted, or any
+ *				client in blacklist-only mode (they get 354)
+ *	smtp_input(s, line, len, overlong, &res)	feed one line (without
+ *				its CR LF; may contain NUL bytes); fills res
+ *	smtp_free(s)		release the stored HELO/MAIL values
+ *	smtp_reply_text(id)	the fixed text of a reply, CR LF included;
+ *				NULL for the ones con.c builds (banner, 221,
+ *				the final reply)
+ *	smtp_state_name(st)	"GREET", "HELO", ... for debug logs
+ *	smtp_value(arg, buf, len)	the first token after the first ':'
+ *				(OpenBSD's rule for MAIL FROM:/RCPT TO:)
+ *
+ * Commands are matched exactly and case-insensitively: the verb must end
+ * at a space or the end of the line ("MAILX" is not MAIL). Each line is
+ * one command, so pipelined commands are answered in order. A line with a
+ * NUL byte or longer than SMTP_LINE_MAX is a bad command. The 21st bad
+ * command gets the final reply instead of 500 (OpenBSD).
+ */
+#ifndef SMTP_H
+#define SMTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SMTP_LINE_MAX		8192	/* bytes in a line, CR LF included */
+#define SMTP_MAX_BADCMDS	20	/* the next bad command ends it */
+#define SMTP_MAX_TUPLES		100	/* tuples recorded per connection */
+#define SMTP_BODY_LINES		10	/* body lines read in DATA (OpenBSD) */
+
+enum smtp_state {
+	SMTP_GREET,		/* connected, no HELO yet */
+	SMTP_HELO,		/* after HELO/EHLO */
+	SMTP_MAIL,		/* after MAIL */
+	SMTP_RCPT,		/* after at least one RCPT */
+	SMTP_DATA,		/* reading a blacklisted client's message */
+	SMTP_DONE,		/* final reply decided; close after writing */
+};
+
+enum smtp_reply {
+	SMTP_R_NONE,		/* nothing to send (a DATA line) */
+	SMTP_R_HELO,
+	SMTP_R_HELO_501,
+	SMTP_R_MAIL,
+	SMTP_R_RCPT,
+	SMTP_R_DATA,		/* 354 */
+	SMTP_R_NOOP,
+	SMTP_R_RSET,
+	SMTP_R_BAD,		/* 500 */
+	SMTP_R_QUIT,		/* 221 <hostname>, then close */
+	SMTP_R_FINAL,		/* 451 or the blacklist text, then close */
+};
+
+struct smtp_sess {
+	char		*helo;		/* NULL until HELO/EHLO */
+	char		*mail;		/* NULL until MAIL */
+	uint16_t	 ntuples;	/* tuples handed out */
+	uint8_t		 state;		/* enum smtp_state */
+	uint8_t		 badcmds;
+	uint8_t		 bodylines;	/* body lines seen in DATA */
+	uint8_t		 black : 1;	/* gets 354 and the body phase */
+	uint8_t		 inbody : 1;	/* DATA: past the empty line */
+};
+
+struct smtp_result {
+	enum smtp_reply	 reply;
+	enum smtp_state	 from, to;	/* for the transition log */
+	int		 tuple;		/* 1: record (helo, mail, rcpt) */
+	int		 tuple_capped;	/* 1: a RCPT over SMTP_MAX_TUPLES */
+	const char	*rcpt;		/* the RCPT value when tuple is 1 */
+	int		 header;	/* DATA: a Subject:/From:/To: line */
+	int		 data_begins;	/* 354 sent: shrink the window now */
+	char		 rcptbuf[1024];	/* storage for rcpt */
+};
+
+void		 smtp_init(struct smtp_sess *, int);
+void		 smtp_input(struct smtp_sess *, const char *, size_t, int,
+		    struct smtp_result *);
+void		 smtp_free(struct smtp_sess *);
+const char	*smtp_reply_text(enum smtp_reply);
+const char	*smtp_state_name(enum smtp_state);
+size_t		 smtp_value(const char *, size_t, char *, size_t);
+
+#endif /* SMTP_H */

@@ -1,0 +1,125 @@
+/*
+ * smtpproc.c: the SMTP process ("jail"): runs the event loop over the
+ * listeners, the clients, the configuration socket and the channel to
+ * the greylister. It holds no privileges and never touches the database.
+ *
+ *	smtpproc_main(lfds, nl, cfgfd, greyfd)	never returns; greyfd is -1
+ *		in blacklist-only mode
+ *	smtpproc_send_tuple(ip, lowmx, helo, from, to)	queue a tuple for
+ *		the greylister (never blocks; drops with a log line when the
+ *		greylister is hopelessly behind)
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "spamd/cfgsock.h"
+#include "spamd/chan.h"
+#include "spamd/con.h"
+#include "spamd/ev.h"
+#include "spamd/proto.h"
+#include "spamd/sdl.h"
+#include "spamd/spamd.h"
+#include "spamd/traplist.h"
+
+#define GREY_QUEUE_MAX	(64u * 1024 * 1024)	/* bytes of tuples in flight */
+
+static struct chan	 grey;
+static int		 have_grey;
+
+int
+smtpproc_send_tuple(const struct addr *ip, int lowmx, const char *helo,
+    const char *from, const char *to)
+{
+	uint8_t buf[PROTO_MSG_MAX];
+	size_t n;
+
+	if (!have_grey)
+		return 0;
+	n = proto_enc_tuple(buf, sizeof(buf), ip, lowmx, helo, from, to);
+	if (n == 0) {
+		log_warnx("tuple too large to record");
+		return -1;
+	}
+	return chan_send(&grey, buf, n);
+}
+
+static void
+trap_update(const struct proto_entry *e)
+{
+	char a[ADDR_STRLEN];
+
+	if (e->expire == 0 || e->expire <= clock_now()) {
+		traplist_set(&e->a, 0);
+		sdl_addr_del(SDL_GREYTRAP_TAG, &e->a);
+		return;
+	}
+	if (traplist_set(&e->a, e->expire) == -1 ||
+	    sdl_addr_add(SDL_GREYTRAP_TAG, SDL_GREYTRAP_MSG, &e->a) == -1)
+		log_warnx("cannot add %s to the trap list",
+		    addr_ntop(&e->a, a, sizeof(a)));
+}
+
+static void
+grey_msg(struct chan *c, const uint8_t *buf, size_t len)
+{
+	struct proto_entry e[PROTO_ENTRIES_MAX];
+	size_t n, i;
+
+	(void)c;
+	if (proto_type(buf, len) != PROTO_TRAP ||
+	    proto_dec_entries(buf, len, e, PROTO_ENTRIES_MAX, &n) == -1) {
+		log_warnx("greylister sent a malformed message (%zu bytes)",
+		    len);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		trap_update(&e[i]);
+}
+
+static void
+grey_closed(struct chan *c)
+{
+	(void)c;
+	log_warnx("the greylister went away; exiting");
+	exit(1);
+}
+
+static void
+on_signal(int sig)
+{
+	log_debug("exiting on signal %d", sig);
+	ev_break();
+}
+
+void
+smtpproc_main(int *lfds, int nl, int cfgfd, int greyfd)
+{
+	int i;
+
+	log_procname("smtp");
+	ev_init();
+	for (i = 0; i < nl; i++)
+		if (con_listen(lfds[i]) == -1)
+			fatalx("cannot watch the SMTP listener");
+	if (cfgfd != -1 && cfgsock_listen(cfgfd) == -1)
+		fatalx("cannot watch the configuration listener");
+	if (greyfd != -1) {
+		if (chan_open(&grey, greyfd, "greylister", GREY_QUEUE_MAX,
+		    grey_msg, grey_closed) == -1)
+			fatalx("cannot watch the greylister channel");
+		have_grey = 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	ev_signal(SIGTERM, on_signal);
+	ev_signal(SIGINT, on_signal);
+	ev_signal(SIGHUP, on_signal);
+	log_warnx("listening for incoming connections.");
+	ev_run();
+	if (have_grey)
+		chan_flush_blocking(&grey);
+	exit(0);
+}

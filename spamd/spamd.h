@@ -1,0 +1,58 @@
+/*
+ * spamd.h: the configuration every spamd process reads, and the entry
+ * points of the three processes.
+ *
+ * `conf' is the one global: filled by main() from the options before the
+ * fork, read-only afterwards. Defaults live in spamd.c's option table.
+ */
+#ifndef SPAMD_H
+#define SPAMD_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/addr.h"
+#include "common/greylist.h"
+
+#ifndef HOST_NAME_MAX
+#define HOST_NAME_MAX	64
+#endif
+
+struct spamd_conf {
+	int			 blackonly;	/* -b */
+	int			 code550;	/* -5 (else 450, -4) */
+	int			 debug;		/* -d */
+	int			 verbose;	/* -v */
+	int			 maxcon;	/* -c */
+	int			 maxblack;	/* -B */
+	const char		*dbpath;	/* -f */
+	struct greylist_params	 gl;		/* -G, trap lifetime */
+	char			 hostname[HOST_NAME_MAX + 1];	/* -h */
+	const char		*name;		/* -n, the banner's text */
+	const char		*listen;	/* -l, NULL = all */
+	int			 lowmx_set;	/* -M given */
+	struct addr		 lowmx;		/* -M */
+	uint16_t		 port;		/* -p */
+	int64_t			 grey_stutter;	/* -S, seconds */
+	uint64_t		 stutter_ms;	/* -s, per character */
+	int64_t			 idle_timeout;	/* -T, seconds */
+	const char		*user;		/* -u */
+	int			 window;	/* -w, 0 = unset */
+	const char		*alloweddomains; /* -A */
+};
+
+extern struct spamd_conf conf;
+
+/* The SMTP process (smtpproc.c): listeners, clients, config socket. */
+__attribute__((noreturn)) void smtpproc_main(int *, int, int, int);
+int	smtpproc_send_tuple(const struct addr *, int, const char *,
+	    const char *, const char *);
+
+/* The greylister (grey.c). */
+__attribute__((noreturn)) void grey_main(int, int);
+
+/* The nftables helper and supervisor (nfthelper.c). */
+__attribute__((noreturn)) void nfthelper_main(int, pid_t, pid_t);
+
+#endif /* SPAMD_H */

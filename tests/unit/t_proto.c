@@ -1,0 +1,106 @@
+/*
+ * t_proto.c: spamd's inter-process messages (spamd/proto.c): round trips
+ * and strict rejection of short, long and malformed messages.
+ */
+#include "spamd/proto.h"
+#include "tests/unit/harness.h"
+
+static void
+tuple_roundtrip(void)
+{
+	uint8_t buf[PROTO_MSG_MAX];
+	struct proto_tuple t;
+	struct addr a;
+	size_t n;
+
+	T_EQ_INT(addr_parse("2001:db8::7", &a), 0);
+	n = proto_enc_tuple(buf, sizeof(buf), &a, 1, "h.example", "<a@b>",
+	    "<c@d>");
+	T_ASSERT(n > 0);
+	T_EQ_INT(proto_type(buf, n), PROTO_TUPLE);
+	T_EQ_INT(proto_dec_tuple(buf, n, &t), 0);
+	T_EQ_INT(addr_cmp(&t.ip, &a), 0);
+	T_EQ_INT(t.lowmx, 1);
+	T_EQ_STR(t.helo, "h.example");
+	T_EQ_STR(t.from, "<a@b>");
+	T_EQ_STR(t.to, "<c@d>");
+	/* Every truncation and one byte too many are refused. */
+	for (size_t k = 0; k < n; k++)
+		if (proto_dec_tuple(buf, k, &t) != -1)
+			t_fail("accepted a tuple cut at %zu of %zu bytes", k, n);
+	T_EQ_INT(proto_dec_tuple(buf, n + 1, &t), -1);
+}
+
+static void
+tuple_limits(void)
+{
+	uint8_t buf[PROTO_MSG_MAX];
+	char big[GD_FIELD_MAX + 2];
+	struct proto_tuple t;
+	struct addr a;
+	size_t n;
+
+	addr_parse("192.0.2.1", &a);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	T_EQ_INT(proto_enc_tuple(buf, sizeof(buf), &a, 0, big, "", ""), 0);
+	big[GD_FIELD_MAX] = '\0';
+	n = proto_enc_tuple(buf, sizeof(buf), &a, 0, big, big, big);
+	T_ASSERT(n > 0);
+	T_EQ_INT(proto_dec_tuple(buf, n, &t), 0);
+	T_EQ_INT(strlen(t.to), GD_FIELD_MAX);
+	/* A bad family byte is refused. */
+	buf[8] = 99;
+	T_EQ_INT(proto_dec_tuple(buf, n, &t), -1);
+}
+
+static void
+entries_roundtrip(void)
+{
+	uint8_t buf[PROTO_MSG_MAX];
+	struct proto_entry in[3], out[3];
+	size_t n, got;
+
+	addr_parse("192.0.2.1", &in[0].a);
+	in[0].expire = 1700000000;
+	addr_parse("2001:db8::1", &in[1].a);
+	in[1].expire = 4102444800LL;
+	addr_parse("198.51.100.9", &in[2].a);
+	in[2].expire = 0;
+	n = proto_enc_entries(buf, sizeof(buf), PROTO_WHITE, in, 3);
+	T_EQ_INT(n, 8 + 3 * PROTO_ENTRY_SIZE);
+	T_EQ_INT(proto_dec_entries(buf, n, out, 3, &got), 0);
+	T_EQ_INT(got, 3);
+	for (size_t i = 0; i < 3; i++) {
+		T_EQ_INT(addr_cmp(&in[i].a, &out[i].a), 0);
+		T_EQ_INT(in[i].expire, out[i].expire);
+	}
+	T_EQ_INT(proto_dec_entries(buf, n, out, 2, &got), -1);	/* room */
+	T_EQ_INT(proto_dec_entries(buf, n - 1, out, 3, &got), -1);
+	/* The largest message fits; one more entry does not. */
+	T_EQ_INT(proto_enc_entries(buf, sizeof(buf), PROTO_REPLACE, in,
+	    PROTO_ENTRIES_MAX + 1), 0);
+}
+
+static void
+bare_and_types(void)
+{
+	uint8_t buf[16], bad[8] = { PROTO_RESYNC, 1, 0, 0, 0, 0, 0, 0 };
+	struct proto_entry e[1];
+	size_t n, got;
+
+	n = proto_enc_bare(buf, sizeof(buf), PROTO_RESYNC);
+	T_EQ_INT(n, 8);
+	T_EQ_INT(proto_type(buf, n), PROTO_RESYNC);
+	T_EQ_INT(proto_type(buf, 7), -1);
+	T_EQ_INT(proto_type(bad, sizeof(bad)), -1);	/* padding not zero */
+	T_EQ_INT(proto_dec_entries(buf, n, e, 1, &got), -1);	/* wrong type */
+}
+
+const struct t_case t_cases[] = {
+	T_CASE(tuple_roundtrip),
+	T_CASE(tuple_limits),
+	T_CASE(entries_roundtrip),
+	T_CASE(bare_and_types),
+	{ NULL, NULL },
+};

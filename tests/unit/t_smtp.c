@@ -1,0 +1,341 @@
+/*
+ * t_smtp.c: the SMTP state machine (spamd/smtp.c): every reply of the
+ * spec's §4.1 table, the order rules, exact verb matching, the 21st bad
+ * command, tuples per RCPT, pipelining order, and the DATA phase.
+ */
+#include <stdio.h>
+
+#include "spamd/smtp.h"
+#include "tests/unit/harness.h"
+
+/* One dialogue step: the line sent, the reply expected, the state after. */
+struct step {
+	const char	*line;
+	enum smtp_reply	 reply;
+	enum smtp_state	 state;
+	int		 tuple;		/* 1 if this line records a tuple */
+};
+
+static void
+run(int black, const struct step *steps)
+{
+	struct smtp_sess s;
+	struct smtp_result r;
+	int i;
+
+	smtp_init(&s, black);
+	for (i = 0; steps[i].line != NULL; i++) {
+		smtp_input(&s, steps[i].line, strlen(steps[i].line), 0, &r);
+		if (r.reply != steps[i].reply || s.state != steps[i].state ||
+		    r.tuple != steps[i].tuple)
+			t_fail("step %d \"%s\": reply %d state %s tuple %d, "
+			    "expected reply %d state %s tuple %d", i,
+			    steps[i].line, r.reply, smtp_state_name(s.state),
+			    r.tuple, steps[i].reply,
+			    smtp_state_name(steps[i].state), steps[i].tuple);
+	}
+	smtp_free(&s);
+}
+
+static void
+reply_texts(void)
+{
+	T_EQ_STR(smtp_reply_text(SMTP_R_HELO),
+	    "250 Hello, spam sender. Pleased to be wasting your time.\r\n");
+	T_EQ_STR(smtp_reply_text(SMTP_R_HELO_501),
+	    "501 helo requires domain name.\r\n");
+	T_EQ_STR(smtp_reply_text(SMTP_R_MAIL),
+	    "250 You are about to try to deliver spam. Your time will be "
+	    "spent, for nothing.\r\n");
+	T_EQ_STR(smtp_reply_text(SMTP_R_RCPT),
+	    "250 This is hurting you more than it is hurting me.\r\n");
+	T_EQ_STR(smtp_reply_text(SMTP_R_DATA),
+	    "354 Enter spam, end with \".\" on a line by itself\r\n");
+	T_EQ_STR(smtp_reply_text(SMTP_R_NOOP), "250 2.0.0 OK I did nothing\r\n");
+	T_EQ_STR(smtp_reply_text(SMTP_R_RSET), "250 Ok to start over.\r\n");
+	T_EQ_STR(smtp_reply_text(SMTP_R_BAD), "500 5.5.1 Command unrecognized\r\n");
+	T_ASSERT(smtp_reply_text(SMTP_R_QUIT) == NULL);
+	T_ASSERT(smtp_reply_text(SMTP_R_FINAL) == NULL);
+}
+
+static void
+greylisted_dialogue(void)
+{
+	static const struct step s[] = {
+		{ "EHLO mx.example.org", SMTP_R_HELO, SMTP_HELO, 0 },
+		{ "MAIL FROM:<a@example.org> SIZE=100", SMTP_R_MAIL, SMTP_MAIL, 0 },
+		{ "RCPT TO:<b@example.com>", SMTP_R_RCPT, SMTP_RCPT, 1 },
+		{ "RCPT TO: <c@example.com>", SMTP_R_RCPT, SMTP_RCPT, 1 },
+		{ "DATA", SMTP_R_FINAL, SMTP_DONE, 0 },
+		{ NULL, 0, 0, 0 },
+	};
+
+	run(0, s);
+}
+
+static void
+helo_rules(void)
+{
+	static const struct step s[] = {
+		{ "HELO", SMTP_R_HELO_501, SMTP_GREET, 0 },
+		{ "EHLO   ", SMTP_R_HELO_501, SMTP_GREET, 0 },
+		{ "helo a.example", SMTP_R_HELO, SMTP_HELO, 0 },
+		{ "HELO again.example", SMTP_R_BAD, SMTP_HELO, 0 },
+		{ "RSET", SMTP_R_RSET, SMTP_HELO, 0 },
+		{ NULL, 0, 0, 0 },
+	};
+
+	run(0, s);
+}
+
+static void
+order_rules(void)
+{
+	/* MAIL first, a second MAIL is bad, RCPT before MAIL records nothing. */
+	static const struct step s1[] = {
+		{ "RSET", SMTP_R_BAD, SMTP_GREET, 0 },
+		{ "DATA", SMTP_R_BAD, SMTP_GREET, 0 },
+		{ "MAIL FROM:<a@b>", SMTP_R_MAIL, SMTP_MAIL, 0 },
+		{ "MAIL FROM:<a@b>", SMTP_R_BAD, SMTP_MAIL, 0 },
+		{ "DATA", SMTP_R_BAD, SMTP_MAIL, 0 },
+		{ "RCPT TO:<c@d>", SMTP_R_RCPT, SMTP_RCPT, 1 },
+		{ "HELO late", SMTP_R_BAD, SMTP_RCPT, 0 },
+		{ "MAIL FROM:<x@y>", SMTP_R_BAD, SMTP_RCPT, 0 },
+		{ "RSET", SMTP_R_RSET, SMTP_HELO, 0 },
+		{ "RCPT TO:<c@d>", SMTP_R_RCPT, SMTP_RCPT, 0 },	/* no MAIL */
+		{ "NOOP", SMTP_R_NOOP, SMTP_RCPT, 0 },
+		{ "QUIT", SMTP_R_QUIT, SMTP_DONE, 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	/* Empty values record nothing; MAIL without a colon is empty. */
+	static const struct step s2[] = {
+		{ "RCPT TO:<c@d>", SMTP_R_RCPT, SMTP_RCPT, 0 },
+		{ "RSET", SMTP_R_RSET, SMTP_HELO, 0 },
+		{ "MAIL <a@b>", SMTP_R_MAIL, SMTP_MAIL, 0 },
+		{ "RCPT TO:<c@d>", SMTP_R_RCPT, SMTP_RCPT, 0 },
+		{ "RSET", SMTP_R_RSET, SMTP_HELO, 0 },
+		{ "MAIL FROM:<a@b>", SMTP_R_MAIL, SMTP_MAIL, 0 },
+		{ "RCPT TO:", SMTP_R_RCPT, SMTP_RCPT, 0 },
+		{ "RCPT TO:<e@f>", SMTP_R_RCPT, SMTP_RCPT, 1 },
+		{ NULL, 0, 0, 0 },
+	};
+
+	run(0, s1);
+	run(0, s2);
+}
+
+static void
+exact_verbs(void)
+{
+	static const struct step s[] = {
+		{ "HELOX a", SMTP_R_BAD, SMTP_GREET, 0 },
+		{ "MAILX FROM:<a@b>", SMTP_R_BAD, SMTP_GREET, 0 },
+		{ "NOOPS", SMTP_R_BAD, SMTP_GREET, 0 },
+		{ "QUITE", SMTP_R_BAD, SMTP_GREET, 0 },
+		{ "", SMTP_R_BAD, SMTP_GREET, 0 },
+		{ "noop", SMTP_R_NOOP, SMTP_GREET, 0 },
+		{ "NoOp extra words", SMTP_R_NOOP, SMTP_GREET, 0 },
+		{ "mail from:<a@b>", SMTP_R_MAIL, SMTP_MAIL, 0 },
+		{ "rcpt to:<c@d>", SMTP_R_RCPT, SMTP_RCPT, 1 },
+		{ "DATA please", SMTP_R_BAD, SMTP_RCPT, 0 },
+		{ "data  ", SMTP_R_FINAL, SMTP_DONE, 0 },
+		{ NULL, 0, 0, 0 },
+	};
+
+	run(0, s);
+}
+
+static void
+badcmd_limit(void)
+{
+	struct smtp_sess s;
+	struct smtp_result r;
+	int i;
+
+	smtp_init(&s, 0);
+	for (i = 1; i <= SMTP_MAX_BADCMDS; i++) {
+		smtp_input(&s, "VRFY x", 6, 0, &r);
+		if (r.reply != SMTP_R_BAD)
+			t_fail("bad command %d got reply %d", i, r.reply);
+	}
+	/* Good commands do not reset the count. */
+	smtp_input(&s, "NOOP", 4, 0, &r);
+	T_EQ_INT(r.reply, SMTP_R_NOOP);
+	smtp_input(&s, "VRFY x", 6, 0, &r);	/* the 21st */
+	T_EQ_INT(r.reply, SMTP_R_FINAL);
+	T_EQ_INT(s.state, SMTP_DONE);
+	smtp_input(&s, "NOOP", 4, 0, &r);	/* nothing after the end */
+	T_EQ_INT(r.reply, SMTP_R_NONE);
+	smtp_free(&s);
+}
+
+static void
+tuple_values(void)
+{
+	struct smtp_sess s;
+	struct smtp_result r;
+	const char *l;
+
+	smtp_init(&s, 0);
+	l = "HELO  client.example  trailing";
+	smtp_input(&s, l, strlen(l), 0, &r);
+	T_EQ_STR(s.helo, "client.example");
+	l = "MAIL FROM:\t<Sender@Example.ORG> BODY=8BITMIME";
+	smtp_input(&s, l, strlen(l), 0, &r);
+	T_EQ_STR(s.mail, "<Sender@Example.ORG>");	/* case preserved */
+	l = "RCPT TO:<Rcpt@Example.COM> NOTIFY=NEVER";
+	smtp_input(&s, l, strlen(l), 0, &r);
+	T_EQ_INT(r.tuple, 1);
+	T_EQ_STR(r.rcpt, "<Rcpt@Example.COM>");
+	smtp_free(&s);
+}
+
+static void
+tuple_cap(void)
+{
+	struct smtp_sess s;
+	struct smtp_result r;
+	char l[64];
+	int i, tuples = 0, capped = 0;
+
+	smtp_init(&s, 0);
+	smtp_input(&s, "MAIL FROM:<a@b>", 15, 0, &r);
+	for (i = 0; i < SMTP_MAX_TUPLES + 50; i++) {
+		int n = snprintf(l, sizeof(l), "RCPT TO:<u%d@d>", i);
+
+		smtp_input(&s, l, (size_t)n, 0, &r);
+		T_EQ_INT(r.reply, SMTP_R_RCPT);	/* the same answer */
+		tuples += r.tuple;
+		capped += r.tuple_capped;
+	}
+	T_EQ_INT(tuples, SMTP_MAX_TUPLES);
+	T_EQ_INT(capped, 50);
+	smtp_free(&s);
+}
+
+static void
+nul_and_overlong(void)
+{
+	struct smtp_sess s;
+	struct smtp_result r;
+
+	smtp_init(&s, 0);
+	smtp_input(&s, "NOOP\0x", 6, 0, &r);
+	T_EQ_INT(r.reply, SMTP_R_BAD);
+	smtp_input(&s, "HELO a\0b", 8, 0, &r);
+	T_EQ_INT(r.reply, SMTP_R_BAD);
+	T_ASSERT(s.helo == NULL);
+	smtp_input(&s, "", 0, 1, &r);		/* an over-long line */
+	T_EQ_INT(r.reply, SMTP_R_BAD);
+	T_EQ_INT(s.badcmds, 3);
+	smtp_free(&s);
+}
+
+static void
+long_values_truncated(void)
+{
+	struct smtp_sess s;
+	struct smtp_result r;
+	char line[3000];
+
+	memcpy(line, "MAIL FROM:<", 11);
+	memset(line + 11, 'a', sizeof(line) - 11);
+	smtp_init(&s, 0);
+	smtp_input(&s, line, sizeof(line), 0, &r);
+	T_EQ_INT(r.reply, SMTP_R_MAIL);
+	T_EQ_INT(strlen(s.mail), 1023);		/* OpenBSD's MAX_MAIL - 1 */
+	smtp_free(&s);
+}
+
+static void
+blacklisted_data(void)
+{
+	static const struct step s[] = {
+		{ "HELO spam.example", SMTP_R_HELO, SMTP_HELO, 0 },
+		{ "MAIL FROM:<s@spam>", SMTP_R_MAIL, SMTP_MAIL, 0 },
+		{ "RCPT TO:<v@victim>", SMTP_R_RCPT, SMTP_RCPT, 0 },
+		{ "DATA", SMTP_R_DATA, SMTP_DATA, 0 },
+		{ "Subject: buy", SMTP_R_NONE, SMTP_DATA, 0 },
+		{ "HELO not a command here", SMTP_R_NONE, SMTP_DATA, 0 },
+		{ "", SMTP_R_NONE, SMTP_DATA, 0 },
+		{ "body", SMTP_R_NONE, SMTP_DATA, 0 },
+		{ ".", SMTP_R_FINAL, SMTP_DONE, 0 },
+		{ NULL, 0, 0, 0 },
+	};
+
+	run(1, s);
+}
+
+static void
+data_ten_body_lines(void)
+{
+	struct smtp_sess s;
+	struct smtp_result r;
+	int i;
+
+	smtp_init(&s, 1);
+	smtp_input(&s, "RCPT TO:<a@b>", 13, 0, &r);
+	smtp_input(&s, "DATA", 4, 0, &r);
+	T_EQ_INT(r.data_begins, 1);
+	smtp_input(&s, "From: x", 7, 0, &r);
+	T_EQ_INT(r.header, 1);
+	smtp_input(&s, "X-Other: y", 10, 0, &r);
+	T_EQ_INT(r.header, 0);
+	for (i = 0; i < 20; i++)	/* header lines do not count */
+		smtp_input(&s, "Received: z", 11, 0, &r);
+	T_EQ_INT(s.state, SMTP_DATA);
+	smtp_input(&s, "", 0, 0, &r);
+	for (i = 1; i < SMTP_BODY_LINES; i++) {
+		smtp_input(&s, "line", 4, 0, &r);
+		T_EQ_INT(r.reply, SMTP_R_NONE);
+	}
+	smtp_input(&s, "line", 4, 0, &r);	/* the 10th body line */
+	T_EQ_INT(r.reply, SMTP_R_FINAL);
+	smtp_free(&s);
+}
+
+static void
+quit_in_data(void)
+{
+	struct smtp_sess s;
+	struct smtp_result r;
+
+	smtp_init(&s, 1);
+	smtp_input(&s, "RCPT TO:<a@b>", 13, 0, &r);
+	smtp_input(&s, "DATA", 4, 0, &r);
+	smtp_input(&s, "quit", 4, 0, &r);
+	T_EQ_INT(r.reply, SMTP_R_QUIT);
+	T_EQ_INT(s.state, SMTP_DONE);
+	smtp_free(&s);
+}
+
+static void
+value_rule(void)
+{
+	char buf[16];
+
+	T_EQ_INT(smtp_value(" FROM:  <a@b>  X=1", 18, buf, sizeof(buf)), 5);
+	T_EQ_STR(buf, "<a@b>");
+	T_EQ_INT(smtp_value(" FROM <a@b>", 11, buf, sizeof(buf)), 0);
+	T_EQ_STR(buf, "");
+	T_EQ_INT(smtp_value(":0123456789abcdefXYZ", 20, buf, sizeof(buf)), 15);
+	T_EQ_STR(buf, "0123456789abcde");	/* truncated to the buffer */
+}
+
+const struct t_case t_cases[] = {
+	T_CASE(reply_texts),
+	T_CASE(greylisted_dialogue),
+	T_CASE(helo_rules),
+	T_CASE(order_rules),
+	T_CASE(exact_verbs),
+	T_CASE(badcmd_limit),
+	T_CASE(tuple_values),
+	T_CASE(tuple_cap),
+	T_CASE(nul_and_overlong),
+	T_CASE(long_values_truncated),
+	T_CASE(blacklisted_data),
+	T_CASE(data_ten_body_lines),
+	T_CASE(quit_in_data),
+	T_CASE(value_rule),
+	{ NULL, NULL },
+};
