@@ -1,0 +1,990 @@
+/*
+ * sdl.c: spamd's in-memory blacklists (see sdl.h for the interface).
+ *
+ * Layout. Each list slot holds
+ *   - a snapshot (struct sdl_list: reference count, tag, raw message) that
+ *     connections may keep after the list changes;
+ *   - per family, the list's CIDR blocks turned into sorted, disjoint,
+ *     non-adjacent ranges [lo, hi], stored as two arrays so the binary
+ *     search walks only the dense `lo' array; a bucket index over the span
+ *     of the starts narrows the search to a handful of entries;
+ *   - a small open-addressing hash set of single addresses, which the
+ *     greytrap list grows and shrinks one trap at a time without
+ *     rebuilding the ranges.
+ *
+ * Why ranges and not a trie: membership in one list is boolean, so the
+ * blocks of a list collapse into disjoint ranges, which are compact (8 bytes
+ * per IPv4 range, 32 per IPv6 range) and are built with one sort; a
+ * replace of a 1M-block list takes a fraction of a second and frees the old
+ * arrays at once. Lists are searched one after another because every
+ * matching list must be reported in list order; deployments have a handful
+ * of lists. Measurements are in bench/sdlbench.c's header.
+ *
+ * The IPv4 and IPv6 range code are two typed copies of the same few lines:
+ * a 32-bit key and a 128-bit key, kept apart so the IPv4 arrays stay small.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/addr.h"
+#include "common/compat.h"
+#include "common/log.h"
+#include "spamd/sdl.h"
+
+#define INDEX_MIN	64	/* smaller sets are searched without index */
+#define INDEX_BITS_MAX	20	/* at most 4 MiB of index per set */
+
+struct sdl_list {
+	unsigned long	refs;
+	char		tag[SDL_TAG_MAX + 1];
+	char		msg[];
+};
+
+struct u128 {
+	uint64_t	hi, lo;
+};
+
+struct rset4 {
+	uint32_t	*lo, *hi;	/* n sorted disjoint ranges */
+	size_t		 n;
+	uint32_t	*idx;		/* nb + 1 entries, or NULL */
+	uint32_t	 base;		/* lo[0] */
+	unsigned int	 shift, nb;
+};
+
+struct rset6 {
+	struct u128	*lo, *hi;
+	size_t		 n;
+	uint32_t	*idx;		/* over the top 64 bits */
+	uint64_t	 base;		/* lo[0].hi */
+	unsigned int	 shift, nb;
+};
+
+struct hent {
+	uint8_t		af;		/* 0: empty */
+	uint8_t		b[16];		/* unused bytes zero */
+};
+
+struct hostset {
+	struct hent	*t;
+	size_t		 cap;		/* power of two, or 0 */
+	size_t		 n;
+};
+
+struct slot {
+	struct sdl_list	*cur;
+	struct rset4	 v4;
+	struct rset6	 v6;
+	struct hostset	 hosts;
+};
+
+static struct slot	*slots;
+static size_t		 nslots, slotcap;
+
+const char *
+sdl_tag_check(const char *tag)
+{
+	size_t len;
+	const char *p;
+
+	if (tag == NULL || *tag == '\0')
+		return "empty tag";
+	len = strlen(tag);
+	if (len > SDL_TAG_MAX)
+		return "tag longer than 63 bytes";
+	for (p = tag; *p != '\0'; p++) {
+		if (*p <= ' ' || *p >= 0x7f || *p == ';' || *p == '"')
+			return "tag holds a blank, control, non-ASCII, ';' or "
+			    "'\"' character";
+	}
+	return NULL;
+}
+
+/* ---- snapshots ---- */
+
+static struct sdl_list *
+list_new(const char *tag, const char *msg)
+{
+	struct sdl_list *l;
+	size_t mlen = strlen(msg);
+
+	if ((l = malloc(sizeof(*l) + mlen + 1)) == NULL)
+		return NULL;
+	l->refs = 1;
+	strlcpy(l->tag, tag, sizeof(l->tag));
+	memcpy(l->msg, msg, mlen + 1);
+	return l;
+}
+
+void
+sdl_ref(struct sdl_list *l)
+{
+	l->refs++;
+}
+
+void
+sdl_unref(struct sdl_list *l)
+{
+	if (l == NULL)
+		return;
+	if (l->refs == 0)
+		fatalx("%s: list %s has no reference left", __func__, l->tag);
+	if (--l->refs == 0)
+		free(l);
+}
+
+const char *
+sdl_tag(const struct sdl_list *l)
+{
+	return l->tag;
+}
+
+const char *
+sdl_msg(const struct sdl_list *l)
+{
+	return l->msg;
+}
+
+/* ---- IPv4 ranges ---- */
+
+struct r4 {
+	uint32_t	lo, hi;
+};
+
+static int
+r4_cmp(const void *a, const void *b)
+{
+	const struct r4 *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static unsigned int
+index_bits(size_t n)
+{
+	unsigned int bits = 0;
+
+	/* about two ranges per bucket */
+	while (bits < INDEX_BITS_MAX && ((size_t)1 << (bits + 1)) < n)
+		bits++;
+	return bits;
+}
+
+static void
+rset4_free(struct rset4 *s)
+{
+	free(s->lo);
+	free(s->hi);
+	free(s->idx);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Sort, merge and index r[0..n); r is consumed. */
+static int
+rset4_build(struct rset4 *s, struct r4 *r, size_t n)
+{
+	size_t i, o, b;
+	uint32_t span;
+
+	memset(s, 0, sizeof(*s));
+	if (n == 0)
+		return 0;
+	qsort(r, n, sizeof(*r), r4_cmp);
+	for (i = 1, o = 0; i < n; i++) {
+		if (r[o].hi == UINT32_MAX || r[i].lo <= r[o].hi + 1) {
+			if (r[i].hi > r[o].hi)
+				r[o].hi = r[i].hi;
+		} else
+			r[++o] = r[i];
+	}
+	n = o + 1;
+	s->lo = calloc(n, sizeof(*s->lo));
+	s->hi = calloc(n, sizeof(*s->hi));
+	if (s->lo == NULL || s->hi == NULL)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		s->lo[i] = r[i].lo;
+		s->hi[i] = r[i].hi;
+	}
+	s->n = n;
+	s->base = s->lo[0];
+	if (n < INDEX_MIN)
+		return 0;
+	s->nb = 1U << index_bits(n);
+	span = s->lo[n - 1] - s->base;
+	while (s->shift < 32 && (span >> s->shift) >= s->nb)
+		s->shift++;
+	if ((s->idx = calloc(s->nb + 1, sizeof(*s->idx))) == NULL)
+		goto fail;
+	/* idx[b] = first range whose start falls in bucket b or later */
+	for (b = 0, i = 0; b <= s->nb; b++) {
+		while (i < n && ((s->lo[i] - s->base) >> s->shift) < b)
+			i++;
+		s->idx[b] = (uint32_t)i;
+	}
+	return 0;
+fail:
+	rset4_free(s);
+	errno = ENOMEM;
+	return -1;
+}
+
+static int
+rset4_has(const struct rset4 *s, uint32_t x)
+{
+	size_t l, r, m, b;
+
+	if (s->n == 0 || x < s->base)
+		return 0;
+	if (s->idx != NULL) {
+		b = (x - s->base) >> s->shift;
+		if (b >= s->nb)
+			b = s->nb - 1;
+		l = s->idx[b];
+		r = s->idx[b + 1];
+	} else {
+		l = 0;
+		r = s->n;
+	}
+	/* first range starting above x; the one before may hold x */
+	while (l < r) {
+		m = l + (r - l) / 2;
+		if (s->lo[m] <= x)
+			l = m + 1;
+		else
+			r = m;
+	}
+	return l > 0 && x <= s->hi[l - 1];
+}
+
+/* ---- IPv6 ranges ---- */
+
+struct r6 {
+	struct u128	lo, hi;
+};
+
+static int
+u128_cmp(const struct u128 *a, const struct u128 *b)
+{
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return 0;
+}
+
+static int
+r6_cmp(const void *a, const void *b)
+{
+	const struct r6 *x = a, *y = b;
+
+	return u128_cmp(&x->lo, &y->lo);
+}
+
+static int
+u128_is_max(const struct u128 *a)
+{
+	return a->hi == UINT64_MAX && a->lo == UINT64_MAX;
+}
+
+static struct u128
+u128_inc(struct u128 a)
+{
+	if (++a.lo == 0)
+		a.hi++;
+	return a;
+}
+
+static void
+rset6_free(struct rset6 *s)
+{
+	free(s->lo);
+	free(s->hi);
+	free(s->idx);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+rset6_build(struct rset6 *s, struct r6 *r, size_t n)
+{
+	size_t i, o, b;
+	uint64_t span;
+	struct u128 next;
+
+	memset(s, 0, sizeof(*s));
+	if (n == 0)
+		return 0;
+	qsort(r, n, sizeof(*r), r6_cmp);
+	for (i = 1, o = 0; i < n; i++) {
+		next = u128_inc(r[o].hi);
+		if (u128_is_max(&r[o].hi) || u128_cmp(&r[i].lo, &next) <= 0) {
+			if (u128_cmp(&r[i].hi, &r[o].hi) > 0)
+				r[o].hi = r[i].hi;
+		} else
+			r[++o] = r[i];
+	}
+	n = o + 1;
+	s->lo = calloc(n, sizeof(*s->lo));
+	s->hi = calloc(n, sizeof(*s->hi));
+	if (s->lo == NULL || s->hi == NULL)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		s->lo[i] = r[i].lo;
+		s->hi[i] = r[i].hi;
+	}
+	s->n = n;
+	s->base = s->lo[0].hi;
+	if (n < INDEX_MIN)
+		return 0;
+	s->nb = 1U << index_bits(n);
+	span = s->lo[n - 1].hi - s->base;
+	while (s->shift < 64 && (span >> s->shift) >= s->nb)
+		s->shift++;
+	if ((s->idx = calloc(s->nb + 1, sizeof(*s->idx))) == NULL)
+		goto fail;
+	for (b = 0, i = 0; b <= s->nb; b++) {
+		/* compare (lo.hi - base) >> shift with b, without overflow */
+		while (i < n && ((s->lo[i].hi - s->base) >> s->shift) < b)
+			i++;
+		s->idx[b] = (uint32_t)i;
+	}
+	return 0;
+fail:
+	rset6_free(s);
+	errno = ENOMEM;
+	return -1;
+}
+
+static int
+rset6_has(const struct rset6 *s, const struct u128 *x)
+{
+	size_t l, r, m;
+	uint64_t b;
+
+	if (s->n == 0 || x->hi < s->base)
+		return 0;
+	if (s->idx != NULL) {
+		b = (x->hi - s->base) >> s->shift;
+		if (b >= s->nb)
+			b = s->nb - 1;
+		l = s->idx[b];
+		r = s->idx[b + 1];
+	} else {
+		l = 0;
+		r = s->n;
+	}
+	while (l < r) {
+		m = l + (r - l) / 2;
+		if (u128_cmp(&s->lo[m], x) <= 0)
+			l = m + 1;
+		else
+			r = m;
+	}
+	return l > 0 && u128_cmp(x, &s->hi[l - 1]) <= 0;
+}
+
+/* ---- keys ---- */
+
+static uint32_t
+key4(const struct addr *a)
+{
+	return ntohl(a->u.v4.s_addr);
+}
+
+static struct u128
+key6(const struct addr *a)
+{
+	struct u128 k = { 0, 0 };
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		k.hi = (k.hi << 8) | a->u.b[i];
+		k.lo = (k.lo << 8) | a->u.b[i + 8];
+	}
+	return k;
+}
+
+/* ---- single addresses ---- */
+
+static void
+hent_set(struct hent *e, const struct addr *a)
+{
+	memset(e, 0, sizeof(*e));
+	e->af = a->af;
+	memcpy(e->b, a->u.b, addr_len(a));
+}
+
+static size_t
+hent_hash(const struct hent *e)
+{
+	uint64_t w0, w1, h;
+
+	memcpy(&w0, e->b, 8);
+	memcpy(&w1, e->b + 8, 8);
+	/* splitmix64 finaliser over both halves */
+	h = w0 ^ (w1 * 0x9e3779b97f4a7c15ULL) ^ e->af;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return (size_t)h;
+}
+
+/* The slot holding e, or the empty slot where it would go. */
+static size_t
+hostset_find(const struct hostset *h, const struct hent *e)
+{
+	size_t mask = h->cap - 1, i = hent_hash(e) & mask;
+
+	while (h->t[i].af != 0 && memcmp(&h->t[i], e, sizeof(*e)) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static int
+hostset_has(const struct hostset *h, const struct addr *a)
+{
+	struct hent e;
+
+	if (h->n == 0)
+		return 0;
+	hent_set(&e, a);
+	return h->t[hostset_find(h, &e)].af != 0;
+}
+
+static int
+hostset_grow(struct hostset *h)
+{
+	struct hostset nh;
+	size_t i;
+
+	nh.cap = h->cap == 0 ? 16 : h->cap * 2;
+	nh.n = h->n;
+	if ((nh.t = calloc(nh.cap, sizeof(*nh.t))) == NULL)
+		return -1;
+	for (i = 0; i < h->cap; i++) {
+		if (h->t[i].af != 0)
+			nh.t[hostset_find(&nh, &h->t[i])] = h->t[i];
+	}
+	free(h->t);
+	*h = nh;
+	return 0;
+}
+
+/* 0 added, 1 already present, -1 out of memory */
+static int
+hostset_add(struct hostset *h, const struct addr *a)
+{
+	struct hent e;
+	size_t i;
+
+	if ((h->n + 1) * 2 > h->cap && hostset_grow(h) == -1)
+		return -1;
+	hent_set(&e, a);
+	i = hostset_find(h, &e);
+	if (h->t[i].af != 0)
+		return 1;
+	h->t[i] = e;
+	h->n++;
+	return 0;
+}
+
+/* 0 removed, 1 absent. Backward-shift deletion keeps probes tombstone-free. */
+static int
+hostset_del(struct hostset *h, const struct addr *a)
+{
+	struct hent e;
+	size_t i, j, k, mask;
+
+	if (h->n == 0)
+		return 1;
+	hent_set(&e, a);
+	i = hostset_find(h, &e);
+	if (h->t[i].af == 0)
+		return 1;
+	mask = h->cap - 1;
+	for (j = i;;) {
+		j = (j + 1) & mask;
+		if (h->t[j].af == 0)
+			break;
+		k = hent_hash(&h->t[j]) & mask;
+		/* leave t[j] alone if its home lies cyclically in (i, j] */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		h->t[i] = h->t[j];
+		i = j;
+	}
+	memset(&h->t[i], 0, sizeof(h->t[i]));
+	h->n--;
+	return 0;
+}
+
+static void
+hostset_free(struct hostset *h)
+{
+	free(h->t);
+	memset(h, 0, sizeof(*h));
+}
+
+/* ---- slots ---- */
+
+static struct slot *
+slot_find(const char *tag)
+{
+	size_t i;
+
+	for (i = 0; i < nslots; i++) {
+		if (strcmp(slots[i].cur->tag, tag) == 0)
+			return &slots[i];
+	}
+	return NULL;
+}
+
+/* Append a slot holding snapshot l (ownership passes to the slot). */
+static struct slot *
+slot_append(struct sdl_list *l)
+{
+	struct slot *ns;
+	size_t ncap;
+
+	if (nslots == slotcap) {
+		ncap = slotcap == 0 ? 8 : slotcap * 2;
+		if ((ns = reallocarray(slots, ncap, sizeof(*ns))) == NULL)
+			return NULL;
+		slots = ns;
+		slotcap = ncap;
+	}
+	memset(&slots[nslots], 0, sizeof(slots[nslots]));
+	slots[nslots].cur = l;
+	return &slots[nslots++];
+}
+
+/* Publish a new snapshot; holders of the old one keep it. */
+static void
+slot_publish(struct slot *s, struct sdl_list *l)
+{
+	sdl_unref(s->cur);
+	s->cur = l;
+}
+
+static int
+check_args(const char *fn, const char *tag, const char *msg)
+{
+	const char *why;
+
+	if ((why = sdl_tag_check(tag)) != NULL) {
+		log_warnx("%s: list \"%.*s\": %s", fn, SDL_TAG_MAX,
+		    tag == NULL ? "" : tag, why);
+		errno = EINVAL;
+		return -1;
+	}
+	if (msg != NULL && strlen(msg) > SDL_MSG_MAX) {
+		log_warnx("%s: list %s: message longer than %d bytes", fn,
+		    tag, SDL_MSG_MAX);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+sdl_replace(const char *tag, const char *msg, const struct cidr *v, size_t n)
+{
+	struct r4 *r4 = NULL;
+	struct r6 *r6 = NULL;
+	struct rset4 s4;
+	struct rset6 s6;
+	struct sdl_list *l = NULL;
+	struct slot *s;
+	struct addr first, last;
+	size_t i, n4 = 0, n6 = 0;
+
+	if (msg == NULL)
+		msg = "";
+	if (check_args(__func__, tag, msg) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((v[i].a.af == AF_INET && v[i].plen <= 32))
+			n4++;
+		else if (v[i].a.af == AF_INET6 && v[i].plen <= 128)
+			n6++;
+		else {
+			log_warnx("%s: list %s: entry %zu is not a valid "
+			    "CIDR block", __func__, tag, i);
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	memset(&s4, 0, sizeof(s4));
+	memset(&s6, 0, sizeof(s6));
+	if ((n4 > 0 && (r4 = calloc(n4, sizeof(*r4))) == NULL) ||
+	    (n6 > 0 && (r6 = calloc(n6, sizeof(*r6))) == NULL))
+		goto nomem;
+	for (i = 0, n4 = 0, n6 = 0; i < n; i++) {
+		cidr_first(&v[i], &first);
+		cidr_last(&v[i], &last);
+		if (v[i].a.af == AF_INET) {
+			r4[n4].lo = key4(&first);
+			r4[n4++].hi = key4(&last);
+		} else {
+			r6[n6].lo = key6(&first);
+			r6[n6++].hi = key6(&last);
+		}
+	}
+	if (rset4_build(&s4, r4, n4) == -1 || rset6_build(&s6, r6, n6) == -1)
+		goto nomem;
+	free(r4);
+	free(r6);
+	r4 = NULL;
+	r6 = NULL;
+	if ((l = list_new(tag, msg)) == NULL)
+		goto nomem;
+	if ((s = slot_find(tag)) == NULL) {
+		if ((s = slot_append(l)) == NULL)
+			goto nomem;
+	} else {
+		slot_publish(s, l);
+		rset4_free(&s->v4);
+		rset6_free(&s->v6);
+		hostset_free(&s->hosts);
+	}
+	s->v4 = s4;
+	s->v6 = s6;
+	return 0;
+nomem:
+	log_warnx("%s: list %s: out of memory for %zu blocks; list left "
+	    "unchanged", __func__, tag, n);
+	free(r4);
+	free(r6);
+	free(l);
+	rset4_free(&s4);
+	rset6_free(&s6);
+	errno = ENOMEM;
+	return -1;
+}
+
+int
+sdl_clear(const char *tag)
+{
+	struct slot *s;
+	struct sdl_list *l;
+
+	if (check_args(__func__, tag, NULL) == -1)
+		return -1;
+	if ((s = slot_find(tag)) == NULL)
+		return 1;
+	if ((l = list_new(tag, "")) == NULL) {
+		log_warnx("%s: list %s: out of memory", __func__, tag);
+		errno = ENOMEM;
+		return -1;
+	}
+	slot_publish(s, l);
+	rset4_free(&s->v4);
+	rset6_free(&s->v6);
+	hostset_free(&s->hosts);
+	return 0;
+}
+
+int
+sdl_addr_add(const char *tag, const char *msg, const struct addr *a)
+{
+	struct slot *s;
+	struct sdl_list *l = NULL;
+	int rc;
+
+	if (msg == NULL)
+		msg = "";
+	if (check_args(__func__, tag, msg) == -1)
+		return -1;
+	if (a->af != AF_INET && a->af != AF_INET6) {
+		log_warnx("%s: list %s: not an IPv4 or IPv6 address",
+		    __func__, tag);
+		errno = EINVAL;
+		return -1;
+	}
+	s = slot_find(tag);
+	if (s == NULL || strcmp(s->cur->msg, msg) != 0) {
+		if ((l = list_new(tag, msg)) == NULL)
+			goto nomem;
+		if (s == NULL) {
+			if ((s = slot_append(l)) == NULL) {
+				free(l);
+				goto nomem;
+			}
+		} else
+			slot_publish(s, l);
+	}
+	if ((rc = hostset_add(&s->hosts, a)) == -1)
+		goto nomem;
+	return rc;
+nomem:
+	log_warnx("%s: list %s: out of memory", __func__, tag);
+	errno = ENOMEM;
+	return -1;
+}
+
+int
+sdl_addr_del(const char *tag, const struct addr *a)
+{
+	struct slot *s;
+
+	if (tag == NULL || (s = slot_find(tag)) == NULL)
+		return 1;
+	return hostset_del(&s->hosts, a);
+}
+
+static int
+slot_has(const struct slot *s, const struct addr *a, uint32_t k4,
+    const struct u128 *k6)
+{
+	if (a->af == AF_INET) {
+		if (rset4_has(&s->v4, k4))
+			return 1;
+	} else if (rset6_has(&s->v6, k6))
+		return 1;
+	return hostset_has(&s->hosts, a);
+}
+
+size_t
+sdl_lookup(const struct addr *a, struct sdl_list **out, size_t max)
+{
+	struct u128 k6 = { 0, 0 };
+	uint32_t k4 = 0;
+	size_t i, n = 0;
+
+	if (a->af == AF_INET)
+		k4 = key4(a);
+	else if (a->af == AF_INET6)
+		k6 = key6(a);
+	else
+		return 0;
+	for (i = 0; i < nslots && n < max; i++) {
+		if (slot_has(&slots[i], a, k4, &k6)) {
+			sdl_ref(slots[i].cur);
+			out[n++] = slots[i].cur;
+		}
+	}
+	return n;
+}
+
+int
+sdl_listed(const struct addr *a)
+{
+	struct u128 k6 = { 0, 0 };
+	uint32_t k4 = 0;
+	size_t i;
+
+	if (a->af == AF_INET)
+		k4 = key4(a);
+	else if (a->af == AF_INET6)
+		k6 = key6(a);
+	else
+		return 0;
+	for (i = 0; i < nslots; i++) {
+		if (slot_has(&slots[i], a, k4, &k6))
+			return 1;
+	}
+	return 0;
+}
+
+size_t
+sdl_count(void)
+{
+	return nslots;
+}
+
+int
+sdl_info(size_t i, struct sdl_info *info)
+{
+	if (i >= nslots)
+		return -1;
+	info->tag = slots[i].cur->tag;
+	info->ranges4 = slots[i].v4.n;
+	info->ranges6 = slots[i].v6.n;
+	info->hosts = slots[i].hosts.n;
+	return 0;
+}
+
+void
+sdl_free_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < nslots; i++) {
+		sdl_unref(slots[i].cur);
+		rset4_free(&slots[i].v4);
+		rset6_free(&slots[i].v6);
+		hostset_free(&slots[i].hosts);
+	}
+	free(slots);
+	slots = NULL;
+	nslots = slotcap = 0;
+}
+
+/* ---- replies ---- */
+
+/*
+ * The reply is assembled line by line straight into the caller's buffer.
+ * Every line is first written as a continuation line ("450-text"); the
+ * last one written gets its '-' turned into ' ' at the end, so a reply cut
+ * short for space is still a well-formed SMTP reply.
+ */
+struct reply {
+	char		*buf;
+	size_t		 cap;		/* usable bytes, without the NUL */
+	size_t		 len;		/* bytes of complete lines */
+	size_t		 last;		/* offset of the last line's separator */
+	int		 lines;
+	int		 full;		/* a line did not fit: stop */
+	char		 code[4];
+	char		 text[SDL_LINE_MAX];
+	size_t		 tlen, tmax;
+	int		 cut;		/* text of this line was cut */
+};
+
+static void
+reply_putc(struct reply *r, unsigned char c)
+{
+	if (r->cut)
+		return;
+	if (r->tlen >= r->tmax) {
+		/* do not leave half a UTF-8 sequence behind */
+		if ((c & 0xc0) == 0x80) {
+			while (r->tlen > 0 &&
+			    ((unsigned char)r->text[r->tlen - 1] & 0xc0) == 0x80)
+				r->tlen--;
+			if (r->tlen > 0 &&
+			    ((unsigned char)r->text[r->tlen - 1] & 0xc0) == 0xc0)
+				r->tlen--;
+		}
+		r->cut = 1;
+		return;
+	}
+	r->text[r->tlen++] = (char)c;
+}
+
+static void
+reply_endline(struct reply *r)
+{
+	size_t need = 4 + r->tlen + 2;
+
+	if (r->tlen == 0 || r->full) {
+		r->tlen = 0;
+		r->cut = 0;
+		return;
+	}
+	if (r->len + need > r->cap) {
+		r->full = 1;
+		return;
+	}
+	memcpy(r->buf + r->len, r->code, 3);
+	r->last = r->len + 3;
+	r->buf[r->len + 3] = '-';
+	memcpy(r->buf + r->len + 4, r->text, r->tlen);
+	memcpy(r->buf + r->len + 4 + r->tlen, "\r\n", 2);
+	r->len += need;
+	r->lines++;
+	r->tlen = 0;
+	r->cut = 0;
+}
+
+static void
+reply_msg(struct reply *r, const char *msg, const char *ip)
+{
+	const unsigned char *p = (const unsigned char *)msg;
+	const char *q;
+
+	for (; *p != '\0' && !r->full; p++) {
+		if (*p == '\\' && p[1] != '\0') {
+			p++;
+			if (*p == 'n')
+				reply_endline(r);
+			else if (*p == '"' || *p == '\\')
+				reply_putc(r, *p);
+			else {
+				/* unknown escape: keep it as written */
+				reply_putc(r, '\\');
+				reply_putc(r, *p);
+			}
+		} else if (*p == '%' && p[1] == 'A') {
+			p++;
+			for (q = ip; *q != '\0'; q++)
+				reply_putc(r, (unsigned char)*q);
+		} else if (*p == '%' && p[1] == '%') {
+			p++;
+			reply_putc(r, '%');
+		} else if (*p == '\n')
+			reply_endline(r);
+		else if (*p < ' ' || *p == 0x7f)
+			reply_putc(r, ' ');	/* never CR/LF injection */
+		else
+			reply_putc(r, *p);
+	}
+	reply_endline(r);
+}
+
+size_t
+sdl_reply(char *buf, size_t size, int code, struct sdl_list *const *l,
+    size_t n, const struct addr *a)
+{
+	struct reply *r;
+	char ip[ADDR_STRLEN];
+	size_t i, len;
+
+	if (size > 0)
+		buf[0] = '\0';
+	/* room for "450 x\r\n" at least */
+	if (size < 8 || code < 100 || code > 599)
+		return 0;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		log_warnx("%s: out of memory", __func__);
+		return 0;
+	}
+	r->buf = buf;
+	r->cap = size - 1;
+	snprintf(r->code, sizeof(r->code), "%03d", code);
+	r->tmax = SDL_LINE_MAX - 6;
+	if (r->tmax > r->cap - 6)
+		r->tmax = r->cap - 6;
+	addr_ntop(a, ip, sizeof(ip));
+	for (i = 0; i < n && !r->full; i++)
+		reply_msg(r, l[i]->msg, ip);
+	if (r->lines == 0)
+		reply_msg(r, SDL_FALLBACK_MSG, ip);
+	if (r->lines > 0)
+		r->buf[r->last] = ' ';
+	r->buf[r->len] = '\0';
+	len = r->len;
+	free(r);
+	return len;
+}
+
+size_t
+sdl_tags(char *buf, size_t size, struct sdl_list *const *l, size_t n)
+{
+	size_t i, want = 0;
+
+	if (size == 0)
+		return 0;
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		want += strlen(l[i]->tag) + (i > 0);
+		if (i > 0)
+			strlcat(buf, " ", size);
+		strlcat(buf, l[i]->tag, size);
+	}
+	if (want < size)
+		return want;
+	/* cut: the last three bytes that fit become "..." */
+	if (size < 4) {
+		buf[0] = '\0';
+		return 0;
+	}
+	memcpy(buf + size - 4, "...", 4);
+	return size - 1;
+}

@@ -1,0 +1,93 @@
+/*
+ * sdl.h: spamd's in-memory blacklists ("spamd dynamic lists").
+ *
+ * A list is a tag, a message and a set of IPv4/IPv6 CIDR blocks plus a
+ * set of single addresses. Lists keep the order in which their tags first
+ * appeared; a lookup returns every list that holds the address, in that
+ * order (what OpenBSD's manual promises; OpenBSD's code stops at the first
+ * match).
+ *
+ *	sdl_replace(tag, msg, v, n)	create the list, or replace its message
+ *		and all its addresses (CIDR blocks and single addresses)
+ *	sdl_clear(tag)		empty message and addresses, keep the slot
+ *		(the config line "tag;"); 1 if there is no such list
+ *	sdl_addr_add(tag, msg, a)	add one address (creating the list with
+ *		msg if needed; a different msg replaces the message); for the
+ *		greytrap list, which changes one trap at a time
+ *	sdl_addr_del(tag, a)	remove one address added by sdl_addr_add
+ *	sdl_lookup(a, out, max)	every list holding a, in list order, each
+ *		with a reference the caller must drop with sdl_unref
+ *	sdl_listed(a)		1 if any list holds a (no references taken)
+ *	sdl_ref/sdl_unref(l)	take or drop a reference
+ *	sdl_tag(l), sdl_msg(l)	the list's tag and raw message
+ *	sdl_reply(buf, size, code, l, n, a)	the SMTP reply for a client
+ *	sdl_tags(buf, size, l, n)	"tag1 tag2 ..." for log lines
+ *	sdl_count()		number of list slots
+ *	sdl_info(i, info)	sizes of slot i (0 .. sdl_count()-1), for logs
+ *	sdl_tag_check(tag)	NULL if tag is a valid tag, else the reason
+ *	sdl_free_all()		drop every list (shutdown, tests)
+ *
+ * What callers must know:
+ * - Not thread-safe; the lists live in the SMTP process's event loop.
+ * - A struct sdl_list is an immutable snapshot of a list's tag and message.
+ *   Replacing or clearing a list publishes a new snapshot; a connection that
+ *   holds a reference keeps the message it matched at connect time, and the
+ *   old snapshot is freed with its last reference. Addresses are not part
+ *   of the snapshot: their memory is released at once on replace.
+ * - Messages are stored raw, as they arrive between the quotes of a config
+ *   line; sdl_reply expands \" \n \\ %A %% for each connection.
+ * - All functions that change lists return -1 on bad arguments (EINVAL)
+ *   or memory exhaustion (ENOMEM) with a warning logged, and then leave the
+ *   list as it was.
+ *
+ * Lookup cost: one binary search per list and family over sorted disjoint
+ * ranges, narrowed first by a bucket index on the top bits, plus a hash
+ * probe for single addresses. See bench/sdlbench.c for measurements.
+ */
+#ifndef SDL_H
+#define SDL_H
+
+#include <stddef.h>
+
+#include "common/addr.h"
+
+#define SDL_TAG_MAX	63	/* bytes, printable ASCII, no blank ; " */
+#define SDL_MSG_MAX	2048	/* raw message bytes */
+#define SDL_LINE_MAX	512	/* reply line incl. CRLF (RFC 5321 4.5.3.1.5) */
+#define SDL_REPLY_MAX	4096	/* a good size for sdl_reply's buffer */
+#define SDL_LOOKUP_MAX	32	/* a good size for sdl_lookup's array */
+
+/* The list spamd's greylister fills with trapped addresses. */
+#define SDL_GREYTRAP_TAG	"spamd-greytrap"
+#define SDL_GREYTRAP_MSG	"Your address %A has mailed to spamtraps here"
+/* Used by sdl_reply when the matched messages hold no text at all. */
+#define SDL_FALLBACK_MSG	"Your address %A is listed here"
+
+struct sdl_list;
+
+struct sdl_info {
+	const char	*tag;
+	size_t		 ranges4;	/* disjoint IPv4 ranges after merging */
+	size_t		 ranges6;
+	size_t		 hosts;		/* single addresses (sdl_addr_add) */
+};
+
+int	sdl_replace(const char *, const char *, const struct cidr *, size_t);
+int	sdl_clear(const char *);
+int	sdl_addr_add(const char *, const char *, const struct addr *);
+int	sdl_addr_del(const char *, const struct addr *);
+size_t	sdl_lookup(const struct addr *, struct sdl_list **, size_t);
+int	sdl_listed(const struct addr *);
+void	sdl_ref(struct sdl_list *);
+void	sdl_unref(struct sdl_list *);
+const char *sdl_tag(const struct sdl_list *);
+const char *sdl_msg(const struct sdl_list *);
+size_t	sdl_reply(char *, size_t, int, struct sdl_list *const *, size_t,
+	    const struct addr *);
+size_t	sdl_tags(char *, size_t, struct sdl_list *const *, size_t);
+size_t	sdl_count(void);
+int	sdl_info(size_t, struct sdl_info *);
+const char *sdl_tag_check(const char *);
+void	sdl_free_all(void);
+
+#endif /* SDL_H */
