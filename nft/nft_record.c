@@ -108,6 +108,8 @@ struct check {
 	size_t			*errord;
 	size_t			 klen;
 	int			 interval;
+	void			*scratch;	/* see renumber() */
+	size_t			 scratchlen;
 };
 
 static int
@@ -200,6 +202,42 @@ find_set(struct rec *r, const struct nft_set *set, int create)
 	return s;
 }
 
+/*
+ * libnftnl numbers the element nests it builds 1..n (the kernel does not
+ * care, and an error offset's nest type is the element's index), but its
+ * own parser accepts only NFTA_LIST_ELEM (1). Check the numbering and
+ * hand the parser a copy with every nest typed NFTA_LIST_ELEM.
+ */
+static const struct nlmsghdr *
+renumber(struct check *c, const struct nlmsghdr *nlh)
+{
+	struct nlmsghdr *cp;
+	struct nlattr *attr, *list = NULL;
+	uint16_t i = 0;
+
+	if (c->scratchlen < nlh->nlmsg_len) {
+		free(c->scratch);
+		c->scratchlen = 0;
+		if ((c->scratch = malloc(nlh->nlmsg_len)) == NULL)
+			return NULL;
+		c->scratchlen = nlh->nlmsg_len;
+	}
+	cp = memcpy(c->scratch, nlh, nlh->nlmsg_len);
+	mnl_attr_for_each(attr, cp, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(attr) == NFTA_SET_ELEM_LIST_ELEMENTS)
+			list = attr;
+	}
+	if (list == NULL)
+		return cp;
+	mnl_attr_for_each_nested(attr, list) {
+		if (mnl_attr_get_type(attr) != ++i)
+			return NULL;
+		attr->nla_type = (uint16_t)((attr->nla_type & ~NLA_TYPE_MASK) |
+		    NFTA_LIST_ELEM);
+	}
+	return cp;
+}
+
 /* Decode every message of the batch back into c->d. */
 static int
 decode(struct nft *n, struct check *c)
@@ -226,6 +264,11 @@ decode(struct nft *n, struct check *c)
 		    type != NFT_MSG_DELSETELEM)) {
 			nft_seterr(n, EPROTO, "record: message %zu has type"
 			    " 0x%x", i, nlh->nlmsg_type);
+			return -1;
+		}
+		if ((nlh = renumber(c, nlh)) == NULL) {
+			nft_seterr(n, EPROTO, "record: message %zu: element"
+			    " nests are not numbered 1..n", i);
 			return -1;
 		}
 		if ((s = nftnl_set_alloc()) == NULL)
@@ -575,7 +618,8 @@ rec_send(struct nft *n, const struct nft_batch *b, struct nft_replies *rep)
 	w.n = s->n;
 	if ((w.el = calloc(s->n + 1, sizeof(*w.el))) == NULL)
 		goto oom;
-	memcpy(w.el, s->el, s->n * sizeof(*w.el));
+	if (s->n > 0)
+		memcpy(w.el, s->el, s->n * sizeof(*w.el));
 	for (i = 0; i < c.nd; i = j) {
 		for (j = i + 1; j < c.nd && !c.d[j].flush &&
 		    c.d[j].type == c.d[i].type; j++)
@@ -621,6 +665,7 @@ rec_send(struct nft *n, const struct nft_batch *b, struct nft_replies *rep)
 	free(c.d);
 	free(c.err);
 	free(c.errord);
+	free(c.scratch);
 	return rc;
 }
 
