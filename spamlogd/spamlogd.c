@@ -1,0 +1,370 @@
+/*
+ * spamlogd.c: keep hosts that exchange mail with us on the whitelist.
+ *
+ *	usage: spamlogd [-DI] [-f dbfile] [-i interface] [-l pcapdev]
+ *	    [-W whiteexp]
+ *
+ * Watches the connection openings that the nft log rules of
+ * nft/spamd.nft send to NFLOG group 25 (capture.c, nflog.c): a white host
+ * connecting to our MTA gets its WHITE record refreshed, a host our MTA
+ * connects to gets one created (unless -I). Records are written in
+ * batches and the nft white sets' timeouts are refreshed (refresh.c).
+ * This file holds main(): options, privileges, the poll loop, signals,
+ * and the capture's reopen back-off.
+ *
+ * Privileges: the capture is activated and the netlink socket opened as
+ * root; then the process becomes SPAMD_USER with only CAP_NET_ADMIN
+ * permitted (common/priv.c), raised to effective only around nft sends
+ * and around reopening the capture (binding an NFLOG group needs it too,
+ * and SIGHUP or a capture error reopens it). A savefile replay keeps no
+ * capability and touches only the database.
+ *
+ * Signals: SIGTERM and SIGINT write the pending batch and exit 0; SIGHUP
+ * reopens the capture. They are blocked except inside ppoll, so a signal
+ * never lands between checking the flags and sleeping.
+ */
+#include <sys/types.h>
+
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* libc headers before <linux/netfilter.h>: struct in_addr clashes. */
+#include <linux/netfilter.h>
+
+#include "common/clock.h"
+#include "common/compat.h"
+#include "common/greydb.h"
+#include "common/greylist.h"
+#include "common/log.h"
+#include "common/pathnames.h"
+#include "common/priv.h"
+#include "common/util.h"
+#include "nft/nft.h"
+#include "spamlogd/capture.h"
+#include "spamlogd/refresh.h"
+
+#define DEFAULT_DEV		"nflog:25"
+#define REOPEN_MIN_MS		1000
+#define REOPEN_MAX_MS		60000
+#define EXIT_LOCK_WAIT_MS	2000	/* last write at SIGTERM */
+#define START_LOCK_WAIT_MS	1000	/* the start-up writability check */
+
+static volatile sig_atomic_t	got_term, got_hup;
+
+static __dead void
+usage(void)
+{
+	fprintf(stderr, "usage: spamlogd [-DI] [-f dbfile] [-i interface] "
+	    "[-l pcapdev] [-W whiteexp]\n");
+	exit(1);
+}
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+/* nft_add on the white set of one family, CAP_NET_ADMIN raised for it. */
+static int
+push_white(void *arg, int af, const struct nft_elem *el, size_t n,
+    const char **why)
+{
+	static int warned;
+	struct nft *nft = arg;
+	struct nft_set set;
+	int raised, rc;
+
+	memset(&set, 0, sizeof(set));
+	set.table = NFT_TABLE;
+	set.name = af == AF_INET6 ? NFT_SET_WHITE6 : NFT_SET_WHITE4;
+	set.family = NFPROTO_INET;
+	set.af = (uint8_t)af;
+	if (!(raised = priv_net_admin(1) == 0) && !warned) {
+		log_warnx("CAP_NET_ADMIN is not permitted: nft refreshes "
+		    "will fail");
+		warned = 1;
+	}
+	rc = nft_add(nft, &set, el, n, NFT_REFRESH);
+	if (raised && priv_net_admin(0) == -1)
+		log_warn("cannot lower CAP_NET_ADMIN");
+	if (rc == -1)
+		*why = nft_errstr(nft);
+	return rc;
+}
+
+/* Open the capture, with CAP_NET_ADMIN effective if we have it. */
+static struct capture *
+open_capture(struct capture_conf *cc, char *err, size_t errlen)
+{
+	struct capture *c;
+	unsigned int idx;
+	int raised;
+
+	if (cc->ifname != NULL) {
+		if ((idx = if_nametoindex(cc->ifname)) != 0)
+			cc->ifindex = idx;
+		else
+			log_warnx("-i %s: no such interface now; still "
+			    "matching its old index %u", cc->ifname,
+			    cc->ifindex);
+	}
+	raised = !capture_is_file(cc->dev) && priv_net_admin(1) == 0;
+	c = capture_open(cc, err, errlen);
+	if (raised && priv_net_admin(0) == -1)
+		log_warn("cannot lower CAP_NET_ADMIN");
+	return c;
+}
+
+/* A savefile: replay it into the database, then stop. */
+static int
+replay(struct capture *c, struct refresh *r)
+{
+	size_t left;
+	int n;
+
+	while ((n = capture_dispatch(c)) != CAPTURE_EOF) {
+		if (n < 0) {
+			log_warnx("%s", capture_errstr(c));
+			break;
+		}
+		if (refresh_timeout(r) == 0)
+			refresh_run(r, 0);
+	}
+	refresh_run(r, 1);
+	if ((left = refresh_queued(r, NULL)) > 0) {
+		log_warnx("%zu addresses could not be written", left);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+live(struct capture *c, struct capture_conf *cc, struct refresh *r,
+    const sigset_t *waitmask)
+{
+	char err[1024], tbuf[32];
+	uint64_t reopen_at = 0, backoff = REOPEN_MIN_MS, now;
+	struct pollfd pfd;
+	struct timespec ts, *tsp;
+	size_t left, nft;
+	int64_t t, wait;
+	int n;
+
+	for (;;) {
+		if (got_term)
+			break;
+		if (got_hup) {
+			got_hup = 0;
+			log_info("SIGHUP: reopening %s", cc->dev);
+			capture_close(c);
+			c = NULL;
+			reopen_at = 0;
+			backoff = REOPEN_MIN_MS;
+		}
+		now = clock_mono_ms();
+		if (c == NULL && now >= reopen_at) {
+			if ((c = open_capture(cc, err, sizeof(err))) != NULL) {
+				log_info("capturing on %s again", cc->dev);
+				backoff = REOPEN_MIN_MS;
+			} else {
+				log_warnx("cannot reopen the capture: %s; next "
+				    "try in %s", err, util_fmt_time((int64_t)
+				    backoff / 1000, tbuf, sizeof(tbuf)));
+				reopen_at = now + backoff;
+				if (backoff < REOPEN_MAX_MS)
+					backoff *= 2;
+			}
+		}
+
+		wait = refresh_timeout(r);
+		if (c == NULL) {
+			t = reopen_at > now ? (int64_t)(reopen_at - now) : 0;
+			if (wait < 0 || t < wait)
+				wait = t;
+		}
+		tsp = NULL;
+		if (wait >= 0) {
+			ts.tv_sec = wait / 1000;
+			ts.tv_nsec = (wait % 1000) * 1000000;
+			tsp = &ts;
+		}
+		pfd.fd = c != NULL ? capture_fd(c) : -1;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (ppoll(&pfd, 1, tsp, waitmask) == -1) {
+			if (errno != EINTR)
+				log_warn("ppoll");
+			continue;
+		}
+		if (c != NULL && pfd.revents != 0) {
+			n = (pfd.revents & POLLIN) ? capture_dispatch(c) : -1;
+			if (n < 0) {
+				log_warnx("capture on %s failed: %s; "
+				    "reopening it", cc->dev,
+				    (pfd.revents & POLLIN) ?
+				    capture_errstr(c) :
+				    "error on the capture descriptor");
+				capture_close(c);
+				c = NULL;
+				reopen_at = clock_mono_ms() + backoff;
+			} else
+				capture_stats(c);
+		}
+		refresh_run(r, 0);
+	}
+
+	log_info("exiting: writing what is queued");
+	refresh_run(r, 1);
+	if ((left = refresh_queued(r, &nft)) > 0 || nft > 0)
+		log_warnx("%zu database updates and %zu nft refreshes lost "
+		    "at exit", left, nft);
+	capture_close(c);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct capture_conf cc;
+	struct refresh_conf rc;
+	struct capture *c;
+	struct refresh *r;
+	struct greydb *db;
+	struct nft *nft = NULL;
+	struct sigaction sa;
+	sigset_t block, waitmask;
+	const char *dbpath = PATH_SPAMD_DB, *errstr;
+	char err[1024];
+	int64_t whiteexp = GREYLIST_WHITEEXP;
+	int ch, debug = 0, file, status;
+	uid_t uid;
+	gid_t gid;
+
+	memset(&cc, 0, sizeof(cc));
+	cc.dev = DEFAULT_DEV;
+	log_init("spamlogd", 1, 0);
+	while ((ch = getopt(argc, argv, "DIf:i:l:W:")) != -1) {
+		switch (ch) {
+		case 'D':
+			debug = 1;
+			break;
+		case 'I':
+			cc.inbound_only = 1;
+			break;
+		case 'f':
+			dbpath = optarg;
+			break;
+		case 'i':
+			cc.ifname = optarg;
+			break;
+		case 'l':
+			cc.dev = optarg;
+			break;
+		case 'W':
+			if (refresh_whiteexp(optarg, &whiteexp, &errstr) == -1)
+				fatalx("-W %s: %s (hours 1-2160, or a "
+				    "duration from 1h to 90d)", optarg,
+				    errstr);
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	if (argc != 0)
+		usage();
+	log_init("spamlogd", 1, debug ? 2 : 0);
+	file = capture_is_file(cc.dev);
+
+	if (cc.ifname != NULL &&
+	    (cc.ifindex = if_nametoindex(cc.ifname)) == 0)
+		fatalx("-i %s: no such interface", cc.ifname);
+	if ((geteuid() == 0 || !file) &&
+	    priv_lookup(SPAMD_USER, &uid, &gid) == -1)
+		fatalx("cannot run as %s", SPAMD_USER);
+
+	memset(&rc, 0, sizeof(rc));
+	rc.dbpath = dbpath;
+	rc.whiteexp = whiteexp;
+	rc.lock_wait_ms = REFRESH_LOCK_WAIT_MS;
+	rc.window_ms = REFRESH_WINDOW_MS;
+	rc.batch_max = REFRESH_BATCH_MAX;
+	rc.queue_max = REFRESH_QUEUE_MAX;
+	if (!file) {
+		if ((nft = nft_open("netlink")) == NULL)
+			fatalx("nft: %s", nft_open_errstr());
+		rc.push = push_white;
+		rc.push_arg = nft;
+	}
+	r = cc.r = refresh_new(&rc);
+	if ((c = capture_open(&cc, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (geteuid() == 0 || !file)
+		priv_drop(SPAMD_USER,
+		    file ? PRIV_KEEP_NONE : PRIV_KEEP_NET_ADMIN);
+
+	/* The database must be writable by the user we are now. */
+	if ((db = greydb_open(dbpath, GREYDB_WRITE,
+	    START_LOCK_WAIT_MS)) == NULL) {
+		if (errno != EWOULDBLOCK)
+			fatalx("%s", greydb_errstr());
+		log_warnx("%s; carrying on, updates will wait",
+		    greydb_errstr());
+	} else if (greydb_close(db) == -1)
+		fatalx("%s", greydb_errstr());
+
+	if (file) {
+		status = replay(c, r);
+		capture_close(c);
+		refresh_free(r);
+		return status;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1 ||
+	    sigaction(SIGHUP, &sa, NULL) == -1)
+		fatal("sigaction");
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		fatal("sigaction");
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &block, &waitmask) == -1)
+		fatal("sigprocmask");
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGHUP);
+
+	if (!debug) {
+		log_init("spamlogd", 0, 0);
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+	}
+	log_info("listening on %s%s%s, database %s, whiteexp %s%s", cc.dev,
+	    cc.ifname ? " for interface " : "", cc.ifname ? cc.ifname : "",
+	    dbpath, util_fmt_time(whiteexp, err, sizeof(err)),
+	    cc.inbound_only ? ", inbound only" : "");
+
+	status = live(c, &cc, r, &waitmask);
+	refresh_free(r);
+	nft_close(nft);
+	return status;
+}
