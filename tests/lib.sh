@@ -89,3 +89,55 @@ ns_link() {
 expect_grep() {
 	grep -Eq -- "$1" "$2" || { echo "--- $2:"; tail -n 40 "$2"; fail "no line matching /$1/ in $2"; }
 }
+
+# private_net "$@": re-run this script in a private network namespace with
+# only a loopback, so that daemons can bind their usual ports. Call first.
+private_net() {
+	if [ -z "${_T_PRIVNET:-}" ]; then
+		need_root
+		command -v unshare >/dev/null || skip "needs unshare"
+		export _T_PRIVNET=1
+		exec unshare -n -- bash "$0" "$@"
+	fi
+	ip link set lo up || fail "lo up"
+}
+
+ensure_spamd_user() {
+	id _spamd >/dev/null 2>&1 ||
+		useradd --system --no-create-home --shell /usr/sbin/nologin _spamd ||
+		fail "cannot create the _spamd user"
+}
+
+# spamd_start [args...]: spamd -d with its database in $T/db, logging to
+# $T/spamd.log; waits until it listens, and stops it at exit.
+# Sets SPAMD_PID and DB.
+spamd_start() {
+	ensure_spamd_user
+	mkdir -p "$T/db"
+	chown _spamd: "$T/db"
+	DB=$T/db/spamd.db
+	"$BIN/spamd" -d -f "$DB" -h mx.test "$@" 2>>"$T/spamd.log" &
+	SPAMD_PID=$!
+	at_exit "kill $SPAMD_PID 2>/dev/null; wait $SPAMD_PID 2>/dev/null"
+	wait_for 10 grep -q "listening for incoming connections" "$T/spamd.log" ||
+		{ cat "$T/spamd.log"; fail "spamd did not start"; }
+}
+
+# spamd_stop: stop it now and wait for it.
+spamd_stop() {
+	kill "$SPAMD_PID" 2>/dev/null
+	wait "$SPAMD_PID" 2>/dev/null
+	return 0
+}
+
+# chat HOST [-s SRC]: run the smtpchat script on stdin against spamd.
+chat() {
+	local host=$1
+	shift
+	"$TBIN/smtpchat" "$@" "$host" "${SPAMD_PORT:-8025}"
+}
+
+# spamdb_lines KIND: the database's lines of that kind, sorted.
+spamdb_lines() {
+	"$BIN/spamdb" -f "$DB" | grep "^$1|" | sort
+}
