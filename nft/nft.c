@@ -15,8 +15,8 @@
  *
  * How a change is committed (commit()):
  *  1. Each caller element is checked locally (address family of the set,
- *     prefix length, expiry without a timeout); a bad one is logged,
- *     dropped and counted.
+ *     prefix length, an expiry without a timeout or beyond it); a bad one
+ *     is logged, dropped and counted.
  *  2. The rest become keys and one batch: add = NEWSETELEM; NFT_REFRESH =
  *     add {x}, delete {x}, add {x timeout T} (a plain re-add does not
  *     refresh the timeout on 6.1 kernels); delete = add {x}, delete {x}
@@ -296,6 +296,9 @@ check_local(struct job *j)
 		else if (j->cmd != CMD_DEL && e->expires_ms != 0 &&
 		    e->timeout_ms == 0)
 			reject(j, i, "an expiry without a timeout");
+		else if (j->cmd != CMD_DEL && e->expires_ms > e->timeout_ms)
+			/* 6.18 says ERANGE; say why, on every kernel. */
+			reject(j, i, "an expiry later than its timeout");
 	}
 }
 

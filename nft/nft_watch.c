@@ -4,28 +4,29 @@
  *	nft_watch_open(table)	a non-blocking netlink socket subscribed to
  *				NFNLGRP_NFTABLES; -1 with errno on failure
  *	nft_watch_read(fd, table)	drain it: 1 if `table' (any family) or
- *				one of its sets was created since the last
- *				call, 0 if not, -1 on error (errno)
+ *				one of its sets was (re)created or deleted
+ *				since the last call, 0 if not, -1 on error
  *
  * Why: `nft -f /etc/nftables.conf` starting with `flush ruleset`
  * re-creates table inet spamd with empty sets; the daemon must then
- * refill them from the database. Such a load shows up as NEWTABLE and
- * NEWSET events. Reloading spamd.nft alone (declare, flush chains, add
- * rules) re-creates nothing and is not reported.
+ * refill them from the database. Reloading spamd.nft alone (declare,
+ * flush chains, add rules) re-creates nothing and is not reported.
  *
  * Privilege: joining the group needs CAP_NET_ADMIN effective at
  * nft_watch_open() (the kernel's NETLINK_NETFILTER socket does not allow
  * unprivileged multicast; EPERM otherwise). Reading needs nothing.
  *
- * Lost events: every element our own batches add or delete is also an
- * event, so replacing a large set overruns any receive buffer (ENOBUFS)
- * and a NEWTABLE could be among the lost. Rather than answer 1 after
- * each of our own replaces (a re-sync loop), the watch remembers a
- * signature of the table: the kernel handles of every table named
- * `table' and of its sets, which change when they are re-created. After
- * an overrun nft_watch_read() asks the kernel again and answers 1 only
- * if the signature changed, or if it cannot ask (then it logs why): that
- * query needs CAP_NET_ADMIN effective during nft_watch_read().
+ * Events are only a hint. Re-declaring an existing set (what every
+ * `nft -f spamd.nft` does) is a NEWSET event on recent kernels, and every
+ * element our own batches add or delete is an event too, so replacing a
+ * large set can overrun the receive buffer (ENOBUFS) and lose a NEWTABLE.
+ * So the watch keeps a signature of the table: the kernel handles of
+ * every table named `table' and of its sets, which change only when they
+ * are re-created (or deleted). After a table or set event, or an
+ * overrun, nft_watch_read() reads the handles again and answers 1 only
+ * if the signature changed, or if it cannot read them (then it logs
+ * why and answers 1, to be safe). That query needs CAP_NET_ADMIN
+ * effective during nft_watch_read().
  *
  * Callers must know: the signature is kept in a small static table keyed
  * by fd (WATCH_MAX watches per process, not thread-safe); close the fd
@@ -262,7 +263,7 @@ nft_watch_open(const char *table)
 	return fd;
 }
 
-/* 1 if this event (re)created `table' or one of its sets. */
+/* 1 if this event may have (re)created or deleted `table' or a set. */
 static int
 event_hit(const struct nlmsghdr *nlh, const char *table)
 {
@@ -270,14 +271,15 @@ event_hit(const struct nlmsghdr *nlh, const char *table)
 	uint16_t type = NFNL_MSG_TYPE(nlh->nlmsg_type);
 
 	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
-	    (type != NFT_MSG_NEWTABLE && type != NFT_MSG_NEWSET))
+	    (type != NFT_MSG_NEWTABLE && type != NFT_MSG_NEWSET &&
+	    type != NFT_MSG_DELTABLE && type != NFT_MSG_DELSET))
 		return 0;
 	memset(tb, 0, sizeof(tb));
 	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_cb, tb) < 0)
 		return 0;
 	/* NFTA_TABLE_NAME and NFTA_SET_TABLE are both attribute 1. */
-	return str_eq(tb[type == NFT_MSG_NEWTABLE ? NFTA_TABLE_NAME :
-	    NFTA_SET_TABLE], table);
+	return str_eq(tb[type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE ?
+	    NFTA_TABLE_NAME : NFTA_SET_TABLE], table);
 }
 
 int
@@ -316,21 +318,26 @@ nft_watch_read(int fd, const char *table)
 	if (!hit && !lost)
 		return 0;
 
+	/*
+	 * An event or an overrun only says "look": re-declaring existing
+	 * sets (every `nft -f spamd.nft`) is a NEWSET event on recent
+	 * kernels too. The handles say whether anything was re-created.
+	 */
 	w = slot(fd, 1);
 	known = signature(table, &sig) == 0;
-	if (lost && !hit) {
-		if (!known) {
-			log_info("nft watch: events lost and table %s cannot"
-			    " be read (%s): assuming it was reloaded", table,
-			    strerror(errno));
-			hit = 1;
-		} else if (!w->known || w->sig != sig) {
-			log_info("nft watch: events lost; table %s was"
-			    " re-created", table);
-			hit = 1;
-		} else
-			log_debug("nft watch: events lost; table %s"
-			    " unchanged", table);
+	if (!known) {
+		log_info("nft watch: %s and table %s cannot be read (%s):"
+		    " assuming it was reloaded", lost ? "events lost" :
+		    "table or set event", table, strerror(errno));
+		hit = 1;
+	} else if (!w->known || w->sig != sig) {
+		log_info("nft watch: table %s or one of its sets was"
+		    " re-created", table);
+		hit = 1;
+	} else {
+		log_debug("nft watch: %s; table %s unchanged", lost ?
+		    "events lost" : "table or set event", table);
+		hit = 0;
 	}
 	w->known = known;
 	if (known)

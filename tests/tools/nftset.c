@@ -4,6 +4,7 @@
  *
  * usage: nftset [-46irv] [-b backend] [-e expires] [-f family]
  *	      [-t timeout] add|del|replace|list TABLE SET [addr ... | -]
+ *        nftset watch TABLE SECONDS
  *
  *	-4 / -6		the set's key is ipv4_addr (default) / ipv6_addr
  *	-i		the set has flags interval: addresses are CIDRs
@@ -19,6 +20,10 @@
  * `list' prints one element per line: "ADDR" or "ADDR/LEN" for interval
  * sets, then " timeout MS expires MS" when the element has a timeout.
  *
+ * `watch' subscribes with nft_watch_open(), prints "watching", then
+ * polls; it prints "reloaded" and exits 0 at the first nft_watch_read()
+ * that returns 1, or exits 1 ("no reload seen") after SECONDS.
+ *
  * Exit: 0 done; 1 the call failed (nft_errstr on stderr, e.g.
  * "nftset: spamd_white: No such file or directory (...)"); 2 usage or a
  * bad address; 3 committed, but N elements were rejected (each logged).
@@ -28,6 +33,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +42,7 @@
 #include <linux/netfilter.h>
 
 #include "common/addr.h"
+#include "common/clock.h"
 #include "common/compat.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -50,7 +57,8 @@ usage(void)
 	fprintf(stderr, "usage: nftset [-46irv] [-b backend] [-e expires]"
 	    " [-f family]\n"
 	    "              [-t timeout] add|del|replace|list TABLE SET"
-	    " [addr ... | -]\n");
+	    " [addr ... | -]\n"
+	    "       nftset watch TABLE SECONDS\n");
 	exit(2);
 }
 
@@ -164,6 +172,49 @@ print(const struct nft_set *set, const struct nft_elem *el, size_t n)
 	}
 }
 
+static int
+watch(const char *table, const char *secs)
+{
+	struct pollfd pfd;
+	uint64_t end;
+	const char *es;
+	long long s;
+	int fd, rc;
+
+	s = strtonum(secs, 1, 3600, &es);
+	if (es != NULL) {
+		fprintf(stderr, "nftset: seconds \"%s\" is %s\n", secs, es);
+		return 2;
+	}
+	if ((fd = nft_watch_open(table)) == -1) {
+		fprintf(stderr, "nftset: nft_watch_open: %s\n",
+		    strerror(errno));
+		return 1;
+	}
+	printf("watching\n");
+	fflush(stdout);
+	end = clock_mono_ms() + (uint64_t)s * 1000;
+	while (clock_mono_ms() < end) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 100) == -1 && errno != EINTR) {
+			fprintf(stderr, "nftset: poll: %s\n", strerror(errno));
+			return 1;
+		}
+		if ((rc = nft_watch_read(fd, table)) == -1) {
+			fprintf(stderr, "nftset: nft_watch_read: %s\n",
+			    strerror(errno));
+			return 1;
+		}
+		if (rc == 1) {
+			printf("reloaded\n");
+			return 0;
+		}
+	}
+	printf("no reload seen\n");
+	return 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -219,6 +270,10 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (argc == 3 && strcmp(argv[0], "watch") == 0) {
+		log_init("nftset", 1, verbose);
+		return watch(argv[1], argv[2]);
+	}
 	if (argc < 3)
 		usage();
 	cmd = argv[0];
