@@ -238,14 +238,11 @@ apply(struct refresh *r, struct greydb *db, const struct sighting *s,
 static void
 db_failed(struct refresh *r, const char *why)
 {
-	char tbuf[32];
-
 	r->db_next = clock_mono_ms() + r->db_backoff;
 	if (log_ratelimit(&r->rl_db, LOG_EVERY) != 0)
 		log_warnx("cannot update the database: %s; keeping %zu "
-		    "addresses, next try in %s", why, r->nq,
-		    util_fmt_time((int64_t)(r->db_backoff + 999) / 1000,
-		    tbuf, sizeof(tbuf)));
+		    "addresses, next try in %llu ms", why, r->nq,
+		    (unsigned long long)r->db_backoff);
 	r->db_failing = 1;
 	if (r->db_backoff < DB_BACKOFF_MAX)
 		r->db_backoff *= 2;

@@ -315,7 +315,7 @@ locked_db(void)
 	T_EQ_INT(refresh_queued(r, NULL), 1);
 	t_expect_log("cannot update the database");
 	t_expect_log("is locked by another process");
-	t_expect_log("keeping 1 addresses, next try in 1s");
+	t_expect_log("keeping 1 addresses, next try in 250 ms");
 	/* Back-off: 250 ms although the window has passed. */
 	T_EQ_INT(refresh_timeout(r), 250);
 	T_EQ_INT(refresh_add(r, &a), 0);	/* merged: still one slot */
