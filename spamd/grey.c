@@ -30,6 +30,7 @@
 #include "common/gdata.h"
 #include "common/greydb.h"
 #include "common/greylist.h"
+#include "common/greyscan.h"
 #include "common/log.h"
 #include "spamd/chan.h"
 #include "spamd/ev.h"
@@ -393,82 +394,59 @@ enqueue(const struct proto_tuple *t)
 		schedule(0);
 }
 
-struct resync {
-	struct effects	fx;
-	int64_t		now;
-};
-
-static int
-resync_walk(const char *key, size_t keylen, const struct gd_rec *r,
-    const char *why, void *arg)
-{
-	struct resync *rs = arg;
-	char ip[ADDR_STRLEN];
-	struct addr a;
-
-	(void)why;
-	if (r == NULL || (r->kind != GD_WHITE && r->kind != GD_TRAPPED) ||
-	    greylist_expired(r, rs->now) || keylen >= sizeof(ip))
-		return GREYDB_KEEP;
-	memcpy(ip, key, keylen);
-	ip[keylen] = '\0';
-	if (addr_parse(ip, &a) == -1)
-		return GREYDB_KEEP;
-	if (r->kind == GD_WHITE)
-		fx_add(&rs->fx.white, &rs->fx.nwhite, &rs->fx.capwhite, &a,
-		    r->expire);
-	else
-		fx_add(&rs->fx.trap, &rs->fx.ntrap, &rs->fx.captrap, &a,
-		    r->expire);
-	return GREYDB_KEEP;
-}
-
 /*
  * Send the nft helper every live WHITE address (it replaces the sets in
  * one batch each) and, with traps set, the SMTP process every TRAPPED one.
  */
 static void
+send_addrs(struct chan *c, enum proto_type t, const struct greyscan_addr *v,
+    size_t n)
+{
+	struct proto_entry e[PROTO_ENTRIES_MAX];
+
+	while (n > 0) {
+		size_t k = n > PROTO_ENTRIES_MAX ? PROTO_ENTRIES_MAX : n, i;
+
+		for (i = 0; i < k; i++) {
+			e[i].a = v[i].a;
+			e[i].expire = v[i].expire;
+		}
+		send_entries(c, t, e, k);
+		v += k;
+		n -= k;
+	}
+}
+
+static void
 resync(struct ev_timer *t)
 {
-	struct resync rs;
-	struct greydb *db;
+	struct greyscan_res res;
 	int traps = traps_pending;
 
 	(void)t;
-	memset(&rs, 0, sizeof(rs));
-	rs.now = clock_now();
-	db = greydb_open(conf.dbpath, GREYDB_READ, GREY_LOCK_WAIT);
-	if (db == NULL && errno != ENOENT) {
-		log_warnx("cannot read the whitelist (%s); retrying",
-		    greydb_errstr());
-		ev_timer_set(&resync_tm, ev_now() + 1000, resync);
-		return;
+	if (greyscan_run(conf.dbpath, clock_now(), &conf.gl, 0, &res) == -1) {
+		if (errno != ENOENT) {
+			log_warnx("cannot read the whitelist (%s); retrying",
+			    greydb_errstr());
+			ev_timer_set(&resync_tm, ev_now() + 1000, resync);
+			return;
+		}
+		memset(&res, 0, sizeof(res));	/* no database: empty */
 	}
-	if (db != NULL && (greydb_walk(db, resync_walk, &rs) == -1)) {
-		log_warnx("cannot read the whitelist (%s); retrying",
-		    greydb_errstr());
-		greydb_close(db);
-		free(rs.fx.white);
-		free(rs.fx.trap);
-		ev_timer_set(&resync_tm, ev_now() + 1000, resync);
-		return;
-	}
-	greydb_close(db);
 	send_bare(&nft, PROTO_REPLACE_BEGIN);
-	send_entries(&nft, PROTO_REPLACE, rs.fx.white, rs.fx.nwhite);
+	send_addrs(&nft, PROTO_REPLACE, res.white, res.nwhite);
 	send_bare(&nft, PROTO_REPLACE_END);
 	if (traps)
-		send_entries(&smtp, PROTO_TRAP, rs.fx.trap, rs.fx.ntrap);
+		send_addrs(&smtp, PROTO_TRAP, res.trapped, res.ntrapped);
 	traps_pending = 0;
 	/* A resync repeats during an nftables outage: keep it quiet. */
 	(traps ? log_info : log_verbose)("sent %zu whitelisted address%s to "
-	    "the nft helper%s", rs.fx.nwhite, rs.fx.nwhite == 1 ? "" : "es",
+	    "the nft helper%s", res.nwhite, res.nwhite == 1 ? "" : "es",
 	    traps ? "" : " (resync)");
-	if (traps && rs.fx.ntrap > 0)
-		log_info("%zu trapped address%s", rs.fx.ntrap,
-		    rs.fx.ntrap == 1 ? "" : "es");
-	free(rs.fx.white);
-	free(rs.fx.trap);
+	if (traps && res.ntrapped > 0)
+		log_info("%zu trapped address%s", res.ntrapped,
+		    res.ntrapped == 1 ? "" : "es");
+	greyscan_free(&res);
 }
 
 static void

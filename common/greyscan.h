@@ -1,0 +1,55 @@
+/*
+ * greyscan.h: one housekeeping pass over the database, shared by
+ * spamd-nftsync (the cron job) and spamd's greylister (which only reads).
+ *
+ *	greyscan_run(dbpath, now, params, flags, &res)
+ *		GREYSCAN_CHANGE: delete expired (and corrupt) records, and
+ *		create the WHITE record of every passed tuple whose address
+ *		has no address record yet (a TRAPPED address stays trapped).
+ *		Without it the pass only reads. Either way res receives the
+ *		live WHITE and TRAPPED addresses with their expiry, and
+ *		counts. 0, or -1 with greydb_errstr() (or errno ENOENT if
+ *		the database does not exist).
+ *	greyscan_free(&res)
+ *
+ * The walk runs under the shared lock, so spamd keeps writing meanwhile;
+ * the changes are then made under the exclusive lock in chunks of
+ * GREYSCAN_CHUNK, each candidate re-read and re-checked first, so an
+ * exclusive hold lasts milliseconds even on a database of millions
+ * (spec/linux-libraries.md §4.5).
+ */
+#ifndef GREYSCAN_H
+#define GREYSCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "common/greylist.h"
+
+#define GREYSCAN_CHANGE	0x01
+#define GREYSCAN_CHUNK	1000
+
+struct greyscan_addr {
+	struct addr	a;
+	int64_t		expire;
+};
+
+struct greyscan_res {
+	struct greyscan_addr	*white, *trapped;
+	size_t			 nwhite, ntrapped;
+	size_t			 capwhite, captrapped;
+	size_t			 records;	/* seen by the walk */
+	size_t			 expired;	/* deleted (or to delete) */
+	size_t			 corrupt;	/* deleted (or to delete) */
+	size_t			 promoted;	/* WHITE records created */
+	size_t			 grey;		/* live GREY tuples */
+	size_t			 spamtraps;
+	int			 reorganized;
+};
+
+int	greyscan_run(const char *, int64_t, const struct greylist_params *,
+	    int, struct greyscan_res *);
+void	greyscan_free(struct greyscan_res *);
+
+#endif /* GREYSCAN_H */

@@ -1,0 +1,5 @@
+# spamd-nftsync/: the cron job that expires, promotes and reconciles.
+spamd-nftsync_MAIN := spamd-nftsync/spamd-nftsync.c
+spamd-nftsync_SRCS :=
+spamd-nftsync_LIBS := nft common
+PROGS += spamd-nftsync

@@ -1,0 +1,146 @@
+/*
+ * spamd-nftsync.c: the periodic job of the suite (cron or a systemd
+ * timer). In one pass (common/greyscan.c) it deletes expired GREY, WHITE
+ * and TRAPPED records, promotes passed tuples of untrapped addresses,
+ * and then makes spamd_white and spamd_white6 equal the WHITE records,
+ * each element timing out with its record: one nft batch per set, so no
+ * listed host is ever missing from the kernel's view.
+ *
+ * usage: spamd-nftsync [-nv] [-f dbfile]
+ *	-n	say what would change; change nothing
+ *	-v	report counts
+ *
+ * Exit status: 0 on success; 1 if the database or nftables could not be
+ * updated (cron mails the output); 2 on usage errors. It is safe to run
+ * while spamd, spamlogd and spamdb run: the database lock serialises the
+ * writers and nftables applies each batch atomically.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/greydb.h"
+#include "common/greyscan.h"
+#include "common/log.h"
+#include "common/pathnames.h"
+#include "nft/nft.h"
+
+/* After the libc network headers (they clash otherwise). */
+#include <linux/netfilter.h>
+
+static __dead void
+usage(void)
+{
+	fprintf(stderr, "usage: spamd-nftsync [-nv] [-f dbfile]\n");
+	exit(2);
+}
+
+/* The elements of one family, each with the time its record has left. */
+static size_t
+elems(const struct greyscan_res *res, int af, int64_t now,
+    struct nft_elem *out)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < res->nwhite; i++) {
+		if (res->white[i].a.af != af || res->white[i].expire <= now)
+			continue;
+		memset(&out[k], 0, sizeof(out[k]));
+		out[k].a = res->white[i].a;
+		out[k].timeout_ms = (uint64_t)(res->white[i].expire - now) *
+		    1000;
+		k++;
+	}
+	return k;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *dbpath = PATH_SPAMD_DB;
+	const struct nft_set sets[2] = {
+		{ NFT_TABLE, NFT_SET_WHITE4, NFPROTO_INET, AF_INET, 0 },
+		{ NFT_TABLE, NFT_SET_WHITE6, NFPROTO_INET, AF_INET6, 0 },
+	};
+	struct greylist_params gl = {
+		GREYLIST_PASSTIME, GREYLIST_GREYEXP, GREYLIST_WHITEEXP,
+		GREYLIST_TRAPEXP,
+	};
+	struct greyscan_res res;
+	struct nft_elem *el = NULL;
+	struct nft *n = NULL;
+	int ch, dry = 0, verbose = 0, rc = 0, i;
+	int64_t now;
+
+	log_init("spamd-nftsync", 1, 0);
+	while ((ch = getopt(argc, argv, "f:nv")) != -1) {
+		switch (ch) {
+		case 'f':
+			dbpath = optarg;
+			break;
+		case 'n':
+			dry = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc != optind)
+		usage();
+	now = clock_now();
+	if (greyscan_run(dbpath, now, &gl, dry ? 0 : GREYSCAN_CHANGE,
+	    &res) == -1) {
+		if (errno == ENOENT)
+			log_warnx("%s: no database yet (spamd creates it)",
+			    dbpath);
+		else
+			log_warnx("%s", greydb_errstr());
+		return 1;
+	}
+	if (dry || verbose)
+		printf("%s%zu records: %zu expired, %zu corrupt, %zu "
+		    "promoted; %zu GREY, %zu WHITE, %zu TRAPPED, %zu "
+		    "SPAMTRAP%s\n", dry ? "would change: " : "", res.records,
+		    res.expired, res.corrupt, res.promoted, res.grey,
+		    res.nwhite, res.ntrapped, res.spamtraps,
+		    res.reorganized ? "; reorganized" : "");
+	if ((el = calloc(res.nwhite ? res.nwhite : 1, sizeof(*el))) == NULL) {
+		log_warn("calloc");
+		greyscan_free(&res);
+		return 1;
+	}
+	if (!dry && (n = nft_open("netlink")) == NULL) {
+		log_warnx("cannot open netlink: %s", nft_open_errstr());
+		rc = 1;
+	}
+	for (i = 0; i < 2 && (dry || n != NULL); i++) {
+		size_t k = elems(&res, sets[i].af, now, el);
+		int r;
+
+		if (dry) {
+			printf("would replace inet %s %s with %zu element%s\n",
+			    sets[i].table, sets[i].name, k, k == 1 ? "" : "s");
+			continue;
+		}
+		if ((r = nft_replace(n, &sets[i], el, k)) == -1) {
+			log_warnx("%s", nft_errstr(n));
+			rc = 1;
+			continue;
+		}
+		if (verbose)
+			printf("inet %s %s: %zu element%s%s\n", sets[i].table,
+			    sets[i].name, k, k == 1 ? "" : "s",
+			    r > 0 ? " (some refused, see above)" : "");
+	}
+	if (n != NULL)
+		nft_close(n);
+	free(el);
+	greyscan_free(&res);
+	return rc;
+}
