@@ -249,14 +249,13 @@ db_failed(struct refresh *r, const char *why)
 }
 
 static void
-db_flush(struct refresh *r)
+db_flush(struct refresh *r, int wait_ms)
 {
 	struct greydb *db;
 	int64_t now = clock_now();
 	size_t i, done = 0;
 
-	if ((db = greydb_open(r->c.dbpath, GREYDB_WRITE,
-	    r->c.lock_wait_ms)) == NULL) {
+	if ((db = greydb_open(r->c.dbpath, GREYDB_WRITE, wait_ms)) == NULL) {
 		db_failed(r, greydb_errstr());
 		return;
 	}
@@ -335,7 +334,7 @@ refresh_run(struct refresh *r, int force)
 	uint64_t now = clock_mono_ms();
 
 	if (r->nq > 0 && (force || db_due(r) <= now))
-		db_flush(r);
+		db_flush(r, force ? r->c.final_wait_ms : r->c.lock_wait_ms);
 	if (r->c.push == NULL) {
 		r->el[0].n = r->el[1].n = 0;
 		return;

@@ -8,7 +8,8 @@
  *	refresh_timeout(r)	ms until refresh_run has due work, -1 if idle
  *	refresh_run(r, force)	do the due work: one database transaction
  *		for the whole queue, then one nft push per address family.
- *		force ignores the collection window and back-off (exit path).
+ *		force ignores the collection window and back-off and waits
+ *		final_wait_ms for the lock (the exit path).
  *	refresh_queued(r, &nft)	addresses waiting for the database; *nft
  *		gets the elements waiting for nft
  *	refresh_free(r)
@@ -52,6 +53,7 @@ struct refresh_conf {
 	const char	*dbpath;
 	int64_t		 whiteexp;	/* seconds */
 	int		 lock_wait_ms;	/* bounded lock wait per attempt */
+	int		 final_wait_ms;	/* lock wait of a forced run (exit) */
 	uint64_t	 window_ms;	/* collect sightings at most this long */
 	size_t		 batch_max;	/* write at once when this many wait */
 	size_t		 queue_max;	/* bound on each queue */
@@ -63,6 +65,7 @@ struct refresh_conf {
 #define REFRESH_BATCH_MAX	64
 #define REFRESH_QUEUE_MAX	8192
 #define REFRESH_LOCK_WAIT_MS	100
+#define REFRESH_FINAL_WAIT_MS	2000
 #define REFRESH_WHITEEXP_MIN	3600		/* 1 hour */
 #define REFRESH_WHITEEXP_MAX	(2160 * 3600)	/* 90 days */
 

@@ -55,7 +55,6 @@
 #define DEFAULT_DEV		"nflog:25"
 #define REOPEN_MIN_MS		1000
 #define REOPEN_MAX_MS		60000
-#define EXIT_LOCK_WAIT_MS	2000	/* last write at SIGTERM */
 #define START_LOCK_WAIT_MS	1000	/* the start-up writability check */
 
 static volatile sig_atomic_t	got_term, got_hup;
@@ -300,6 +299,7 @@ main(int argc, char *argv[])
 	rc.dbpath = dbpath;
 	rc.whiteexp = whiteexp;
 	rc.lock_wait_ms = REFRESH_LOCK_WAIT_MS;
+	rc.final_wait_ms = REFRESH_FINAL_WAIT_MS;
 	rc.window_ms = REFRESH_WINDOW_MS;
 	rc.batch_max = REFRESH_BATCH_MAX;
 	rc.queue_max = REFRESH_QUEUE_MAX;

@@ -6,12 +6,14 @@
  * function that records what it was given and fails on demand.
  */
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <gdbm.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/addr.h"
 #include "common/clock.h"
@@ -62,6 +64,7 @@ conf(void)
 	c.dbpath = t_path("spamd.db");
 	c.whiteexp = WEXP;
 	c.lock_wait_ms = 0;	/* see locked_db */
+	c.final_wait_ms = 0;
 	c.window_ms = 1000;	/* the fake clock moves in whole seconds */
 	c.batch_max = 8;
 	c.queue_max = 16;
@@ -474,6 +477,52 @@ corrupt_record(void)
 	refresh_free(r);
 }
 
+/*
+ * The exit path waits final_wait_ms for a lock that another process
+ * holds for 300 ms (real clock: greydb's lock wait runs on it).
+ */
+static void
+final_wait(void)
+{
+	struct refresh_conf c = conf();
+	struct refresh *r;
+	struct addr a = A("192.0.2.32");
+	struct gd_rec g;
+	uint64_t t0;
+	int p[2], status;
+	char ch;
+	pid_t pid;
+
+	c.final_wait_ms = 2000;
+	c.lock_wait_ms = 0;
+	r = refresh_new(&c);
+	T_EQ_INT(refresh_add(r, &a), 0);
+	T_EQ_INT(pipe(p), 0);
+	if ((pid = fork()) == -1)
+		t_fail("fork");
+	if (pid == 0) {
+		struct greydb *db = greydb_open(t_path("spamd.db"),
+		    GREYDB_WRITE, 0);
+
+		if (db == NULL || write(p[1], "x", 1) != 1)
+			_exit(1);
+		usleep(300000);
+		_exit(greydb_close(db) == 0 ? 0 : 1);
+	}
+	T_EQ_INT(read(p[0], &ch, 1), 1);
+	refresh_run(r, 0);			/* not due: nothing tried */
+	T_EQ_INT(refresh_queued(r, NULL), 1);
+	t0 = clock_mono_ms();
+	refresh_run(r, 1);
+	T_ASSERT(clock_mono_ms() - t0 >= 200);
+	T_EQ_INT(refresh_queued(r, NULL), 0);
+	T_EQ_INT(waitpid(pid, &status, 0), pid);
+	T_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	T_EQ_INT(get("192.0.2.32", &g), GREYDB_OK);
+	t_no_log("cannot update the database");
+	refresh_free(r);
+}
+
 static void
 whiteexp_bounds(void)
 {
@@ -527,6 +576,7 @@ const struct t_case t_cases[] = {
 	T_CASE(nft_retry),
 	T_CASE(no_nft),
 	T_CASE(corrupt_record),
+	T_CASE(final_wait),
 	T_CASE(whiteexp_bounds),
 	{ NULL, NULL },
 };
