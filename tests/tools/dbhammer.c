@@ -315,6 +315,8 @@ check(int nwriters, long n)
 		die("%zu records, want %ld", s.records,
 		    1 + nwriters + nwriters * n);
 	printf("check: %zu records exact\n", s.records);
+	for (id = 1; id <= nwriters; id++)
+		free(s.seen[id]);
 	return 0;
 }
 
