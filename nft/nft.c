@@ -477,8 +477,10 @@ commit(struct job *j, size_t lo, size_t hi)
 		memset(&b, 0, sizeof(b));
 		if ((rc = build(j, lo, hi, &b)) != 0) {
 			nft_batch_free(&b);
-			if (rc == 1)
-				return COMMITTED;
+			if (rc == 1) {
+				free(rep.r);
+				return COMMITTED;	/* all dropped */
+			}
 			nft_seterr(n, errno, "%s: building the batch: %s",
 			    j->set->name, strerror(errno));
 			goto fail;

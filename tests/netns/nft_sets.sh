@@ -104,7 +104,29 @@ nftset -t 1m -e 2m add spamd spamd_white 192.0.2.50 192.0.2.51 >"$T/out" 2>&1
 [ $? = 3 ] || fail "expiry beyond timeout: not rejected"
 expect_grep 'set spamd_white: 192\.0\.2\.50: an expiry later than its timeout' \
     "$T/out"
+# A caller that gets the set's type wrong: every key is refused (EINVAL).
+nftset add spamd spamd_white6 192.0.2.1 192.0.2.2 >"$T/out" 2>&1
+[ $? = 3 ] || { cat "$T/out"; fail "4-byte keys into spamd_white6"; }
+expect_grep 'set spamd_white6: 192\.0\.2\.2: Invalid argument' "$T/out"
 pass "per-element error dropped, rest committed"
+
+# --- a batch larger than the send buffer -------------------------------------
+# ",sndbuf=" caps a batch as a socket without SO_SNDBUFFORCE would be.
+seq 1 6000 | awk '{ printf "198.18.%d.%d\n", int($1 / 256), $1 % 256 }' \
+    >"$T/6000"
+nftset -b netlink,sndbuf=65536 -r -t 1h add spamd spamd_white - <"$T/6000" \
+    >"$T/out" 2>&1 || { cat "$T/out"; fail "split add"; }
+expect_grep 'more than the socket send buffer allows; splitting' "$T/out"
+expect_grep 'sent 6000 elements in [0-9]+ batches' "$T/out"
+[ "$(nftset list spamd spamd_white | grep -c '^198\.18\.')" = 6000 ] ||
+	fail "split add: not all 6000 elements committed"
+nftset -b netlink,sndbuf=65536 replace spamd spamd_white - <"$T/6000" \
+    >"$T/out" 2>&1 && fail "oversized replace accepted"
+expect_grep 'spamd_white: replacing needs a batch of [0-9]+ bytes' "$T/out"
+[ "$(nftset list spamd spamd_white | grep -c '^198\.51\.100\.')" = 3 ] ||
+	fail "a failed replace changed the set"
+nftset del spamd spamd_white - <"$T/6000" || fail "del 6000"
+pass "add split over several batches; replace refuses to"
 
 # --- reload: no duplicate rules, elements kept ------------------------------
 # (expiries tick, so they are left out of the comparison)
