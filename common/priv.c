@@ -62,6 +62,16 @@ priv_drop(const char *user, int keep)
 		if (uid != geteuid())
 			fatalx("need root privileges to run as %s", user);
 	} else {
+		cap_value_t c;
+
+		/* Not even a later exec of a file with capabilities gets more. */
+		/* The kernel may know more than our headers: ask it. */
+		for (c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++) {
+			if (keep == PRIV_KEEP_NET_ADMIN && c == CAP_NET_ADMIN)
+				continue;
+			if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) == -1)
+				fatal("prctl(PR_CAPBSET_DROP, %d)", (int)c);
+		}
 		if (keep == PRIV_KEEP_NET_ADMIN &&
 		    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
 			fatal("prctl(PR_SET_KEEPCAPS)");

@@ -29,6 +29,17 @@ _t_run_exit() {
 	done
 }
 trap _t_run_exit EXIT
+
+# Namespaces are named NAME-$$ ($$ is this shell's PID even in subshells,
+# so ns_new may run inside $(...)): remove all of ours at exit.
+_t_ns_cleanup() {
+	local ns
+	for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }' | grep -E -- "-$$\$"); do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+}
+_t_exit_cmds+=("_t_ns_cleanup")
 trap 'exit 130' INT TERM
 
 at_exit() { _t_exit_cmds+=("$1"); }
@@ -65,7 +76,6 @@ wait_for() {
 ns_new() {
 	local ns="$1-$$"
 	ip netns add "$ns" || fail "ip netns add $ns"
-	at_exit "ip netns pids '$ns' | xargs -r kill -9; ip netns del '$ns'"
 	ip -n "$ns" link set lo up || fail "lo up in $ns"
 	echo "$ns"
 }
