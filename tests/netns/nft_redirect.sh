@@ -7,7 +7,10 @@
 #   - once the sender is in spamd_white(6) it lands on 25;
 #   - in nospamd(6) (an interval) it lands on 25 too;
 #   - a direct connection to MX port 8025 is dropped;
-#   - on the MX itself, loopback connections to 8025 still work.
+#   - on the MX itself, loopback connections to 8025 still work;
+#   - NFLOG group 25 (spamlogd's feed, read here with tcpdump) sees the
+#     white host's connection to the MTA and the MX's own outbound SMTP,
+#     and no redirected or nospamd connection.
 # In blacklist-only mode (spamd-blacklist-only.nft) only spamd_black(6)
 # members land on 8025.
 # timeout: 90
@@ -27,6 +30,13 @@ mx() { ip netns exec "$MX" "$@"; }
 nftset() { mx "$TBIN/nftset" "$@"; }
 
 mx nft -f nft/spamd.nft || fail "loading nft/spamd.nft in the MX"
+if command -v tcpdump >/dev/null 2>&1; then
+	ip netns exec "$MX" tcpdump -Z root -i nflog:25 -U -w "$T/nflog.pcap" \
+	    2>"$T/tcpdump.err" &
+	tpid=$!
+	wait_for 5 grep -q listening "$T/tcpdump.err" ||
+		fail "tcpdump on nflog:25: $(cat "$T/tcpdump.err")"
+fi
 
 # The listener: one dual-stack socket per port; each accepted connection
 # appends "LOCALPORT PEER" to $T/accepts and is closed.
@@ -102,6 +112,9 @@ expect_landing 192.0.2.25 25
 expect_landing 2001:db8::25 25
 pass "white hosts reach port 25 (v4, v6)"
 
+# Outbound SMTP from the MX (refused by the sender: the SYN is enough).
+mx python3 "$T/connect.py" 192.0.2.10 25 1 >/dev/null
+
 nftset del spamd spamd_white 192.0.2.10 || fail "unwhitelist v4"
 nftset -6 del spamd spamd_white6 2001:db8::10 || fail "unwhitelist v6"
 expect_landing 192.0.2.25 8025
@@ -110,6 +123,22 @@ nftset -6 -i add spamd nospamd6 2001:db8::/64 || fail "nospamd v6"
 expect_landing 192.0.2.25 25
 expect_landing 2001:db8::25 25
 pass "nospamd hosts reach port 25 (v4, v6)"
+
+if [ -n "${tpid:-}" ]; then
+	sleep 0.3
+	kill -TERM "$tpid"	# (background jobs ignore SIGINT)
+	wait "$tpid" 2>/dev/null
+	tcpdump -nn -r "$T/nflog.pcap" >"$T/nflog.txt" 2>/dev/null ||
+		fail "reading the nflog capture"
+	n4=$(grep -c 'IP 192\.0\.2\.10\.[0-9]* > 192\.0\.2\.25\.25:' "$T/nflog.txt")
+	n6=$(grep -c 'IP6 2001:db8::10\.[0-9]* > 2001:db8::25\.25:' "$T/nflog.txt")
+	no=$(grep -c 'IP 192\.0\.2\.25\.[0-9]* > 192\.0\.2\.10\.25:' "$T/nflog.txt")
+	[ "$n4:$n6:$no" = 1:1:1 ] || {
+		cat "$T/nflog.txt"
+		fail "nflog saw in v4 $n4, in v6 $n6, out $no connections; expected 1:1:1"
+	}
+	pass "NFLOG 25 logs white inbound and outbound SMTP only"
+fi
 
 # Blacklist-only mode: the same sets, other rules.
 mx nft -f nft/spamd-blacklist-only.nft || fail "blacklist-only ruleset"
