@@ -13,11 +13,13 @@
  */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <gdbm.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,49 +95,94 @@ own_like_dir(const char *path)
 	free(copy);
 }
 
+static volatile sig_atomic_t lock_alarm;
+
+static void
+lock_alarm_handler(int sig)
+{
+	(void)sig;
+	lock_alarm = 1;
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	/* Real time on purpose: a test's frozen clock must not hang us. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /*
- * Take the lock file's flock, polling with back-off up to wait_ms. The
- * wait is counted in time slept, not read from clock.c, so a test that
- * freezes the clock cannot make it spin forever.
+ * Take the lock file's flock, waiting at most wait_ms (0: try once, -1:
+ * forever). The wait is a blocking flock, so the kernel hands the lock
+ * over as soon as it is released (polling let a busy reader starve the
+ * writers). An interval timer interrupts it so the bound holds even if
+ * one SIGALRM lands just before the call; the caller's SIGALRM handler,
+ * mask and timer are restored afterwards.
  */
 static int
 lock_wait(int fd, int op, int wait_ms, const char *lockpath)
 {
-	uint64_t slept_us = 0;
-	long delay_us = 500;
+	struct sigaction sa, osa;
+	struct itimerval it, oit;
+	sigset_t set, oset;
+	uint64_t deadline;
+	int rc, saved;
 
-	if (wait_ms < 0) {
-		while (flock(fd, op) == -1) {
-			if (errno != EINTR) {
-				seterr("lock %s: %s", lockpath,
-				    strerror(errno));
-				return -1;
-			}
-		}
+	if (flock(fd, op | LOCK_NB) == 0)
 		return 0;
+	if (errno != EWOULDBLOCK && errno != EINTR) {
+		seterr("lock %s: %s", lockpath, strerror(errno));
+		return -1;
 	}
-	for (;;) {
-		struct timespec ts;
-
-		if (flock(fd, op | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR) {
+	if (wait_ms == 0)
+		goto busy;
+	if (wait_ms < 0) {
+		while ((rc = flock(fd, op)) == -1 && errno == EINTR)
+			;
+		if (rc == -1)
 			seterr("lock %s: %s", lockpath, strerror(errno));
-			return -1;
-		}
-		if (slept_us >= (uint64_t)wait_ms * 1000) {
-			seterr("database %s is locked by another process "
-			    "(waited %d ms)", lockpath, wait_ms);
-			errno = EWOULDBLOCK;
-			return -1;
-		}
-		ts.tv_sec = 0;
-		ts.tv_nsec = delay_us * 1000;
-		nanosleep(&ts, NULL);
-		slept_us += (uint64_t)delay_us;
-		if (delay_us < 50000)
-			delay_us *= 2;
+		return rc;
 	}
+	deadline = mono_ms() + (uint64_t)wait_ms;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = lock_alarm_handler;	/* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_usec = it.it_interval.tv_usec = 20000;
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	if (sigaction(SIGALRM, &sa, &osa) == -1) {
+		seterr("lock %s: sigaction: %s", lockpath, strerror(errno));
+		return -1;
+	}
+	sigprocmask(SIG_UNBLOCK, &set, &oset);
+	setitimer(ITIMER_REAL, &it, &oit);
+	for (;;) {
+		lock_alarm = 0;
+		if ((rc = flock(fd, op)) == 0 || errno != EINTR ||
+		    mono_ms() >= deadline)
+			break;
+	}
+	saved = errno;
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	sigprocmask(SIG_SETMASK, &oset, NULL);
+	sigaction(SIGALRM, &osa, NULL);
+	setitimer(ITIMER_REAL, &oit, NULL);
+	if (rc == 0)
+		return 0;
+	if (saved != EINTR) {
+		seterr("lock %s: %s", lockpath, strerror(saved));
+		return -1;
+	}
+busy:
+	seterr("database %s is locked by another process (waited %d ms)",
+	    lockpath, wait_ms);
+	errno = EWOULDBLOCK;
+	return -1;
 }
 
 static int

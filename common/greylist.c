@@ -10,7 +10,12 @@ int
 greylist_tuple(struct gd_rec *r, int found, int64_t now,
     const struct greylist_params *p)
 {
-	if (!found || r->kind != GD_GREY) {
+	/*
+	 * An expired tuple that the cron job has not purged yet starts
+	 * over: OpenBSD's scanner deletes it before anything can promote
+	 * it, and a retry hours late is no proof of a real MTA.
+	 */
+	if (!found || r->kind != GD_GREY || r->expire <= now) {
 		memset(r, 0, sizeof(*r));
 		r->kind = GD_GREY;
 		r->first = now;

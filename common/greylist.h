@@ -5,7 +5,8 @@
  *
  *	greylist_tuple(r, found, now, p)	a RCPT was seen for this tuple;
  *		returns 1 if this sighting made the tuple pass (a retry after
- *		passtime), 0 otherwise
+ *		passtime, before the tuple expired), 0 otherwise; an
+ *		expired tuple is recorded as a new one
  *	greylist_trap(r, found, now, p)		the IP hit a trap: make its
  *		IP-keyed record TRAPPED
  *	greylist_white_from_tuple(w, t, now, p)	the WHITE record that a

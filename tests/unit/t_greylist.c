@@ -155,8 +155,12 @@ tuple_expired_is_not_passed(void)
 {
 	struct gd_rec r = NEWGREY;
 
-	(void)greylist_tuple(&r, 1, T0 + GE + 10, &P);
+	/* A retry after expiry does not pass: the tuple starts over. */
+	T_EQ_INT(greylist_tuple(&r, 1, T0 + GE + 10, &P), 0);
 	T_EQ_INT(greylist_passed(&r, T0 + GE + 10), 0);
+	T_EQ_INT(r.first, T0 + GE + 10);
+	T_EQ_INT(r.bcount, 1);
+	T_EQ_INT(r.expire, T0 + GE + 10 + GE);
 }
 
 static const struct rcase trap_cases[] = {
