@@ -255,6 +255,10 @@ apply(struct greydb *db, const struct item *it, int64_t now,
 	if (!found)
 		log_verbose("new tuple %s %s %s %s", ip, it->helo, it->from,
 		    it->to);
+	else if (!passed)
+		log_verbose("tuple %s %s %s %s seen %u times, passes in %lld s",
+		    ip, it->helo, it->from, it->to, tr.bcount,
+		    (long long)(tr.first + conf.gl.passtime + 1 - now));
 	if (ifound && ir.kind == GD_WHITE && !greylist_expired(&ir, now)) {
 		/* WHITE, yet it came to us: the set lacks it. Push again. */
 		log_info("%s: WHITE but not in the nft set, adding it again",
