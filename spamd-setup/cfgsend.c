@@ -1,0 +1,152 @@
+/*
+ * cfgsend.c: the client side of spamd's configuration socket (see
+ * cfgsend.h).
+ *
+ * glibc no longer declares bindresvport (it went with Sun RPC), so the
+ * reserved port is found here: try 600..1023 from a pseudo-random start,
+ * skipping ports in use. EACCES means we lack the privilege, and trying
+ * further ports is pointless.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/compat.h"
+#include "spamd-setup/cfgsend.h"
+
+#define RESV_LO	600
+#define RESV_HI	1023
+
+static void serr(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+serr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int
+cfgsend_resvport(int fd, char *err, size_t errlen)
+{
+	struct sockaddr_in sin;
+	unsigned int span = RESV_HI - RESV_LO + 1, start, i;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	start = (unsigned int)((clock_mono_ms() ^ (uint64_t)getpid()) % span);
+	for (i = 0; i < span; i++) {
+		sin.sin_port = htons((uint16_t)(RESV_LO + (start + i) % span));
+		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+			return 0;
+		if (errno == EACCES || errno == EPERM) {
+			serr(err, errlen, "binding a reserved source port: %s "
+			    "(spamd only accepts configuration from ports "
+			    "below 1024; run spamd-setup as root)",
+			    strerror(errno));
+			return -1;
+		}
+		if (errno != EADDRINUSE) {
+			serr(err, errlen, "bind: %s", strerror(errno));
+			return -1;
+		}
+	}
+	serr(err, errlen, "no free reserved port in %d..%d", RESV_LO, RESV_HI);
+	return -1;
+}
+
+int
+cfgsend(uint16_t port, const char *buf, size_t len, char *err, size_t errlen)
+{
+	struct sockaddr_in sin;
+	struct pollfd pfd;
+	char junk[512];
+	uint64_t deadline;
+	size_t off;
+	ssize_t r;
+	int fd, ms;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		serr(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (cfgsend_resvport(fd, err, errlen) == -1)
+		goto fail;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		serr(err, errlen, "connect to spamd at 127.0.0.1:%u: %s%s",
+		    port, strerror(errno), errno == ECONNREFUSED ?
+		    " (is spamd running?)" : "");
+		goto fail;
+	}
+	/* MSG_NOSIGNAL: a spamd that hangs up is an error, not SIGPIPE */
+	for (off = 0; off < len; off += (size_t)r) {
+		if ((r = send(fd, buf + off, len - off, MSG_NOSIGNAL)) == -1) {
+			if (errno == EINTR) {
+				r = 0;
+				continue;
+			}
+			serr(err, errlen, "sending to spamd: %s",
+			    strerror(errno));
+			goto fail;
+		}
+	}
+	if (shutdown(fd, SHUT_WR) == -1) {
+		serr(err, errlen, "shutdown: %s", strerror(errno));
+		goto fail;
+	}
+	/* spamd applies the lines at EOF, then closes: wait for that */
+	deadline = clock_mono_ms() + CFGSEND_WAIT * 1000;
+	for (;;) {
+		uint64_t now = clock_mono_ms();
+
+		if (now >= deadline) {
+			serr(err, errlen, "spamd did not close the connection "
+			    "within %d s; the lists may not be applied yet",
+			    CFGSEND_WAIT);
+			goto fail;
+		}
+		ms = (int)(deadline - now);
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, ms) == -1) {
+			if (errno == EINTR)
+				continue;
+			serr(err, errlen, "poll: %s", strerror(errno));
+			goto fail;
+		}
+		if (pfd.revents == 0)
+			continue;
+		r = read(fd, junk, sizeof(junk));
+		if (r == 0 || (r == -1 && errno == ECONNRESET))
+			break;
+		if (r == -1 && errno != EINTR && errno != EAGAIN) {
+			serr(err, errlen, "reading from spamd: %s",
+			    strerror(errno));
+			goto fail;
+		}
+	}
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}

@@ -1,0 +1,342 @@
+/*
+ * spamd-setup.c: main() of spamd-setup, the blacklist loader.
+ *
+ * Reads spamd.conf (conf.c), fetches every list it names (fetch.c),
+ * parses and merges the addresses, subtracts each black list's white
+ * lists (iprange.c), and sends one configuration line per black list to
+ * spamd (cfg_encode, cfgsend.c); with -b it also replaces the nft sets
+ * spamd_black and spamd_black6.
+ *
+ * Exit status: 0 when every list was loaded; 1 on a usage or
+ * configuration error, or when spamd or nftables could not be updated;
+ * 2 when spamd was updated but one or more lists were not (a download
+ * failed, a list came out empty): spamd then keeps those lists' previous
+ * contents, and cron sees the non-zero status.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/addr.h"
+#include "common/compat.h"
+#include "common/log.h"
+#include "common/pathnames.h"
+#include "common/util.h"
+#include "nft/nft.h"
+#include "spamd/cfg.h"
+#include "spamd-setup/cfgsend.h"
+#include "spamd-setup/conf.h"
+#include "spamd-setup/fetch.h"
+#include "spamd-setup/iprange.h"
+
+/* after <netinet/in.h>, which it must not redefine */
+#include <linux/netfilter.h>
+
+struct white {
+	const char		*name;
+	int			 ok;
+	struct iprange_set	 set;
+};
+
+static int		 bflag, dflag, nflag;
+static struct fetch_opts fopts;
+static struct white	*whites;
+static size_t		 nwhites;
+static char		*out;		/* every line for spamd */
+static size_t		 outlen;
+static struct iprange_set blacks;	/* -b: all black lists together */
+static int		 failures;
+
+static __dead void
+usage(void)
+{
+	fprintf(stderr, "usage: spamd-setup [-bDdn] [-c configfile]\n");
+	exit(1);
+}
+
+static void
+bad_line(void *arg, size_t lineno, const char *line, const char *why)
+{
+	log_debug("list %s, line %zu: %s: \"%s\"", (const char *)arg, lineno,
+	    why, line);
+}
+
+static const char *
+source(const struct conf_list *l, char *buf, size_t size)
+{
+	switch (l->method) {
+	case CONF_HTTP:
+	case CONF_HTTPS:
+		snprintf(buf, size, "%s://%s", conf_method_name(l->method),
+		    l->file);
+		break;
+	case CONF_EXEC:
+		snprintf(buf, size, "command \"%s\"", l->file);
+		break;
+	default:
+		snprintf(buf, size, "file %s", l->file);
+		break;
+	}
+	return buf;
+}
+
+/* Fetch and parse one list into s (normalized); -1 after a warning. */
+static int
+load(const struct conf_list *l, struct iprange_set *s)
+{
+	char err[512], src[600], *buf;
+	size_t len, nbad;
+
+	log_debug("list %s: fetching %s", l->name,
+	    source(l, src, sizeof(src)));
+	if (fetch_list(l->method, l->file, &fopts, &buf, &len, err,
+	    sizeof(err)) == -1) {
+		log_warnx("list %s: %s", l->name, err);
+		return -1;
+	}
+	nbad = iprange_parse(buf, len, s, bad_line, l->name);
+	free(buf);
+	if (nbad > 0)
+		log_warnx("list %s: %zu line%s not understood%s", l->name,
+		    nbad, nbad == 1 ? "" : "s", dflag ? "" :
+		    " (-d shows them)");
+	log_debug("list %s: %zu entries", l->name, s->n);
+	iprange_normalize(s);
+	return 0;
+}
+
+static struct white *
+white_get(const struct conf_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < nwhites; i++) {
+		if (strcmp(whites[i].name, l->name) == 0)
+			return &whites[i];
+	}
+	whites = xreallocarray(whites, nwhites + 1, sizeof(*whites));
+	whites[nwhites].name = l->name;
+	iprange_init(&whites[nwhites].set);
+	whites[nwhites].ok = load(l, &whites[nwhites].set) == 0;
+	return &whites[nwhites++];
+}
+
+/* A black list and the white lists right after it. */
+static void
+do_black(const struct conf_list *l, const struct conf_list *w, size_t nw)
+{
+	struct iprange_set s;
+	struct white *wh;
+	struct cidr *v = NULL;
+	const char *e;
+	char *line;
+	size_t i, n, n4, len;
+
+	iprange_init(&s);
+	if (load(l, &s) == -1)
+		goto failed;
+	for (i = 0; i < nw; i++) {
+		wh = white_get(&w[i]);
+		if (!wh->ok) {
+			log_warnx("list %s: its white list %s failed",
+			    l->name, w[i].name);
+			goto failed;
+		}
+		iprange_subtract(&s, &wh->set);
+		log_debug("list %s: %zu ranges left after white list %s",
+		    l->name, s.n, w[i].name);
+	}
+	if ((n = iprange_to_cidrs(&s, &v)) == 0) {
+		log_warnx("list %s: no addresses", l->name);
+		goto failed;
+	}
+	if ((line = cfg_encode(l->name, l->msg, v, n, &len, &e)) == NULL) {
+		log_warnx("list %s: %s", l->name, e);
+		goto failed;
+	}
+	for (n4 = 0; n4 < n && v[n4].a.af == AF_INET; n4++)
+		;
+	log_debug("list %s: %zu IPv4 and %zu IPv6 blocks", l->name, n4,
+	    n - n4);
+	out = xreallocarray(out, outlen + len + 1, 1);
+	memcpy(out + outlen, line, len + 1);
+	outlen += len;
+	free(line);
+	if (bflag)
+		iprange_add_set(&blacks, &s);
+	free(v);
+	iprange_free(&s);
+	return;
+failed:
+	log_warnx("list %s not sent; spamd keeps what it had for it",
+	    l->name);
+	failures++;
+	free(v);
+	iprange_free(&s);
+}
+
+static void
+nft_print(const char *set, const struct cidr *v, size_t n)
+{
+	char c[CIDR_STRLEN];
+	size_t i;
+
+	printf("flush set inet %s %s\n", NFT_TABLE, set);
+	if (n == 0)
+		return;
+	printf("add element inet %s %s {", NFT_TABLE, set);
+	for (i = 0; i < n; i++)
+		printf("%s %s", i > 0 ? "," : "", cidr_ntop(&v[i], c,
+		    sizeof(c)));
+	printf(" }\n");
+}
+
+/* -b: replace spamd_black and spamd_black6; 0 or -1 after a warning. */
+static int
+do_nft(void)
+{
+	struct nft_set set4 = { NFT_TABLE, NFT_SET_BLACK4, NFPROTO_INET,
+	    AF_INET, 1 };
+	struct nft_set set6 = { NFT_TABLE, NFT_SET_BLACK6, NFPROTO_INET,
+	    AF_INET6, 1 };
+	const struct nft_set *sets[2] = { &set4, &set6 };
+	struct nft_elem *el;
+	struct cidr *v;
+	struct nft *nft = NULL;
+	size_t n, n4, i, k, cnt;
+	int rc = 0, r;
+
+	if (failures > 0) {
+		log_warnx("not replacing the nft sets %s and %s: %d list%s "
+		    "failed, and a partial blacklist would drop its hosts",
+		    NFT_SET_BLACK4, NFT_SET_BLACK6, failures,
+		    failures == 1 ? "" : "s");
+		return 0;
+	}
+	iprange_normalize(&blacks);
+	n = iprange_to_cidrs(&blacks, &v);
+	for (n4 = 0; n4 < n && v[n4].a.af == AF_INET; n4++)
+		;
+	if (nflag) {
+		nft_print(NFT_SET_BLACK4, v, n4);
+		nft_print(NFT_SET_BLACK6, v + n4, n - n4);
+		free(v);
+		return 0;
+	}
+	if ((nft = nft_open("netlink")) == NULL) {
+		log_warnx("nftables: %s", nft_open_errstr());
+		free(v);
+		return -1;
+	}
+	el = xcalloc(n == 0 ? 1 : n, sizeof(*el));
+	for (k = 0; k < 2; k++) {
+		cnt = k == 0 ? n4 : n - n4;
+		for (i = 0; i < cnt; i++) {
+			el[i].a = v[(k == 0 ? 0 : n4) + i].a;
+			el[i].plen = v[(k == 0 ? 0 : n4) + i].plen;
+		}
+		r = nft_replace(nft, sets[k], el, cnt);
+		if (r == -1) {
+			log_warnx("nft set inet %s %s: %s", NFT_TABLE,
+			    sets[k]->name, nft_errstr(nft));
+			rc = -1;
+		} else if (r > 0) {
+			log_warnx("nft set inet %s %s: %d blocks refused by "
+			    "the kernel", NFT_TABLE, sets[k]->name, r);
+			rc = -1;
+		} else
+			log_debug("nft set inet %s %s: %zu blocks", NFT_TABLE,
+			    sets[k]->name, cnt);
+	}
+	nft_close(nft);
+	free(el);
+	free(v);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *path = PATH_SPAMD_CONF;
+	struct conf conf;
+	char err[512];
+	size_t i, j;
+	int ch, Dflag = 0, rc = 0;
+
+	while ((ch = getopt(argc, argv, "bc:Ddn")) != -1) {
+		switch (ch) {
+		case 'b':
+			bflag = 1;
+			break;
+		case 'c':
+			path = optarg;
+			break;
+		case 'D':
+			Dflag = 1;
+			break;
+		case 'd':
+			dflag = 1;
+			break;
+		case 'n':
+			nflag = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	if (argc != 0)
+		usage();
+
+	log_init("spamd-setup", 1, dflag ? 2 : 0);
+	if (conf_load(path, &conf) != 0) {
+		log_warnx("%s: configuration errors, nothing loaded", path);
+		conf_free(&conf);
+		return 1;
+	}
+	/* keep the directory: list and message paths may be relative */
+	if (Dflag) {
+		if (daemon(1, 0) == -1)
+			fatal("daemon");
+		log_init("spamd-setup", 0, dflag ? 2 : 0);
+	}
+	fetch_defaults(&fopts);
+	iprange_init(&blacks);
+
+	for (i = 0; i < conf.nlists; i++) {
+		if (conf.lists[i].kind != CONF_BLACK)
+			continue;	/* no black list before it: warned */
+		for (j = i + 1; j < conf.nlists &&
+		    conf.lists[j].kind == CONF_WHITE; j++)
+			;
+		do_black(&conf.lists[i], conf.lists + i + 1, j - i - 1);
+	}
+
+	if (nflag) {
+		if (outlen > 0 && fwrite(out, 1, outlen, stdout) != outlen)
+			fatal("stdout");
+	} else if (outlen > 0) {
+		if (cfgsend(SPAMD_CFG_PORT, out, outlen, err,
+		    sizeof(err)) == -1) {
+			log_warnx("%s", err);
+			rc = 1;
+		}
+	} else
+		log_warnx("no list to send to spamd");
+	if (bflag && do_nft() == -1)
+		rc = 1;
+	if (nflag && fflush(stdout) == EOF)
+		fatal("stdout");
+
+	for (i = 0; i < nwhites; i++)
+		iprange_free(&whites[i].set);
+	free(whites);
+	free(out);
+	iprange_free(&blacks);
+	conf_free(&conf);
+	if (rc == 0 && failures > 0)
+		rc = 2;
+	return rc;
+}
