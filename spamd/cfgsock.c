@@ -13,6 +13,7 @@
 #include "spamd/cfg.h"
 #include "spamd/cfgsock.h"
 #include "spamd/ev.h"
+#include "spamd/spamd.h"
 
 #define CFG_READ_CHUNK	(64 * 1024)
 
@@ -93,6 +94,8 @@ conn_read(struct ev_io *io, uint32_t events)
 	log_info("configuration connection from %s: %zu line%s, %zu applied, "
 	    "%zu rejected", peer, st.lines, st.lines == 1 ? "" : "s",
 	    st.applied, st.rejected);
+	if (st.applied > 0)
+		smtpproc_lists_changed();
 	conn_end();
 }
 

@@ -421,50 +421,174 @@ send_addrs(struct chan *c, enum proto_type t, const struct greyscan_addr *v,
 	}
 }
 
+/*
+ * A resync in flight: the live whitelist, waiting for the SMTP process
+ * to say which of its addresses are blacklisted.
+ */
+static struct {
+	struct greyscan_res	 res;
+	uint8_t			*listed;	/* one flag per res.white */
+	int			 active;	/* waiting for BLCHECK_END */
+	int			 again;		/* asked again meanwhile */
+	int			 quiet;		/* a repeat: log at -v only */
+} rs;
+static struct ev_timer	 blcheck_tm;
+
+static void	resync(struct ev_timer *);
+
+static int
+cmp_gaddr(const void *a, const void *b)
+{
+	return addr_cmp(&((const struct greyscan_addr *)a)->a,
+	    &((const struct greyscan_addr *)b)->a);
+}
+
+static void
+mark_listed(const struct proto_entry *e, size_t n)
+{
+	struct greyscan_addr key, *hit;
+	size_t i;
+
+	if (!rs.active)
+		return;
+	for (i = 0; i < n; i++) {
+		key.a = e[i].a;
+		hit = bsearch(&key, rs.res.white, rs.res.nwhite,
+		    sizeof(*rs.res.white), cmp_gaddr);
+		if (hit != NULL)
+			rs.listed[hit - rs.res.white] = 1;
+	}
+}
+
+/* Remove blacklisted addresses from the whitelist; send the rest. */
+static void
+resync_finish(struct ev_timer *t)
+{
+	struct greyscan_addr *keep = rs.res.white;
+	struct greydb *db = NULL;
+	char ip[ADDR_STRLEN];
+	struct gd_rec r;
+	size_t i, k = 0, nlisted = 0;
+
+	if (t != NULL)
+		log_warnx("the SMTP process did not answer the blacklist "
+		    "check; whitelisting without it");
+	ev_timer_del(&blcheck_tm);
+	for (i = 0; i < rs.res.nwhite; i++) {
+		if (!rs.listed[i]) {
+			keep[k++] = rs.res.white[i];
+			continue;
+		}
+		nlisted++;
+		addr_ntop(&rs.res.white[i].a, ip, sizeof(ip));
+		if (db == NULL && (db = greydb_open(conf.dbpath, GREYDB_WRITE,
+		    GREY_LOCK_WAIT)) == NULL)
+			log_warnx("%s", greydb_errstr());
+		if (db != NULL && greydb_get(db, ip, strlen(ip), &r) ==
+		    GREYDB_OK && r.kind == GD_WHITE &&
+		    greydb_del(db, ip, strlen(ip)) == -1)
+			log_warnx("%s", greydb_errstr());
+		log_info("%s blacklisted, removing from whitelist", ip);
+	}
+	if (db != NULL && greydb_close(db) == -1)
+		log_warnx("%s", greydb_errstr());
+	send_bare(&nft, PROTO_REPLACE_BEGIN);
+	send_addrs(&nft, PROTO_REPLACE, keep, k);
+	send_bare(&nft, PROTO_REPLACE_END);
+	/* A resync repeats during an nftables outage: keep it quiet. */
+	(rs.quiet ? log_verbose : log_info)("sent %zu whitelisted address%s "
+	    "to the nft helper%s", k, k == 1 ? "" : "es",
+	    nlisted ? " (some were blacklisted)" : "");
+	greyscan_free(&rs.res);
+	free(rs.listed);
+	rs.listed = NULL;
+	rs.active = 0;
+	if (rs.again) {
+		rs.again = 0;
+		ev_timer_set(&resync_tm, ev_now(), resync);
+	}
+}
+
+/*
+ * Read the live whitelist and traps. Traps go to the SMTP process at
+ * once; the whitelist goes there first as a question (which of these
+ * are blacklisted?), and to the nft helper once it is answered.
+ */
 static void
 resync(struct ev_timer *t)
 {
-	struct greyscan_res res;
-	int traps = traps_pending;
+	struct proto_entry e[PROTO_ENTRIES_MAX];
+	size_t i, k;
 
-	(void)t;
-	if (greyscan_run(conf.dbpath, clock_now(), &conf.gl, 0, &res) == -1) {
+	rs.quiet = t != NULL;
+	if (rs.active) {
+		rs.again = 1;
+		return;
+	}
+	if (greyscan_run(conf.dbpath, clock_now(), &conf.gl, 0, &rs.res) ==
+	    -1) {
 		if (errno != ENOENT) {
 			log_warnx("cannot read the whitelist (%s); retrying",
 			    greydb_errstr());
 			ev_timer_set(&resync_tm, ev_now() + 1000, resync);
 			return;
 		}
-		memset(&res, 0, sizeof(res));	/* no database: empty */
+		memset(&rs.res, 0, sizeof(rs.res));	/* no database yet */
 	}
-	send_bare(&nft, PROTO_REPLACE_BEGIN);
-	send_addrs(&nft, PROTO_REPLACE, res.white, res.nwhite);
-	send_bare(&nft, PROTO_REPLACE_END);
-	if (traps)
-		send_addrs(&smtp, PROTO_TRAP, res.trapped, res.ntrapped);
-	traps_pending = 0;
-	/* A resync repeats during an nftables outage: keep it quiet. */
-	(traps ? log_info : log_verbose)("sent %zu whitelisted address%s to "
-	    "the nft helper%s", res.nwhite, res.nwhite == 1 ? "" : "es",
-	    traps ? "" : " (resync)");
-	if (traps && res.ntrapped > 0)
-		log_info("%zu trapped address%s", res.ntrapped,
-		    res.ntrapped == 1 ? "" : "es");
-	greyscan_free(&res);
+	if (traps_pending) {
+		send_addrs(&smtp, PROTO_TRAP, rs.res.trapped,
+		    rs.res.ntrapped);
+		if (rs.res.ntrapped > 0)
+			log_info("%zu trapped address%s", rs.res.ntrapped,
+			    rs.res.ntrapped == 1 ? "" : "es");
+		traps_pending = 0;
+	}
+	qsort(rs.res.white, rs.res.nwhite, sizeof(*rs.res.white), cmp_gaddr);
+	if ((rs.listed = calloc(rs.res.nwhite + 1, 1)) == NULL)
+		fatal("resync");
+	rs.active = 1;
+	for (i = 0; i < rs.res.nwhite; i += k) {
+		for (k = 0; k < PROTO_ENTRIES_MAX && i + k < rs.res.nwhite;
+		    k++) {
+			e[k].a = rs.res.white[i + k].a;
+			e[k].expire = rs.res.white[i + k].expire;
+		}
+		send_entries(&smtp, PROTO_BLCHECK, e, k);
+	}
+	send_bare(&smtp, PROTO_BLCHECK_END);
+	ev_timer_set(&blcheck_tm, ev_now() + 30000, resync_finish);
 }
 
 static void
 smtp_msg(struct chan *c, const uint8_t *buf, size_t len)
 {
 	struct proto_tuple t;
+	struct proto_entry e[PROTO_ENTRIES_MAX];
+	size_t n;
 
 	(void)c;
-	if (proto_dec_tuple(buf, len, &t) == -1) {
-		log_warnx("SMTP process sent a malformed message (%zu bytes)",
-		    len);
+	switch (proto_type(buf, len)) {
+	case PROTO_TUPLE:
+		if (proto_dec_tuple(buf, len, &t) == -1)
+			break;
+		enqueue(&t);
+		return;
+	case PROTO_BLLISTED:
+		if (proto_dec_entries(buf, len, e, PROTO_ENTRIES_MAX, &n) ==
+		    -1)
+			break;
+		mark_listed(e, n);
+		return;
+	case PROTO_BLCHECK_END:
+		if (rs.active)
+			resync_finish(NULL);
+		return;
+	case PROTO_LISTS_CHANGED:
+		/* spamd-setup sends one list per connection: coalesce. */
+		ev_timer_set(&resync_tm, ev_now() + 1000, resync);
 		return;
 	}
-	enqueue(&t);
+	log_warnx("SMTP process sent a malformed message (%zu bytes)", len);
 }
 
 static void

@@ -144,7 +144,8 @@ proto_dec_entries(const uint8_t *buf, size_t len, struct proto_entry *e,
 	size_t i;
 	int t = proto_type(buf, len);
 
-	if (t != PROTO_TRAP && t != PROTO_WHITE && t != PROTO_REPLACE)
+	if (t != PROTO_TRAP && t != PROTO_WHITE && t != PROTO_REPLACE &&
+	    t != PROTO_BLCHECK && t != PROTO_BLLISTED)
 		return -1;
 	memcpy(&n, buf + 4, 4);
 	if (n > max || n > PROTO_ENTRIES_MAX ||

@@ -9,6 +9,11 @@
  *			PROTO_REPLACE_END	the whole whitelist, to replace
  *			the sets atomically
  *	nft -> grey	PROTO_RESYNC	the sets were lost: send the whole list
+ *	grey -> smtp	PROTO_BLCHECK (entries), PROTO_BLCHECK_END
+ *			which of these WHITE addresses are blacklisted?
+ *	smtp -> grey	PROTO_BLLISTED (entries), PROTO_BLCHECK_END
+ *			these are; that was all
+ *	smtp -> grey	PROTO_LISTS_CHANGED	a blacklist was loaded
  *
  *	proto_enc_tuple/proto_dec_tuple, proto_enc_entries/proto_dec_entries,
  *	proto_enc_bare, proto_type(buf, len)
@@ -39,6 +44,10 @@ enum proto_type {
 	PROTO_REPLACE,
 	PROTO_REPLACE_END,
 	PROTO_RESYNC,
+	PROTO_BLCHECK,
+	PROTO_BLCHECK_END,
+	PROTO_BLLISTED,
+	PROTO_LISTS_CHANGED,
 };
 
 struct proto_tuple {

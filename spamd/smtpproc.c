@@ -8,6 +8,12 @@
  *	smtpproc_send_tuple(ip, lowmx, helo, from, to)	queue a tuple for
  *		the greylister (never blocks; drops with a log line when the
  *		greylister is hopelessly behind)
+ *	smtpproc_lists_changed()	tell the greylister a blacklist was
+ *		loaded, so it re-checks the whitelist against the lists
+ *
+ * The greylister asks which WHITE addresses are on a blacklist
+ * (PROTO_BLCHECK); the answer (PROTO_BLLISTED, then PROTO_BLCHECK_END)
+ * lets it remove them from the whitelist, as OpenBSD's greyscanner does.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -63,17 +69,59 @@ trap_update(const struct proto_entry *e)
 		    addr_ntop(&e->a, a, sizeof(a)));
 }
 
+void
+smtpproc_lists_changed(void)
+{
+	uint8_t buf[16];
+	size_t n;
+
+	if (!have_grey)
+		return;
+	n = proto_enc_bare(buf, sizeof(buf), PROTO_LISTS_CHANGED);
+	chan_send(&grey, buf, n);
+}
+
+/* Answer a PROTO_BLCHECK: the listed subset, in one message. */
+static void
+blcheck(const struct proto_entry *e, size_t n)
+{
+	struct proto_entry listed[PROTO_ENTRIES_MAX];
+	uint8_t buf[PROTO_MSG_MAX];
+	size_t i, k = 0, len;
+
+	for (i = 0; i < n; i++)
+		if (sdl_listed(&e[i].a))
+			listed[k++] = e[i];
+	if (k == 0)
+		return;
+	len = proto_enc_entries(buf, sizeof(buf), PROTO_BLLISTED, listed, k);
+	if (len == 0 || chan_send(&grey, buf, len) == -1)
+		log_warnx("could not tell the greylister about %zu "
+		    "blacklisted addresses", k);
+}
+
 static void
 grey_msg(struct chan *c, const uint8_t *buf, size_t len)
 {
 	struct proto_entry e[PROTO_ENTRIES_MAX];
+	uint8_t out[16];
 	size_t n, i;
+	int t = proto_type(buf, len);
 
 	(void)c;
-	if (proto_type(buf, len) != PROTO_TRAP ||
+	if (t == PROTO_BLCHECK_END) {
+		n = proto_enc_bare(out, sizeof(out), PROTO_BLCHECK_END);
+		chan_send(&grey, out, n);
+		return;
+	}
+	if ((t != PROTO_TRAP && t != PROTO_BLCHECK) ||
 	    proto_dec_entries(buf, len, e, PROTO_ENTRIES_MAX, &n) == -1) {
 		log_warnx("greylister sent a malformed message (%zu bytes)",
 		    len);
+		return;
+	}
+	if (t == PROTO_BLCHECK) {
+		blcheck(e, n);
 		return;
 	}
 	for (i = 0; i < n; i++)

@@ -108,6 +108,7 @@ unescape(char *s)
 			*o++ = *p++;
 		}
 	}
+	*o = '\0';
 	return (size_t)(o - s);
 }
 
