@@ -121,3 +121,17 @@ rc=0
 "$SETUP" -x 2>"$T/err" || rc=$?
 [ "$rc" = 1 ] || fail "-x exited $rc"
 pass "usage"
+
+# 7. the shipped example works once its files exist
+mkdir "$T/ex"
+sed "s|/etc/spamd/|$T/ex/|g" "$TOP/etc/spamd.conf.example" >"$T/ex/spamd.conf"
+printf '192.0.2.0/24\n2001:db8::/32\n' >"$T/ex/black.txt"
+printf '192.0.2.7\n' >"$T/ex/white.txt"
+printf 'Your address %%A hit our traps\n' >"$T/ex/traps.msg"
+printf '198.51.100.0/24\n' | gzip >"$T/ex/traps.txt.gz"
+"$SETUP" -n -c "$T/ex/spamd.conf" >"$T/out" 2>"$T/err" ||
+	{ cat "$T/err"; fail "the example configuration failed"; }
+expect_grep '^local;"Your address %A is on the local blacklist of this site.\\nContact postmaster if you think this is wrong.";inet;8;192.0.2.0/30;.*;192.0.2.128/25;inet6;1;2001:db8::/32$' "$T/out"
+expect_grep '^traps;"Your address %A hit our traps";inet;1;198.51.100.0/24$' "$T/out"
+[ "$(wc -l <"$T/out")" = 2 ] || fail "the example sent more than two lists"
+pass "etc/spamd.conf.example"
