@@ -120,6 +120,14 @@ expect_grep '^usage: spamd-setup \[-bDdn\] \[-c configfile\]$' "$T/err"
 rc=0
 "$SETUP" -x 2>"$T/err" || rc=$?
 [ "$rc" = 1 ] || fail "-x exited $rc"
+# usage() and the manual's SYNOPSIS agree
+if command -v mandoc >/dev/null; then
+	syn=$(mandoc -Tascii "$TOP/man/spamd-setup.8" | col -b |
+	    awk '/^SYNOPSIS/ { getline; sub(/^ +/, ""); print; exit }')
+	use=$("$SETUP" -x 2>&1 | sed -n 's/^usage: //p')
+	[ -n "$syn" ] && [ "$syn" = "$use" ] ||
+		fail "SYNOPSIS \"$syn\" differs from usage \"$use\""
+fi
 pass "usage"
 
 # 7. the shipped example works once its files exist
