@@ -1,0 +1,139 @@
+#!/bin/bash
+# install.sh: make install and make uninstall into a DESTDIR tree.
+# Checks the exact tree and modes, that the units and the cron file name
+# the installed paths (and pass systemd-analyze verify), that a second
+# install changes nothing, that an edited configuration file is never
+# overwritten (the new version lands as FILE.new) while an untouched old
+# one is updated, that PREFIX=/usr moves units to /lib/systemd/system, and
+# that uninstall leaves only the state directory and the edited files.
+# timeout: 120
+. tests/lib.sh
+need_cmd make sha256sum
+t_tmp
+R=$T/root
+
+mk() { make --no-print-directory -s -C "$TOP" O="$O" "$@"; }
+
+# The tree install must produce, relative to $R, with modes.
+expected() {
+	local p f
+	for p in spamd spamd-nftsync spamd-setup spamdb spamlogd; do
+		echo "755 /usr/local/sbin/$p"
+	done
+	for f in man/*.5 man/*.8; do
+		[ -e "$f" ] && echo "644 /usr/local/share/man/man${f##*.}/${f#man/}"
+	done
+	for f in etc/*.service etc/*.timer; do
+		echo "644 /usr/local/lib/systemd/system/${f#etc/}"
+	done
+	echo "644 /etc/spamd/spamd.nft"
+	echo "644 /etc/spamd/spamd-blacklist-only.nft"
+	[ -e etc/spamd.conf.example ] && echo "644 /etc/spamd/spamd.conf.example"
+	echo "644 /etc/cron.d/spamd-nftsync"
+	echo "644 /usr/local/share/spamd/manifest"
+}
+
+tree() {
+	(cd "$1" && find . -type f -printf '%m /%P\n' | sort)
+}
+
+sums() {
+	(cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+}
+
+# 1. A fresh install.
+mk install DESTDIR="$R" >"$T/install1.log" 2>&1 ||
+	{ cat "$T/install1.log"; fail "make install DESTDIR=$R failed"; }
+expected | sort >"$T/want"
+tree "$R" >"$T/got"
+diff -u "$T/want" "$T/got" || fail "installed tree differs from the expected one"
+[ "$(stat -c %a "$R/var/lib/spamd")" = 750 ] || fail "state directory mode is not 0750"
+expect_grep 'PACKAGER: .*system user' "$T/install1.log"
+expect_grep 'useradd --system .*_spamd' "$T/install1.log"
+for p in spamd spamdb spamlogd spamd-setup spamd-nftsync; do
+	cmp -s "$BIN/$p" "$R/usr/local/sbin/$p" || fail "$p is not the built binary"
+done
+cmp -s nft/spamd.nft "$R/etc/spamd/spamd.nft" || fail "spamd.nft not installed as is"
+expect_grep '^ExecStart=/usr/local/sbin/spamd$' "$R/usr/local/lib/systemd/system/spamd.service"
+expect_grep '^ReadWritePaths=/var/lib/spamd$' "$R/usr/local/lib/systemd/system/spamd.service"
+expect_grep 'root.*/usr/local/sbin/spamd-nftsync$' "$R/etc/cron.d/spamd-nftsync"
+pass "fresh install: exact tree, modes and paths"
+
+# The units are valid and name existing programs (checked on copies that
+# point into the DESTDIR tree).
+if command -v systemd-analyze >/dev/null 2>&1; then
+	mkdir "$T/units"
+	for u in "$R"/usr/local/lib/systemd/system/*; do
+		sed "s|/usr/local/sbin/|$R/usr/local/sbin/|g" "$u" >"$T/units/${u##*/}"
+	done
+	systemd-analyze --man=no verify "$T"/units/* >"$T/verify.log" 2>&1 ||
+		{ cat "$T/verify.log"; fail "systemd-analyze verify"; }
+	[ ! -s "$T/verify.log" ] || { cat "$T/verify.log"; fail "systemd-analyze verify complained"; }
+	pass "systemd-analyze verify: units clean"
+fi
+
+# 2. Twice: nothing changes.
+sums "$R" >"$T/sums1"
+mk install DESTDIR="$R" >"$T/install2.log" 2>&1 ||
+	{ cat "$T/install2.log"; fail "second make install failed"; }
+sums "$R" >"$T/sums2"
+diff -u "$T/sums1" "$T/sums2" || fail "a second install changed the tree"
+expect_grep '^unchanged: /etc/spamd/spamd.nft$' "$T/install2.log"
+pass "second install is a no-op"
+
+# 3. The admin edits two configuration files; an old shipped version of a
+# third, never edited, must be updated.
+echo '# mine: iifname "eth0" would go here' >>"$R/etc/spamd/spamd.nft"
+echo '# mine' >>"$R/etc/cron.d/spamd-nftsync"
+cp "$R/etc/spamd/spamd.nft" "$T/edited.nft"
+cp "$R/etc/cron.d/spamd-nftsync" "$T/edited.cron"
+old=$R/etc/spamd/spamd-blacklist-only.nft
+echo '# an older release of this file' >"$old"
+oldsum=$(sha256sum "$old" | cut -d' ' -f1)
+awk -F'\t' -v OFS='\t' -v s="$oldsum" \
+	'$3 == "/etc/spamd/spamd-blacklist-only.nft" { $2 = s } { print }' \
+	"$R/usr/local/share/spamd/manifest" >"$T/mf"
+cp "$T/mf" "$R/usr/local/share/spamd/manifest"
+mk install DESTDIR="$R" >"$T/install3.log" 2>&1 ||
+	{ cat "$T/install3.log"; fail "third make install failed"; }
+cmp -s "$T/edited.nft" "$R/etc/spamd/spamd.nft" || fail "install overwrote an edited spamd.nft"
+cmp -s "$T/edited.cron" "$R/etc/cron.d/spamd-nftsync" || fail "install overwrote an edited cron file"
+cmp -s nft/spamd.nft "$R/etc/spamd/spamd.nft.new" || fail "no spamd.nft.new with the shipped version"
+[ -e "$R/etc/cron.d/spamd-nftsync.new" ] || fail "no spamd-nftsync.new"
+expect_grep '^KEPT: /etc/spamd/spamd.nft is yours' "$T/install3.log"
+expect_grep '^KEPT: /etc/cron.d/spamd-nftsync is yours' "$T/install3.log"
+cmp -s nft/spamd-blacklist-only.nft "$old" || fail "an unedited old configuration file was not updated"
+expect_grep '^update: /etc/spamd/spamd-blacklist-only.nft' "$T/install3.log"
+# Once more: still kept, no new noise.
+mk install DESTDIR="$R" >"$T/install4.log" 2>&1 || fail "fourth make install failed"
+cmp -s "$T/edited.nft" "$R/etc/spamd/spamd.nft" || fail "a later install overwrote an edited spamd.nft"
+pass "edited configuration files kept, FILE.new beside them; unedited ones updated"
+
+# 4. Uninstall: only the state directory and the edited files remain.
+touch "$R/var/lib/spamd/spamd.db"	# stands for the database
+mk uninstall DESTDIR="$R" >"$T/uninstall.log" 2>&1 ||
+	{ cat "$T/uninstall.log"; fail "make uninstall failed"; }
+printf '%s\n' "644 /etc/cron.d/spamd-nftsync" "644 /etc/spamd/spamd.nft" \
+	"644 /var/lib/spamd/spamd.db" >"$T/want"
+tree "$R" >"$T/got"
+diff -u "$T/want" "$T/got" || fail "uninstall left the wrong files"
+[ -d "$R/var/lib/spamd" ] || fail "uninstall removed the state directory"
+[ ! -e "$R/usr/local/share/spamd" ] || fail "uninstall left the manifest directory"
+expect_grep '^KEPT: /etc/spamd/spamd.nft \(edited\)' "$T/uninstall.log"
+expect_grep '^Kept: /var/lib/spamd' "$T/uninstall.log"
+if mk uninstall DESTDIR="$R" >"$T/uninstall2.log" 2>&1; then
+	fail "a second uninstall succeeded without a manifest"
+fi
+expect_grep 'no .*manifest' "$T/uninstall2.log"
+pass "uninstall removes what install put there, keeps the database and edits"
+
+# 5. A package build: PREFIX=/usr.
+mk install DESTDIR="$T/pkg" PREFIX=/usr >"$T/pkg.log" 2>&1 ||
+	{ cat "$T/pkg.log"; fail "make install PREFIX=/usr failed"; }
+[ -x "$T/pkg/usr/sbin/spamd" ] || fail "PREFIX=/usr: no /usr/sbin/spamd"
+[ -f "$T/pkg/lib/systemd/system/spamd.service" ] || fail "PREFIX=/usr: units not in /lib/systemd/system"
+[ -f "$T/pkg/usr/share/man/man8/spamlogd.8" ] || fail "PREFIX=/usr: man pages not in /usr/share/man"
+expect_grep '^ExecStart=/usr/sbin/spamd$' "$T/pkg/lib/systemd/system/spamd.service"
+expect_grep 'root.*/usr/sbin/spamd-nftsync$' "$T/pkg/etc/cron.d/spamd-nftsync"
+[ -f "$T/pkg/etc/spamd/spamd.nft" ] || fail "PREFIX=/usr: rulesets not in /etc/spamd"
+pass "PREFIX=/usr: /usr/sbin, /usr/share/man, /lib/systemd/system"
