@@ -457,13 +457,14 @@ hostset_has(const struct hostset *h, const struct addr *a)
 	return h->t[hostset_find(h, &e)].af != 0;
 }
 
+/* Rehash into ncap slots (a power of two above 2n). */
 static int
-hostset_grow(struct hostset *h)
+hostset_resize(struct hostset *h, size_t ncap)
 {
 	struct hostset nh;
 	size_t i;
 
-	nh.cap = h->cap == 0 ? 16 : h->cap * 2;
+	nh.cap = ncap;
 	nh.n = h->n;
 	if ((nh.t = calloc(nh.cap, sizeof(*nh.t))) == NULL)
 		return -1;
@@ -483,7 +484,8 @@ hostset_add(struct hostset *h, const struct addr *a)
 	struct hent e;
 	size_t i;
 
-	if ((h->n + 1) * 2 > h->cap && hostset_grow(h) == -1)
+	if ((h->n + 1) * 2 > h->cap &&
+	    hostset_resize(h, h->cap == 0 ? 16 : h->cap * 2) == -1)
 		return -1;
 	hent_set(&e, a);
 	i = hostset_find(h, &e);
@@ -521,6 +523,9 @@ hostset_del(struct hostset *h, const struct addr *a)
 	}
 	memset(&h->t[i], 0, sizeof(h->t[i]));
 	h->n--;
+	/* give memory back once traps have expired; failure is harmless */
+	if (h->cap > 64 && h->n * 8 < h->cap)
+		(void)hostset_resize(h, h->cap / 2);
 	return 0;
 }
 
