@@ -16,12 +16,25 @@
  *		greytrap list, which changes one trap at a time
  *	sdl_addr_del(tag, a)	remove one address added by sdl_addr_add
  *	sdl_lookup(a, out, max)	every list holding a, in list order, each
- *		with a reference the caller must drop with sdl_unref
+ *		with a reference the caller must drop with sdl_unref; returns
+ *		how many were stored (at most max: later matches are left out)
  *	sdl_listed(a)		1 if any list holds a (no references taken)
  *	sdl_ref/sdl_unref(l)	take or drop a reference
  *	sdl_tag(l), sdl_msg(l)	the list's tag and raw message
- *	sdl_reply(buf, size, code, l, n, a)	the SMTP reply for a client
- *	sdl_tags(buf, size, l, n)	"tag1 tag2 ..." for log lines
+ *	sdl_reply(buf, size, code, l, n, a)	the SMTP reply for client a
+ *		matched by lists l[0..n): every line of every message, in
+ *		order, as "450-text" CRLF, the last as "450 text" CRLF (code
+ *		is 450 or 550, any 100..599 works). Empty lines are dropped;
+ *		if nothing is left, SDL_FALLBACK_MSG is used. Truncation: a
+ *		line's text is cut at SDL_LINE_MAX - 6 bytes (so a line is at
+ *		most 512 bytes) without splitting a UTF-8 sequence; a line
+ *		that does not fit in size - 1 bytes is dropped with all after
+ *		it, and the last line that fit ends the reply. Control bytes
+ *		become blanks. Returns the length (0 and "" if size < 8 or the
+ *		code is out of range); buf is NUL-terminated.
+ *	sdl_tags(buf, size, l, n)	"tag1 tag2 ..." for log lines; cut to
+ *		size - 1 bytes ending in "..." when too long; returns the
+ *		length
  *	sdl_count()		number of list slots
  *	sdl_info(i, info)	sizes of slot i (0 .. sdl_count()-1), for logs
  *	sdl_tag_check(tag)	NULL if tag is a valid tag, else the reason
