@@ -181,7 +181,7 @@ cidr_parse(const char *s, struct cidr *c, int flags, const char **errstr)
 	char *slash;
 	const char *e;
 	unsigned int max;
-	long long plen;
+	long long plen = 0;
 	struct addr masked;
 
 	if (strlcpy(buf, s, sizeof(buf)) >= sizeof(buf)) {
@@ -204,7 +204,12 @@ cidr_parse(const char *s, struct cidr *c, int flags, const char **errstr)
 		}
 		c->plen = (uint8_t)max;
 	} else {
-		plen = strtonum(slash, 0, 128, &e);
+		/* Digits only: strtonum would take "+24" and " 24". */
+		if (*slash == '\0' || strspn(slash, "0123456789") !=
+		    strlen(slash))
+			e = "invalid";
+		else
+			plen = strtonum(slash, 0, 128, &e);
 		if (e == NULL && c->a.af == AF_INET && strchr(buf, ':')) {
 			/* a v4-mapped block: /96../128 maps onto /0../32 */
 			if (plen < 96)

@@ -46,6 +46,7 @@
 #define CON_INBUF_MIN	256
 #define CON_BURST	64	/* commands per wake-up */
 #define ACCEPT_BURST	64	/* accepts per wake-up */
+#define CON_LISTENERS_MAX 8
 
 #define CF_LISTED	0x01	/* on a blacklist: tarpitted all along */
 #define CF_STUTTER_BL	0x02	/* listed and within -B maxblack */
@@ -645,9 +646,12 @@ listener_event(struct ev_io *io, uint32_t events)
 int
 con_listen(int fd)
 {
-	struct listener *l;
+	static struct listener listeners[CON_LISTENERS_MAX];
+	static size_t n;
 
-	if ((l = calloc(1, sizeof(*l))) == NULL)
+	if (n == CON_LISTENERS_MAX) {
+		log_warnx("more than %d listeners", CON_LISTENERS_MAX);
 		return -1;
-	return ev_io_add(&l->io, fd, EPOLLIN, listener_event);
+	}
+	return ev_io_add(&listeners[n++].io, fd, EPOLLIN, listener_event);
 }

@@ -453,8 +453,8 @@ mark_listed(const struct proto_entry *e, size_t n)
 		return;
 	for (i = 0; i < n; i++) {
 		key.a = e[i].a;
-		hit = bsearch(&key, rs.res.white, rs.res.nwhite,
-		    sizeof(*rs.res.white), cmp_gaddr);
+		hit = rs.res.nwhite == 0 ? NULL : bsearch(&key, rs.res.white,
+		    rs.res.nwhite, sizeof(*rs.res.white), cmp_gaddr);
 		if (hit != NULL)
 			rs.listed[hit - rs.res.white] = 1;
 	}
@@ -543,7 +543,9 @@ resync(struct ev_timer *t)
 			    rs.res.ntrapped == 1 ? "" : "es");
 		traps_pending = 0;
 	}
-	qsort(rs.res.white, rs.res.nwhite, sizeof(*rs.res.white), cmp_gaddr);
+	if (rs.res.nwhite > 0)
+		qsort(rs.res.white, rs.res.nwhite, sizeof(*rs.res.white),
+		    cmp_gaddr);
 	if ((rs.listed = calloc(rs.res.nwhite + 1, 1)) == NULL)
 		fatal("resync");
 	rs.active = 1;

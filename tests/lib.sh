@@ -126,10 +126,11 @@ spamd_start() {
 	mkdir -p "$T/db"
 	chown _spamd: "$T/db"
 	DB=$T/db/spamd.db
+	_nlisten=$(grep -c 'listening for incoming connections' "$T/spamd.log" 2>/dev/null)
 	"$BIN/spamd" -d -f "$DB" -h mx.test "$@" 2>>"$T/spamd.log" &
 	SPAMD_PID=$!
 	at_exit "kill $SPAMD_PID 2>/dev/null; wait $SPAMD_PID 2>/dev/null"
-	wait_for 10 grep -q "listening for incoming connections" "$T/spamd.log" ||
+	wait_for 10 sh -c "[ \$(grep -c 'listening for incoming connections' '$T/spamd.log') -gt ${_nlisten:-0} ]" ||
 		{ cat "$T/spamd.log"; fail "spamd did not start"; }
 }
 

@@ -48,11 +48,12 @@ pl_mx() {
 
 pl_spamd() {
 	DB=$T/db/spamd.db
+	_nlisten=$(grep -c 'listening for incoming connections' "$T/spamd.log" 2>/dev/null)
 	ip netns exec "$PL_MNS" "$BIN/spamd" -d -f "$DB" -h mx.example "$@" \
 		2>>"$T/spamd.log" &
 	PL_SPAMD_PID=$!
 	at_exit "kill $PL_SPAMD_PID 2>/dev/null; wait $PL_SPAMD_PID 2>/dev/null"
-	wait_for 10 grep -q "listening for incoming connections" "$T/spamd.log" ||
+	wait_for 10 sh -c "[ \$(grep -c 'listening for incoming connections' '$T/spamd.log') -gt ${_nlisten:-0} ]" ||
 		{ cat "$T/spamd.log"; fail "spamd did not start"; }
 }
 

@@ -386,6 +386,7 @@ main(int argc, char *argv[])
 
 			setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 			close(fd);
+			free(line);
 			return 0;
 		} else
 			die("unknown command \"%s\"", cmd);

@@ -119,6 +119,8 @@ static const struct {
 	{ "192.0.2.0/-1", 0, NULL, "invalid mask" },
 	{ "192.0.2.0/", 0, NULL, "invalid mask" },
 	{ "192.0.2.0/2x", 0, NULL, "invalid mask" },
+	{ "192.0.2.0/+24", 0, NULL, "invalid mask" },
+	{ "192.0.2.0/ 24", 0, NULL, "invalid mask" },
 	{ "2001:db8::/32", 0, "2001:db8::/32", NULL },
 	{ "2001:db8::1/129", 0, NULL, "invalid mask" },
 	{ "2001:db8:1:2:3:4:5:6/48", 0, "2001:db8:1::/48", NULL },
