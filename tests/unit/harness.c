@@ -103,12 +103,28 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return remove(path);
 }
 
+/* The first lines of a failed case's stderr (sanitizer reports). */
+static void
+show_stderr(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char line[512];
+	int n = 0;
+
+	if (fp == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL && n++ < 40)
+		printf("  | %s", line);
+	fclose(fp);
+}
+
 static int
 run_case(const struct t_case *c)
 {
 	pid_t pid;
 	int status;
 	unsigned int waited = 0;
+	char errpath[300];
 
 	snprintf(tmpdir, sizeof(tmpdir), "%s/tcase.XXXXXX",
 	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -116,6 +132,7 @@ run_case(const struct t_case *c)
 		printf("FAIL %s: mkdtemp: %s\n", c->name, strerror(errno));
 		return 1;
 	}
+	snprintf(errpath, sizeof(errpath), "%s.stderr", tmpdir);
 	fflush(stdout);
 	if ((pid = fork()) == -1) {
 		printf("FAIL %s: fork: %s\n", c->name, strerror(errno));
@@ -124,11 +141,10 @@ run_case(const struct t_case *c)
 	if (pid == 0) {
 		log_init("test", 1, 2);
 		log_set_hook(capture);
-		/* Log lines go to the hook; keep stderr for crashes. */
-		if (freopen("/dev/null", "w", stderr) == NULL)
+		/* Log lines go to the hook; stderr (sanitizer reports,
+		 * crashes) to a file shown when the case fails. */
+		if (freopen(errpath, "w", stderr) == NULL)
 			_exit(2);
-		if (getenv("T_VERBOSE") != NULL)
-			(void)!freopen("/dev/tty", "w", stderr);
 		c->fn();
 		fflush(stdout);
 		exit(0);	/* not _exit: let LeakSanitizer check the case */
@@ -148,12 +164,16 @@ run_case(const struct t_case *c)
 			waitpid(pid, &status, 0);
 			printf("FAIL %s: timed out after %d s\n", c->name,
 			    CASE_TIMEOUT);
+			show_stderr(errpath);
 			nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 			return 1;
 		}
 		usleep(10000);
 		waited++;
 	}
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		show_stderr(errpath);
+	unlink(errpath);
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		printf("ok   %s\n", c->name);

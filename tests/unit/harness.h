@@ -15,7 +15,8 @@
  *	t_path(name)			t_tmpdir()/name, in a static buffer
  *	t_fail(fmt, ...)		fail with a message
  *
- * Run a single case with: t_module NAME.
+ * Run a single case with: t_module NAME. A failed case's stderr (crash,
+ * sanitizer report) is shown under it.
  */
 #ifndef HARNESS_H
 #define HARNESS_H
