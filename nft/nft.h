@@ -27,6 +27,11 @@
  *	nft_watch_read(fd, table)	drain it; 1 if `table' or one of its sets
  *				was (re)created since the last call, 0 if not,
  *				-1 on error
+ *	nft_signature(table, &sig)	a value that changes whenever `table'
+ *				or one of its sets is (re)created or deleted;
+ *				polling it notices a ruleset reload without
+ *				the per-element cost of an event subscription
+ *				(CAP_NET_ADMIN effective); 0 or -1 (errno)
  *	nft_close(n)
  *
  * Return values of nft_add/nft_del/nft_replace: 0 when everything was
@@ -76,6 +81,7 @@ int		 nft_error(const struct nft *);
 const char	*nft_errstr(const struct nft *);
 int		 nft_watch_open(const char *);
 int		 nft_watch_read(int, const char *);
+int		 nft_signature(const char *, uint64_t *);
 void		 nft_close(struct nft *);
 
 #endif /* NFT_H */

@@ -12,15 +12,17 @@
  *
  * Nothing is lost when nftables is not there: additions that fail stay
  * pending and are retried with back-off; when a failure means the table
- * or a set is missing, or when the kernel announces that the table was
- * (re)created (an admin reloaded the ruleset, which empties the sets), it
- * asks the greylister for the whole list again (RESYNC). Each change of
- * state is logged once.
+ * or a set is missing, or when the table's signature (the kernel handles
+ * of the table and its sets, polled every WATCH_MS) shows that it was
+ * re-created (an admin reloaded the ruleset with `flush ruleset', which
+ * empties the sets), it asks the greylister for the whole list again
+ * (RESYNC). Each change of state is logged once. Polling instead of
+ * subscribing to nftables events spares every batch, ours and the cron
+ * job's, one kernel notification per element.
  *
  * If either child exits, the whole daemon exits, so that the service
  * manager restarts it in one piece (as OpenBSD's greywatcher does).
  */
-#include <sys/epoll.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -46,6 +48,7 @@
 #define RETRY_MAX	30000
 #define PENDING_MAX	1000000		/* addresses waiting for nftables */
 #define CHAN_MAXQ	(16u * 1024 * 1024)
+#define WATCH_MS	5000		/* how often to look for a reloaded table */
 
 struct entries {
 	struct proto_entry	*v;
@@ -54,8 +57,9 @@ struct entries {
 
 static struct nft	*nft;
 static struct chan	 grey;
-static struct ev_io	 watch_io;
-static struct ev_timer	 push_tm, resync_tm;
+static struct ev_timer	 push_tm, resync_tm, watch_tm;
+static uint64_t		 table_sig;
+static int		 table_sig_known, watch_failed;
 static struct entries	 pending, replace;
 static int		 in_replace, need_resync, failing;
 static uint64_t		 retry_ms = RETRY_MIN;
@@ -287,23 +291,32 @@ resync_now(struct ev_timer *t)
 }
 
 static void
-watch_event(struct ev_io *io, uint32_t events)
+watch(struct ev_timer *t)
 {
+	uint64_t sig;
 	int r;
 
-	(void)events;
-	if ((r = nft_watch_read(io->fd, NFT_TABLE)) == -1) {
-		log_warn("nftables event socket; no longer watching");
-		close(io->fd);
-		ev_io_del(io);
+	(void)t;
+	priv_net_admin(1);
+	r = nft_signature(NFT_TABLE, &sig);
+	priv_net_admin(0);
+	ev_timer_set(&watch_tm, ev_now() + WATCH_MS, watch);
+	if (r == -1) {
+		if (!watch_failed)
+			log_warn("cannot look at table inet %s; a ruleset "
+			    "reload will be noticed only when an update fails",
+			    NFT_TABLE);
+		watch_failed = 1;
 		return;
 	}
-	if (r == 1) {
+	watch_failed = 0;
+	if (table_sig_known && sig != table_sig) {
 		log_info("table inet %s was (re)loaded; restoring the "
 		    "whitelist", NFT_TABLE);
-		/* Coalesce the burst of events of one ruleset load. */
-		ev_timer_set(&resync_tm, ev_now() + 200, resync_now);
+		ev_timer_set(&resync_tm, ev_now(), resync_now);
 	}
+	table_sig = sig;
+	table_sig_known = 1;
 }
 
 static void
@@ -392,7 +405,7 @@ reap(void)
 void
 nfthelper_main(int greyfd, pid_t spid, pid_t gpid)
 {
-	int wfd, rc;
+	int rc;
 
 	log_procname("nft");
 	smtp_pid = spid;
@@ -408,14 +421,7 @@ nfthelper_main(int greyfd, pid_t spid, pid_t gpid)
 	if (chan_open(&grey, greyfd, "greylister", CHAN_MAXQ, grey_msg,
 	    grey_closed) == -1)
 		fatalx("cannot watch the greylister channel");
-	priv_net_admin(1);
-	wfd = nft_watch_open(NFT_TABLE);
-	priv_net_admin(0);
-	if (wfd == -1)
-		log_warn("cannot watch nftables events; a ruleset reload will "
-		    "be noticed only when an update fails");
-	else if (ev_io_add(&watch_io, wfd, EPOLLIN, watch_event) == -1)
-		close(wfd);
+	watch(NULL);
 	ev_run();
 	rc = reap();
 	nft_close(nft);
