@@ -12,7 +12,7 @@ need_cmd make sha256sum
 t_tmp
 R=$T/root
 
-mk() { make --no-print-directory -s -C "$TOP" O="$O" "$@"; }
+mk() { make --no-print-directory -s -C "$TOP" O="$O" SANITIZE="${SANITIZE:-0}" "$@"; }
 
 # The tree install must produce, relative to $R, with modes.
 expected() {
