@@ -17,6 +17,8 @@
  * state change is logged. A tuple counts as stored only after the
  * transaction that holds it has been synced and closed.
  */
+#include <sys/prctl.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
@@ -634,6 +636,7 @@ void
 grey_main(int smtpfd, int nftfd)
 {
 	log_procname("grey");
+	(void)prctl(PR_SET_NAME, "spamd-grey", 0, 0, 0);
 	ev_init();
 	if (chan_open(&smtp, smtpfd, "SMTP process", CHAN_MAXQ, smtp_msg,
 	    peer_closed) == -1 ||

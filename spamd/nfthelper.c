@@ -23,6 +23,7 @@
  * If either child exits, the whole daemon exits, so that the service
  * manager restarts it in one piece (as OpenBSD's greywatcher does).
  */
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -347,7 +348,11 @@ on_child(int sig)
 			log_debug("%s (pid %d) stopped", who, (int)pid);
 			continue;
 		}
-		if (WIFSIGNALED(status))
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+			log_warnx("%s (pid %d) killed by the sandbox: a system "
+			    "call outside its allow-list; stopping", who,
+			    (int)pid);
+		else if (WIFSIGNALED(status))
 			log_warnx("%s (pid %d) killed by signal %d; stopping",
 			    who, (int)pid, WTERMSIG(status));
 		else
@@ -408,6 +413,7 @@ nfthelper_main(int greyfd, pid_t spid, pid_t gpid)
 	int rc;
 
 	log_procname("nft");
+	(void)prctl(PR_SET_NAME, "spamd-nft", 0, 0, 0);
 	smtp_pid = spid;
 	grey_pid = gpid;
 	ev_init();

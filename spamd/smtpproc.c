@@ -15,6 +15,8 @@
  * (PROTO_BLCHECK); the answer (PROTO_BLLISTED, then PROTO_BLCHECK_END)
  * lets it remove them from the whitelist, as OpenBSD's greyscanner does.
  */
+#include <sys/prctl.h>
+
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@
 #include "spamd/con.h"
 #include "spamd/ev.h"
 #include "spamd/proto.h"
+#include "spamd/sandbox.h"
 #include "spamd/sdl.h"
 #include "spamd/spamd.h"
 #include "spamd/traplist.h"
@@ -149,6 +152,7 @@ smtpproc_main(int *lfds, int nl, int cfgfd, int greyfd)
 	int i;
 
 	log_procname("smtp");
+	(void)prctl(PR_SET_NAME, "spamd-smtp", 0, 0, 0);
 	ev_init();
 	for (i = 0; i < nl; i++)
 		if (con_listen(lfds[i]) == -1)
@@ -165,6 +169,8 @@ smtpproc_main(int *lfds, int nl, int cfgfd, int greyfd)
 	ev_signal(SIGTERM, on_signal);
 	ev_signal(SIGINT, on_signal);
 	ev_signal(SIGHUP, on_signal);
+	if (sandbox_smtp() == -1)
+		fatalx("refusing to face the network without the sandbox");
 	log_warnx("listening for incoming connections.");
 	ev_run();
 	if (have_grey)
