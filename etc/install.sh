@@ -110,9 +110,25 @@ conf() {
 	printf 'conf\t%s\t%s\n' "$rec" "$dst" >>"$newmanifest"
 }
 
+# The programs have STATEDIR and SYSCONFDIR compiled in: refuse to install
+# a build made for other ones, whose units would name paths it never uses.
+check_build() {
+	for want in "spamd:$STATEDIR/spamd.db" "spamd:$SYSCONFDIR/spamd/alloweddomains"; do
+		if ! grep -aqF "${want#*:}" "$BINDIR/${want%%:*}"; then
+			say "install: $BINDIR/${want%%:*} was not built for ${want#*:}." >&2
+			say "	STATEDIR and SYSCONFDIR are compiled in: build with the values you install with," >&2
+			say "	in a build directory of its own, e.g. make O=build-x STATEDIR=... SYSCONFDIR=... install" >&2
+			exit 1
+		fi
+	done
+}
+
 do_install() {
 	for p in $PROGS; do
 		[ -x "$BINDIR/$p" ] || { say "install: $BINDIR/$p is missing; run make first" >&2; exit 1; }
+	done
+	check_build
+	for p in $PROGS; do
 		put "$BINDIR/$p" "$SBINDIR/$p" 0755
 	done
 	for m in $MANPAGES; do

@@ -13,6 +13,8 @@
 #                  tests/demo.sh: a real message greylisted, whitelisted and
 #                  delivered between two private network namespaces.
 # The work is in etc/install.sh and tests/demo.sh; see their headers.
+# STATEDIR and SYSCONFDIR are compiled into the programs: give make the same
+# values when building and installing (install refuses a mismatch).
 
 # systemd looks in /usr/local/lib/systemd/system as well as in Debian's
 # /lib/systemd/system; a package (PREFIX=/usr) uses the latter. For any

@@ -127,7 +127,16 @@ fi
 expect_grep 'no .*manifest' "$T/uninstall2.log"
 pass "uninstall removes what install put there, keeps the database and edits"
 
-# 5. A package build: PREFIX=/usr.
+# 5. A build for /var/lib/spamd cannot be installed for another STATEDIR:
+# the units would name a directory the programs never use.
+if mk install DESTDIR="$T/other" STATEDIR=/srv/spamd >"$T/other.log" 2>&1; then
+	fail "install accepted STATEDIR=/srv/spamd for a build made for /var/lib/spamd"
+fi
+expect_grep 'was not built for /srv/spamd/spamd.db' "$T/other.log"
+[ ! -e "$T/other/usr/local/sbin/spamd" ] || fail "a refused install still copied programs"
+pass "install refuses a STATEDIR the programs were not built for"
+
+# 6. A package build: PREFIX=/usr.
 mk install DESTDIR="$T/pkg" PREFIX=/usr >"$T/pkg.log" 2>&1 ||
 	{ cat "$T/pkg.log"; fail "make install PREFIX=/usr failed"; }
 [ -x "$T/pkg/usr/sbin/spamd" ] || fail "PREFIX=/usr: no /usr/sbin/spamd"
