@@ -10,6 +10,9 @@
  *		a daemon's per-connection paths handle NULL themselves.
  *	util_write_all(fd, buf, len)	write everything or fail (-1, errno)
  *	util_set_nonblock(fd), util_set_cloexec(fd)
+ *	util_errf(buf, len, fmt, ...)	format an error message into a
+ *		caller's buffer (nothing when len is 0): for pure functions
+ *		that report why instead of logging
  */
 #ifndef UTIL_H
 #define UTIL_H
@@ -28,5 +31,7 @@ char	*xstrdup(const char *);
 ssize_t	util_write_all(int, const void *, size_t);
 int	util_set_nonblock(int);
 int	util_set_cloexec(int);
+void	util_errf(char *, size_t, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 #endif /* UTIL_H */

@@ -20,25 +20,11 @@
 
 #include "common/clock.h"
 #include "common/compat.h"
+#include "common/util.h"
 #include "spamd-setup/cfgsend.h"
 
 #define RESV_LO	600
 #define RESV_HI	1023
-
-static void serr(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-serr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int
 cfgsend_resvport(int fd, char *err, size_t errlen)
@@ -55,18 +41,18 @@ cfgsend_resvport(int fd, char *err, size_t errlen)
 		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
 			return 0;
 		if (errno == EACCES || errno == EPERM) {
-			serr(err, errlen, "binding a reserved source port: %s "
+			util_errf(err, errlen, "binding a reserved source port: %s "
 			    "(spamd only accepts configuration from ports "
 			    "below 1024; run spamd-setup as root)",
 			    strerror(errno));
 			return -1;
 		}
 		if (errno != EADDRINUSE) {
-			serr(err, errlen, "bind: %s", strerror(errno));
+			util_errf(err, errlen, "bind: %s", strerror(errno));
 			return -1;
 		}
 	}
-	serr(err, errlen, "no free reserved port in %d..%d", RESV_LO, RESV_HI);
+	util_errf(err, errlen, "no free reserved port in %d..%d", RESV_LO, RESV_HI);
 	return -1;
 }
 
@@ -82,7 +68,7 @@ cfgsend(uint16_t port, const char *buf, size_t len, char *err, size_t errlen)
 	int fd, ms;
 
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		serr(err, errlen, "socket: %s", strerror(errno));
+		util_errf(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
 	if (cfgsend_resvport(fd, err, errlen) == -1)
@@ -92,7 +78,7 @@ cfgsend(uint16_t port, const char *buf, size_t len, char *err, size_t errlen)
 	sin.sin_port = htons(port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		serr(err, errlen, "connect to spamd at 127.0.0.1:%u: %s%s",
+		util_errf(err, errlen, "connect to spamd at 127.0.0.1:%u: %s%s",
 		    port, strerror(errno), errno == ECONNREFUSED ?
 		    " (is spamd running?)" : "");
 		goto fail;
@@ -104,13 +90,13 @@ cfgsend(uint16_t port, const char *buf, size_t len, char *err, size_t errlen)
 				r = 0;
 				continue;
 			}
-			serr(err, errlen, "sending to spamd: %s",
+			util_errf(err, errlen, "sending to spamd: %s",
 			    strerror(errno));
 			goto fail;
 		}
 	}
 	if (shutdown(fd, SHUT_WR) == -1) {
-		serr(err, errlen, "shutdown: %s", strerror(errno));
+		util_errf(err, errlen, "shutdown: %s", strerror(errno));
 		goto fail;
 	}
 	/* spamd applies the lines at EOF, then closes: wait for that */
@@ -119,7 +105,7 @@ cfgsend(uint16_t port, const char *buf, size_t len, char *err, size_t errlen)
 		uint64_t now = clock_mono_ms();
 
 		if (now >= deadline) {
-			serr(err, errlen, "spamd did not close the connection "
+			util_errf(err, errlen, "spamd did not close the connection "
 			    "within %d s; the lists may not be applied yet",
 			    CFGSEND_WAIT);
 			goto fail;
@@ -130,7 +116,7 @@ cfgsend(uint16_t port, const char *buf, size_t len, char *err, size_t errlen)
 		if (poll(&pfd, 1, ms) == -1) {
 			if (errno == EINTR)
 				continue;
-			serr(err, errlen, "poll: %s", strerror(errno));
+			util_errf(err, errlen, "poll: %s", strerror(errno));
 			goto fail;
 		}
 		if (pfd.revents == 0)
@@ -139,7 +125,7 @@ cfgsend(uint16_t port, const char *buf, size_t len, char *err, size_t errlen)
 		if (r == 0 || (r == -1 && errno == ECONNRESET))
 			break;
 		if (r == -1 && errno != EINTR && errno != EAGAIN) {
-			serr(err, errlen, "reading from spamd: %s",
+			util_errf(err, errlen, "reading from spamd: %s",
 			    strerror(errno));
 			goto fail;
 		}

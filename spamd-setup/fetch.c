@@ -32,21 +32,6 @@
 #include "common/util.h"
 #include "spamd-setup/fetch.h"
 
-static void ferr(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-ferr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 void
 fetch_defaults(struct fetch_opts *o)
 {
@@ -78,7 +63,7 @@ fetch_gunzip(const char *in, size_t inlen, size_t max, char **outp,
 	memset(&zs, 0, sizeof(zs));
 	/* 15 + 16: a gzip wrapper, the largest window */
 	if (inflateInit2(&zs, 15 + 16) != Z_OK) {
-		ferr(err, errlen, "zlib: %s", zs.msg ? zs.msg : "init failed");
+		util_errf(err, errlen, "zlib: %s", zs.msg ? zs.msg : "init failed");
 		free(out);
 		return -1;
 	}
@@ -87,7 +72,7 @@ fetch_gunzip(const char *in, size_t inlen, size_t max, char **outp,
 	for (;;) {
 		if (len == cap) {
 			if (cap > max) {
-				ferr(err, errlen, "gzip data unpacks to more "
+				util_errf(err, errlen, "gzip data unpacks to more "
 				    "than %zu bytes", max);
 				goto fail;
 			}
@@ -111,14 +96,14 @@ fetch_gunzip(const char *in, size_t inlen, size_t max, char **outp,
 			break;
 		}
 		if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
-			ferr(err, errlen, "truncated gzip data");
+			util_errf(err, errlen, "truncated gzip data");
 			goto fail;
 		}
 		if (rc != Z_OK && rc != Z_BUF_ERROR)
 			goto zfail;
 	}
 	if (len > max) {
-		ferr(err, errlen, "gzip data unpacks to more than %zu bytes",
+		util_errf(err, errlen, "gzip data unpacks to more than %zu bytes",
 		    max);
 		goto fail;
 	}
@@ -128,7 +113,7 @@ fetch_gunzip(const char *in, size_t inlen, size_t max, char **outp,
 	*outlenp = len;
 	return 0;
 zfail:
-	ferr(err, errlen, "corrupt gzip data: %s",
+	util_errf(err, errlen, "corrupt gzip data: %s",
 	    zs.msg ? zs.msg : "inflate failed");
 fail:
 	inflateEnd(&zs);
@@ -170,7 +155,7 @@ read_all(int fd, size_t max, uint64_t deadline, char **bufp, size_t *lenp,
 		if (deadline != 0) {
 			now = clock_mono_ms();
 			if (now >= deadline) {
-				ferr(err, errlen, "timed out");
+				util_errf(err, errlen, "timed out");
 				goto fail;
 			}
 			ms = (int)(deadline - now > INT_MAX ? INT_MAX :
@@ -180,7 +165,7 @@ read_all(int fd, size_t max, uint64_t deadline, char **bufp, size_t *lenp,
 			if (poll(&pfd, 1, ms) == -1) {
 				if (errno == EINTR)
 					continue;
-				ferr(err, errlen, "poll: %s", strerror(errno));
+				util_errf(err, errlen, "poll: %s", strerror(errno));
 				goto fail;
 			}
 			if (pfd.revents == 0)
@@ -194,14 +179,14 @@ read_all(int fd, size_t max, uint64_t deadline, char **bufp, size_t *lenp,
 		if (r == -1) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			ferr(err, errlen, "read: %s", strerror(errno));
+			util_errf(err, errlen, "read: %s", strerror(errno));
 			goto fail;
 		}
 		if (r == 0)
 			break;
 		len += (size_t)r;
 		if (len > max) {
-			ferr(err, errlen, "more than %zu bytes", max);
+			util_errf(err, errlen, "more than %zu bytes", max);
 			goto fail;
 		}
 	}
@@ -222,18 +207,18 @@ fetch_file(const char *path, const struct fetch_opts *o, char **bufp,
 	int fd, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		ferr(err, errlen, "%s: %s", path, strerror(errno));
+		util_errf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	rc = read_all(fd, o->max, 0, bufp, lenp, e, sizeof(e));
 	close(fd);
 	if (rc == -1) {
-		ferr(err, errlen, "%s: %s", path, e);
+		util_errf(err, errlen, "%s: %s", path, e);
 		return -1;
 	}
 	if (maybe_gunzip(bufp, lenp, o->max, e, sizeof(e)) == -1) {
 		free(*bufp);
-		ferr(err, errlen, "%s: %s", path, e);
+		util_errf(err, errlen, "%s: %s", path, e);
 		return -1;
 	}
 	return 0;
@@ -264,7 +249,7 @@ fetch_exec(char *const *argv, const char *user, const struct fetch_opts *o,
 
 	if (user != NULL && geteuid() == 0) {
 		if ((pw = getpwnam(user)) == NULL) {
-			ferr(err, errlen, "no user %s to run %s as", user,
+			util_errf(err, errlen, "no user %s to run %s as", user,
 			    argv[0]);
 			return -1;
 		}
@@ -273,18 +258,18 @@ fetch_exec(char *const *argv, const char *user, const struct fetch_opts *o,
 		drop = 1;
 	}
 	if (pipe2(out, O_CLOEXEC) == -1) {
-		ferr(err, errlen, "pipe: %s", strerror(errno));
+		util_errf(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
 	}
 	if (pipe2(rep, O_CLOEXEC) == -1) {
-		ferr(err, errlen, "pipe: %s", strerror(errno));
+		util_errf(err, errlen, "pipe: %s", strerror(errno));
 		close(out[0]);
 		close(out[1]);
 		return -1;
 	}
 	fflush(NULL);
 	if ((pid = fork()) == -1) {
-		ferr(err, errlen, "fork: %s", strerror(errno));
+		util_errf(err, errlen, "fork: %s", strerror(errno));
 		close(out[0]);
 		close(out[1]);
 		close(rep[0]);
@@ -313,7 +298,7 @@ childfail:
 	} while (r == -1 && errno == EINTR);
 	close(rep[0]);
 	if (r == sizeof(cerrno)) {
-		ferr(err, errlen, "cannot run %s: %s%s", argv[0],
+		util_errf(err, errlen, "cannot run %s: %s%s", argv[0],
 		    strerror(cerrno), cerrno == ENOENT &&
 		    strcmp(argv[0], "curl") == 0 ? " (install the curl package)"
 		    : "");
@@ -330,7 +315,7 @@ childfail:
 	/* a child may close its output and linger: bound the wait too */
 	while ((w = waitpid(pid, &status, WNOHANG)) != pid) {
 		if (w == -1 && errno != EINTR) {
-			ferr(err, errlen, "waitpid: %s", strerror(errno));
+			util_errf(err, errlen, "waitpid: %s", strerror(errno));
 			if (rc == 0)
 				free(*bufp);
 			return -1;
@@ -348,18 +333,18 @@ childfail:
 	}
 	if (rc == -1) {
 		if (strcmp(e, "timed out") == 0)
-			ferr(err, errlen, "%s: no end after %d s; killed",
+			util_errf(err, errlen, "%s: no end after %d s; killed",
 			    argv[0], o->timeout);
 		else
-			ferr(err, errlen, "%s: output: %s", argv[0], e);
+			util_errf(err, errlen, "%s: output: %s", argv[0], e);
 		return -1;
 	}
 	if (WIFSIGNALED(status) || WEXITSTATUS(status) != 0) {
 		if (WIFSIGNALED(status))
-			ferr(err, errlen, "%s: killed by signal %d", argv[0],
+			util_errf(err, errlen, "%s: killed by signal %d", argv[0],
 			    WTERMSIG(status));
 		else
-			ferr(err, errlen, "%s: exited with status %d",
+			util_errf(err, errlen, "%s: exited with status %d",
 			    argv[0], WEXITSTATUS(status));
 		free(*bufp);
 		return -1;
@@ -422,7 +407,7 @@ fetch_list(enum conf_method m, const char *what, const struct fetch_opts *o,
 		return fetch_file(what, o, bufp, lenp, err, errlen);
 	case CONF_EXEC:
 		if ((n = fetch_split(what, &argv)) == 0) {
-			ferr(err, errlen, "empty command");
+			util_errf(err, errlen, "empty command");
 			free(argv);
 			return -1;
 		}
@@ -433,7 +418,7 @@ fetch_list(enum conf_method m, const char *what, const struct fetch_opts *o,
 	case CONF_HTTPS:
 		if ((size_t)snprintf(url, sizeof(url), "%s://%s",
 		    m == CONF_HTTP ? "http" : "https", what) >= sizeof(url)) {
-			ferr(err, errlen, "URL longer than %zu bytes",
+			util_errf(err, errlen, "URL longer than %zu bytes",
 			    sizeof(url) - 1);
 			return -1;
 		}
@@ -468,12 +453,12 @@ fetch_list(enum conf_method m, const char *what, const struct fetch_opts *o,
 		    o, bufp, lenp, err, errlen);
 		break;
 	default:
-		ferr(err, errlen, "unknown method %d", (int)m);
+		util_errf(err, errlen, "unknown method %d", (int)m);
 		return -1;
 	}
 	if (rc == 0 && maybe_gunzip(bufp, lenp, o->max, e, sizeof(e)) == -1) {
 		free(*bufp);
-		ferr(err, errlen, "%s", e);
+		util_errf(err, errlen, "%s", e);
 		return -1;
 	}
 	return rc;

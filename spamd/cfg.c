@@ -18,6 +18,7 @@
 #include "common/addr.h"
 #include "common/compat.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "spamd/cfg.h"
 #include "spamd/sdl.h"
 
@@ -28,21 +29,6 @@ struct cur {
 	const char	*p;
 	size_t		 len, off;
 };
-
-static void errf(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Copy a field for an error message, cut to SHOW_MAX bytes. */
 static const char *
@@ -141,11 +127,11 @@ parse_family(struct cur *c, int af, struct cfg_line *cl, size_t *cap,
 	struct cidr cidr;
 
 	if (!next_field(c, &f, &flen)) {
-		errf(err, errlen, "no count after %s", fam);
+		util_errf(err, errlen, "no count after %s", fam);
 		return -1;
 	}
 	if (flen == 0 || flen >= sizeof(num) || !all_digits(f, flen)) {
-		errf(err, errlen, "invalid %s count \"%s\"", fam,
+		util_errf(err, errlen, "invalid %s count \"%s\"", fam,
 		    show(sh, sizeof(sh), f, flen));
 		return -1;
 	}
@@ -153,22 +139,22 @@ parse_family(struct cur *c, int af, struct cfg_line *cl, size_t *cap,
 	num[flen] = '\0';
 	n = strtonum(num, 0, (long long)CFG_LINE_MAX, &e);
 	if (e != NULL) {
-		errf(err, errlen, "invalid %s count \"%s\": %s", fam, num, e);
+		util_errf(err, errlen, "invalid %s count \"%s\": %s", fam, num, e);
 		return -1;
 	}
 	for (i = 0; i < (size_t)n; i++) {
 		if (!next_field(c, &f, &flen) || field_is(f, flen, "inet") ||
 		    field_is(f, flen, "inet6")) {
-			errf(err, errlen, "%s count is %lld but %zu blocks "
+			util_errf(err, errlen, "%s count is %lld but %zu blocks "
 			    "follow", fam, n, i);
 			return -1;
 		}
 		if (flen == 0) {
-			errf(err, errlen, "%s block %zu is empty", fam, i + 1);
+			util_errf(err, errlen, "%s block %zu is empty", fam, i + 1);
 			return -1;
 		}
 		if (flen >= sizeof(field)) {
-			errf(err, errlen, "%s block %zu \"%s\": invalid address",
+			util_errf(err, errlen, "%s block %zu \"%s\": invalid address",
 			    fam, i + 1, show(sh, sizeof(sh), f, flen));
 			return -1;
 		}
@@ -176,7 +162,7 @@ parse_family(struct cur *c, int af, struct cfg_line *cl, size_t *cap,
 		field[flen] = '\0';
 		if (flen >= 2 && field[flen - 2] == '/' &&
 		    field[flen - 1] == '0') {
-			errf(err, errlen, "%s block %zu \"%s\": mask /0 is not "
+			util_errf(err, errlen, "%s block %zu \"%s\": mask /0 is not "
 			    "allowed", fam, i + 1, field);
 			return -1;
 		}
@@ -185,7 +171,7 @@ parse_family(struct cur *c, int af, struct cfg_line *cl, size_t *cap,
 			if (strcmp(e, "host bits set") != 0 ||
 			    cidr_parse(field, &cidr, CIDR_NEED_MASK |
 			    CIDR_NO_ZERO, &e) == -1) {
-				errf(err, errlen, "%s block %zu \"%s\": %s",
+				util_errf(err, errlen, "%s block %zu \"%s\": %s",
 				    fam, i + 1, field, e);
 				return -1;
 			}
@@ -195,13 +181,13 @@ parse_family(struct cur *c, int af, struct cfg_line *cl, size_t *cap,
 		if (cidr.a.af != af || (af == AF_INET &&
 		    strchr(field, ':') != NULL) || (af == AF_INET6 &&
 		    strchr(field, ':') == NULL)) {
-			errf(err, errlen, "%s block %zu \"%s\": not an %s "
+			util_errf(err, errlen, "%s block %zu \"%s\": not an %s "
 			    "address", fam, i + 1, field,
 			    af == AF_INET ? "IPv4" : "IPv6");
 			return -1;
 		}
 		if (add_cidr(cl, cap, &cidr) == -1) {
-			errf(err, errlen, "out of memory after %zu blocks",
+			util_errf(err, errlen, "out of memory after %zu blocks",
 			    cl->ncidr);
 			return -1;
 		}
@@ -228,38 +214,38 @@ cfg_parse(const char *buf, size_t len, struct cfg_line *cl, char *err,
 	if (errlen > 0)
 		err[0] = '\0';
 	if (len == 0) {
-		errf(err, errlen, "empty line");
+		util_errf(err, errlen, "empty line");
 		return -1;
 	}
 	if (len > CFG_LINE_MAX) {
-		errf(err, errlen, "line longer than %lu bytes", CFG_LINE_MAX);
+		util_errf(err, errlen, "line longer than %lu bytes", CFG_LINE_MAX);
 		return -1;
 	}
 	if ((f = memchr(buf, '\0', len)) != NULL) {
-		errf(err, errlen, "NUL byte at offset %zu", (size_t)(f - buf));
+		util_errf(err, errlen, "NUL byte at offset %zu", (size_t)(f - buf));
 		return -1;
 	}
 
 	/* tag */
 	if ((semi = memchr(buf, ';', len)) == NULL) {
-		errf(err, errlen, "no ';' after the tag \"%s\"",
+		util_errf(err, errlen, "no ';' after the tag \"%s\"",
 		    show(sh, sizeof(sh), buf, len));
 		return -1;
 	}
 	flen = (size_t)(semi - buf);
 	if (flen == 0) {
-		errf(err, errlen, "empty tag");
+		util_errf(err, errlen, "empty tag");
 		return -1;
 	}
 	if (flen > SDL_TAG_MAX) {
-		errf(err, errlen, "tag \"%s\" longer than %d bytes",
+		util_errf(err, errlen, "tag \"%s\" longer than %d bytes",
 		    show(sh, sizeof(sh), buf, flen), SDL_TAG_MAX);
 		return -1;
 	}
 	memcpy(cl->tag, buf, flen);
 	cl->tag[flen] = '\0';
 	if ((why = cfg_tag_check(cl->tag)) != NULL) {
-		errf(err, errlen, "invalid tag \"%s\": %s", cl->tag, why);
+		util_errf(err, errlen, "invalid tag \"%s\": %s", cl->tag, why);
 		goto fail;
 	}
 	c.off = flen + 1;
@@ -270,13 +256,13 @@ cfg_parse(const char *buf, size_t len, struct cfg_line *cl, char *err,
 
 	/* "message" */
 	if (buf[c.off] != '"') {
-		errf(err, errlen, "message does not start with '\"'");
+		util_errf(err, errlen, "message does not start with '\"'");
 		goto fail;
 	}
 	for (i = c.off + 1; i < len && buf[i] != '"'; i++) {
 		ch = (unsigned char)buf[i];
 		if (ch < ' ' || ch == 0x7f) {
-			errf(err, errlen, "control character 0x%02x in the "
+			util_errf(err, errlen, "control character 0x%02x in the "
 			    "message", ch);
 			goto fail;
 		}
@@ -284,23 +270,23 @@ cfg_parse(const char *buf, size_t len, struct cfg_line *cl, char *err,
 		if (ch == '\\' && i + 1 < len) {
 			ch = (unsigned char)buf[++i];
 			if (ch < ' ' || ch == 0x7f) {
-				errf(err, errlen, "control character 0x%02x "
+				util_errf(err, errlen, "control character 0x%02x "
 				    "in the message", ch);
 				goto fail;
 			}
 		}
 	}
 	if (i >= len) {
-		errf(err, errlen, "message has no closing '\"'");
+		util_errf(err, errlen, "message has no closing '\"'");
 		goto fail;
 	}
 	mlen = i - c.off - 1;
 	if (mlen > SDL_MSG_MAX) {
-		errf(err, errlen, "message longer than %d bytes", SDL_MSG_MAX);
+		util_errf(err, errlen, "message longer than %d bytes", SDL_MSG_MAX);
 		goto fail;
 	}
 	if ((cl->msg = malloc(mlen + 1)) == NULL) {
-		errf(err, errlen, "out of memory");
+		util_errf(err, errlen, "out of memory");
 		goto fail;
 	}
 	memcpy(cl->msg, buf + c.off + 1, mlen);
@@ -309,7 +295,7 @@ cfg_parse(const char *buf, size_t len, struct cfg_line *cl, char *err,
 	if (c.off == len)
 		return 0;
 	if (buf[c.off] != ';') {
-		errf(err, errlen, "'%c' after the message where ';' belongs",
+		util_errf(err, errlen, "'%c' after the message where ';' belongs",
 		    (unsigned char)buf[c.off] >= ' ' && buf[c.off] != 0x7f ?
 		    buf[c.off] : '?');
 		goto fail;
@@ -320,7 +306,7 @@ cfg_parse(const char *buf, size_t len, struct cfg_line *cl, char *err,
 	while (next_field(&c, &f, &flen)) {
 		if (field_is(f, flen, "inet")) {
 			if (seen4++) {
-				errf(err, errlen, "inet part given twice");
+				util_errf(err, errlen, "inet part given twice");
 				goto fail;
 			}
 			if (parse_family(&c, AF_INET, cl, &cap, err,
@@ -328,22 +314,22 @@ cfg_parse(const char *buf, size_t len, struct cfg_line *cl, char *err,
 				goto fail;
 		} else if (field_is(f, flen, "inet6")) {
 			if (seen6++) {
-				errf(err, errlen, "inet6 part given twice");
+				util_errf(err, errlen, "inet6 part given twice");
 				goto fail;
 			}
 			if (parse_family(&c, AF_INET6, cl, &cap, err,
 			    errlen) == -1)
 				goto fail;
 		} else if (flen == 0) {
-			errf(err, errlen, "empty field where inet or inet6 "
+			util_errf(err, errlen, "empty field where inet or inet6 "
 			    "belongs");
 			goto fail;
 		} else if (seen4 || seen6) {
-			errf(err, errlen, "\"%s\" after the last counted "
+			util_errf(err, errlen, "\"%s\" after the last counted "
 			    "block", show(sh, sizeof(sh), f, flen));
 			goto fail;
 		} else {
-			errf(err, errlen, "\"%s\" where inet or inet6 belongs",
+			util_errf(err, errlen, "\"%s\" where inet or inet6 belongs",
 			    show(sh, sizeof(sh), f, flen));
 			goto fail;
 		}

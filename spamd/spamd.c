@@ -308,29 +308,6 @@ die_with_parent(pid_t parent)
 		exit(1);
 }
 
-static void
-daemonize(void)
-{
-	pid_t pid;
-	int fd;
-
-	if ((pid = fork()) == -1)
-		fatal("fork");
-	if (pid != 0)
-		_exit(0);
-	if (setsid() == -1)
-		fatal("setsid");
-	if (chdir("/") == -1)
-		fatal("chdir /");
-	if ((fd = open("/dev/null", O_RDWR)) == -1)
-		fatal("/dev/null");
-	if (dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
-	    dup2(fd, STDERR_FILENO) == -1)
-		fatal("dup2");
-	if (fd > STDERR_FILENO)
-		close(fd);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -452,8 +429,8 @@ main(int argc, char *argv[])
 	cfgfd = open_cfg_listener();
 	if (!conf.blackonly)
 		prepare_db(uid, gid);
-	if (!conf.debug)
-		daemonize();
+	if (!conf.debug && daemon(0, 0) == -1)
+		fatal("daemon");
 
 	if (conf.blackonly) {
 		priv_drop(conf.user, PRIV_KEEP_NONE);

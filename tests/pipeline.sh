@@ -14,6 +14,7 @@
 #	pl_send FROM TO SUBJECT	inject one message into the sender's Postfix
 #	pl_wait_log REGEX SECS	wait until the sender's maillog matches
 #	pl_mx CMD...		run a command in the MX namespace
+#	pl_e2e_postfix 4|6	the whole end-to-end check over one family
 #
 # Everything is removed at exit: processes, namespaces, files.
 
@@ -106,4 +107,41 @@ pl_send() {
 
 pl_wait_log() {
 	wait_for "$2" grep -Eq "$1" "$T/maillog"
+}
+
+# pl_e2e_postfix 4|6: a real Postfix in the sender namespace relays a
+# message to the MX (nft/spamd.nft, spamd -G 5s:1h:1d, smtp-sink on 25).
+# The first attempt is deferred with spamd's 451; the retry after
+# passtime whitelists the sender at once; the next attempt reaches the
+# real MTA and is sent. Checks the maillog, spamdb and the nft set.
+pl_e2e_postfix() {
+	local fam=$1 mx sx set rx
+	if [ "$fam" = 4 ]; then
+		mx=$PL_MX4 sx=$PL_S4 set=spamd_white
+	else
+		mx=$PL_MX6 sx=$PL_S6 set=spamd_white6
+	fi
+	rx=$(printf '%s' "$mx[$mx]" | sed 's/[].[]/\\&/g')
+	pl_setup
+	pl_spamd -G 5s:1h:1d -s 0
+	pl_sender "[$mx]"
+	pl_send alice@sender.example bob@mx.example "greylisting over IPv$fam"
+
+	pl_wait_log "status=deferred \\(host $rx said: 451 Temporary failure, please try again later\\. \\(in reply to DATA command\\)\\)" 30 ||
+		{ cat "$T/maillog" "$T/spamd.log"; fail "no 451 deferral"; }
+	pl_wait_log 'status=sent \(250 ' 60 ||
+		{ cat "$T/maillog" "$T/spamd.log"; fail "never delivered"; }
+	grep -E 'status=(deferred|sent)' "$T/maillog"
+	grep -E 'status=(deferred|sent)' "$T/maillog" | head -1 | grep -q 'status=deferred' ||
+		fail "the first attempt was not deferred"
+	grep 'status=sent' "$T/maillog" | grep -q "relay=$mx\[$mx\]:25" ||
+		fail "delivered through another relay"
+
+	"$BIN/spamdb" -f "$DB" | tee "$T/spamdb"
+	grep -q "^WHITE|$sx|||" "$T/spamdb" || fail "no WHITE record for $sx"
+	grep -q "^GREY|$sx|sender.example|<alice@sender.example>|<bob@mx.example>|" "$T/spamdb" ||
+		fail "no GREY tuple for $sx"
+	pl_mx nft list set inet spamd $set | tee "$T/set"
+	grep -q "$sx timeout 1d" "$T/set" || fail "$sx not in $set"
+	expect_grep "whitelisting $sx" "$T/spamd.log"
 }
