@@ -9,8 +9,8 @@
 #   program files (binaries, man pages, systemd units): always replaced,
 #	through a temporary file and a rename, so a running daemon keeps its
 #	old binary and nothing is ever half-written;
-#   configuration files (the nft rulesets, spamd.conf.example, the cron
-#	file): installed when absent; when present and edited by the admin,
+#   configuration files (the nft rulesets, nospamd.nft, spamd.conf.example,
+#	the cron file): installed when absent; when present and edited by the admin,
 #	never overwritten: the new version goes beside it as FILE.new and we
 #	say so. A file still as we installed it last time is updated;
 #   the state directory $STATEDIR: created (owner _spamd, mode 0750), never

@@ -28,6 +28,7 @@ expected() {
 	done
 	echo "644 /etc/spamd/spamd.nft"
 	echo "644 /etc/spamd/spamd-blacklist-only.nft"
+	echo "644 /etc/spamd/nospamd.nft"
 	[ -e etc/spamd.conf.example ] && echo "644 /etc/spamd/spamd.conf.example"
 	echo "644 /etc/cron.d/spamd-nftsync"
 	echo "644 /usr/local/share/spamd/manifest"
@@ -58,6 +59,18 @@ expect_grep '^ExecStart=/usr/local/sbin/spamd$' "$R/usr/local/lib/systemd/system
 expect_grep '^ReadWritePaths=/var/lib/spamd$' "$R/usr/local/lib/systemd/system/spamd.service"
 expect_grep 'root.*/usr/local/sbin/spamd-nftsync$' "$R/etc/cron.d/spamd-nftsync"
 pass "fresh install: exact tree, modes and paths"
+
+# The installed rulesets load, as /etc/nftables.conf would include them
+# (in a private network namespace, never the host's).
+if command -v unshare >/dev/null 2>&1 && command -v nft >/dev/null 2>&1; then
+	printf 'flush ruleset\ninclude "%s"\ninclude "%s"\n' \
+		"$R/etc/spamd/spamd.nft" "$R/etc/spamd/nospamd.nft" >"$T/nftables.conf"
+	unshare -n nft -f "$T/nftables.conf" >"$T/nft.log" 2>&1 ||
+		{ cat "$T/nft.log"; fail "the installed spamd.nft and nospamd.nft do not load"; }
+	unshare -n nft -f "$R/etc/spamd/spamd-blacklist-only.nft" >"$T/nft.log" 2>&1 ||
+		{ cat "$T/nft.log"; fail "the installed spamd-blacklist-only.nft does not load"; }
+	pass "installed rulesets load (private namespace)"
+fi
 
 # The units are valid and name existing programs (checked on copies that
 # point into the DESTDIR tree).
