@@ -202,7 +202,7 @@ promote_chunk(struct greydb *db, struct scan *s, size_t lo, size_t hi,
 			return -1;
 		res->promoted++;
 		if (!dry)
-			log_info("whitelisting %s", ip);
+			log_verbose("whitelisting %s", ip);
 		if (addr_add(&res->white, &res->nwhite, &res->capwhite, ip,
 		    strlen(ip), w.expire) == -1)
 			return -1;

@@ -6,9 +6,12 @@
  * each element timing out with its record: one nft batch per set, so no
  * listed host is ever missing from the kernel's view.
  *
- * usage: spamd-nftsync [-nv] [-f dbfile]
+ * usage: spamd-nftsync [-nv] [-f dbfile] [-W whiteexp]
  *	-n	say what would change; change nothing
- *	-v	report counts
+ *	-v	report counts and each promotion
+ *	-W	lifetime of the WHITE records it creates: hours like
+ *		spamlogd's -W, or a unit suffix (default 864 hours, 36 days;
+ *		match spamd's -G whiteexp)
  *
  * Exit status: 0 on success; 1 if the database or nftables could not be
  * updated (cron mails the output); 2 on usage errors. It is safe to run
@@ -26,6 +29,7 @@
 #include "common/greyscan.h"
 #include "common/log.h"
 #include "common/pathnames.h"
+#include "common/util.h"
 #include "nft/nft.h"
 
 /* After the libc network headers (they clash otherwise). */
@@ -34,7 +38,7 @@
 static __dead void
 usage(void)
 {
-	fprintf(stderr, "usage: spamd-nftsync [-nv] [-f dbfile]\n");
+	fprintf(stderr, "usage: spamd-nftsync [-nv] [-f dbfile] [-W whiteexp]\n");
 	exit(2);
 }
 
@@ -73,11 +77,19 @@ main(int argc, char *argv[])
 	struct nft_elem *el = NULL;
 	struct nft *n = NULL;
 	int ch, dry = 0, verbose = 0, rc = 0, i;
+	const char *errstr;
 	int64_t now;
 
 	log_init("spamd-nftsync", 1, 0);
-	while ((ch = getopt(argc, argv, "f:nv")) != -1) {
+	while ((ch = getopt(argc, argv, "f:nvW:")) != -1) {
 		switch (ch) {
+		case 'W':
+			if (util_parse_time(optarg, 3600, 3600, 3650LL * 86400,
+			    &gl.whiteexp, &errstr) == -1) {
+				log_warnx("-W %s: %s", optarg, errstr);
+				usage();
+			}
+			break;
 		case 'f':
 			dbpath = optarg;
 			break;
@@ -93,6 +105,7 @@ main(int argc, char *argv[])
 	}
 	if (argc != optind)
 		usage();
+	log_setverbose(verbose);
 	now = clock_now();
 	if (greyscan_run(dbpath, now, &gl, dry ? 0 : GREYSCAN_CHANGE,
 	    &res) == -1) {

@@ -68,7 +68,7 @@ static struct ev_timer	 flush_tm, resync_tm;
 static uint64_t		 retry_ms = GREY_RETRY_MIN;
 static int		 failing;
 static struct log_ratelimit rl_drop;
-static int		 traps_pending = 1;	/* the SMTP process wants them */
+static struct ev_timer	 traps_tm;
 static char		**allowed;
 static size_t		 nallowed;
 
@@ -462,12 +462,51 @@ mark_listed(const struct proto_entry *e, size_t n)
 	}
 }
 
-/* Remove blacklisted addresses from the whitelist; send the rest. */
+struct listed {
+	struct addr	*v;
+	size_t		 n;
+};
+
+static int
+cmp_addr(const void *a, const void *b)
+{
+	return addr_cmp(a, b);
+}
+
+/* Delete the GREY tuples of blacklisted addresses (a walk callback). */
+static int
+drop_listed_tuples(const char *key, size_t keylen, const struct gd_rec *r,
+    const char *why, void *arg)
+{
+	const struct listed *l = arg;
+	const char *nl;
+	char ip[ADDR_STRLEN];
+	struct addr a;
+
+	(void)why;
+	if (r == NULL || r->kind != GD_GREY ||
+	    (nl = memchr(key, '\n', keylen)) == NULL ||
+	    (size_t)(nl - key) >= sizeof(ip))
+		return GREYDB_KEEP;
+	memcpy(ip, key, (size_t)(nl - key));
+	ip[nl - key] = '\0';
+	if (addr_parse(ip, &a) == -1 ||
+	    bsearch(&a, l->v, l->n, sizeof(*l->v), cmp_addr) == NULL)
+		return GREYDB_KEEP;
+	return GREYDB_DELETE;
+}
+
+/*
+ * Remove blacklisted addresses from the whitelist (their WHITE record,
+ * and their passed tuples, which spamd-nftsync would promote again);
+ * send the rest to the nft helper.
+ */
 static void
 resync_finish(struct ev_timer *t)
 {
 	struct greyscan_addr *keep = rs.res.white;
 	struct greydb *db = NULL;
+	struct listed l = { NULL, 0 };
 	char ip[ADDR_STRLEN];
 	struct gd_rec r;
 	size_t i, k = 0, nlisted = 0;
@@ -482,6 +521,10 @@ resync_finish(struct ev_timer *t)
 			continue;
 		}
 		nlisted++;
+		if (l.v == NULL)
+			l.v = calloc(rs.res.nwhite, sizeof(*l.v));
+		if (l.v != NULL)
+			l.v[l.n++] = rs.res.white[i].a;	/* sorted already */
 		addr_ntop(&rs.res.white[i].a, ip, sizeof(ip));
 		if (db == NULL && (db = greydb_open(conf.dbpath, GREYDB_WRITE,
 		    GREY_LOCK_WAIT)) == NULL)
@@ -492,8 +535,12 @@ resync_finish(struct ev_timer *t)
 			log_warnx("%s", greydb_errstr());
 		log_info("%s blacklisted, removing from whitelist", ip);
 	}
+	if (db != NULL && l.n > 0 &&
+	    greydb_walk(db, drop_listed_tuples, &l) == -1)
+		log_warnx("%s", greydb_errstr());
 	if (db != NULL && greydb_close(db) == -1)
 		log_warnx("%s", greydb_errstr());
+	free(l.v);
 	send_bare(&nft, PROTO_REPLACE_BEGIN);
 	send_addrs(&nft, PROTO_REPLACE, keep, k);
 	send_bare(&nft, PROTO_REPLACE_END);
@@ -537,14 +584,6 @@ resync(struct ev_timer *t)
 		}
 		memset(&rs.res, 0, sizeof(rs.res));	/* no database yet */
 	}
-	if (traps_pending) {
-		send_addrs(&smtp, PROTO_TRAP, rs.res.trapped,
-		    rs.res.ntrapped);
-		if (rs.res.ntrapped > 0)
-			log_info("%zu trapped address%s", rs.res.ntrapped,
-			    rs.res.ntrapped == 1 ? "" : "es");
-		traps_pending = 0;
-	}
 	if (rs.res.nwhite > 0)
 		qsort(rs.res.white, rs.res.nwhite, sizeof(*rs.res.white),
 		    cmp_gaddr);
@@ -561,6 +600,80 @@ resync(struct ev_timer *t)
 	}
 	send_bare(&smtp, PROTO_BLCHECK_END);
 	ev_timer_set(&blcheck_tm, ev_now() + 30000, resync_finish);
+}
+
+struct trapwalk {
+	struct greyscan_addr	*v;
+	size_t			 n, cap;
+	int64_t			 now;
+};
+
+static int
+trap_walk(const char *key, size_t keylen, const struct gd_rec *r,
+    const char *why, void *arg)
+{
+	struct trapwalk *w = arg;
+	char ip[ADDR_STRLEN];
+
+	(void)why;
+	if (r == NULL || r->kind != GD_TRAPPED || greylist_expired(r, w->now) ||
+	    keylen >= sizeof(ip))
+		return GREYDB_KEEP;
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 64;
+		struct greyscan_addr *nv = reallocarray(w->v, ncap,
+		    sizeof(*nv));
+
+		if (nv == NULL)
+			return GREYDB_STOP;
+		w->v = nv;
+		w->cap = ncap;
+	}
+	memcpy(ip, key, keylen);
+	ip[keylen] = '\0';
+	if (addr_parse(ip, &w->v[w->n].a) == 0)
+		w->v[w->n++].expire = r->expire;
+	return GREYDB_KEEP;
+}
+
+/*
+ * Send the SMTP process the whole trap list, so that traps added or
+ * removed with spamdb, or by another greylister, take effect; every -t
+ * seconds, as OpenBSD's scanner does every minute.
+ */
+static void
+send_traps(struct ev_timer *t)
+{
+	struct trapwalk w;
+	struct greydb *db;
+	static size_t last = (size_t)-1;
+
+	(void)t;
+	ev_timer_set(&traps_tm, ev_now() + (uint64_t)conf.trapscan * 1000,
+	    send_traps);
+	memset(&w, 0, sizeof(w));
+	w.now = clock_now();
+	if ((db = greydb_open(conf.dbpath, GREYDB_READ, GREY_LOCK_WAIT)) ==
+	    NULL) {
+		if (errno != ENOENT)
+			log_warnx("cannot read the trap list: %s",
+			    greydb_errstr());
+		return;
+	}
+	if (greydb_walk(db, trap_walk, &w) == -1) {
+		log_warnx("cannot read the trap list: %s", greydb_errstr());
+		greydb_close(db);
+		free(w.v);
+		return;
+	}
+	greydb_close(db);
+	send_bare(&smtp, PROTO_TRAP_SYNC_BEGIN);
+	send_addrs(&smtp, PROTO_TRAP, w.v, w.n);
+	send_bare(&smtp, PROTO_TRAP_SYNC_END);
+	if (w.n != last)
+		log_info("%zu trapped address%s", w.n, w.n == 1 ? "" : "es");
+	last = w.n;
+	free(w.v);
 }
 
 static void
@@ -648,6 +761,7 @@ grey_main(int smtpfd, int nftfd)
 	ev_signal(SIGINT, on_signal);
 	ev_signal(SIGHUP, on_signal);
 	resync(NULL);
+	send_traps(NULL);
 	ev_run();
 	if (head != NULL)
 		log_warnx("exiting with %zu tuples not recorded", queued);

@@ -422,7 +422,11 @@ nfthelper_main(int greyfd, pid_t spid, pid_t gpid)
 	ev_signal(SIGINT, on_term);
 	ev_signal(SIGHUP, on_term);
 	signal(SIGPIPE, SIG_IGN);
-	if ((nft = nft_open("netlink")) == NULL)
+	/* Raised so the socket gets its large buffers (SO_*BUFFORCE). */
+	priv_net_admin(1);
+	nft = nft_open("netlink");
+	priv_net_admin(0);
+	if (nft == NULL)
 		fatalx("cannot open netlink: %s", nft_open_errstr());
 	if (chan_open(&grey, greyfd, "greylister", CHAN_MAXQ, grey_msg,
 	    grey_closed) == -1)

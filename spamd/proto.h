@@ -4,6 +4,9 @@
  *
  *	smtp -> grey	PROTO_TUPLE	a RCPT to record (ip, helo, from, to)
  *	grey -> smtp	PROTO_TRAP	an address trapped until expire (0: untrap)
+ *	grey -> smtp	PROTO_TRAP_SYNC_BEGIN, PROTO_TRAP (entries),
+ *			PROTO_TRAP_SYNC_END	the whole trap list: what it
+ *			does not name is no longer trapped
  *	grey -> nft	PROTO_WHITE	addresses to whitelist with their expiry
  *	grey -> nft	PROTO_REPLACE_BEGIN, PROTO_REPLACE (entries),
  *			PROTO_REPLACE_END	the whole whitelist, to replace
@@ -48,6 +51,8 @@ enum proto_type {
 	PROTO_BLCHECK_END,
 	PROTO_BLLISTED,
 	PROTO_LISTS_CHANGED,
+	PROTO_TRAP_SYNC_BEGIN,
+	PROTO_TRAP_SYNC_END,
 };
 
 struct proto_tuple {

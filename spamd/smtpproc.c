@@ -57,6 +57,12 @@ smtpproc_send_tuple(const struct addr *ip, int lowmx, const char *helo,
 }
 
 static void
+untrap(const struct addr *a)
+{
+	sdl_addr_del(SDL_GREYTRAP_TAG, a);
+}
+
+static void
 trap_update(const struct proto_entry *e)
 {
 	char a[ADDR_STRLEN];
@@ -112,6 +118,16 @@ grey_msg(struct chan *c, const uint8_t *buf, size_t len)
 	int t = proto_type(buf, len);
 
 	(void)c;
+	if (t == PROTO_TRAP_SYNC_BEGIN) {
+		traplist_begin();
+		return;
+	}
+	if (t == PROTO_TRAP_SYNC_END) {
+		if ((n = traplist_sweep(untrap)) > 0)
+			log_info("%zu address%s no longer trapped", n,
+			    n == 1 ? "" : "es");
+		return;
+	}
 	if (t == PROTO_BLCHECK_END) {
 		n = proto_enc_bare(out, sizeof(out), PROTO_BLCHECK_END);
 		chan_send(&grey, out, n);

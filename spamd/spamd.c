@@ -60,6 +60,7 @@ struct spamd_conf conf = {
 	.grey_stutter = 10,
 	.stutter_ms = 1000,
 	.idle_timeout = 400,
+	.trapscan = 60,
 	.user = SPAMD_USER,
 	.alloweddomains = PATH_ALLOWEDDOMAINS,
 };
@@ -74,7 +75,7 @@ usage(void)
 	    "[-l address]\n"
 	    "             [-M address] [-n name] [-p port] [-S secs] "
 	    "[-s secs]\n"
-	    "             [-T timeout] [-u user] [-w window]\n");
+	    "             [-T timeout] [-t secs] [-u user] [-w window]\n");
 	exit(1);
 }
 
@@ -323,7 +324,7 @@ main(int argc, char *argv[])
 	conf.hostname[sizeof(conf.hostname) - 1] = '\0';
 
 	while ((ch = getopt(argc, argv,
-	    "45A:B:bC:c:df:G:h:K:l:M:n:p:S:s:T:u:vw:Y:y:")) != -1) {
+	    "45A:B:bC:c:df:G:h:K:l:M:n:p:S:s:T:t:u:vw:Y:y:")) != -1) {
 		switch (ch) {
 		case '4':
 			conf.code550 = 0;
@@ -386,6 +387,10 @@ main(int argc, char *argv[])
 			conf.idle_timeout = parse_time_opt(ch, optarg, 1, 1,
 			    86400);
 			break;
+		case 't':
+			conf.trapscan = parse_time_opt(ch, optarg, 1, 1,
+			    86400);
+			break;
 		case 'u':
 			conf.user = optarg;
 			break;
@@ -421,16 +426,19 @@ main(int argc, char *argv[])
 		fatalx("cannot run as %s", conf.user);
 	if (geteuid() != 0 && uid != geteuid())
 		fatalx("need root privileges");
-	log_init("spamd", conf.debug, conf.debug ? 2 * conf.verbose :
-	    conf.verbose);
+	/* Errors go to stderr until we detach, then to syslog. */
+	log_init("spamd", 1, conf.debug ? 2 * conf.verbose : conf.verbose);
 	tzset();			/* the banner's local time, before the drop */
 	raise_nofile();
 	nl = open_listeners(lfds);
 	cfgfd = open_cfg_listener();
 	if (!conf.blackonly)
 		prepare_db(uid, gid);
-	if (!conf.debug && daemon(0, 0) == -1)
-		fatal("daemon");
+	if (!conf.debug) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_init("spamd", 0, conf.verbose);
+	}
 
 	if (conf.blackonly) {
 		priv_drop(conf.user, PRIV_KEEP_NONE);

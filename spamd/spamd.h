@@ -37,6 +37,7 @@ struct spamd_conf {
 	int64_t			 grey_stutter;	/* -S, seconds */
 	uint64_t		 stutter_ms;	/* -s, per character */
 	int64_t			 idle_timeout;	/* -T, seconds */
+	int64_t			 trapscan;	/* -t, seconds between trap reads */
 	const char		*user;		/* -u */
 	int			 window;	/* -w, 0 = unset */
 	const char		*alloweddomains; /* -A */

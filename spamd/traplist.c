@@ -12,10 +12,12 @@
 struct slot {
 	struct addr	a;
 	int64_t		expire;		/* 0 = empty */
+	uint32_t	gen;		/* generation that last set it */
 };
 
 static struct slot	*tab;
 static size_t		 cap, used;
+static uint32_t		 generation;
 
 static uint64_t
 hash(const struct addr *a)
@@ -115,6 +117,7 @@ traplist_set(const struct addr *a, int64_t expire)
 	}
 	if (s != NULL) {
 		s->expire = expire;
+		s->gen = generation;
 		return 0;
 	}
 	if ((used + 1) * 2 > cap && grow() == -1)
@@ -123,6 +126,7 @@ traplist_set(const struct addr *a, int64_t expire)
 		;
 	tab[i].a = *a;
 	tab[i].expire = expire;
+	tab[i].gen = generation;
 	used++;
 	return 0;
 }
@@ -153,4 +157,35 @@ traplist_clear(void)
 	free(tab);
 	tab = NULL;
 	cap = used = 0;
+}
+
+void
+traplist_begin(void)
+{
+	generation++;
+}
+
+size_t
+traplist_sweep(void (*fn)(const struct addr *))
+{
+	struct addr *stale;
+	size_t i, n = 0;
+
+	if (used == 0)
+		return 0;
+	/* Collect first: a removal shifts later entries back. */
+	if ((stale = calloc(used, sizeof(*stale))) == NULL) {
+		log_warnx("trap list: out of memory");
+		return 0;
+	}
+	for (i = 0; i < cap; i++)
+		if (tab[i].expire != 0 && tab[i].gen != generation)
+			stale[n++] = tab[i].a;
+	for (i = 0; i < n; i++) {
+		traplist_set(&stale[i], 0);
+		if (fn != NULL)
+			fn(&stale[i]);
+	}
+	free(stale);
+	return n;
 }

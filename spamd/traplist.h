@@ -9,6 +9,10 @@
  *	traplist_count()		live entries (expired ones are pruned
  *					lazily)
  *	traplist_clear()
+ *	traplist_begin()		a full list follows: entries set from
+ *					now on belong to a new generation
+ *	traplist_sweep(fn)		remove every entry the full list did
+ *					not name, calling fn(addr) for each
  *
  * An open-addressing hash keyed by the address; expired entries are
  * treated as absent and reused.
@@ -26,5 +30,7 @@ int	traplist_set(const struct addr *, int64_t);
 int	traplist_hit(const struct addr *, int64_t);
 size_t	traplist_count(void);
 void	traplist_clear(void);
+void	traplist_begin(void);
+size_t	traplist_sweep(void (*)(const struct addr *));
 
 #endif /* TRAPLIST_H */

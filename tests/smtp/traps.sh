@@ -2,14 +2,16 @@
 # traps.sh: a RCPT to a SPAMTRAP address, or outside the allowed domains,
 # traps the client for 24 hours; a trapped client is tarpitted like a
 # blacklisted one (354, then the trap message) and records no tuples.
+# Traps added or deleted with spamdb take effect within -t seconds.
 # timeout: 60
 . tests/lib.sh
 private_net "$@"
 t_tmp
 ip addr add 127.0.0.2/8 dev lo 2>/dev/null
 ip addr add 127.0.0.3/8 dev lo 2>/dev/null
+ip addr add 127.0.0.4/8 dev lo 2>/dev/null
 printf '# allowed\nexample.com\n  @example.net  \n' > "$T/allowed"
-spamd_start -s 0 -A "$T/allowed"
+spamd_start -s 0 -A "$T/allowed" -t 1
 "$BIN/spamdb" -f "$DB" -T -a 'Trap@Example.com' || fail "spamdb -T -a"
 
 t0=$(date +%s)
@@ -78,4 +80,30 @@ EOF
 wait_for 5 sh -c "'$BIN/spamdb' -f '$DB' | grep -q '^TRAPPED|127.0.0.3|'" ||
 	fail "outside the allowed domains but not trapped"
 expect_grep 'Trapping 127\.0\.0\.3' "$T/spamd.log"
+
+# spamdb -t -a: trapped within -t seconds, without a restart.
+"$BIN/spamdb" -f "$DB" -t -a 127.0.0.4 || fail "spamdb -t -a"
+sleep 2.5
+chat 127.0.0.1 -s 127.0.0.4 <<'EOF' || fail "trap added with spamdb not applied"
+expect 220
+send RCPT TO:<x@example.com>
+expect 250
+send DATA
+expect 354
+send .
+expect 450 450 Your address 127.0.0.4 has mailed to spamtraps here
+EOF
+# spamdb -d: untrapped within -t seconds.
+"$BIN/spamdb" -f "$DB" -d 127.0.0.2 || fail "spamdb -d"
+sleep 2.5
+chat 127.0.0.1 -s 127.0.0.2 <<'EOF' || fail "trap deleted with spamdb still applied"
+expect 220
+send MAIL FROM:<s@x.example>
+expect 250
+send RCPT TO:<x@example.com>
+expect 250
+send DATA
+expect 451
+EOF
+expect_grep '1 address no longer trapped' "$T/spamd.log"
 pass "traps"
