@@ -1,0 +1,184 @@
+/*
+ * benchdb.c: database helpers for the benchmarks, over common/greydb so
+ * that what they write is what spamd writes.
+ *
+ *	benchdb white DBFILE N		store N live WHITE records in one
+ *		transaction: the first 768 are IPv4 (192.0.2.0/24,
+ *		198.51.100.0/24, 203.0.113.0/24, the only IPv4 space the
+ *		project may use), the rest IPv6 in 2001:db8::/32. Each expires
+ *		between 1 and 36 days from now.
+ *	benchdb addrs FIRST COUNT	print addresses FIRST.. of that same
+ *		sequence, one per line (indices >= N are not in the database:
+ *		use them for a set that differs from it)
+ *	benchdb count DBFILE		one line: records=.. grey=.. white=..
+ *		trapped=.. spamtrap=.. corrupt=.. (a walk under the shared
+ *		lock, like spamdb)
+ *
+ * Exit 0, 1 on a database error (greydb_errstr() on stderr), 2 on usage.
+ */
+#include <arpa/inet.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/addr.h"
+#include "common/clock.h"
+#include "common/gdata.h"
+#include "common/greydb.h"
+#include "common/log.h"
+
+#define V4_COUNT	768
+
+struct counts {
+	size_t	records, kind[5], corrupt;
+};
+
+/* The i-th address of the sequence, in canonical (key) form. */
+static void
+addr_at(uint64_t i, char *buf, size_t len)
+{
+	char raw[ADDR_STRLEN];
+
+	static const char *const v4net[3] = { "192.0.2", "198.51.100",
+	    "203.0.113" };
+
+	if (i < V4_COUNT) {
+		snprintf(buf, len, "%s.%u", v4net[i / 256], (unsigned)(i % 256));
+		return;
+	}
+	/* 2001:db8:HHHH:HHHH::LLLL:LLLL, spread over the /32 */
+	i -= V4_COUNT;
+	snprintf(raw, sizeof(raw), "2001:db8:%x:%x::%x:%x",
+	    (unsigned)((i * 2654435761u) >> 16 & 0xffff),
+	    (unsigned)(i >> 32 & 0xffff), (unsigned)(i >> 16 & 0xffff),
+	    (unsigned)(i & 0xffff));
+	if (addr_canon(raw, buf, len) == -1) {
+		fprintf(stderr, "benchdb: %s: not an address\n", raw);
+		exit(1);
+	}
+}
+
+static int
+seed_white(const char *path, uint64_t n)
+{
+	struct greydb *db;
+	struct gd_rec r;
+	char a[ADDR_STRLEN];
+	int64_t now = clock_now();
+	uint64_t i;
+
+	if ((db = greydb_open(path, GREYDB_WRITE, GREYDB_WAIT)) == NULL) {
+		fprintf(stderr, "benchdb: %s\n", greydb_errstr());
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		addr_at(i, a, sizeof(a));
+		memset(&r, 0, sizeof(r));
+		r.kind = GD_WHITE;
+		r.bcount = 1;
+		r.pcount = 1;
+		r.first = now - 3600;
+		r.pass = now - 1800;
+		r.expire = now + 86400 + (int64_t)(i % (35 * 86400));
+		if (greydb_put(db, a, strlen(a), &r) == -1) {
+			fprintf(stderr, "benchdb: %s\n", greydb_errstr());
+			greydb_close(db);
+			return 1;
+		}
+	}
+	if (greydb_close(db) == -1) {
+		fprintf(stderr, "benchdb: %s\n", greydb_errstr());
+		return 1;
+	}
+	return 0;
+}
+
+static int
+count_cb(const char *key, size_t keylen, const struct gd_rec *r,
+    const char *why, void *arg)
+{
+	struct counts *c = arg;
+
+	(void)key;
+	(void)keylen;
+	(void)why;
+	c->records++;
+	if (r == NULL)
+		c->corrupt++;
+	else if ((int)r->kind >= 1 && (int)r->kind <= 4)
+		c->kind[r->kind]++;
+	return GREYDB_KEEP;
+}
+
+static int
+count(const char *path)
+{
+	struct greydb *db;
+	struct counts c;
+
+	memset(&c, 0, sizeof(c));
+	if ((db = greydb_open(path, GREYDB_READ, GREYDB_WAIT)) == NULL ||
+	    greydb_walk(db, count_cb, &c) == -1) {
+		fprintf(stderr, "benchdb: %s\n", greydb_errstr());
+		if (db != NULL)
+			greydb_close(db);
+		return 1;
+	}
+	if (greydb_close(db) == -1) {
+		fprintf(stderr, "benchdb: %s\n", greydb_errstr());
+		return 1;
+	}
+	printf("records=%zu grey=%zu white=%zu trapped=%zu spamtrap=%zu "
+	    "corrupt=%zu\n", c.records, c.kind[GD_GREY], c.kind[GD_WHITE],
+	    c.kind[GD_TRAPPED], c.kind[GD_SPAMTRAP], c.corrupt);
+	return 0;
+}
+
+static __attribute__((noreturn)) void
+usage(void)
+{
+	fprintf(stderr, "usage: benchdb white DBFILE N\n"
+	    "       benchdb addrs FIRST COUNT\n"
+	    "       benchdb count DBFILE\n");
+	exit(2);
+}
+
+static uint64_t
+number(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v > 100000000ULL)
+		usage();
+	return v;
+}
+
+int
+main(int argc, char *argv[])
+{
+	char a[ADDR_STRLEN];
+	uint64_t i, first, n;
+
+	log_init("benchdb", 1, 0);
+	if (argc == 4 && strcmp(argv[1], "white") == 0)
+		return seed_white(argv[2], number(argv[3]));
+	if (argc == 4 && strcmp(argv[1], "addrs") == 0) {
+		first = number(argv[2]);
+		n = number(argv[3]);
+		for (i = first; i < first + n; i++) {
+			addr_at(i, a, sizeof(a));
+			if (puts(a) == EOF) {
+				perror("benchdb: stdout");
+				return 1;
+			}
+		}
+		return fflush(stdout) == EOF;
+	}
+	if (argc == 3 && strcmp(argv[1], "count") == 0)
+		return count(argv[2]);
+	usage();
+}

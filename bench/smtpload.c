@@ -1,0 +1,366 @@
+/*
+ * smtpload.c: first-contact load client for the benchmarks. It keeps C
+ * SMTP sessions running at all times, each the dialogue of a greylisted
+ * first contact, and reports completed sessions per second over a fixed
+ * window:
+ *
+ *	banner 2xx, HELO -> 2xx, MAIL FROM -> 2xx, RCPT TO (a recipient no
+ *	session used before) -> 2xx then DATA -> 4xx, or RCPT -> 4xx
+ *	(Postfix + postgrey defer at RCPT) then QUIT.
+ *
+ * After the 4xx the client closes (spamd and nullsmtp close after their
+ * 451 anyway). Anything else (a 5xx, a 354, an early close, a session
+ * older than -T seconds) counts as an error and the session is replaced.
+ *
+ * usage: smtpload [-c conc] [-d secs] [-w warmup] [-s src] [-n nsrc]
+ *	    [-t tag] [-T timeout] host port
+ *
+ *	-c	concurrent sessions (default 50)
+ *	-d	measured window in seconds (default 10), after
+ *	-w	a warm-up in seconds that is not counted (default 1)
+ *	-s	first IPv4 source address (default 127.0.0.2); sessions bind
+ *		round-robin to -n consecutive addresses (default 200) so the
+ *		ephemeral ports of one address never run out
+ *	-t	recipient tag, so that runs against one database stay unique
+ *		(default: pid and time)
+ *	-T	per-session timeout in seconds (default 30)
+ *
+ * Prints one line: sessions=N secs=D rate=R rcpt4xx=.. data4xx=..
+ * errors=.. connfail=.. timeouts=.. avg_ms=.. (avg_ms: mean session
+ * time). Exit 0, or 1 if no session completed. Load and server share the
+ * machine: the client's own CPU is part of what limits the figure.
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT	24
+#endif
+
+#define BUF_LEN		2048
+#define MAX_EVENTS	256
+
+enum st { S_CONNECT, S_BANNER, S_HELO, S_MAIL, S_RCPT, S_DATA };
+
+struct sess {
+	int		fd;
+	enum st		st;
+	uint64_t	start_ms;
+	size_t		len;
+	char		buf[BUF_LEN];
+};
+
+static struct sockaddr_in dst;
+static struct in_addr src0;
+static unsigned nsrc = 200, srcnext;
+static int ep;
+static char tag[64];
+static unsigned long long rcptno;
+static uint64_t win_start, win_end, timeout_ms = 30000;
+static unsigned long long done_win, rcpt4xx, data4xx, errors, connfail,
+    timeouts, sum_ms;
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1) {
+		perror("smtpload: clock_gettime");
+		exit(1);
+	}
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "smtpload: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void
+sess_start(struct sess *s)
+{
+	struct sockaddr_in src;
+	struct epoll_event ee;
+	int one = 1;
+
+	s->len = 0;
+	s->st = S_CONNECT;
+	s->start_ms = now_ms();
+	if ((s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		die("socket");
+	if (setsockopt(s->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+	    sizeof(one)) == -1)
+		die("IP_BIND_ADDRESS_NO_PORT");
+	memset(&src, 0, sizeof(src));
+	src.sin_family = AF_INET;
+	src.sin_addr.s_addr = htonl(ntohl(src0.s_addr) + srcnext);
+	srcnext = (srcnext + 1) % nsrc;
+	if (bind(s->fd, (struct sockaddr *)&src, sizeof(src)) == -1)
+		die("bind source address");
+	if (connect(s->fd, (struct sockaddr *)&dst, sizeof(dst)) == -1 &&
+	    errno != EINPROGRESS)
+		die("connect");
+	memset(&ee, 0, sizeof(ee));
+	ee.events = EPOLLOUT | EPOLLIN;
+	ee.data.ptr = s;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, s->fd, &ee) == -1)
+		die("epoll_ctl add");
+}
+
+/* End this session (counted or not) and begin the next one. */
+static void
+sess_end(struct sess *s, unsigned long long *counter, int ok)
+{
+	uint64_t t = now_ms();
+
+	(*counter)++;
+	if (ok && t >= win_start && t < win_end) {
+		done_win++;
+		sum_ms += t - s->start_ms;
+	}
+	if (close(s->fd) == -1)		/* also leaves the epoll set */
+		die("close");
+	s->fd = -1;
+	if (t < win_end)
+		sess_start(s);
+}
+
+static int
+say(struct sess *s, const char *line)
+{
+	size_t n = strlen(line);
+
+	return send(s->fd, line, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+}
+
+/* Act on one final reply line; -1 ends the session as an error. */
+static int
+on_reply(struct sess *s, int code)
+{
+	char cmd[128];
+
+	switch (s->st) {
+	case S_BANNER:
+		if (code / 100 != 2)
+			return -1;
+		s->st = S_HELO;
+		return say(s, "HELO load.example\r\n");
+	case S_HELO:
+		if (code / 100 != 2)
+			return -1;
+		s->st = S_MAIL;
+		return say(s, "MAIL FROM:<sender@example.com>\r\n");
+	case S_MAIL:
+		if (code / 100 != 2)
+			return -1;
+		s->st = S_RCPT;
+		snprintf(cmd, sizeof(cmd), "RCPT TO:<r%s-%llu@example.org>\r\n",
+		    tag, rcptno++);
+		return say(s, cmd);
+	case S_RCPT:
+		if (code / 100 == 2) {
+			s->st = S_DATA;
+			return say(s, "DATA\r\n");
+		}
+		if (code / 100 == 4) {
+			(void)say(s, "QUIT\r\n");
+			sess_end(s, &rcpt4xx, 1);
+			return 1;
+		}
+		return -1;
+	case S_DATA:
+		if (code / 100 == 4) {
+			sess_end(s, &data4xx, 1);
+			return 1;
+		}
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+static void
+sess_event(struct sess *s, uint32_t events)
+{
+	struct epoll_event ee;
+	char *lf;
+	ssize_t n;
+	int r;
+
+	if (s->st == S_CONNECT) {
+		int err = 0;
+		socklen_t el = sizeof(err);
+
+		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &el) == -1)
+			die("SO_ERROR");
+		if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
+			sess_end(s, &connfail, 0);
+			return;
+		}
+		s->st = S_BANNER;
+		memset(&ee, 0, sizeof(ee));
+		ee.events = EPOLLIN;
+		ee.data.ptr = s;
+		if (epoll_ctl(ep, EPOLL_CTL_MOD, s->fd, &ee) == -1)
+			die("epoll_ctl mod");
+		if (!(events & EPOLLIN))
+			return;
+	}
+	n = recv(s->fd, s->buf + s->len, sizeof(s->buf) - s->len - 1, 0);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		sess_end(s, &errors, 0);
+		return;
+	}
+	s->len += (size_t)n;
+	while ((lf = memchr(s->buf, '\n', s->len)) != NULL) {
+		size_t len = (size_t)(lf - s->buf) + 1;
+		int code = -1;
+
+		if (len >= 4 && s->buf[0] >= '1' && s->buf[0] <= '5' &&
+		    s->buf[1] >= '0' && s->buf[1] <= '9' &&
+		    s->buf[2] >= '0' && s->buf[2] <= '9')
+			code = (s->buf[0] - '0') * 100 + (s->buf[1] - '0') * 10 +
+			    (s->buf[2] - '0');
+		if (code == -1) {
+			sess_end(s, &errors, 0);
+			return;
+		}
+		if (s->buf[3] == '-') {		/* continuation line */
+			memmove(s->buf, s->buf + len, s->len - len);
+			s->len -= len;
+			continue;
+		}
+		memmove(s->buf, s->buf + len, s->len - len);
+		s->len -= len;
+		if ((r = on_reply(s, code)) == -1) {
+			sess_end(s, &errors, 0);
+			return;
+		}
+		if (r == 1)		/* ended; s is already the next one */
+			return;
+	}
+	if (s->len >= sizeof(s->buf) - 1)
+		sess_end(s, &errors, 0);
+}
+
+static __attribute__((noreturn)) void
+usage(void)
+{
+	fprintf(stderr, "usage: smtpload [-c conc] [-d secs] [-w warmup] "
+	    "[-s src] [-n nsrc] [-t tag] [-T timeout] host port\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct epoll_event ev[MAX_EVENTS];
+	struct sess *ss;
+	unsigned conc = 50, i;
+	double secs = 10, warm = 1;
+	uint64_t t, last_scan;
+	int ch, n, k;
+
+	snprintf(tag, sizeof(tag), "%ld-%ld", (long)getpid(), (long)time(NULL));
+	if (inet_pton(AF_INET, "127.0.0.2", &src0) != 1)
+		return 1;
+	while ((ch = getopt(argc, argv, "c:d:n:s:T:t:w:")) != -1) {
+		switch (ch) {
+		case 'c':
+			conc = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'd':
+			secs = strtod(optarg, NULL);
+			break;
+		case 'n':
+			nsrc = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 's':
+			if (inet_pton(AF_INET, optarg, &src0) != 1)
+				usage();
+			break;
+		case 'T':
+			timeout_ms = strtoull(optarg, NULL, 10) * 1000;
+			break;
+		case 't':
+			snprintf(tag, sizeof(tag), "%s", optarg);
+			break;
+		case 'w':
+			warm = strtod(optarg, NULL);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc - optind != 2 || conc == 0 || conc > 15000 || nsrc == 0 ||
+	    nsrc > 65535 || secs <= 0 || secs > 3600 || warm < 0 ||
+	    warm > 600 || timeout_ms == 0)
+		usage();
+	memset(&dst, 0, sizeof(dst));
+	dst.sin_family = AF_INET;
+	dst.sin_port = htons((uint16_t)strtoul(argv[optind + 1], NULL, 10));
+	if (inet_pton(AF_INET, argv[optind], &dst.sin_addr) != 1 ||
+	    dst.sin_port == 0)
+		usage();
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		die("signal");
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		die("epoll_create1");
+	if ((ss = calloc(conc, sizeof(*ss))) == NULL)
+		die("calloc");
+	t = now_ms();
+	win_start = t + (uint64_t)(warm * 1000);
+	win_end = win_start + (uint64_t)(secs * 1000);
+	for (i = 0; i < conc; i++)
+		sess_start(&ss[i]);
+	last_scan = t;
+	while ((t = now_ms()) < win_end) {
+		if ((n = epoll_wait(ep, ev, MAX_EVENTS, 100)) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("epoll_wait");
+		}
+		for (k = 0; k < n; k++)
+			sess_event(ev[k].data.ptr, ev[k].events);
+		if (t - last_scan >= 1000) {
+			last_scan = t;
+			for (i = 0; i < conc; i++)
+				if (ss[i].fd != -1 && t > ss[i].start_ms &&
+				    t - ss[i].start_ms > timeout_ms)
+					sess_end(&ss[i], &timeouts, 0);
+		}
+		if (errors + connfail > 100000 && done_win == 0 &&
+		    rcpt4xx + data4xx == 0) {
+			fprintf(stderr, "smtpload: nothing but failures; "
+			    "is the server there?\n");
+			return 1;
+		}
+	}
+	for (i = 0; i < conc; i++)
+		if (ss[i].fd != -1 && close(ss[i].fd) == -1)
+			die("close");
+	printf("sessions=%llu secs=%.1f rate=%.0f rcpt4xx=%llu data4xx=%llu "
+	    "errors=%llu connfail=%llu timeouts=%llu avg_ms=%.2f\n", done_win,
+	    secs, (double)done_win / secs, rcpt4xx, data4xx, errors, connfail,
+	    timeouts, done_win ? (double)sum_ms / (double)done_win : 0.0);
+	free(ss);
+	return done_win > 0 ? 0 : 1;
+}
