@@ -782,9 +782,10 @@ missed_notes() {
      memcpy, the largest item below), and gdbm_close pays msync and munmap
      of the whole mapping, which the next batch faults in again. Per tuple
      there are three fetches (the tuple, grey_trapcheck's spamtrap lookup
-     of the recipient, the address record) and one store. Batches are
-     small (see "tuples each" under Database: a flush is scheduled as soon
-     as one tuple is queued). Fixes in spamd/grey.c and common/greydb.c:
+     of the recipient, the address record) and one store. A flush is
+     scheduled as soon as one tuple is queued, so a batch holds what
+     arrived during the previous transaction ($(get db_per_txn) tuples per
+     transaction in the database test). Fixes in spamd/grey.c and common/greydb.c:
      collect for a few ms (5-10 ms keeps whitelisting far below 50 ms) so a
      transaction carries hundreds of tuples; keep the handle, and with it
      the cache, across transactions when no other process wrote in between
