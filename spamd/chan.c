@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "spamd/chan.h"
 #include "spamd/proto.h"
@@ -158,10 +159,23 @@ chan_pending(const struct chan *c)
 void
 chan_flush_blocking(struct chan *c)
 {
+	uint64_t deadline = clock_mono_ms() + CHAN_FLUSH_MAX;
+
 	while (c->head != NULL && c->io.fd != -1) {
 		struct pollfd pfd = { c->io.fd, POLLOUT, 0 };
+		uint64_t now = clock_mono_ms();
+		int r;
 
-		if (poll(&pfd, 1, 1000) <= 0 || drain(c) == -1)
+		if (now >= deadline) {
+			log_warnx("%s: %zu bytes not delivered at exit",
+			    c->name, c->queued);
+			break;
+		}
+		r = poll(&pfd, 1, (int)(deadline - now));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0 || (pfd.revents & (POLLERR | POLLHUP)) ||
+		    drain(c) == -1)
 			break;
 	}
 }

@@ -8,7 +8,8 @@
  *		-1 if the queue already holds maxq bytes (the message is
  *		dropped and a rate-limited warning says how many were)
  *	chan_pending(c)		bytes queued
- *	chan_flush_blocking(c)	drain the queue, waiting (shutdown only)
+ *	chan_flush_blocking(c)	send the queue, waiting up to
+ *		CHAN_FLUSH_MAX ms in all (shutdown only)
  *	chan_close(c)
  *
  * The SMTP process must never block on the greylister: it sends through
@@ -22,6 +23,8 @@
 
 #include "common/log.h"
 #include "spamd/ev.h"
+
+#define CHAN_FLUSH_MAX	10000
 
 struct chan_msg;
 struct chan;

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -46,6 +47,7 @@
 #define GREY_RETRY_MIN	100		/* ms, doubled up to GREY_RETRY_MAX */
 #define GREY_RETRY_MAX	10000
 #define CHAN_MAXQ	(256u * 1024 * 1024)
+#define GREY_DRAIN_MAX	20000		/* ms to commit the backlog when stopping */
 
 struct item {
 	struct item	*next;
@@ -722,27 +724,70 @@ nft_msg(struct chan *c, const uint8_t *buf, size_t len)
 		ev_timer_set(&resync_tm, ev_now() + 100, resync);
 }
 
+/*
+ * Commit everything queued before exiting, retrying a busy or broken
+ * database until the drain deadline; say how much could not be kept.
+ */
+static __dead void
+drain_and_exit(int code)
+{
+	uint64_t deadline = clock_mono_ms() + GREY_DRAIN_MAX;
+	size_t before = queued;
+
+	while (head != NULL && clock_mono_ms() < deadline) {
+		flush(NULL);
+		if (failing && head != NULL) {
+			struct timespec ts = { 0, 200 * 1000000L };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (head != NULL)
+		log_warnx("exiting with %zu tuple%s not recorded (database "
+		    "unavailable: %s)", queued, queued == 1 ? "" : "s",
+		    greydb_errstr());
+	else if (before > 0)
+		log_info("recorded the %zu queued tuple%s before exiting",
+		    before, before == 1 ? "" : "s");
+	chan_flush_blocking(&nft);
+	exit(code);
+}
+
+/*
+ * The SMTP process closes its end when it stops, after sending all it
+ * had: every tuple is then in our queue, so commit and go. If the nft
+ * helper (our parent) goes, the daemon is stopping too.
+ */
 static void
 peer_closed(struct chan *c)
 {
-	/* Commit what is queued before leaving, if the database lets us. */
-	if (head != NULL) {
-		flush(NULL);
-		if (head != NULL)
-			log_warnx("exiting with %zu tuples not recorded",
-			    queued);
-	}
 	log_debug("%s went away; exiting", c->name);
-	exit(c == &smtp ? 0 : 1);
+	drain_and_exit(c == &smtp ? 0 : 1);
 }
 
 static void
+drain_timeout(struct ev_timer *t)
+{
+	(void)t;
+	log_warnx("the SMTP process did not close its channel within %d s "
+	    "of the stop; exiting", GREY_DRAIN_MAX / 1000);
+	drain_and_exit(1);
+}
+
+/*
+ * Stopping: do not exit yet. Tuples may still be in the socket or in
+ * the SMTP process's queue; keep reading until that process closes the
+ * channel (peer_closed), within GREY_DRAIN_MAX.
+ */
+static void
 on_signal(int sig)
 {
-	(void)sig;
-	while (head != NULL && !failing)
-		flush(NULL);
-	ev_break();
+	static struct ev_timer drain_tm;
+
+	log_debug("signal %d: draining the SMTP process's tuples", sig);
+	if (!ev_timer_armed(&drain_tm))
+		ev_timer_set(&drain_tm, ev_now() + GREY_DRAIN_MAX,
+		    drain_timeout);
 }
 
 void
@@ -763,9 +808,5 @@ grey_main(int smtpfd, int nftfd)
 	resync(NULL);
 	send_traps(NULL);
 	ev_run();
-	if (head != NULL)
-		log_warnx("exiting with %zu tuples not recorded", queued);
-	chan_flush_blocking(&nft);
-	chan_flush_blocking(&smtp);
-	exit(0);
+	drain_and_exit(0);
 }

@@ -50,6 +50,7 @@
 #define PENDING_MAX	1000000		/* addresses waiting for nftables */
 #define CHAN_MAXQ	(16u * 1024 * 1024)
 #define WATCH_MS	5000		/* how often to look for a reloaded table */
+#define REAP_TICKS	350		/* x 100 ms: beyond the greylister's drain */
 
 struct entries {
 	struct proto_entry	*v;
@@ -359,7 +360,13 @@ on_child(int sig)
 			log_warnx("%s (pid %d) exited with status %d; "
 			    "stopping", who, (int)pid, WEXITSTATUS(status));
 		child_died = 1;
-		stop_children(SIGTERM);
+		/*
+		 * Without a greylister the SMTP process must stop; without
+		 * the SMTP process the greylister stops by itself once it
+		 * has committed what it received (end of the channel).
+		 */
+		if (smtp_pid > 0)
+			kill(smtp_pid, SIGTERM);
 		ev_break();
 	}
 }
@@ -369,7 +376,13 @@ on_term(int sig)
 {
 	log_info("exiting on signal %d", sig);
 	stopping = 1;
-	stop_children(SIGTERM);
+	/*
+	 * Stop the SMTP process only: it sends what it still has to the
+	 * greylister and closes the channel, and the greylister commits
+	 * everything and exits on that end. Nothing accepted is lost.
+	 */
+	if (smtp_pid > 0)
+		kill(smtp_pid, SIGTERM);
 	ev_break();
 }
 
@@ -380,13 +393,17 @@ grey_closed(struct chan *c)
 	/* SIGCHLD says why; this only stops reading a dead channel. */
 }
 
-/* Wait (bounded) for the children, then kill what is left. */
+/*
+ * Wait for the children: the greylister may need a while to commit a
+ * backlog (it gives up by itself after its own bound). Then kill what
+ * is left.
+ */
 static int
 reap(void)
 {
 	int i, status, rc = 0;
 
-	for (i = 0; i < 50 && (smtp_pid > 0 || grey_pid > 0); i++) {
+	for (i = 0; i < REAP_TICKS && (smtp_pid > 0 || grey_pid > 0); i++) {
 		pid_t pid = waitpid(-1, &status, WNOHANG);
 
 		if (pid > 0) {

@@ -1,0 +1,44 @@
+#!/bin/bash
+# stop.sh: stopping spamd loses no tuple it accepted. With the database
+# locked by another process, 2,000 tuples pile up in the SMTP process's
+# queue, the socket and the greylister's queue; then spamd gets SIGTERM,
+# and the lock is released a little later: the greylister drains the
+# channel to its end, commits everything, and only then exits.
+# timeout: 90
+. tests/lib.sh
+private_net "$@"
+t_tmp
+need_cmd flock
+spamd_start -s 0
+
+script() {	# script N: one session with 100 RCPTs for session N
+	echo "expect 220"
+	echo "send MAIL FROM:<bulk$1@example.org>"
+	echo "expect 250"
+	for i in $(seq 1 100); do echo "send RCPT TO:<u$i@example.com>"; done
+	echo "expectn 100 250"
+	echo "send DATA"
+	echo "expect 451"
+}
+
+# Hold the database lock from another process.
+flock "$DB.lock" sleep 8 &
+locker=$!
+sleep 0.3
+for n in $(seq 1 20); do
+	script $n | chat 127.0.0.1 || fail "session $n"
+done
+expect_grep 'database unavailable' "$T/spamd.log"
+"$BIN/spamdb" -f "$DB" >/dev/null 2>&1 &	# waits for the lock too
+kill -TERM "$SPAMD_PID"
+# spamd must not be gone before the lock is released.
+sleep 2
+kill -0 "$SPAMD_PID" 2>/dev/null || fail "spamd exited while tuples were still queued"
+wait "$locker"
+wait "$SPAMD_PID"
+echo "spamd exited with $?"
+n=$("$BIN/spamdb" -f "$DB" | grep -c '^GREY|127.0.0.1|')
+[ "$n" -eq 2000 ] || { tail -20 "$T/spamd.log"; fail "$n of 2000 tuples recorded"; }
+expect_grep 'recorded the [0-9]+ queued tuples before exiting' "$T/spamd.log"
+grep -q 'not recorded' "$T/spamd.log" && fail "spamd says it lost tuples"
+pass "all 2000 tuples recorded across the stop"
