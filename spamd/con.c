@@ -79,10 +79,14 @@ struct listener {
 };
 
 static size_t		 nclients, nblack;
+/* Every stutter, and every idle deadline, waits the same time: FIFOs. */
+static struct ev_fifo	 stutter_q, idle_q, now_q;
+static int		 queues_ready;
 static struct log_ratelimit rl_full, rl_accept, rl_mem;
 
 static void	con_run(struct con *);
 static void	con_close(struct con *);
+static void	con_timer(struct ev_timer *);
 
 size_t
 con_clients(void)
@@ -335,12 +339,9 @@ read_input(struct con *c)
 	}
 	c->inlen += (uint32_t)n;
 	if (c->s.state == SMTP_DATA)	/* DATA: each chunk resets the clock */
-		ev_timer_set(&c->tm, ev_now() +
-		    (uint64_t)conf.idle_timeout * 1000, c->tm.cb);
+		ev_timer_fifo(&c->tm, &idle_q, con_timer);
 	return 0;
 }
-
-static void con_timer(struct ev_timer *);
 
 /* Write what we can of the reply. 1 = reply done, 0 = must wait, -1 gone. */
 static int
@@ -357,9 +358,7 @@ write_output(struct con *c)
 				continue;
 			if (errno == EAGAIN) {
 				c->flags |= CF_WAITOUT;
-				ev_timer_set(&c->tm, ev_now() +
-				    (uint64_t)conf.idle_timeout * 1000,
-				    con_timer);
+				ev_timer_fifo(&c->tm, &idle_q, con_timer);
 				return 0;
 			}
 			log_debug("%s: write: %s", peer_str(c),
@@ -369,8 +368,7 @@ write_output(struct con *c)
 		}
 		c->outpos += (uint32_t)n;
 		if (st && c->outpos < c->outlen) {
-			ev_timer_set(&c->tm, ev_now() + conf.stutter_ms,
-			    con_timer);
+			ev_timer_fifo(&c->tm, &stutter_q, con_timer);
 			return 0;
 		}
 	}
@@ -402,8 +400,7 @@ con_run(struct con *c)
 			}
 			/* Now waiting for a command: start the idle clock. */
 			c->flags |= CF_READING;
-			ev_timer_set(&c->tm, ev_now() +
-			    (uint64_t)conf.idle_timeout * 1000, con_timer);
+			ev_timer_fifo(&c->tm, &idle_q, con_timer);
 		}
 		if (!next_line(c)) {
 			ev_io_mod(&c->io, EPOLLIN);
@@ -415,7 +412,7 @@ con_run(struct con *c)
 	/* Let the others run; come back on the next loop iteration. */
 	c->flags |= CF_BURST;
 	ev_io_mod(&c->io, 0);
-	ev_timer_set(&c->tm, ev_now(), con_timer);
+	ev_timer_fifo(&c->tm, &now_q, con_timer);
 }
 
 static void
@@ -649,6 +646,12 @@ con_listen(int fd)
 	static struct listener listeners[CON_LISTENERS_MAX];
 	static size_t n;
 
+	if (!queues_ready) {
+		ev_fifo_init(&stutter_q, conf.stutter_ms);
+		ev_fifo_init(&idle_q, (uint64_t)conf.idle_timeout * 1000);
+		ev_fifo_init(&now_q, 0);
+		queues_ready = 1;
+	}
 	if (n == CON_LISTENERS_MAX) {
 		log_warnx("more than %d listeners", CON_LISTENERS_MAX);
 		return -1;

@@ -26,6 +26,7 @@ static int		 running;
 static uint64_t		 now_ms;
 static struct ev_timer	**heap;
 static size_t		 heap_n, heap_cap;
+static struct ev_fifo	*fifos;
 static struct ev_io	 sig_io;
 static sigset_t		 sig_mask;
 static ev_signal_cb	 sig_cb[NSIG];
@@ -48,6 +49,7 @@ ev_init(void)
 	sigemptyset(&sig_mask);
 	sig_io.fd = -1;
 	heap_n = 0;
+	fifos = NULL;
 	now_ms = clock_mono_ms();
 }
 
@@ -142,11 +144,59 @@ heap_down(size_t i)
 	heap_place(t, i);
 }
 
+static void
+fifo_unlink(struct ev_timer *t)
+{
+	struct ev_fifo *f = t->fifo;
+
+	if (t->prev != NULL)
+		t->prev->next = t->next;
+	else
+		f->head = t->next;
+	if (t->next != NULL)
+		t->next->prev = t->prev;
+	else
+		f->tail = t->prev;
+	t->prev = t->next = NULL;
+	t->fifo = NULL;
+	f->n--;
+}
+
+void
+ev_fifo_init(struct ev_fifo *f, uint64_t delay)
+{
+	memset(f, 0, sizeof(*f));
+	f->delay = delay;
+	f->link = fifos;
+	fifos = f;
+}
+
+void
+ev_timer_fifo(struct ev_timer *t, struct ev_fifo *f, ev_timer_cb cb)
+{
+	ev_timer_del(t);
+	t->cb = cb;
+	t->when = now_ms + f->delay;
+	t->fifo = f;
+	t->next = NULL;
+	t->prev = f->tail;
+	if (f->tail != NULL)
+		f->tail->next = t;
+	else
+		f->head = t;
+	f->tail = t;
+	f->n++;
+}
+
 void
 ev_timer_del(struct ev_timer *t)
 {
 	size_t i;
 
+	if (t->fifo != NULL) {
+		fifo_unlink(t);
+		return;
+	}
 	if (t->slot == 0)
 		return;
 	i = t->slot - 1;
@@ -161,6 +211,8 @@ ev_timer_del(struct ev_timer *t)
 void
 ev_timer_set(struct ev_timer *t, uint64_t when, ev_timer_cb cb)
 {
+	if (t->fifo != NULL)
+		fifo_unlink(t);
 	t->cb = cb;
 	if (t->slot != 0) {
 		size_t i = t->slot - 1;
@@ -190,13 +242,31 @@ ev_timer_set(struct ev_timer *t, uint64_t when, ev_timer_cb cb)
 int
 ev_timer_armed(const struct ev_timer *t)
 {
-	return t->slot != 0;
+	return t->slot != 0 || t->fifo != NULL;
 }
 
 size_t
 ev_timers(void)
 {
-	return heap_n;
+	struct ev_fifo *f;
+	size_t n = heap_n;
+
+	for (f = fifos; f != NULL; f = f->link)
+		n += f->n;
+	return n;
+}
+
+/* The armed timer due first: the heap's top or a list's head. */
+static struct ev_timer *
+earliest(void)
+{
+	struct ev_timer *t = heap_n > 0 ? heap[0] : NULL;
+	struct ev_fifo *f;
+
+	for (f = fifos; f != NULL; f = f->link)
+		if (f->head != NULL && (t == NULL || f->head->when < t->when))
+			t = f->head;
+	return t;
 }
 
 static void
@@ -270,11 +340,12 @@ ev_run(void)
 
 	running = 1;
 	while (running) {
+		struct ev_timer *t;
 		int timeout = -1, n, i;
 
 		now_ms = clock_mono_ms();
-		if (heap_n > 0) {
-			uint64_t w = heap[0]->when;
+		if ((t = earliest()) != NULL) {
+			uint64_t w = t->when;
 
 			timeout = w <= now_ms ? 0 :
 			    (w - now_ms > 60000 ? 60000 : (int)(w - now_ms));
@@ -296,9 +367,8 @@ ev_run(void)
 		}
 		bury();
 		/* Fire due timers; a callback may re-arm its own timer. */
-		while (running && heap_n > 0 && heap[0]->when <= now_ms) {
-			struct ev_timer *t = heap[0];
-
+		while (running && (t = earliest()) != NULL &&
+		    t->when <= now_ms) {
 			ev_timer_del(t);
 			t->cb(t);
 		}

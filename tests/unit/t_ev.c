@@ -95,8 +95,64 @@ loop_fires_in_order(void)
 	T_ASSERT(ev_timer_armed(&tm[20]));
 }
 
+/*
+ * FIFO lists and the heap together: the loop fires timers in deadline
+ * order across both; a re-armed FIFO timer goes to the back; a timer
+ * removed from the middle never fires; a FIFO timer moved with
+ * ev_timer_set leaves its list.
+ */
+static void
+fifo_lists(void)
+{
+	struct ev_fifo a, b;
+	struct ev_timer stop;
+	int i;
+
+	clock_fake_set(5000);
+	ev_init();
+	nfired = 0;
+	memset(fired, 0, sizeof(fired));
+	memset(tm, 0, sizeof(tm));
+	ev_fifo_init(&a, 100);
+	ev_fifo_init(&b, 250);
+	for (i = 0; i < 10; i++)		/* a: 0..9, all due at +100 */
+		ev_timer_fifo(&tm[i], &a, cb);
+	for (i = 10; i < 15; i++)		/* b: due at +250 */
+		ev_timer_fifo(&tm[i], &b, cb);
+	ev_timer_set(&tm[20], ev_now() + 200, cb);	/* heap, between */
+	ev_timer_set(&tm[21], ev_now() + 50, cb);	/* heap, first */
+	T_EQ_INT(ev_timers(), 17);
+	ev_timer_del(&tm[5]);			/* from the middle of a */
+	ev_timer_fifo(&tm[0], &b, cb);		/* a -> back of b */
+	ev_timer_set(&tm[12], ev_now() + 10, cb); /* b -> heap, first of all */
+	T_ASSERT(!ev_timer_armed(&tm[5]));
+	T_EQ_INT(a.n, 8);
+	T_EQ_INT(b.n, 5);
+	T_EQ_INT(ev_timers(), 16);
+	memset(&stop, 0, sizeof(stop));
+	ev_timer_set(&stop, ev_now() + 1000, (ev_timer_cb)ev_break);
+	clock_fake_advance(2);	/* 2 s: everything is due */
+	ev_run();
+	{
+		static const int want[] = { 12, 21, 1, 2, 3, 4, 6, 7, 8, 9,
+		    20, 10, 11, 13, 14, 0 };
+
+		T_EQ_INT(nfired, (int)(sizeof(want) / sizeof(want[0])));
+		for (i = 0; i < nfired; i++)
+			if (order[i] != want[i])
+				t_fail("fired #%d is %d, expected %d", i,
+				    order[i], want[i]);
+	}
+	T_EQ_INT(fired[5], 0);
+	T_EQ_INT(a.n, 0);
+	T_EQ_INT(b.n, 0);
+	T_EQ_INT(ev_timers(), 0);
+	clock_fake_off();
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(random_heap),
 	T_CASE(loop_fires_in_order),
+	T_CASE(fifo_lists),
 	{ NULL, NULL },
 };
