@@ -17,6 +17,10 @@
 #    two harnesses at a time; FUZZ='smtp cfg' picks some; FUZZ_FLAGS adds
 #    libFuzzer options. A harness stops at its first crash; `make fuzz'
 #    then fails.
+#  * `make fuzz-merge' copies into tests/fuzz/corpus/NAME/ the inputs of
+#    $(FUZZ_O)/corpus/NAME/ that reach code the tree's corpus does not
+#    (libFuzzer -merge=1), so that the replay covers what fuzzing found.
+#    It writes into the tree on purpose: review and commit the result.
 #
 # The GNUmakefile includes module fragments in sorted order, so this file
 # comes after every program's module.mk: the library lists below are
@@ -105,3 +109,15 @@ $(addprefix fuzz-run-,$(FUZZ_NAMES)): fuzz-run-%: $(FUZZ_O)/bin/fuzz-%
 	fi; exit $$rc
 
 fuzz: $(addprefix fuzz-run-,$(FUZZ))
+
+.PHONY: fuzz-merge $(addprefix fuzz-merge-,$(FUZZ_NAMES))
+$(addprefix fuzz-merge-,$(FUZZ_NAMES)): fuzz-merge-%: $(FUZZ_O)/bin/fuzz-%
+	@mkdir -p $(FUZZ_O)/corpus/$*
+	@before=$$(ls tests/fuzz/corpus/$* | wc -l); \
+	$< -merge=1 $(if $(FUZZ_MAXLEN_$*),-max_len=$(FUZZ_MAXLEN_$*)) \
+		tests/fuzz/corpus/$* $(FUZZ_O)/corpus/$* \
+		>$(FUZZ_O)/merge-$*.log 2>&1 </dev/null || \
+		{ tail -n 20 $(FUZZ_O)/merge-$*.log; exit 1; }; \
+	echo "fuzz-merge: $*: $$before -> $$(ls tests/fuzz/corpus/$* | wc -l) inputs"
+
+fuzz-merge: $(addprefix fuzz-merge-,$(FUZZ))

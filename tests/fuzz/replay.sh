@@ -23,7 +23,10 @@ for n in $names; do
 	[ "$count" -ge "$MIN_INPUTS" ] ||
 		fail "corpus $dir holds $count inputs, fewer than $MIN_INPUTS"
 	if ! "$bin" "$dir" >"$T/$n.out" 2>&1; then
-		tail -n 30 "$T/$n.out"
+		# the start of the report, and the input it was about
+		grep -m 1 -A 20 -E 'ERROR: AddressSanitizer|runtime error|invariant broken|ERROR: LeakSanitizer' "$T/$n.out" ||
+			tail -n 30 "$T/$n.out"
+		grep 'the input was' "$T/$n.out"
 		fail "harness $n failed on its corpus"
 	fi
 	ran=$(sed -n 's/^replay: \([0-9]*\) inputs$/\1/p' "$T/$n.out")
