@@ -55,6 +55,10 @@ CON_MAX=16384
 LEAK_SLACK=2048	# kB
 
 [ -x "$TBIN/hostile" ] || fail "build first: $TBIN/hostile missing"
+# spamd -c 6000 needs 6,064 descriptors, hostile N + 16
+hard=$(ulimit -Hn)
+[ "$hard" = unlimited ] || [ "$hard" -ge 7000 ] ||
+	skip "the open files limit ($hard) is below the 7,000 this load needs"
 spamd_start -c 6000 -s 100ms -S 2 -T "$T_IDLE" -v
 
 procs() { echo "$SPAMD_PID" $(pgrep -P "$SPAMD_PID"); }
