@@ -79,6 +79,8 @@ grow(void **p, size_t *cap, size_t need, size_t size)
 		ncap *= 2;
 	if ((np = reallocarray(*p, ncap, size)) == NULL)
 		return -1;
+	/* libmnl leaves attribute padding unwritten: no stale bytes out. */
+	memset((char *)np + *cap * size, 0, (ncap - *cap) * size);
 	*p = np;
 	*cap = ncap;
 	return 0;

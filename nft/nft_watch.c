@@ -158,6 +158,8 @@ dump(struct mnl_socket *nl, uint16_t type, const char *table,
 	ssize_t len;
 	int rc;
 
+	/* libmnl leaves attribute padding unwritten: send no stale bytes. */
+	memset(buf, 0, MNL_SOCKET_BUFFER_SIZE);
 	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_UNSPEC, NLM_F_DUMP,
 	    seq);
 	if (type == NFT_MSG_GETSET)

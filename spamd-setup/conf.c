@@ -216,6 +216,9 @@ check_list(struct checker *ck, const struct getcap_ent *e,
 				    method_names[l->method]);
 			else
 				url += strlen(scheme);
+			if (*url == '\0')
+				cerr(ck, file->line, "entry %s: file=%s names "
+				    "no host", name, file->value);
 		}
 		l->file = xstrdup(url);
 	}

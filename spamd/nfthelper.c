@@ -166,12 +166,20 @@ apply(const struct entries *e, int do_replace)
 			if (nft_error(nft) == ENOENT)
 				need_resync = 1;
 			rc = -1;
-		} else if (do_replace)
-			log_info("%s: %zu address%s", sets[i]->name, n,
-			    n == 1 ? "" : "es");
-		else
-			log_verbose("%s: added %zu address%s", sets[i]->name,
-			    n, n == 1 ? "" : "es");
+		} else {
+			/* r elements were refused (each logged by nft). */
+			size_t ok = n - (size_t)r;
+
+			if (do_replace || r > 0)
+				log_info("%s: %s %zu address%s%s", sets[i]->name,
+				    do_replace ? "now" : "added", ok,
+				    ok == 1 ? "" : "es",
+				    r > 0 ? ", the kernel refused the rest" :
+				    "");
+			else
+				log_verbose("%s: added %zu address%s",
+				    sets[i]->name, ok, ok == 1 ? "" : "es");
+		}
 	}
 	priv_net_admin(0);
 	free(el);

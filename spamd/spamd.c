@@ -44,6 +44,7 @@
 #define LISTEN_BACKLOG	4096	/* bursts of new clients must not stall */
 #define FD_RESERVE	64	/* descriptors beyond -c for our own use */
 #define CHAN_SOCKBUF	(4 * 1024 * 1024)
+#define CLIENT_SNDBUF	16384	/* replies are small; deaf clients pin less */
 
 struct spamd_conf conf = {
 	.maxcon = 800,
@@ -146,7 +147,7 @@ parse_G(const char *arg)
 }
 
 static int
-bind_listener(const struct addr *a, uint16_t port, int dualstack)
+bind_listener(const struct addr *a, uint16_t port, int dualstack, int sndbuf)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -158,6 +159,14 @@ bind_listener(const struct addr *a, uint16_t port, int dualstack)
 	    SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
+		goto fail;
+	/*
+	 * Accepted sockets inherit this. A client that never reads would
+	 * otherwise let the kernel queue megabytes of replies for it
+	 * before the write timeout even starts.
+	 */
+	if (sndbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+	    sizeof(sndbuf)) == -1)
 		goto fail;
 	if (ss.ss_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, dualstack ? &zero : &one,
@@ -188,18 +197,18 @@ open_listeners(int *fds)
 		if (addr_parse(conf.listen, &a) == -1)
 			fatalx("-l %s: not a numeric IPv4 or IPv6 address",
 			    conf.listen);
-		if ((fds[0] = bind_listener(&a, conf.port, 0)) == -1)
+		if ((fds[0] = bind_listener(&a, conf.port, 0, CLIENT_SNDBUF)) == -1)
 			fatal("bind %s port %u", conf.listen, conf.port);
 		return 1;
 	}
 	addr_parse("::", &a);
-	if ((fds[0] = bind_listener(&a, conf.port, 1)) != -1)
+	if ((fds[0] = bind_listener(&a, conf.port, 1, CLIENT_SNDBUF)) != -1)
 		return 1;
 	if (errno != EAFNOSUPPORT)
 		fatal("bind [::] port %u", conf.port);
 	/* No IPv6 in this kernel: IPv4 only. */
 	addr_parse("0.0.0.0", &a);
-	if ((fds[0] = bind_listener(&a, conf.port, 0)) == -1)
+	if ((fds[0] = bind_listener(&a, conf.port, 0, CLIENT_SNDBUF)) == -1)
 		fatal("bind %s port %u", addr_ntop(&a, buf, sizeof(buf)),
 		    conf.port);
 	return 1;
@@ -212,7 +221,7 @@ open_cfg_listener(void)
 	int fd;
 
 	addr_parse("127.0.0.1", &a);
-	if ((fd = bind_listener(&a, SPAMD_CFG_PORT, 0)) == -1)
+	if ((fd = bind_listener(&a, SPAMD_CFG_PORT, 0, 0)) == -1)
 		fatal("bind 127.0.0.1 port %d (configuration socket)",
 		    SPAMD_CFG_PORT);
 	return fd;

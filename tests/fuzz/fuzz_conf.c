@@ -175,15 +175,6 @@ check_conf(const struct conf *c, int errors)
 		l = &c->lists[i];
 		FUZZ_CHECK(l->name != NULL && l->name[0] != '\0', "nameless "
 		    "list");
-		/*
-		 * KNOWN, reported to the lead (finding conf-empty-url):
-		 * check_list() strips "http://" from :file=http\://: and
-		 * keeps the empty rest as the URL, without an error. Remove
-		 * this exemption once conf.c refuses it.
-		 */
-		if ((l->method == CONF_HTTP || l->method == CONF_HTTPS) &&
-		    l->file != NULL && l->file[0] == '\0')
-			continue;
 		FUZZ_CHECK(l->file != NULL && l->file[0] != '\0', "list %s "
 		    "without a file", l->name);
 		FUZZ_CHECK(l->method >= CONF_FILE && l->method <= CONF_HTTPS,
