@@ -79,6 +79,13 @@ chan_event(struct ev_io *io, uint32_t events)
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
+			/*
+			 * The peer exited with messages of ours unread. The
+			 * kernel says so once; what it sent us is still
+			 * queued, so keep reading to the end.
+			 */
+			if (errno == ECONNRESET)
+				continue;
 			log_warn("%s: recv", c->name);
 			chan_closed(c);
 			return;

@@ -353,7 +353,8 @@ on_child(int sig)
 			smtp_pid = -1;
 		if (pid == grey_pid)
 			grey_pid = -1;
-		if (stopping) {
+		if (stopping && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0) {
 			log_debug("%s (pid %d) stopped", who, (int)pid);
 			continue;
 		}
@@ -415,6 +416,20 @@ reap(void)
 		pid_t pid = waitpid(-1, &status, WNOHANG);
 
 		if (pid > 0) {
+			const char *who = pid == smtp_pid ? "SMTP process" :
+			    pid == grey_pid ? "greylister" : "child";
+
+			if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+				log_warnx("%s (pid %d) killed by the sandbox "
+				    "while stopping", who, (int)pid);
+			else if (WIFSIGNALED(status))
+				log_warnx("%s (pid %d) killed by signal %d "
+				    "while stopping", who, (int)pid,
+				    WTERMSIG(status));
+			else if (WEXITSTATUS(status) != 0)
+				log_warnx("%s (pid %d) exited with status %d "
+				    "while stopping", who, (int)pid,
+				    WEXITSTATUS(status));
 			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 				rc = 1;
 			if (pid == smtp_pid)
@@ -426,6 +441,8 @@ reap(void)
 		usleep(100000);
 	}
 	if (smtp_pid > 0 || grey_pid > 0) {
+		log_warnx("children still running after %d s; killing them",
+		    REAP_TICKS / 10);
 		stop_children(SIGKILL);
 		rc = 1;
 	}

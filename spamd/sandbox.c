@@ -6,6 +6,7 @@
  *	getsockopt, getsockname		SO_ORIGINAL_DST for -M
  *	setsockopt			SO_RCVBUF for -w at DATA
  *	epoll_wait/epoll_pwait, epoll_ctl	the event loop
+ *	poll, ppoll			flushing the greylister channel at exit
  *	clock_gettime, clock_nanosleep	the clocks (usually the vDSO)
  *	brk, mmap/munmap/mremap/madvise/mprotect	malloc; never PROT_EXEC
  *	socket(AF_UNIX), connect, getpid	syslog reconnecting to /dev/log
@@ -60,7 +61,8 @@ sandbox_smtp(void)
 		SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
 		SCMP_SYS(getsockname), SCMP_SYS(getpeername),
 		SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),
-		SCMP_SYS(epoll_ctl), SCMP_SYS(clock_gettime),
+		SCMP_SYS(epoll_ctl), SCMP_SYS(poll), SCMP_SYS(ppoll),
+		SCMP_SYS(clock_gettime),
 		SCMP_SYS(clock_nanosleep), SCMP_SYS(gettimeofday),
 		SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap),
 		SCMP_SYS(madvise), SCMP_SYS(connect), SCMP_SYS(getpid),
