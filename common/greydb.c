@@ -33,12 +33,17 @@
 
 #define MARK_CLEAN	'0'
 #define MARK_DIRTY	'1'
+#define GEN_OFFSET	8	/* lock file: 8-byte write generation */
 
 struct greydb {
 	GDBM_FILE		 dbf;
 	int			 lockfd;
 	enum greydb_mode	 mode;
 	int			 wait_ms;
+	int			 locked;	/* 0 between commit and resume */
+	uint64_t		 gen;		/* generation we left it at */
+	dev_t			 dev;		/* the file our handle reads */
+	ino_t			 ino;
 	char			*path;
 };
 
@@ -205,6 +210,57 @@ mark_set(struct greydb *db, char c)
 	return 0;
 }
 
+/*
+ * Every writer bumps the generation in the lock file before it lets go,
+ * so a writer that kept its GDBM handle can tell whether anybody else
+ * wrote since (GDBM caches the file per process and must not be trusted
+ * across another process's writes).
+ */
+static uint64_t
+gen_get(int fd)
+{
+	uint64_t g;
+
+	if (pread(fd, &g, sizeof(g), GEN_OFFSET) != (ssize_t)sizeof(g))
+		return 0;
+	return g;
+}
+
+static int
+gen_bump(struct greydb *db)
+{
+	uint64_t g = gen_get(db->lockfd) + 1;
+
+	if (pwrite(db->lockfd, &g, sizeof(g), GEN_OFFSET) !=
+	    (ssize_t)sizeof(g)) {
+		seterr("write %s.lock: %s", db->path, strerror(errno));
+		return -1;
+	}
+	db->gen = g;
+	return 0;
+}
+
+/* Remember which file the handle reads: a rebuild replaces it. */
+static void
+note_file(struct greydb *db)
+{
+	struct stat st;
+
+	if (db->dbf != NULL && fstat(gdbm_fdesc(db->dbf), &st) == 0) {
+		db->dev = st.st_dev;
+		db->ino = st.st_ino;
+	}
+}
+
+static int
+same_file(const struct greydb *db)
+{
+	struct stat st;
+
+	return stat(db->path, &st) == 0 && st.st_dev == db->dev &&
+	    st.st_ino == db->ino;
+}
+
 static GDBM_FILE
 dbf_open(const char *path, enum greydb_mode mode)
 {
@@ -288,8 +344,10 @@ recover_reader(struct greydb *db)
 		if (gdbm_close(db->dbf) != 0)
 			rc = -1;
 		db->dbf = NULL;
-		if (rc == 0)
+		if (rc == 0) {
+			(void)gen_bump(db);
 			(void)mark_set(db, MARK_CLEAN);
+		}
 	}
 	if (lock_wait(db->lockfd, LOCK_SH, db->wait_ms, db->path) == -1)
 		return -1;
@@ -373,6 +431,9 @@ greydb_open(const char *path, enum greydb_mode mode, int wait_ms)
 			(void)mark_set(db, MARK_CLEAN);
 		goto fail;
 	}
+	db->locked = 1;
+	db->gen = gen_get(db->lockfd);
+	note_file(db);
 	free(lockpath);
 	return db;
 fail:
@@ -395,17 +456,85 @@ greydb_close(struct greydb *db)
 
 	if (db == NULL)
 		return 0;
+	if (!db->locked) {
+		/*
+		 * Committed and unlocked: everything is on disk. Closing a
+		 * GDBM writer syncs again, which writes nothing new, but
+		 * take the lock anyway so no other writer is mid-way.
+		 */
+		if (lock_wait(db->lockfd, LOCK_EX, db->wait_ms, db->path) == 0)
+			db->locked = 1;
+		else
+			log_warnx("%s: closing without the lock", db->path);
+	}
 	if (db->dbf != NULL && gdbm_close(db->dbf) != 0) {
 		seterr("close %s: %s", db->path, gdbm_why());
 		rc = -1;
 	}
-	if (db->mode == GREYDB_WRITE && rc == 0 &&
-	    mark_set(db, MARK_CLEAN) == -1)
+	if (db->mode == GREYDB_WRITE && rc == 0 && db->locked &&
+	    (gen_bump(db) == -1 || mark_set(db, MARK_CLEAN) == -1))
 		rc = -1;
 	close(db->lockfd);
 	free(db->path);
 	free(db);
 	return rc;
+}
+
+int
+greydb_commit(struct greydb *db)
+{
+	if (db->mode != GREYDB_WRITE || !db->locked) {
+		seterr("commit %s: not a locked writer", db->path);
+		return -1;
+	}
+	if (gdbm_sync(db->dbf) != 0) {
+		seterr("sync %s: %s", db->path, gdbm_why());
+		return -1;
+	}
+	if (gen_bump(db) == -1 || mark_set(db, MARK_CLEAN) == -1)
+		return -1;
+	if (flock(db->lockfd, LOCK_UN) == -1) {
+		seterr("unlock %s.lock: %s", db->path, strerror(errno));
+		return -1;
+	}
+	db->locked = 0;
+	return 0;
+}
+
+int
+greydb_resume(struct greydb *db, int wait_ms)
+{
+	if (db->locked)
+		return 0;
+	if (lock_wait(db->lockfd, LOCK_EX, wait_ms, db->path) == -1)
+		return -1;
+	db->locked = 1;
+	if (db->dbf == NULL || mark_get(db->lockfd) == MARK_DIRTY ||
+	    gen_get(db->lockfd) != db->gen || !same_file(db)) {
+		/* Somebody else wrote (or died writing): start afresh. */
+		if (db->dbf != NULL)
+			gdbm_close(db->dbf);
+		db->dbf = NULL;
+		if (mark_get(db->lockfd) == MARK_DIRTY) {
+			if ((db->dbf = dbf_open(db->path, GREYDB_WRITE)) ==
+			    NULL || recover_writer(db) == -1)
+				goto fail;
+		} else if ((db->dbf = dbf_open(db->path, GREYDB_WRITE)) ==
+		    NULL)
+			goto fail;
+		note_file(db);
+	}
+	if (mark_set(db, MARK_DIRTY) == -1)
+		goto fail;
+	return 0;
+fail:
+	/* Leave it unlocked and handle-less; greydb_close still works. */
+	if (db->dbf != NULL)
+		gdbm_close(db->dbf);
+	db->dbf = NULL;
+	flock(db->lockfd, LOCK_UN);
+	db->locked = 0;
+	return -1;
 }
 
 static void

@@ -16,6 +16,12 @@
  *	greydb_reorganize(db)	compact the file (GREYDB_WRITE only)
  *	greydb_close(db)	writers sync first; then unlock. -1 if the
  *		sync failed: the transaction may be lost, say so.
+ *	greydb_commit(db)	writers: sync, let go of the lock, but keep
+ *		the GDBM handle and its cache for the next transaction
+ *	greydb_resume(db, wait_ms)	take the lock again; the handle is
+ *		reused only if no other process wrote meanwhile (a write
+ *		generation in the lock file, and the file's inode, say so),
+ *		else reopened. -1 if the lock could not be had in time.
  *	greydb_errstr()		the last error, in a static buffer that the
  *		next failing call overwrites
  *
@@ -59,6 +65,8 @@ int	greydb_del(struct greydb *, const char *, size_t);
 int	greydb_walk(struct greydb *, greydb_walk_fn, void *);
 int	greydb_reorganize(struct greydb *);
 int	greydb_close(struct greydb *);
+int	greydb_commit(struct greydb *);
+int	greydb_resume(struct greydb *, int);
 const char *greydb_errstr(void);
 
 #endif /* GREYDB_H */

@@ -3,7 +3,10 @@
 # twice: (1) the file owned by root, mode 600; (2) its directory owned by
 # root, mode 700. Each time spamd keeps answering SMTP, logs once that it
 # queues, and stores every queued tuple once the owner is put back;
-# nothing stored before is lost and no spamd process dies.
+# nothing stored before is lost and no spamd process dies. The
+# greylister keeps its writer handle between transactions, and a handle
+# already open stays writable; so each time another writer (spamdb, as
+# root) writes too, which makes the greylister reopen the database.
 # timeout: 120
 . tests/lib.sh
 . tests/faults/_faults.sh
@@ -39,6 +42,7 @@ recovered() {
 # (1) the file
 chown root:root "$DB"
 chmod 600 "$DB"
+"$BIN/spamdb" -f "$DB" -a 192.0.2.77 || fail "spamdb -a"
 outage file
 chown _spamd: "$DB"
 recovered 1 file1 file2 file3 file4 file5 before
@@ -47,6 +51,7 @@ echo "(1) file: queued and stored"
 # (2) the directory
 chown root:root "$T/db"
 chmod 700 "$T/db"
+"$BIN/spamdb" -f "$DB" -a 192.0.2.78 || fail "spamdb -a"
 outage dir
 chown _spamd: "$T/db"
 chmod 755 "$T/db"

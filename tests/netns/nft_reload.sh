@@ -36,7 +36,7 @@ pl_mx nft -f nft/spamd.nft || fail "load nft/spamd.nft"
 wait_for 15 in_set "$PL_S4" || { cat "$T/spamd.log"; fail "$PL_S4 not in spamd_white after the table appeared"; }
 echo "(1) whitelisted after the table appeared"
 # Let the resync that follows the recovery finish before step (2).
-wait_for 10 grep -q 'spamd_white: 1 address' "$T/spamd.log" || fail "no resync after recovery"
+wait_for 10 grep -q 'spamd_white: now 1 address' "$T/spamd.log" || fail "no resync after recovery"
 sleep 1
 
 # (2) flush ruleset + reload: the sets come back empty; spamd refills them.

@@ -623,7 +623,71 @@ owner_follows_directory(void)
 	T_EQ_INT(st.st_uid, NOBODY);
 }
 
+/*
+ * A writer that keeps its handle (commit/resume): its own writes stay
+ * visible; another process's write, a rebuild of the file, or a failed
+ * reopen make it start afresh, and nothing written is lost or stale.
+ */
+static void
+kept_handle(void)
+{
+	struct greydb *keep, *other;
+	struct gd_rec r, w = white(1);
+	pid_t pid;
+	int st;
+
+	paths();
+	keep = open_ok(GREYDB_WRITE);
+	T_EQ_INT(greydb_put(keep, "192.0.2.1", 9, &w), 0);
+	T_EQ_INT(greydb_commit(keep), 0);
+	T_EQ_INT(greydb_commit(keep), -1);	/* not locked any more */
+
+	/* Unlocked: a reader in another process sees the commit. */
+	other = open_ok(GREYDB_READ);
+	T_EQ_INT(greydb_get(other, "192.0.2.1", 9, &r), GREYDB_OK);
+	close_ok(other);
+
+	/* Another process writes: the kept handle must see it. */
+	if ((pid = fork()) == 0) {
+		struct greydb *c = greydb_open(dbpath, GREYDB_WRITE, 1000);
+		struct gd_rec x = white(2);
+
+		_exit(c == NULL || greydb_put(c, "192.0.2.2", 9, &x) != 0 ||
+		    greydb_close(c) != 0);
+	}
+	T_EQ_INT(waitpid(pid, &st, 0), pid);
+	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	T_EQ_INT(greydb_resume(keep, 1000), 0);
+	T_EQ_INT(greydb_get(keep, "192.0.2.2", 9, &r), GREYDB_OK);
+	T_EQ_INT(r.bcount, 2);
+	T_EQ_INT(greydb_put(keep, "192.0.2.3", 9, &w), 0);
+	T_EQ_INT(greydb_commit(keep), 0);
+
+	/* A rebuild by another writer (new inode) is noticed too. */
+	other = open_ok(GREYDB_WRITE);
+	T_EQ_INT(greydb_reorganize(other), 0);
+	close_ok(other);
+	T_EQ_INT(greydb_resume(keep, 1000), 0);
+	T_EQ_INT(greydb_get(keep, "192.0.2.3", 9, &r), GREYDB_OK);
+	T_EQ_INT(greydb_commit(keep), 0);
+
+	/* The database gone (even root cannot open a directory as one):
+	 * resume fails, can be retried, and works once it is back. */
+	other = open_ok(GREYDB_WRITE);	/* bumps the generation */
+	close_ok(other);
+	T_EQ_INT(rename(dbpath, t_path("aside")), 0);
+	T_EQ_INT(mkdir(dbpath, 0700), 0);
+	T_EQ_INT(greydb_resume(keep, 100), -1);
+	T_EQ_INT(greydb_resume(keep, 100), -1);	/* no crash */
+	T_EQ_INT(rmdir(dbpath), 0);
+	T_EQ_INT(rename(t_path("aside"), dbpath), 0);
+	T_EQ_INT(greydb_resume(keep, 1000), 0);
+	T_EQ_INT(greydb_get(keep, "192.0.2.1", 9, &r), GREYDB_OK);
+	close_ok(keep);
+}
+
 const struct t_case t_cases[] = {
+	T_CASE(kept_handle),
 	T_CASE(put_get_del),
 	T_CASE(walk_delete_half),
 	T_CASE(walk_stop),
