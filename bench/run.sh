@@ -778,30 +778,23 @@ missed_notes() {
   other load cap spamd (at C=200 every server, the null one too, pays
   more per session: more sockets in flight). Where spamd's extra CPU over
   the null server goes (profiles below):
-  1. The greylister, a second process on the same 2 cores. Each batch is
-     a fresh GDBM handle (greydb_open ... gdbm_close), so GDBM's bucket
-     cache is cold every time: every lookup copies its bucket out of the
-     mapping (gdbm_fetch -> _gdbm_get_bucket -> _gdbm_mapped_read ->
-     memcpy, the largest item below), and gdbm_close pays msync and munmap
-     of the whole mapping, which the next batch faults in again. Per tuple
-     there are three fetches (the tuple, grey_trapcheck's spamtrap lookup
-     of the recipient, the address record) and one store. A flush is
-     scheduled as soon as one tuple is queued, so a batch holds what
-     arrived during the previous transaction ($(get db_per_txn) tuples per
-     transaction in the database test). Fixes in spamd/grey.c and common/greydb.c:
-     collect for a few ms (5-10 ms keeps whitelisting far below 50 ms) so a
-     transaction carries hundreds of tuples; keep the handle, and with it
-     the cache, across transactions when no other process wrote in between
-     (say a write counter in the lock file that every writer bumps under
-     LOCK_EX: unchanged = the cache is still right; changed = reopen), which
-     keeps DESIGN 4.3's rule; skip grey_trapcheck's fetch while the database
-     holds no SPAMTRAP record.
+  1. The greylister, a second process on the same 2 cores. It keeps its
+     GDBM handle between transactions when no other process wrote
+     (greydb_commit/greydb_resume, a write generation in the lock file),
+     so the bucket cache stays warm; what is left is the sync of each
+     commit (greydb_commit -> gdbm_sync -> msync, the largest item below)
+     and the stores. Per tuple there are two or three fetches (the tuple,
+     grey_trapcheck's spamtrap lookup of the recipient, and the address
+     record on a retry) and one store; $(get db_per_txn) tuples per
+     transaction in the database test. Further fixes: collect for a few
+     ms so a transaction carries more tuples and fewer syncs (5-10 ms
+     keeps whitelisting far below 50 ms); skip grey_trapcheck's fetch
+     while the database holds no SPAMTRAP record (that would delay a new
+     spamtrap by up to -t seconds).
   2. In the SMTP process, two log lines per connection (log_info ->
      log_emit -> vfprintf + write(2); in production syslog(3), one
-     sendto(2) each) and peer_str -> addr_ntop -> inet_ntop for each line.
-     Fix in spamd/con.c: format the peer once at accept and keep it in
-     struct con, and log "connected" only with -v (the "disconnected after
-     N seconds" line carries what an admin needs).
+     sendto(2) each), which OpenBSD's spamd writes too and admins rely
+     on, and inet_ntop for each line.
   3. epoll_ctl(EPOLL_CTL_MOD) on turns of con_run (ev_io_mod toggles
      EPOLLIN / 0 / EPOLLOUT): keep EPOLLIN registered while reading and
      ask for EPOLLOUT only when a send would block.
@@ -828,13 +821,11 @@ EOF
   connection per second (spamd one byte, endlessh one line), and on
   loopback the sender's send(2) also runs the receiver's TCP input, so
   most of either figure is the kernel's: send(2) is ~90% of spamd's
-  profile below. What spamd adds is its timer: every byte re-arms the
-  connection's timer in the min-heap (ev_timer_set -> heap_down, O(log n)
-  with a cache miss per level at 10,000 timers), plus clock reads. Fix in
-  spamd/ev.c + con.c: every stutter timer has the same period (-s), so
-  keep them in a FIFO list instead of the heap (re-arming appends at the
-  tail, the head is always the earliest: O(1), no heap walk); keep the
-  heap for the idle timeouts. That removes most of the difference.
+  profile below. spamd's timers are O(1) already (one FIFO list per
+  delay: every stutter timer waits -s, so re-arming appends at the tail).
+  The gap, when there is one, is within the run-to-run noise of this
+  shared VM (spamd has measured 0.94x to 1.13x of endlessh across runs):
+  what remains is the kernel's send path for one byte versus one line.
 EOF
 		prof_block "$T/prof.hold.smtp" "spamd SMTP process holding $HOLD_N1:"
 		echo
