@@ -10,15 +10,18 @@
 # Benchmarks are not tests: nothing here fails on a number. Needs root
 # (namespaces, nftables) and the Debian packages postfix, postgrey and
 # endlessh (`make deps`).
-BENCH_SRCS := $(sort $(wildcard bench/*.c))
+# benchsmtp.c is the SMTP client code the load tools share, not a program.
+BENCH_SHARED := bench/benchsmtp.c
+BENCH_SRCS := $(filter-out $(BENCH_SHARED),$(sort $(wildcard bench/*.c)))
 BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRCS))
-BENCH_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(BENCH_SRCS))
+BENCH_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(BENCH_SRCS) $(BENCH_SHARED))
 BENCH_LIBS := $(O)/lib/libspamd.a $(O)/lib/libnft.a $(O)/lib/libcommon.a
 BENCH ?=
 
-$(O)/bench/%: $(O)/obj/bench/%.o $(BENCH_LIBS)
+$(O)/bench/%: $(O)/obj/bench/%.o $(O)/obj/bench/benchsmtp.o $(BENCH_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BENCH_LIBS) $(LDLIBS_ALL)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(O)/obj/bench/benchsmtp.o \
+		$(BENCH_LIBS) $(LDLIBS_ALL)
 
 .SECONDARY: $(BENCH_OBJS)
 -include $(BENCH_OBJS:.o=.d)

@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/benchsmtp.h"
+
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT	24
 #endif
@@ -151,8 +153,10 @@ say(struct sess *s, const char *line)
 
 /* Act on one final reply line; -1 ends the session as an error. */
 static int
-on_reply(struct sess *s, int code)
+on_reply(void *arg, int code)
 {
+	struct sess *s = arg;
+
 	char cmd[128];
 
 	switch (s->st) {
@@ -198,66 +202,18 @@ on_reply(struct sess *s, int code)
 static void
 sess_event(struct sess *s, uint32_t events)
 {
-	struct epoll_event ee;
-	char *lf;
-	ssize_t n;
-	int r;
-
 	if (s->st == S_CONNECT) {
-		int err = 0;
-		socklen_t el = sizeof(err);
-
-		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &el) == -1)
-			die("SO_ERROR");
-		if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
+		if (benchsmtp_connected(ep, s->fd, s, events) == -1) {
 			sess_end(s, &connfail, 0);
 			return;
 		}
 		s->st = S_BANNER;
-		memset(&ee, 0, sizeof(ee));
-		ee.events = EPOLLIN;
-		ee.data.ptr = s;
-		if (epoll_ctl(ep, EPOLL_CTL_MOD, s->fd, &ee) == -1)
-			die("epoll_ctl mod");
 		if (!(events & EPOLLIN))
 			return;
 	}
-	n = recv(s->fd, s->buf + s->len, sizeof(s->buf) - s->len - 1, 0);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		sess_end(s, &errors, 0);
-		return;
-	}
-	s->len += (size_t)n;
-	while ((lf = memchr(s->buf, '\n', s->len)) != NULL) {
-		size_t len = (size_t)(lf - s->buf) + 1;
-		int code = -1;
-
-		if (len >= 4 && s->buf[0] >= '1' && s->buf[0] <= '5' &&
-		    s->buf[1] >= '0' && s->buf[1] <= '9' &&
-		    s->buf[2] >= '0' && s->buf[2] <= '9')
-			code = (s->buf[0] - '0') * 100 + (s->buf[1] - '0') * 10 +
-			    (s->buf[2] - '0');
-		if (code == -1) {
-			sess_end(s, &errors, 0);
-			return;
-		}
-		if (s->buf[3] == '-') {		/* continuation line */
-			memmove(s->buf, s->buf + len, s->len - len);
-			s->len -= len;
-			continue;
-		}
-		memmove(s->buf, s->buf + len, s->len - len);
-		s->len -= len;
-		if ((r = on_reply(s, code)) == -1) {
-			sess_end(s, &errors, 0);
-			return;
-		}
-		if (r == 1)		/* ended; s is already the next one */
-			return;
-	}
-	if (s->len >= sizeof(s->buf) - 1)
+	/* On BENCHSMTP_ENDED, s is already the next session. */
+	if (benchsmtp_read(s->fd, s->buf, &s->len, sizeof(s->buf), on_reply,
+	    s) == BENCHSMTP_ERROR)
 		sess_end(s, &errors, 0);
 }
 

@@ -62,6 +62,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
+#include "bench/benchsmtp.h"
 #include "common/addr.h"
 #include "common/log.h"
 #include "nft/nft.h"
@@ -357,8 +358,10 @@ say(struct sess *s, const char *line)
 }
 
 static int
-on_reply(struct sess *s, int code)
+on_reply(void *arg, int code)
 {
+	struct sess *s = arg;
+
 	char cmd[160];
 	size_t idx = (size_t)(s->h - hosts);
 
@@ -401,55 +404,17 @@ on_reply(struct sess *s, int code)
 static void
 sess_event(struct sess *s, uint32_t events)
 {
-	struct epoll_event ee;
-	char *lf;
-	ssize_t n;
-	int r;
-
 	if (s->st == S_CONNECT) {
-		int err = 0;
-		socklen_t el = sizeof(err);
-
-		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &el) == -1)
-			die("SO_ERROR");
-		if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
+		if (benchsmtp_connected(ep, s->fd, s, events) == -1) {
 			sess_finish(s, 0);
 			return;
 		}
 		s->st = S_BANNER;
-		memset(&ee, 0, sizeof(ee));
-		ee.events = EPOLLIN;
-		ee.data.ptr = s;
-		if (epoll_ctl(ep, EPOLL_CTL_MOD, s->fd, &ee) == -1)
-			die("epoll_ctl mod");
 		if (!(events & EPOLLIN))
 			return;
 	}
-	n = recv(s->fd, s->buf + s->len, sizeof(s->buf) - s->len, 0);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		sess_finish(s, 0);
-		return;
-	}
-	s->len += (size_t)n;
-	while ((lf = memchr(s->buf, '\n', s->len)) != NULL) {
-		size_t len = (size_t)(lf - s->buf) + 1;
-		int code = len >= 4 ? atoi(s->buf) : -1, cont;
-
-		cont = len >= 4 && s->buf[3] == '-';
-		memmove(s->buf, s->buf + len, s->len - len);
-		s->len -= len;
-		if (cont)
-			continue;
-		if (code < 100 || (r = on_reply(s, code)) == -1) {
-			sess_finish(s, 0);
-			return;
-		}
-		if (r == 1)
-			return;
-	}
-	if (s->len == sizeof(s->buf))
+	if (benchsmtp_read(s->fd, s->buf, &s->len, sizeof(s->buf), on_reply,
+	    s) == BENCHSMTP_ERROR)
 		sess_finish(s, 0);
 }
 
