@@ -164,12 +164,6 @@ addr_mask(struct addr *a, unsigned int plen)
 	}
 }
 
-int
-addr_bit(const struct addr *a, unsigned int i)
-{
-	return (a->u.b[i / 8] >> (7 - i % 8)) & 1;
-}
-
 /*
  * Parse a CIDR block. Returns 0, or -1 with *errstr naming the problem
  * ("invalid address", "missing mask", "invalid mask", "host bits set").

@@ -14,7 +14,6 @@
  *	cidr_contains(c, a)	1 if a lies in c
  *	cidr_first/cidr_last(c, a)	the block's lowest and highest address
  *	addr_mask(a, plen)	clear the host bits of a
- *	addr_bit(a, i)		bit i (0 = most significant) of the address
  *
  * struct addr is a plain value: copy it, compare it with addr_cmp, never
  * with memcmp on the whole struct (padding is not guaranteed zero unless
@@ -61,7 +60,6 @@ int	addr_cmp(const struct addr *, const struct addr *);
 size_t	addr_len(const struct addr *);
 int	addr_inc(struct addr *);
 void	addr_mask(struct addr *, unsigned int);
-int	addr_bit(const struct addr *, unsigned int);
 int	cidr_parse(const char *, struct cidr *, int, const char **);
 const char *cidr_ntop(const struct cidr *, char *, size_t);
 int	cidr_contains(const struct cidr *, const struct addr *);

@@ -34,7 +34,6 @@ struct log_ratelimit {
 void	log_init(const char *, int, int);
 void	log_procname(const char *);
 void	log_setverbose(int);
-int	log_getverbose(void);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_notice(const char *, ...) __attribute__((format(printf, 1, 2)));

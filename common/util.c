@@ -2,13 +2,11 @@
  * util.c: duration parsing, allocation wrappers and fd helpers (see util.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/compat.h"
 #include "common/log.h"
@@ -137,45 +135,6 @@ xstrdup(const char *s)
 	if (p == NULL)
 		fatal("strdup");
 	return p;
-}
-
-ssize_t
-util_write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, p + done, len - done);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
-}
-
-int
-util_set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
-		return -1;
-	return 0;
-}
-
-int
-util_set_cloexec(int fd)
-{
-	int fl = fcntl(fd, F_GETFD);
-
-	if (fl == -1 || fcntl(fd, F_SETFD, fl | FD_CLOEXEC) == -1)
-		return -1;
-	return 0;
 }
 
 void

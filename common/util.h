@@ -8,8 +8,6 @@
  *	xmalloc, xcalloc, xreallocarray, xstrdup
  *		fatal on exhaustion: for start-up and command-line tools only;
  *		a daemon's per-connection paths handle NULL themselves.
- *	util_write_all(fd, buf, len)	write everything or fail (-1, errno)
- *	util_set_nonblock(fd), util_set_cloexec(fd)
  *	util_errf(buf, len, fmt, ...)	format an error message into a
  *		caller's buffer (nothing when len is 0): for pure functions
  *		that report why instead of logging
@@ -28,9 +26,6 @@ void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
-ssize_t	util_write_all(int, const void *, size_t);
-int	util_set_nonblock(int);
-int	util_set_cloexec(int);
 void	util_errf(char *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 

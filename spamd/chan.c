@@ -157,12 +157,6 @@ chan_send(struct chan *c, const void *buf, size_t len)
 	return 0;
 }
 
-size_t
-chan_pending(const struct chan *c)
-{
-	return c->queued;
-}
-
 void
 chan_flush_blocking(struct chan *c)
 {

@@ -7,7 +7,6 @@
  *	chan_send(c, buf, len)	send now, or queue when the peer is slow;
  *		-1 if the queue already holds maxq bytes (the message is
  *		dropped and a rate-limited warning says how many were)
- *	chan_pending(c)		bytes queued
  *	chan_flush_blocking(c)	send the queue, waiting up to
  *		CHAN_FLUSH_MAX ms in all (shutdown only)
  *	chan_close(c)
@@ -45,7 +44,6 @@ struct chan {
 int	chan_open(struct chan *, int, const char *, size_t, chan_msg_cb,
 	    chan_close_cb);
 int	chan_send(struct chan *, const void *, size_t);
-size_t	chan_pending(const struct chan *);
 void	chan_flush_blocking(struct chan *);
 void	chan_close(struct chan *);
 

@@ -88,18 +88,6 @@ static void	con_run(struct con *);
 static void	con_close(struct con *);
 static void	con_timer(struct ev_timer *);
 
-size_t
-con_clients(void)
-{
-	return nclients;
-}
-
-size_t
-con_black(void)
-{
-	return nblack;
-}
-
 static const char *
 peer_str(const struct con *c)
 {

@@ -3,7 +3,6 @@
  * writer, line reading, timeouts, and the hand-off of tuples.
  *
  *	con_listen(fd)		accept clients on a listening socket
- *	con_clients(), con_black()	open connections, blacklisted ones
  *
  * One struct con per client (under 256 bytes); input buffers exist only
  * while a partial line is pending. Every connection has one timer: the
@@ -15,7 +14,5 @@
 #include <stddef.h>
 
 int	con_listen(int);
-size_t	con_clients(void);
-size_t	con_black(void);
 
 #endif /* CON_H */

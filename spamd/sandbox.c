@@ -32,14 +32,6 @@
 #endif
 #endif
 
-static int active;
-
-int
-sandbox_active(void)
-{
-	return active;
-}
-
 int
 sandbox_supported(void)
 {
@@ -104,6 +96,5 @@ sandbox_smtp(void)
 		log_warn("cannot load the seccomp filter");
 		return -1;
 	}
-	active = 1;
 	return 0;
 }

@@ -11,14 +11,12 @@
  *
  * Under AddressSanitizer the filter is not loaded: LeakSanitizer stops
  * the process with ptrace at exit, which no sane allow-list permits.
- * sandbox_active() says whether it was, sandbox_supported() whether
- * this build loads it at all.
+ * sandbox_supported() says whether this build loads it at all.
  */
 #ifndef SANDBOX_H
 #define SANDBOX_H
 
 int	sandbox_smtp(void);
-int	sandbox_active(void);
 int	sandbox_supported(void);
 
 #endif /* SANDBOX_H */
