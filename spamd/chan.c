@@ -161,23 +161,45 @@ void
 chan_flush_blocking(struct chan *c)
 {
 	uint64_t deadline = clock_mono_ms() + CHAN_FLUSH_MAX;
+	size_t last = c->queued;
 
 	while (c->head != NULL && c->io.fd != -1) {
 		struct pollfd pfd = { c->io.fd, POLLOUT, 0 };
 		uint64_t now = clock_mono_ms();
 		int r;
 
+		/* A slow peer that still reads gets all the time it needs. */
+		if (c->queued < last) {
+			last = c->queued;
+			deadline = now + CHAN_FLUSH_MAX;
+		}
 		if (now >= deadline) {
+			log_warnx("%s: peer stopped reading for %d s; %zu bytes "
+			    "not delivered at exit", c->name,
+			    CHAN_FLUSH_MAX / 1000, c->queued);
+			break;
+		}
+		r = poll(&pfd, 1, (int)(deadline - now));
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("%s: poll; %zu bytes not delivered at exit",
+			    c->name, c->queued);
+			break;
+		}
+		if (r == 0)
+			continue;	/* the deadline check says it */
+		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			log_warnx("%s: peer gone (poll revents %#x); %zu bytes "
+			    "not delivered at exit", c->name,
+			    (unsigned int)pfd.revents, c->queued);
+			break;
+		}
+		if (drain(c) == -1) {
 			log_warnx("%s: %zu bytes not delivered at exit",
 			    c->name, c->queued);
 			break;
 		}
-		r = poll(&pfd, 1, (int)(deadline - now));
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0 || (pfd.revents & (POLLERR | POLLHUP)) ||
-		    drain(c) == -1)
-			break;
 	}
 }
 

@@ -7,8 +7,9 @@
  *	chan_send(c, buf, len)	send now, or queue when the peer is slow;
  *		-1 if the queue already holds maxq bytes (the message is
  *		dropped and a rate-limited warning says how many were)
- *	chan_flush_blocking(c)	send the queue, waiting up to
- *		CHAN_FLUSH_MAX ms in all (shutdown only)
+ *	chan_flush_blocking(c)	send the queue, blocking (shutdown
+ *		only); gives up, and says how much it lost, only when the
+ *		peer has read nothing for CHAN_FLUSH_MAX ms
  *	chan_close(c)
  *
  * The SMTP process must never block on the greylister: it sends through
