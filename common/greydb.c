@@ -44,6 +44,7 @@ struct greydb {
 	uint64_t		 gen;		/* generation we left it at */
 	dev_t			 dev;		/* the file our handle reads */
 	ino_t			 ino;
+	int			 quiet;		/* corrupt records not logged */
 	char			*path;
 };
 
@@ -59,6 +60,12 @@ seterr(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
 	va_end(ap);
+}
+
+void
+greydb_quiet(struct greydb *db, int on)
+{
+	db->quiet = on;
 }
 
 const char *
@@ -561,7 +568,8 @@ decode(const struct greydb *db, const char *key, size_t keylen,
 {
 	if (gd_decode(d->dptr, (size_t)d->dsize, rec, why) == -1 ||
 	    gd_check(key, keylen, rec, why) == -1) {
-		log_corrupt(db, key, keylen, *why);
+		if (!db->quiet)
+			log_corrupt(db, key, keylen, *why);
 		return -1;
 	}
 	return 0;

@@ -22,6 +22,8 @@
  *		reused only if no other process wrote meanwhile (a write
  *		generation in the lock file, and the file's inode, say so),
  *		else reopened. -1 if the lock could not be had in time.
+ *	greydb_quiet(db, on)	do not log corrupt records (a caller
+ *		that re-reads what its walk already reported)
  *	greydb_errstr()		the last error, in a static buffer that the
  *		next failing call overwrites
  *
@@ -67,6 +69,7 @@ int	greydb_reorganize(struct greydb *);
 int	greydb_close(struct greydb *);
 int	greydb_commit(struct greydb *);
 int	greydb_resume(struct greydb *, int);
+void	greydb_quiet(struct greydb *, int);
 const char *greydb_errstr(void);
 
 #endif /* GREYDB_H */

@@ -168,6 +168,8 @@ delete_chunk(struct greydb *db, struct scan *s, size_t lo, size_t hi)
 {
 	struct gd_rec r;
 
+	/* The walk logged the corrupt ones already. */
+	greydb_quiet(db, 1);
 	for (size_t i = lo; i < hi; i++) {
 		int g = greydb_get(db, s->del.k[i], s->del.len[i], &r);
 

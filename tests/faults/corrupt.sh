@@ -68,6 +68,8 @@ done
 "$BIN/spamd-nftsync" -v -f "$DB" >"$T/sync" 2>&1 || fail "spamd-nftsync: $(cat "$T/sync")"
 cat "$T/sync"
 grep -q ' 6 corrupt' "$T/sync" || fail "spamd-nftsync did not count 6 corrupt records"
+n=$(grep -c 'skipping corrupt record' "$T/sync")
+[ "$n" = 6 ] || fail "spamd-nftsync logged $n corrupt-record lines for 6 records"
 "$BIN/spamdb" -f "$DB" >"$T/list2" 2>"$T/err2" || fail "spamdb after nftsync: $(cat "$T/err2")"
 [ -s "$T/err2" ] && fail "spamdb after nftsync: $(cat "$T/err2")"
 cmp -s <(sort "$T/list") <(sort "$T/list2") || fail "records changed: $(diff "$T/list" "$T/list2")"
