@@ -6,7 +6,8 @@
 . tests/lib.sh
 private_net "$@"
 t_tmp
-spamd_start -s 0 -G 2s:1h:1d
+# passtime 4s: room for a slow (valgrind) early retry before it
+spamd_start -s 0 -G 4s:1h:1d
 
 session() {
 	chat 127.0.0.1 <<EOF
@@ -51,7 +52,12 @@ spamdb_lines WHITE | grep -q . && fail "whitelisted before passtime"
 awk -F'|' '$7 != $6 + 3600 { exit 1 }' <(spamdb_lines GREY) || fail "pass moved early"
 
 # After passtime, the retry passes and the host is WHITE immediately.
-sleep 2.5
+# It passes once first + passtime < now in whole seconds, so wait for
+# first + 5 by the clock rather than for a fixed time after the early
+# retry, which may have landed in the same second as the first session.
+first=$(cut -d'|' -f6 "$T/grey1" | head -n 1)
+wait_for 10 sh -c "[ \$(date +%s) -ge $((first + 5)) ]" ||
+	fail "clock did not reach first + 5"
 t1=$(date +%s)
 session || fail "late retry"
 wait_for 5 sh -c "'$BIN/spamdb' -f '$DB' | grep -q '^WHITE|127.0.0.1|'" ||
