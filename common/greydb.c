@@ -8,8 +8,9 @@
  *
  * The first byte of the lock file is a "dirty" mark: a writer sets it
  * before it opens GDBM and clears it after gdbm_close has synced. An
- * opener that finds it set knows a writer died mid-transaction and runs
- * gdbm_recover before trusting the file.
+ * opener that finds it set knows a writer died mid-transaction and
+ * rebuilds the file from the checkpoint and the journal (journal.c),
+ * which writers keep beside it; without them it runs gdbm_recover.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -18,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gdbm.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,7 +29,9 @@
 
 #include "common/compat.h"
 #include "common/greydb.h"
+#include "common/journal.h"
 #include "common/log.h"
+#include "common/util.h"
 
 #define MARK_CLEAN	'0'
 #define MARK_DIRTY	'1'
@@ -45,6 +47,7 @@ struct greydb {
 	dev_t			 dev;		/* the file our handle reads */
 	ino_t			 ino;
 	int			 quiet;		/* corrupt records not logged */
+	struct journal		*jrn;		/* writers: crash protection */
 	char			*path;
 };
 
@@ -85,26 +88,6 @@ gdbm_why(void)
 		return buf;
 	}
 	return gdbm_strerror(gdbm_errno);
-}
-
-/*
- * Files that root creates beside the database take the directory's owner,
- * so that the unprivileged daemon can keep writing them.
- */
-static void
-own_like_dir(const char *path)
-{
-	char *copy;
-	struct stat st;
-
-	if (geteuid() != 0)
-		return;
-	if ((copy = strdup(path)) == NULL)
-		return;
-	if (stat(dirname(copy), &st) == 0 && st.st_uid != 0 &&
-	    chown(path, st.st_uid, st.st_gid) == -1)
-		log_warn("chown %s", path);
-	free(copy);
 }
 
 static volatile sig_atomic_t lock_alarm;
@@ -289,7 +272,7 @@ dbf_open(const char *path, enum greydb_mode mode)
 		return NULL;
 	}
 	if (created)
-		own_like_dir(path);
+		util_own_like_dir(path);
 	return dbf;
 }
 
@@ -330,11 +313,40 @@ recover_writer(struct greydb *db)
 }
 
 /*
- * Recover from a reader: drop the shared lock, take the exclusive one,
- * rebuild, then come back to a shared lock and a fresh reader.
+ * A writer died mid-transaction (the dirty mark). The caller holds the
+ * exclusive lock; db->dbf, if open, is a writer. Rebuild from the
+ * checkpoint and the journal, which gives the last committed state
+ * exactly; without them, or if that fails, fall back to gdbm_recover.
  */
 static int
-recover_reader(struct greydb *db)
+rebuild_writer(struct greydb *db)
+{
+	char msg[512];
+	int rc;
+
+	if (db->dbf != NULL)
+		gdbm_close(db->dbf);
+	db->dbf = NULL;
+	log_warnx("%s: a writer died mid-transaction; rebuilding the database",
+	    db->path);
+	rc = journal_rebuild(db->path, msg, sizeof(msg));
+	if (rc == 0)
+		log_warnx("%s: %s", db->path, msg);
+	else
+		log_warnx("%s: cannot rebuild from the journal (%s)", db->path,
+		    msg);
+	if ((db->dbf = dbf_open(db->path, GREYDB_WRITE)) == NULL)
+		return -1;
+	return rc == 0 ? 0 : recover_writer(db);
+}
+
+/*
+ * Recover from a reader: drop the shared lock, take the exclusive one,
+ * rebuild (after a crash) or recover, then come back to a shared lock and
+ * a fresh reader.
+ */
+static int
+recover_reader(struct greydb *db, int crashed)
 {
 	int rc = 0;
 
@@ -343,18 +355,22 @@ recover_reader(struct greydb *db)
 	db->dbf = NULL;
 	if (lock_wait(db->lockfd, LOCK_EX, db->wait_ms, db->path) == -1)
 		return -1;
-	if ((db->dbf = dbf_open(db->path, GREYDB_WRITE)) == NULL)
+	if (crashed && mark_get(db->lockfd) != MARK_DIRTY)
+		;	/* another opener rebuilt it while we waited */
+	else if (crashed)
+		rc = rebuild_writer(db);
+	else if ((db->dbf = dbf_open(db->path, GREYDB_WRITE)) == NULL)
 		rc = -1;
-	else {
-		if (recover_writer(db) == -1)
-			rc = -1;
+	else
+		rc = recover_writer(db);
+	if (db->dbf != NULL) {
 		if (gdbm_close(db->dbf) != 0)
 			rc = -1;
 		db->dbf = NULL;
-		if (rc == 0) {
-			(void)gen_bump(db);
-			(void)mark_set(db, MARK_CLEAN);
-		}
+	}
+	if (rc == 0) {
+		(void)gen_bump(db);
+		(void)mark_set(db, MARK_CLEAN);
 	}
 	if (lock_wait(db->lockfd, LOCK_SH, db->wait_ms, db->path) == -1)
 		return -1;
@@ -368,7 +384,7 @@ recover(struct greydb *db)
 {
 	if (db->mode == GREYDB_WRITE)
 		return recover_writer(db);
-	return recover_reader(db);
+	return recover_reader(db, 0);
 }
 
 static int
@@ -397,6 +413,13 @@ greydb_open(const char *path, enum greydb_mode mode, int wait_ms)
 	}
 	db->mode = mode;
 	db->wait_ms = wait_ms;
+	if (mode == GREYDB_WRITE && (db->jrn = journal_new(path)) == NULL) {
+		seterr("greydb_open: %s", strerror(errno));
+		free(lockpath);
+		free(db->path);
+		free(db);
+		return NULL;
+	}
 	db->lockfd = open(lockpath, O_RDWR | O_CLOEXEC);
 	if (db->lockfd == -1 && errno == ENOENT) {
 		db->lockfd = open(lockpath, O_RDWR | O_CREAT | O_EXCL |
@@ -415,19 +438,16 @@ greydb_open(const char *path, enum greydb_mode mode, int wait_ms)
 		goto fail;
 	}
 	if (created)
-		own_like_dir(lockpath);
+		util_own_like_dir(lockpath);
 	if (lock_wait(db->lockfd, op, wait_ms, lockpath) == -1)
 		goto fail;
 
 	if (mark_get(db->lockfd) == MARK_DIRTY) {
 		if (mode == GREYDB_READ) {
-			if (recover_reader(db) == -1)
+			if (recover_reader(db, 1) == -1)
 				goto fail;
-		} else {
-			if ((db->dbf = dbf_open(path, GREYDB_WRITE)) == NULL ||
-			    recover_writer(db) == -1)
-				goto fail;
-		}
+		} else if (rebuild_writer(db) == -1)
+			goto fail;
 		if (mode == GREYDB_WRITE && mark_set(db, MARK_CLEAN) == -1)
 			goto fail;
 	}
@@ -438,6 +458,8 @@ greydb_open(const char *path, enum greydb_mode mode, int wait_ms)
 			(void)mark_set(db, MARK_CLEAN);
 		goto fail;
 	}
+	if (db->jrn != NULL)
+		journal_ready(db->jrn);
 	db->locked = 1;
 	db->gen = gen_get(db->lockfd);
 	note_file(db);
@@ -450,6 +472,7 @@ fail:
 	if (db->lockfd != -1)
 		close(db->lockfd);
 	free(lockpath);
+	journal_free(db->jrn);
 	free(db->path);
 	free(db);
 	errno = saved_errno;
@@ -474,14 +497,19 @@ greydb_close(struct greydb *db)
 		else
 			log_warnx("%s: closing without the lock", db->path);
 	}
+	if (db->jrn != NULL && db->locked && db->dbf != NULL)
+		journal_append(db->jrn);
 	if (db->dbf != NULL && gdbm_close(db->dbf) != 0) {
 		seterr("close %s: %s", db->path, gdbm_why());
 		rc = -1;
 	}
+	if (db->jrn != NULL && db->locked && rc == 0)
+		journal_trim(db->jrn);
 	if (db->mode == GREYDB_WRITE && rc == 0 && db->locked &&
 	    (gen_bump(db) == -1 || mark_set(db, MARK_CLEAN) == -1))
 		rc = -1;
 	close(db->lockfd);
+	journal_free(db->jrn);
 	free(db->path);
 	free(db);
 	return rc;
@@ -494,10 +522,12 @@ greydb_commit(struct greydb *db)
 		seterr("commit %s: not a locked writer", db->path);
 		return -1;
 	}
+	journal_append(db->jrn);
 	if (gdbm_sync(db->dbf) != 0) {
 		seterr("sync %s: %s", db->path, gdbm_why());
 		return -1;
 	}
+	journal_trim(db->jrn);
 	if (gen_bump(db) == -1 || mark_set(db, MARK_CLEAN) == -1)
 		return -1;
 	if (flock(db->lockfd, LOCK_UN) == -1) {
@@ -523,8 +553,8 @@ greydb_resume(struct greydb *db, int wait_ms)
 			gdbm_close(db->dbf);
 		db->dbf = NULL;
 		if (mark_get(db->lockfd) == MARK_DIRTY) {
-			if ((db->dbf = dbf_open(db->path, GREYDB_WRITE)) ==
-			    NULL || recover_writer(db) == -1)
+			if (rebuild_writer(db) == -1 ||
+			    mark_set(db, MARK_CLEAN) == -1)
 				goto fail;
 		} else if ((db->dbf = dbf_open(db->path, GREYDB_WRITE)) ==
 		    NULL)
@@ -533,6 +563,7 @@ greydb_resume(struct greydb *db, int wait_ms)
 	}
 	if (mark_set(db, MARK_DIRTY) == -1)
 		goto fail;
+	journal_ready(db->jrn);
 	return 0;
 fail:
 	/* Leave it unlocked and handle-less; greydb_close still works. */
@@ -625,6 +656,7 @@ again:
 		seterr("store into %s: %s", db->path, gdbm_why());
 		return -1;
 	}
+	journal_put(db->jrn, key, keylen, buf, sizeof(buf));
 	return 0;
 }
 
@@ -649,6 +681,7 @@ again:
 		seterr("delete from %s: %s", db->path, gdbm_why());
 		return -1;
 	}
+	journal_del(db->jrn, key, keylen);
 	return GREYDB_OK;
 }
 
@@ -759,8 +792,10 @@ again:
 		return -1;
 	}
 	for (size_t i = 0; i < del.n; i++) {
-		if (gdbm_delete(db->dbf, del.v[i]) != 0 &&
-		    gdbm_errno != GDBM_ITEM_NOT_FOUND) {
+		if (gdbm_delete(db->dbf, del.v[i]) == 0)
+			journal_del(db->jrn, del.v[i].dptr,
+			    (size_t)del.v[i].dsize);
+		else if (gdbm_errno != GDBM_ITEM_NOT_FOUND) {
 			seterr("delete from %s: %s", db->path, gdbm_why());
 			rc = -1;
 			break;

@@ -28,7 +28,9 @@
  *		next failing call overwrites
  *
  * A writer that dies (kill -9) leaves a mark in the lock file; the next
- * opener runs gdbm_recover before anything else. Files created or
+ * opener rebuilds the file from the checkpoint and journal that writers
+ * keep beside it (journal.h), or runs gdbm_recover when there are none,
+ * before anything else. Files created or
  * rebuilt by root take the owner of their directory, so the unprivileged
  * daemon can still write them.
  */

@@ -1,12 +1,17 @@
 /*
- * util.c: duration parsing, allocation wrappers and fd helpers (see util.h).
+ * util.c: duration parsing, allocation wrappers, error formatting and file
+ * ownership helpers (see util.h).
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/compat.h"
 #include "common/log.h"
@@ -147,4 +152,24 @@ util_errf(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Files that root creates beside the database take the directory's owner,
+ * so that the unprivileged daemon can keep writing them.
+ */
+void
+util_own_like_dir(const char *path)
+{
+	char *copy;
+	struct stat st;
+
+	if (geteuid() != 0)
+		return;
+	if ((copy = strdup(path)) == NULL)
+		return;
+	if (stat(dirname(copy), &st) == 0 && st.st_uid != 0 &&
+	    chown(path, st.st_uid, st.st_gid) == -1)
+		log_warn("chown %s", path);
+	free(copy);
 }

@@ -11,6 +11,8 @@
  *	util_errf(buf, len, fmt, ...)	format an error message into a
  *		caller's buffer (nothing when len is 0): for pure functions
  *		that report why instead of logging
+ *	util_own_like_dir(path)	as root, give a file that we created the
+ *		owner of its directory, so the unprivileged daemon can write it
  */
 #ifndef UTIL_H
 #define UTIL_H
@@ -26,6 +28,7 @@ void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
+void	util_own_like_dir(const char *);
 void	util_errf(char *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 

@@ -5,7 +5,7 @@
  * delete: exact on 10,000 records), GREYDB_STOP, corrupt records written
  * with raw gdbm calls (reported and skipped), the bounded lock wait
  * against a child process holding the lock, read-only handles, the
- * dirty-mark recovery (set by hand, and left by a writer that died), and
+ * dirty-mark rebuild (set by hand, and left by a writer that died), and
  * file ownership when root creates the database in someone else's
  * directory. Every case uses t_path() files; nothing outside.
  */
@@ -510,8 +510,9 @@ dirty_mark_recovery_reader(void)
 	T_EQ_INT(mark(), '0');
 	set_mark('1');
 	check_intact(500);
-	t_expect_log("recovering the database after an unclean write");
-	t_expect_log("recovered 500 keys, 0 lost");
+	t_expect_log("a writer died mid-transaction; rebuilding the database");
+	t_expect_log("rebuilt from the checkpoint and 1 journaled transaction "
+	    "(500 changes)");
 	T_EQ_INT(mark(), '0');
 
 	/* clean now: no second recovery */
@@ -530,7 +531,7 @@ dirty_mark_recovery_writer(void)
 	fill(100);
 	set_mark('1');
 	db = open_ok(GREYDB_WRITE);
-	t_expect_log("recovering the database after an unclean write");
+	t_expect_log("rebuilding the database");
 	T_EQ_INT(greydb_put(db, "192.0.2.200", 11, &r), 0);
 	close_ok(db);
 	T_EQ_INT(mark(), '0');
@@ -542,14 +543,14 @@ static void
 dead_writer_recovered(void)
 {
 	struct gd_rec r = white(5);
+	struct greydb *db;
 	pid_t pid;
 	int st;
 
 	paths();
 	fill(200);
 	if ((pid = fork()) == 0) {
-		struct greydb *db = greydb_open(dbpath, GREYDB_WRITE, 1000);
-
+		db = greydb_open(dbpath, GREYDB_WRITE, 1000);
 		if (db == NULL || greydb_put(db, "192.0.2.77", 10, &r) != 0)
 			_exit(1);
 		kill(getpid(), SIGKILL);
@@ -559,8 +560,12 @@ dead_writer_recovered(void)
 	T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	T_EQ_INT(mark(), '1');
 	check_intact(200);
-	t_expect_log("recovering the database after an unclean write");
+	t_expect_log("rebuilding the database");
 	T_EQ_INT(mark(), '0');
+	/* the transaction that died was never committed: it is not there */
+	db = open_ok(GREYDB_READ);
+	T_EQ_INT(greydb_get(db, "192.0.2.77", 10, &r), GREYDB_NOTFOUND);
+	close_ok(db);
 }
 
 static void
@@ -580,7 +585,7 @@ missing_database(void)
 static void
 owner_follows_directory(void)
 {
-	char dir[400];
+	char dir[400], side[600];
 	struct greydb *db;
 	struct stat st;
 	unsigned int i;
@@ -601,6 +606,12 @@ owner_follows_directory(void)
 	T_EQ_INT(st.st_gid, NOBODY);
 	T_EQ_INT(stat(lockpath, &st), 0);
 	T_EQ_INT(st.st_uid, NOBODY);
+	snprintf(side, sizeof(side), "%s.ckpt", dbpath);
+	T_EQ_INT(stat(side, &st), 0);
+	T_EQ_INT(st.st_uid, NOBODY);
+	snprintf(side, sizeof(side), "%s.journal", dbpath);
+	T_EQ_INT(stat(side, &st), 0);
+	T_EQ_INT(st.st_uid, NOBODY);
 
 	/* reorganize writes a new inode: the owner must survive it */
 	db = open_ok(GREYDB_WRITE);
@@ -614,7 +625,15 @@ owner_follows_directory(void)
 	T_EQ_INT(stat(dbpath, &st), 0);
 	T_EQ_INT(st.st_uid, NOBODY);
 
-	/* and so must recovery, which also rebuilds the file */
+	/* and so must the rebuild after a crash, and gdbm_recover */
+	set_mark('1');
+	db = open_ok(GREYDB_READ);
+	close_ok(db);
+	t_expect_log("rebuilt from the checkpoint");
+	T_EQ_INT(stat(dbpath, &st), 0);
+	T_EQ_INT(st.st_uid, NOBODY);
+	snprintf(side, sizeof(side), "%s.ckpt", dbpath);
+	T_EQ_INT(unlink(side), 0);
 	set_mark('1');
 	db = open_ok(GREYDB_READ);
 	close_ok(db);
