@@ -1,3 +1,0 @@
-build/obj/common/addr.o: common/addr.c common/addr.h common/compat.h
-common/addr.h:
-common/compat.h:
