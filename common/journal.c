@@ -36,8 +36,14 @@
 #define JRN_HDR		64
 #define JRN_FRAME_HDR	8
 #define JRN_FRAME_MAX	(1U << 30)
-#define JRN_TRIM_MIN	(4 * 1024 * 1024)	/* bytes of journal before a
-						   new checkpoint, at least */
+/*
+ * A new checkpoint once the journal is larger than the database, so that
+ * copying costs about a byte per journaled byte, but never past 64 MB of
+ * journal: a rebuild replays it all (some 100,000 changes a second), and
+ * a GDBM file bloated by churn must not stretch that without bound.
+ */
+#define JRN_TRIM_MIN	(4 * 1024 * 1024)
+#define JRN_TRIM_MAX	(64 * 1024 * 1024)
 #define OP_PUT		'P'
 #define OP_DEL		'D'
 
@@ -496,7 +502,8 @@ journal_trim(struct journal *j)
 	close(fd);
 	if (stat(j->dbpath, &ds) == -1)
 		ds.st_size = 0;
-	if (js.st_size > JRN_TRIM_MIN && js.st_size > ds.st_size)
+	if (js.st_size > JRN_TRIM_MIN && (js.st_size > ds.st_size ||
+	    js.st_size > JRN_TRIM_MAX))
 		checkpoint(j, "journal outgrew the database", 0);
 }
 

@@ -20,7 +20,8 @@
  *		make the checkpoint if there is none (or protection was lost)
  *	journal_append(j)	write the buffered transaction to the journal
  *	journal_trim(j)	after the database is synced: a new checkpoint
- *		once the journal outgrows the database (at least 4 MB)
+ *		once the journal outgrows the database (at least 4 MB) or
+ *		reaches 64 MB
  *	journal_rebuild(dbpath, msg, len)	rebuild <db> from the checkpoint
  *		and the journal; 0 done (msg says what), 1 no usable
  *		checkpoint (msg says why), -1 failed (msg says why)
