@@ -9,35 +9,7 @@
 
 #include "common/addr.h"
 #include "common/gdata.h"
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static void
-put64(uint8_t *p, int64_t v)
-{
-	put32(p, (uint32_t)((uint64_t)v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static int64_t
-get64(const uint8_t *p)
-{
-	return (int64_t)((uint64_t)get32(p) << 32 | get32(p + 4));
-}
+#include "common/util.h"
 
 static uint32_t
 rec_crc(const uint8_t *p)
@@ -51,12 +23,12 @@ gd_encode(const struct gd_rec *r, uint8_t *buf)
 	memset(buf, 0, GD_REC_SIZE);
 	buf[0] = GD_REC_VERSION;
 	buf[1] = (uint8_t)r->kind;
-	put32(buf + 4, r->bcount);
-	put32(buf + 8, r->pcount);
-	put64(buf + 12, r->first);
-	put64(buf + 20, r->pass);
-	put64(buf + 28, r->expire);
-	put32(buf + 36, rec_crc(buf));
+	util_put32(buf + 4, r->bcount);
+	util_put32(buf + 8, r->pcount);
+	util_put64(buf + 12, (uint64_t)r->first);
+	util_put64(buf + 20, (uint64_t)r->pass);
+	util_put64(buf + 28, (uint64_t)r->expire);
+	util_put32(buf + 36, rec_crc(buf));
 }
 
 int
@@ -72,7 +44,7 @@ gd_decode(const void *data, size_t len, struct gd_rec *r, const char **errstr)
 		*errstr = "unknown record version";
 		return -1;
 	}
-	if (get32(p + 36) != rec_crc(p)) {
+	if (util_get32(p + 36) != rec_crc(p)) {
 		*errstr = "record checksum mismatch";
 		return -1;
 	}
@@ -85,11 +57,11 @@ gd_decode(const void *data, size_t len, struct gd_rec *r, const char **errstr)
 		return -1;
 	}
 	r->kind = (enum gd_kind)p[1];
-	r->bcount = get32(p + 4);
-	r->pcount = get32(p + 8);
-	r->first = get64(p + 12);
-	r->pass = get64(p + 20);
-	r->expire = get64(p + 28);
+	r->bcount = util_get32(p + 4);
+	r->pcount = util_get32(p + 8);
+	r->first = (int64_t)util_get64(p + 12);
+	r->pass = (int64_t)util_get64(p + 20);
+	r->expire = (int64_t)util_get64(p + 28);
 	*errstr = NULL;
 	return 0;
 }

@@ -60,29 +60,6 @@ struct journal {
 /* "protection off" is said once per process until it is back on. */
 static int	off_logged;
 
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
 static uint32_t
 crc(const uint8_t *p, size_t n)
 {
@@ -148,11 +125,11 @@ stamp_now(const char *dbpath, uint8_t *s)
 
 	if (stat(dbpath, &st) == -1)
 		return -1;
-	put64(s, (uint64_t)st.st_dev);
-	put64(s + 8, (uint64_t)st.st_ino);
-	put64(s + 16, (uint64_t)st.st_size);
-	put64(s + 24, (uint64_t)st.st_mtim.tv_sec);
-	put64(s + 32, (uint64_t)st.st_mtim.tv_nsec);
+	util_put64(s, (uint64_t)st.st_dev);
+	util_put64(s + 8, (uint64_t)st.st_ino);
+	util_put64(s + 16, (uint64_t)st.st_size);
+	util_put64(s + 24, (uint64_t)st.st_mtim.tv_sec);
+	util_put64(s + 32, (uint64_t)st.st_mtim.tv_nsec);
 	return 0;
 }
 
@@ -417,8 +394,8 @@ add(struct journal *j, int op, const void *k, size_t kl, const void *v,
 	}
 	p = j->buf + j->len;
 	p[0] = (uint8_t)op;
-	put32(p + 1, (uint32_t)kl);
-	put32(p + 5, (uint32_t)vl);
+	util_put32(p + 1, (uint32_t)kl);
+	util_put32(p + 5, (uint32_t)vl);
 	memcpy(p + 9, k, kl);
 	if (vl > 0)
 		memcpy(p + 9 + kl, v, vl);
@@ -456,8 +433,8 @@ journal_append(struct journal *j)
 	}
 	if (j->len == 0)
 		return;
-	put32(fh, (uint32_t)j->len);
-	put32(fh + 4, crc(j->buf, j->len));
+	util_put32(fh, (uint32_t)j->len);
+	util_put32(fh + 4, crc(j->buf, j->len));
 	iov[0].iov_base = fh;
 	iov[0].iov_len = sizeof(fh);
 	iov[1].iov_base = j->buf;
@@ -521,8 +498,8 @@ replay_frame(GDBM_FILE dbf, const uint8_t *p, size_t n, size_t *changes,
 			util_errf(err, errlen, "malformed change in a frame");
 			return -1;
 		}
-		kl = get32(p + 1);
-		vl = get32(p + 5);
+		kl = util_get32(p + 1);
+		vl = util_get32(p + 5);
 		if ((size_t)kl + vl > n - 9 || kl == 0 ||
 		    (p[0] == OP_DEL && vl != 0)) {
 			util_errf(err, errlen, "malformed change in a frame");
@@ -568,7 +545,7 @@ replay(int jfd, GDBM_FILE dbf, off_t size, off_t *good, size_t *txns,
 	while (off + JRN_FRAME_HDR <= size) {
 		if (pread(jfd, fh, sizeof(fh), off) != (ssize_t)sizeof(fh))
 			break;
-		len = get32(fh);
+		len = util_get32(fh);
 		if (len == 0 || len > JRN_FRAME_MAX ||
 		    off + JRN_FRAME_HDR + (off_t)len > size)
 			break;
@@ -577,7 +554,7 @@ replay(int jfd, GDBM_FILE dbf, off_t size, off_t *good, size_t *txns,
 			return -1;
 		}
 		if (pread(jfd, p, len, off + JRN_FRAME_HDR) != (ssize_t)len ||
-		    crc(p, len) != get32(fh + 4)) {
+		    crc(p, len) != util_get32(fh + 4)) {
 			free(p);
 			break;
 		}

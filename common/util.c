@@ -173,3 +173,33 @@ util_own_like_dir(const char *path)
 		log_warn("chown %s", path);
 	free(copy);
 }
+
+/* Big-endian integers in byte buffers: the on-disk formats' byte order. */
+void
+util_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+uint32_t
+util_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+void
+util_put64(uint8_t *p, uint64_t v)
+{
+	util_put32(p, (uint32_t)(v >> 32));
+	util_put32(p + 4, (uint32_t)v);
+}
+
+uint64_t
+util_get64(const uint8_t *p)
+{
+	return (uint64_t)util_get32(p) << 32 | util_get32(p + 4);
+}

@@ -11,6 +11,8 @@
  *	util_errf(buf, len, fmt, ...)	format an error message into a
  *		caller's buffer (nothing when len is 0): for pure functions
  *		that report why instead of logging
+ *	util_put32, util_get32, util_put64, util_get64	big-endian
+ *		integers in byte buffers (the database and journal formats)
  *	util_own_like_dir(path)	as root, give a file that we created the
  *		owner of its directory, so the unprivileged daemon can write it
  */
@@ -29,6 +31,10 @@ void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
 void	util_own_like_dir(const char *);
+void	util_put32(uint8_t *, uint32_t);
+uint32_t util_get32(const uint8_t *);
+void	util_put64(uint8_t *, uint64_t);
+uint64_t util_get64(const uint8_t *);
 void	util_errf(char *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 
