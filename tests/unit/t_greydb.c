@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <gdbm.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,18 +24,10 @@
 #include "common/gdata.h"
 #include "common/greydb.h"
 #include "tests/unit/harness.h"
+#include "tests/unit/tdb.h"
 
 #define T0	1700000000LL
 #define NOBODY	65534		/* owner for the ownership cases */
-
-static char dbpath[512], lockpath[512 + 8];
-
-static void
-paths(void)
-{
-	snprintf(dbpath, sizeof(dbpath), "%s", t_path("spamd.db"));
-	snprintf(lockpath, sizeof(lockpath), "%s.lock", dbpath);
-}
 
 static struct gd_rec
 white(uint32_t n)
@@ -47,44 +38,20 @@ white(uint32_t n)
 	return r;
 }
 
-/* The key of test record n: "2001:db8::<n in hex>". */
-static size_t
-ipkey(char *buf, size_t len, unsigned int n)
-{
-	return (size_t)snprintf(buf, len, "2001:db8::%x", n);
-}
-
-static struct greydb *
-open_ok(enum greydb_mode mode)
-{
-	struct greydb *db = greydb_open(dbpath, mode, 1000);
-
-	if (db == NULL)
-		t_fail("greydb_open(%s): %s", dbpath, greydb_errstr());
-	return db;
-}
-
-static void
-close_ok(struct greydb *db)
-{
-	if (greydb_close(db) != 0)
-		t_fail("greydb_close: %s", greydb_errstr());
-}
-
 /* Fill the database with n WHITE records, one transaction. */
 static void
 fill(unsigned int n)
 {
-	struct greydb *db = open_ok(GREYDB_WRITE);
+	struct greydb *db = tdb_open(GREYDB_WRITE);
 	struct gd_rec r;
 	char k[64];
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
 		r = white(i);
-		T_EQ_INT(greydb_put(db, k, ipkey(k, sizeof(k), i), &r), 0);
+		T_EQ_INT(greydb_put(db, k, tdb_ipkey(k, sizeof(k), i), &r), 0);
 	}
-	close_ok(db);
+	tdb_close(db);
 }
 
 static void
@@ -98,46 +65,6 @@ rec_eq(const struct gd_rec *a, const struct gd_rec *b)
 	T_EQ_INT(a->expire, b->expire);
 }
 
-static int
-mark(void)
-{
-	char c = '?';
-	int fd = open(lockpath, O_RDONLY);
-
-	if (fd == -1 || read(fd, &c, 1) != 1)
-		t_fail("read %s: %s", lockpath, strerror(errno));
-	close(fd);
-	return c;
-}
-
-static void
-set_mark(char c)
-{
-	int fd = open(lockpath, O_WRONLY);
-
-	if (fd == -1 || pwrite(fd, &c, 1, 0) != 1)
-		t_fail("write %s: %s", lockpath, strerror(errno));
-	close(fd);
-}
-
-/* Store raw bytes under a key, bypassing greydb (the way damage looks). */
-static void
-raw_store(const char *key, size_t keylen, const void *val, size_t vallen)
-{
-	GDBM_FILE dbf;
-	datum k, d;
-
-	dbf = gdbm_open(dbpath, 0, GDBM_WRCREAT | GDBM_NOLOCK, 0600, NULL);
-	if (dbf == NULL)
-		t_fail("gdbm_open: %s", gdbm_strerror(gdbm_errno));
-	k.dptr = (char *)(uintptr_t)key;
-	k.dsize = (int)keylen;
-	d.dptr = (char *)(uintptr_t)val;
-	d.dsize = (int)vallen;
-	T_EQ_INT(gdbm_store(dbf, k, d, GDBM_REPLACE), 0);
-	T_EQ_INT(gdbm_close(dbf), 0);
-}
-
 static void
 put_get_del(void)
 {
@@ -146,9 +73,9 @@ put_get_del(void)
 	struct gd_rec w = white(7), r;
 	struct greydb *db;
 
-	paths();
-	db = open_ok(GREYDB_WRITE);
-	T_EQ_INT(mark(), '1');		/* a writer is inside */
+	tdb_paths();
+	db = tdb_open(GREYDB_WRITE);
+	T_EQ_INT(tdb_mark(), '1');		/* a writer is inside */
 	T_EQ_INT(greydb_put(db, tk, strlen(tk), &g), 0);
 	T_EQ_INT(greydb_put(db, "192.0.2.1", 9, &w), 0);
 	T_EQ_INT(greydb_get(db, tk, strlen(tk), &r), GREYDB_OK);
@@ -157,25 +84,25 @@ put_get_del(void)
 	T_EQ_INT(greydb_del(db, "192.0.2.2", 9), GREYDB_NOTFOUND);
 	w.pcount = 99;			/* replace */
 	T_EQ_INT(greydb_put(db, "192.0.2.1", 9, &w), 0);
-	close_ok(db);
-	T_EQ_INT(mark(), '0');
+	tdb_close(db);
+	T_EQ_INT(tdb_mark(), '0');
 
 	/* a fresh reader sees what the writer committed */
-	db = open_ok(GREYDB_READ);
+	db = tdb_open(GREYDB_READ);
 	T_EQ_INT(greydb_get(db, "192.0.2.1", 9, &r), GREYDB_OK);
 	rec_eq(&r, &w);
 	T_EQ_INT(greydb_get(db, tk, strlen(tk), &r), GREYDB_OK);
-	close_ok(db);
+	tdb_close(db);
 
-	db = open_ok(GREYDB_WRITE);
+	db = tdb_open(GREYDB_WRITE);
 	T_EQ_INT(greydb_del(db, tk, strlen(tk)), GREYDB_OK);
 	T_EQ_INT(greydb_del(db, tk, strlen(tk)), GREYDB_NOTFOUND);
 	T_EQ_INT(greydb_get(db, tk, strlen(tk), &r), GREYDB_NOTFOUND);
-	close_ok(db);
-	db = open_ok(GREYDB_READ);
+	tdb_close(db);
+	db = tdb_open(GREYDB_READ);
 	T_EQ_INT(greydb_get(db, tk, strlen(tk), &r), GREYDB_NOTFOUND);
 	T_EQ_INT(greydb_get(db, "192.0.2.1", 9, &r), GREYDB_OK);
-	close_ok(db);
+	tdb_close(db);
 }
 
 struct walkstate {
@@ -219,7 +146,7 @@ walk_fn(const char *key, size_t keylen, const struct gd_rec *r,
 	k[keylen] = '\0';
 	/* the record carries its own number in bcount */
 	i = r->bcount;
-	ipkey(want, sizeof(want), i);
+	tdb_ipkey(want, sizeof(want), i);
 	if (i >= ws->n || strcmp(k, want) != 0 || r->pcount != i + 1 ||
 	    ws->hit[i]++ != 0)
 		ws->bad = 1;
@@ -236,24 +163,24 @@ walk_delete_half(void)
 	struct greydb *db;
 	unsigned int i;
 
-	paths();
+	tdb_paths();
 	fill(N);
 	memset(&ws, 0, sizeof(ws));
 	ws.n = N;
 	ws.hit = hits(N);
 	ws.del = 1;
-	db = open_ok(GREYDB_WRITE);
+	db = tdb_open(GREYDB_WRITE);
 	T_EQ_INT(greydb_walk(db, walk_fn, &ws), 0);
-	close_ok(db);
+	tdb_close(db);
 	T_EQ_INT(ws.bad, 0);
 	T_EQ_INT(ws.seen, N);		/* deleting did not derail the walk */
 
 	memset(&ws, 0, sizeof(ws));
 	ws.n = N;
 	ws.hit = hits(N);
-	db = open_ok(GREYDB_READ);
+	db = tdb_open(GREYDB_READ);
 	T_EQ_INT(greydb_walk(db, walk_fn, &ws), 0);
-	close_ok(db);
+	tdb_close(db);
 	T_EQ_INT(ws.bad, 0);
 	T_EQ_INT(ws.seen, N / 2);	/* exactly the odd half is left */
 	for (i = 0; i < N; i++)
@@ -266,15 +193,15 @@ walk_stop(void)
 	struct walkstate ws;
 	struct greydb *db;
 
-	paths();
+	tdb_paths();
 	fill(50);
 	memset(&ws, 0, sizeof(ws));
 	ws.n = 50;
 	ws.hit = hits(50);
 	ws.stop_after = 3;
-	db = open_ok(GREYDB_WRITE);
+	db = tdb_open(GREYDB_WRITE);
 	T_EQ_INT(greydb_walk(db, walk_fn, &ws), 0);
-	close_ok(db);
+	tdb_close(db);
 	T_EQ_INT(ws.seen, 3);
 	T_EQ_INT(ws.bad, 0);
 }
@@ -288,22 +215,22 @@ corrupt_records_skipped(void)
 	struct walkstate ws;
 	struct greydb *db;
 
-	paths();
+	tdb_paths();
 	fill(20);
 	/* garbage bytes, a torn record, a record whose kind fits no key */
-	raw_store("2001:db8::ffff", 14, "\x01\x02garbage", 9);
+	tdb_raw_store("2001:db8::ffff", 14, "\x01\x02garbage", 9);
 	gd_encode(&r, buf);
 	buf[25] ^= 0x10;
-	raw_store("2001:db8::fffe", 14, buf, sizeof(buf));
+	tdb_raw_store("2001:db8::fffe", 14, buf, sizeof(buf));
 	gd_encode(&g, buf);
-	raw_store("2001:db8::fffd", 14, buf, sizeof(buf));
+	tdb_raw_store("2001:db8::fffd", 14, buf, sizeof(buf));
 	gd_encode(&r, buf);
-	raw_store(tk, strlen(tk), buf, sizeof(buf));
+	tdb_raw_store(tk, strlen(tk), buf, sizeof(buf));
 
 	memset(&ws, 0, sizeof(ws));
 	ws.n = 20;
 	ws.hit = hits(20);
-	db = open_ok(GREYDB_WRITE);
+	db = tdb_open(GREYDB_WRITE);
 	T_EQ_INT(greydb_walk(db, walk_fn, &ws), 0);
 	T_EQ_INT(ws.bad, 0);
 	T_EQ_INT(ws.seen, 20);
@@ -320,7 +247,7 @@ corrupt_records_skipped(void)
 	T_EQ_INT(greydb_get(db, "2001:db8::fffe", 14, &r), GREYDB_CORRUPT);
 	t_expect_log("record checksum mismatch");
 	T_EQ_INT(greydb_del(db, "2001:db8::fffe", 14), GREYDB_OK);
-	close_ok(db);
+	tdb_close(db);
 }
 
 static void
@@ -330,9 +257,9 @@ read_only_refuses_writes(void)
 	struct walkstate ws;
 	struct greydb *db;
 
-	paths();
+	tdb_paths();
 	fill(1);
-	db = open_ok(GREYDB_READ);
+	db = tdb_open(GREYDB_READ);
 	T_EQ_INT(greydb_put(db, "192.0.2.1", 9, &r), -1);
 	T_ASSERT(strstr(greydb_errstr(), "opened read-only") != NULL);
 	T_EQ_INT(greydb_del(db, "2001:db8::0", 11), -1);
@@ -347,11 +274,11 @@ read_only_refuses_writes(void)
 	T_EQ_INT(greydb_walk(db, walk_fn, &ws), -1);
 	T_ASSERT(strstr(greydb_errstr(), "cannot delete, opened read-only") !=
 	    NULL);
-	close_ok(db);
-	db = open_ok(GREYDB_READ);
+	tdb_close(db);
+	db = tdb_open(GREYDB_READ);
 	T_EQ_INT(greydb_get(db, "192.0.2.1", 9, &r), GREYDB_NOTFOUND);
 	T_EQ_INT(greydb_get(db, "2001:db8::0", 11, &r), GREYDB_OK);
-	close_ok(db);
+	tdb_close(db);
 }
 
 /*
@@ -374,7 +301,7 @@ hold(enum greydb_mode mode, int *ctl)
 
 		close(up[0]);
 		close(down[1]);
-		db = greydb_open(dbpath, mode, 2000);
+		db = greydb_open(tdb_path, mode, 2000);
 		c = db != NULL ? 'y' : 'n';
 		if (write(up[1], &c, 1) != 1)
 			_exit(1);
@@ -410,33 +337,33 @@ lock_timeout(void)
 	pid_t pid;
 	int ctl;
 
-	paths();
+	tdb_paths();
 	fill(3);
 	pid = hold(GREYDB_WRITE, &ctl);
 
 	t = clock_mono_ms();
-	T_ASSERT(greydb_open(dbpath, GREYDB_WRITE, 300) == NULL);
+	T_ASSERT(greydb_open(tdb_path, GREYDB_WRITE, 300) == NULL);
 	t = clock_mono_ms() - t;
 	T_ASSERT(t >= 300 && t < 3000);
 	T_ASSERT(strstr(greydb_errstr(), "is locked by another process") !=
 	    NULL);
 	T_ASSERT(strstr(greydb_errstr(), "waited 300 ms") != NULL);
-	T_ASSERT(strstr(greydb_errstr(), lockpath) != NULL);
+	T_ASSERT(strstr(greydb_errstr(), tdb_lockpath) != NULL);
 
 	/* readers wait for a writer too */
 	t = clock_mono_ms();
-	T_ASSERT(greydb_open(dbpath, GREYDB_READ, 200) == NULL);
+	T_ASSERT(greydb_open(tdb_path, GREYDB_READ, 200) == NULL);
 	T_ASSERT(clock_mono_ms() - t < 3000);
 	T_ASSERT(strstr(greydb_errstr(), "is locked") != NULL);
 
 	/* 0 = try once */
 	t = clock_mono_ms();
-	T_ASSERT(greydb_open(dbpath, GREYDB_READ, 0) == NULL);
+	T_ASSERT(greydb_open(tdb_path, GREYDB_READ, 0) == NULL);
 	T_ASSERT(clock_mono_ms() - t < 500);
 
 	release(pid, ctl);
-	db = open_ok(GREYDB_WRITE);
-	close_ok(db);
+	db = tdb_open(GREYDB_WRITE);
+	tdb_close(db);
 }
 
 /* A waiter gets the lock as soon as the holder lets go. */
@@ -448,7 +375,7 @@ lock_wait_succeeds(void)
 	pid_t pid, rel;
 	int ctl;
 
-	paths();
+	tdb_paths();
 	fill(1);
 	pid = hold(GREYDB_WRITE, &ctl);
 	if ((rel = fork()) == 0) {
@@ -458,10 +385,10 @@ lock_wait_succeeds(void)
 	}
 	close(ctl);
 	t = clock_mono_ms();
-	db = greydb_open(dbpath, GREYDB_WRITE, 5000);
+	db = greydb_open(tdb_path, GREYDB_WRITE, 5000);
 	T_ASSERT(db != NULL);
 	T_ASSERT(clock_mono_ms() - t < 4000);
-	close_ok(db);
+	tdb_close(db);
 	waitpid(rel, NULL, 0);
 	waitpid(pid, NULL, 0);
 }
@@ -474,46 +401,46 @@ readers_share(void)
 	pid_t pid;
 	int ctl;
 
-	paths();
+	tdb_paths();
 	fill(2);
 	pid = hold(GREYDB_READ, &ctl);
-	db = greydb_open(dbpath, GREYDB_READ, 0);	/* no waiting at all */
+	db = greydb_open(tdb_path, GREYDB_READ, 0);	/* no waiting at all */
 	T_ASSERT(db != NULL);
 	T_EQ_INT(greydb_get(db, "2001:db8::1", 11, &r), GREYDB_OK);
-	close_ok(db);
-	T_ASSERT(greydb_open(dbpath, GREYDB_WRITE, 100) == NULL);
+	tdb_close(db);
+	T_ASSERT(greydb_open(tdb_path, GREYDB_WRITE, 100) == NULL);
 	release(pid, ctl);
 }
 
 static void
 check_intact(unsigned int n)
 {
-	struct greydb *db = open_ok(GREYDB_READ);
+	struct greydb *db = tdb_open(GREYDB_READ);
 	struct gd_rec r, w;
 	char k[64];
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
 		w = white(i);
-		T_EQ_INT(greydb_get(db, k, ipkey(k, sizeof(k), i), &r),
+		T_EQ_INT(greydb_get(db, k, tdb_ipkey(k, sizeof(k), i), &r),
 		    GREYDB_OK);
 		rec_eq(&r, &w);
 	}
-	close_ok(db);
+	tdb_close(db);
 }
 
 static void
 dirty_mark_recovery_reader(void)
 {
-	paths();
+	tdb_paths();
 	fill(500);
-	T_EQ_INT(mark(), '0');
-	set_mark('1');
+	T_EQ_INT(tdb_mark(), '0');
+	tdb_set_mark('1');
 	check_intact(500);
 	t_expect_log("a writer died mid-transaction; rebuilding the database");
 	t_expect_log("rebuilt from the checkpoint and 1 journaled transaction "
 	    "(500 changes)");
-	T_EQ_INT(mark(), '0');
+	T_EQ_INT(tdb_mark(), '0');
 
 	/* clean now: no second recovery */
 	t_clear_log();
@@ -527,14 +454,14 @@ dirty_mark_recovery_writer(void)
 	struct greydb *db;
 	struct gd_rec r = white(9999);
 
-	paths();
+	tdb_paths();
 	fill(100);
-	set_mark('1');
-	db = open_ok(GREYDB_WRITE);
+	tdb_set_mark('1');
+	db = tdb_open(GREYDB_WRITE);
 	t_expect_log("rebuilding the database");
 	T_EQ_INT(greydb_put(db, "192.0.2.200", 11, &r), 0);
-	close_ok(db);
-	T_EQ_INT(mark(), '0');
+	tdb_close(db);
+	T_EQ_INT(tdb_mark(), '0');
 	check_intact(100);
 }
 
@@ -547,10 +474,10 @@ dead_writer_recovered(void)
 	pid_t pid;
 	int st;
 
-	paths();
+	tdb_paths();
 	fill(200);
 	if ((pid = fork()) == 0) {
-		db = greydb_open(dbpath, GREYDB_WRITE, 1000);
+		db = greydb_open(tdb_path, GREYDB_WRITE, 1000);
 		if (db == NULL || greydb_put(db, "192.0.2.77", 10, &r) != 0)
 			_exit(1);
 		kill(getpid(), SIGKILL);
@@ -558,14 +485,14 @@ dead_writer_recovered(void)
 	}
 	T_EQ_INT(waitpid(pid, &st, 0), pid);
 	T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	T_EQ_INT(mark(), '1');
+	T_EQ_INT(tdb_mark(), '1');
 	check_intact(200);
 	t_expect_log("rebuilding the database");
-	T_EQ_INT(mark(), '0');
+	T_EQ_INT(tdb_mark(), '0');
 	/* the transaction that died was never committed: it is not there */
-	db = open_ok(GREYDB_READ);
+	db = tdb_open(GREYDB_READ);
 	T_EQ_INT(greydb_get(db, "192.0.2.77", 10, &r), GREYDB_NOTFOUND);
-	close_ok(db);
+	tdb_close(db);
 }
 
 static void
@@ -581,13 +508,36 @@ missing_database(void)
 	T_ASSERT(strstr(greydb_errstr(), "for writing") != NULL);
 }
 
+/* path + suffix is owned by NOBODY */
+static void
+owned(const char *suffix)
+{
+	char p[600];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s%s", tdb_path, suffix);
+	if (stat(p, &st) == -1)
+		t_fail("stat %s: %s", p, strerror(errno));
+	T_EQ_INT(st.st_uid, NOBODY);
+	T_EQ_INT(st.st_gid, NOBODY);
+}
+
+/* A crash, then a reader: the database comes back, still NOBODY's. */
+static void
+crash_keeps_owner(const char *how)
+{
+	tdb_set_mark('1');
+	tdb_close(tdb_open(GREYDB_READ));
+	t_expect_log(how);
+	owned("");
+}
+
 /* Root creates the database in the service user's directory. */
 static void
 owner_follows_directory(void)
 {
-	char dir[400], side[600];
+	char dir[400], ckpt[600];
 	struct greydb *db;
-	struct stat st;
 	unsigned int i;
 
 	if (geteuid() != 0) {
@@ -597,49 +547,31 @@ owner_follows_directory(void)
 	snprintf(dir, sizeof(dir), "%s/spamd", t_tmpdir());
 	T_EQ_INT(mkdir(dir, 0755), 0);
 	T_EQ_INT(chown(dir, NOBODY, NOBODY), 0);
-	snprintf(dbpath, sizeof(dbpath), "%s/spamd.db", dir);
-	snprintf(lockpath, sizeof(lockpath), "%s.lock", dbpath);
+	snprintf(tdb_path, sizeof(tdb_path), "%s/spamd.db", dir);
+	snprintf(tdb_lockpath, sizeof(tdb_lockpath), "%s.lock", tdb_path);
 
 	fill(300);
-	T_EQ_INT(stat(dbpath, &st), 0);
-	T_EQ_INT(st.st_uid, NOBODY);
-	T_EQ_INT(st.st_gid, NOBODY);
-	T_EQ_INT(stat(lockpath, &st), 0);
-	T_EQ_INT(st.st_uid, NOBODY);
-	snprintf(side, sizeof(side), "%s.ckpt", dbpath);
-	T_EQ_INT(stat(side, &st), 0);
-	T_EQ_INT(st.st_uid, NOBODY);
-	snprintf(side, sizeof(side), "%s.journal", dbpath);
-	T_EQ_INT(stat(side, &st), 0);
-	T_EQ_INT(st.st_uid, NOBODY);
+	owned("");
+	owned(".lock");
+	owned(".ckpt");
+	owned(".journal");
 
 	/* reorganize writes a new inode: the owner must survive it */
-	db = open_ok(GREYDB_WRITE);
+	db = tdb_open(GREYDB_WRITE);
 	for (i = 0; i < 250; i++) {
 		char k[64];
 
-		T_EQ_INT(greydb_del(db, k, ipkey(k, sizeof(k), i)), GREYDB_OK);
+		T_EQ_INT(greydb_del(db, k, tdb_ipkey(k, sizeof(k), i)), GREYDB_OK);
 	}
 	T_EQ_INT(greydb_reorganize(db), 0);
-	close_ok(db);
-	T_EQ_INT(stat(dbpath, &st), 0);
-	T_EQ_INT(st.st_uid, NOBODY);
+	tdb_close(db);
+	owned("");
 
 	/* and so must the rebuild after a crash, and gdbm_recover */
-	set_mark('1');
-	db = open_ok(GREYDB_READ);
-	close_ok(db);
-	t_expect_log("rebuilt from the checkpoint");
-	T_EQ_INT(stat(dbpath, &st), 0);
-	T_EQ_INT(st.st_uid, NOBODY);
-	snprintf(side, sizeof(side), "%s.ckpt", dbpath);
-	T_EQ_INT(unlink(side), 0);
-	set_mark('1');
-	db = open_ok(GREYDB_READ);
-	close_ok(db);
-	t_expect_log("recovered 50 keys");
-	T_EQ_INT(stat(dbpath, &st), 0);
-	T_EQ_INT(st.st_uid, NOBODY);
+	crash_keeps_owner("rebuilt from the checkpoint");
+	snprintf(ckpt, sizeof(ckpt), "%s.ckpt", tdb_path);
+	T_EQ_INT(unlink(ckpt), 0);
+	crash_keeps_owner("recovered 50 keys");
 }
 
 /*
@@ -655,20 +587,20 @@ kept_handle(void)
 	pid_t pid;
 	int st;
 
-	paths();
-	keep = open_ok(GREYDB_WRITE);
+	tdb_paths();
+	keep = tdb_open(GREYDB_WRITE);
 	T_EQ_INT(greydb_put(keep, "192.0.2.1", 9, &w), 0);
 	T_EQ_INT(greydb_commit(keep), 0);
 	T_EQ_INT(greydb_commit(keep), -1);	/* not locked any more */
 
 	/* Unlocked: a reader in another process sees the commit. */
-	other = open_ok(GREYDB_READ);
+	other = tdb_open(GREYDB_READ);
 	T_EQ_INT(greydb_get(other, "192.0.2.1", 9, &r), GREYDB_OK);
-	close_ok(other);
+	tdb_close(other);
 
 	/* Another process writes: the kept handle must see it. */
 	if ((pid = fork()) == 0) {
-		struct greydb *c = greydb_open(dbpath, GREYDB_WRITE, 1000);
+		struct greydb *c = greydb_open(tdb_path, GREYDB_WRITE, 1000);
 		struct gd_rec x = white(2);
 
 		_exit(c == NULL || greydb_put(c, "192.0.2.2", 9, &x) != 0 ||
@@ -683,26 +615,26 @@ kept_handle(void)
 	T_EQ_INT(greydb_commit(keep), 0);
 
 	/* A rebuild by another writer (new inode) is noticed too. */
-	other = open_ok(GREYDB_WRITE);
+	other = tdb_open(GREYDB_WRITE);
 	T_EQ_INT(greydb_reorganize(other), 0);
-	close_ok(other);
+	tdb_close(other);
 	T_EQ_INT(greydb_resume(keep, 1000), 0);
 	T_EQ_INT(greydb_get(keep, "192.0.2.3", 9, &r), GREYDB_OK);
 	T_EQ_INT(greydb_commit(keep), 0);
 
 	/* The database gone (even root cannot open a directory as one):
 	 * resume fails, can be retried, and works once it is back. */
-	other = open_ok(GREYDB_WRITE);	/* bumps the generation */
-	close_ok(other);
-	T_EQ_INT(rename(dbpath, t_path("aside")), 0);
-	T_EQ_INT(mkdir(dbpath, 0700), 0);
+	other = tdb_open(GREYDB_WRITE);	/* bumps the generation */
+	tdb_close(other);
+	T_EQ_INT(rename(tdb_path, t_path("aside")), 0);
+	T_EQ_INT(mkdir(tdb_path, 0700), 0);
 	T_EQ_INT(greydb_resume(keep, 100), -1);
 	T_EQ_INT(greydb_resume(keep, 100), -1);	/* no crash */
-	T_EQ_INT(rmdir(dbpath), 0);
-	T_EQ_INT(rename(t_path("aside"), dbpath), 0);
+	T_EQ_INT(rmdir(tdb_path), 0);
+	T_EQ_INT(rename(t_path("aside"), tdb_path), 0);
 	T_EQ_INT(greydb_resume(keep, 1000), 0);
 	T_EQ_INT(greydb_get(keep, "192.0.2.1", 9, &r), GREYDB_OK);
-	close_ok(keep);
+	tdb_close(keep);
 }
 
 const struct t_case t_cases[] = {

@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <gdbm.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,18 +26,18 @@
 #include "common/gdata.h"
 #include "common/greydb.h"
 #include "tests/unit/harness.h"
+#include "tests/unit/tdb.h"
 
 #define T0	1700000000LL
 
-static char dbpath[512], lockpath[520], ckpath[520], jpath[520];
+static char ckpath[520], jpath[520];
 
 static void
 paths(void)
 {
-	snprintf(dbpath, sizeof(dbpath), "%s", t_path("spamd.db"));
-	snprintf(lockpath, sizeof(lockpath), "%s.lock", dbpath);
-	snprintf(ckpath, sizeof(ckpath), "%s.ckpt", dbpath);
-	snprintf(jpath, sizeof(jpath), "%s.journal", dbpath);
+	tdb_paths();
+	snprintf(ckpath, sizeof(ckpath), "%s.ckpt", tdb_path);
+	snprintf(jpath, sizeof(jpath), "%s.journal", tdb_path);
 }
 
 static struct gd_rec
@@ -50,65 +49,42 @@ white(uint32_t n, uint32_t gen)
 	return r;
 }
 
-static size_t
-key(char *buf, size_t len, unsigned int n)
-{
-	return (size_t)snprintf(buf, len, "2001:db8::%x", n);
-}
-
-static struct greydb *
-open_ok(enum greydb_mode mode)
-{
-	struct greydb *db = greydb_open(dbpath, mode, 1000);
-
-	if (db == NULL)
-		t_fail("greydb_open(%s): %s", dbpath, greydb_errstr());
-	return db;
-}
-
-static void
-close_ok(struct greydb *db)
-{
-	if (greydb_close(db) != 0)
-		t_fail("greydb_close: %s", greydb_errstr());
-}
-
 /* One transaction: records [from, to) get generation gen. */
 static void
 put_range(unsigned int from, unsigned int to, uint32_t gen)
 {
-	struct greydb *db = open_ok(GREYDB_WRITE);
+	struct greydb *db = tdb_open(GREYDB_WRITE);
 	struct gd_rec r;
 	char k[64];
 
 	for (unsigned int i = from; i < to; i++) {
 		r = white(i, gen);
-		T_EQ_INT(greydb_put(db, k, key(k, sizeof(k), i), &r), 0);
+		T_EQ_INT(greydb_put(db, k, tdb_ipkey(k, sizeof(k), i), &r), 0);
 	}
-	close_ok(db);
+	tdb_close(db);
 }
 
 static void
 del_range(unsigned int from, unsigned int to)
 {
-	struct greydb *db = open_ok(GREYDB_WRITE);
+	struct greydb *db = tdb_open(GREYDB_WRITE);
 	char k[64];
 
 	for (unsigned int i = from; i < to; i++)
-		T_EQ_INT(greydb_del(db, k, key(k, sizeof(k), i)), GREYDB_OK);
-	close_ok(db);
+		T_EQ_INT(greydb_del(db, k, tdb_ipkey(k, sizeof(k), i)), GREYDB_OK);
+	tdb_close(db);
 }
 
 /* Records [0, n): present with generation gen(i), or absent if gen 0. */
 static void
 expect(unsigned int n, uint32_t (*gen)(unsigned int))
 {
-	struct greydb *db = open_ok(GREYDB_READ);
+	struct greydb *db = tdb_open(GREYDB_READ);
 	struct gd_rec r, w;
 	char k[64];
 
 	for (unsigned int i = 0; i < n; i++) {
-		int rc = greydb_get(db, k, key(k, sizeof(k), i), &r);
+		int rc = greydb_get(db, k, tdb_ipkey(k, sizeof(k), i), &r);
 
 		if (gen(i) == 0) {
 			if (rc != GREYDB_NOTFOUND)
@@ -122,17 +98,7 @@ expect(unsigned int n, uint32_t (*gen)(unsigned int))
 		T_EQ_INT(r.bcount, w.bcount);
 		T_EQ_INT(r.expire, w.expire);
 	}
-	close_ok(db);
-}
-
-static void
-set_mark(char c)
-{
-	int fd = open(lockpath, O_WRONLY);
-
-	if (fd == -1 || pwrite(fd, &c, 1, 0) != 1)
-		t_fail("write %s: %s", lockpath, strerror(errno));
-	close(fd);
+	tdb_close(db);
 }
 
 /* Overwrite everything after the GDBM header with junk. */
@@ -144,8 +110,8 @@ wreck(void)
 	int fd;
 
 	memset(junk, 0xa5, sizeof(junk));
-	if ((fd = open(dbpath, O_WRONLY)) == -1 || fstat(fd, &st) == -1)
-		t_fail("open %s: %s", dbpath, strerror(errno));
+	if ((fd = open(tdb_path, O_WRONLY)) == -1 || fstat(fd, &st) == -1)
+		t_fail("open %s: %s", tdb_path, strerror(errno));
 	for (off_t o = 512; o < st.st_size; o += (off_t)sizeof(junk))
 		T_EQ_INT(pwrite(fd, junk, sizeof(junk), o), (ssize_t)sizeof(junk));
 	close(fd);
@@ -185,7 +151,7 @@ rebuild_is_exact(void)
 	mixed_history();
 	T_ASSERT(size_of(ckpath) > 0);
 	T_ASSERT(size_of(jpath) > 64);
-	set_mark('1');
+	tdb_set_mark('1');
 	wreck();
 	expect(400, mixed);
 	t_expect_log("a writer died mid-transaction; rebuilding the database");
@@ -197,7 +163,7 @@ rebuild_is_exact(void)
 	 * and a second crash rebuilds the same state again */
 	t_clear_log();
 	put_range(300, 310, 1);
-	set_mark('1');
+	tdb_set_mark('1');
 	wreck();
 	expect(300, mixed);
 	t_expect_log("4 journaled transactions");
@@ -216,7 +182,7 @@ torn_tail_dropped(void)
 	T_ASSERT((fd = open(jpath, O_WRONLY | O_APPEND)) != -1);
 	T_EQ_INT(write(fd, torn, sizeof(torn) - 1), (ssize_t)sizeof(torn) - 1);
 	close(fd);
-	set_mark('1');
+	tdb_set_mark('1');
 	expect(400, mixed);
 	t_expect_log("3 journaled transactions");
 	t_expect_log("the unfinished transaction was dropped");
@@ -232,9 +198,9 @@ old_journal_over_new_checkpoint(void)
 
 	paths();
 	mixed_history();
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", dbpath, ckpath);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", tdb_path, ckpath);
 	T_EQ_INT(system(cmd), 0);
-	set_mark('1');
+	tdb_set_mark('1');
 	wreck();
 	expect(400, mixed);
 	t_expect_log("rebuilt from the checkpoint and 3 journaled transactions");
@@ -246,7 +212,7 @@ no_checkpoint_falls_back(void)
 	paths();
 	mixed_history();
 	T_EQ_INT(unlink(ckpath), 0);
-	set_mark('1');
+	tdb_set_mark('1');
 	expect(400, mixed);	/* the file is intact: gdbm_recover keeps all */
 	t_expect_log("cannot rebuild from the journal (no checkpoint");
 	t_expect_log("recovering the database after an unclean write");
@@ -266,23 +232,14 @@ foreign_change_checkpointed(void)
 	struct gd_rec r = white(399, 7);
 	uint8_t buf[GD_REC_SIZE];
 	char k[64];
-	datum dk, dv;
-	GDBM_FILE f;
 
 	paths();
 	mixed_history();
-	T_ASSERT((f = gdbm_open(dbpath, 0, GDBM_WRITER | GDBM_NOLOCK, 0600,
-	    NULL)) != NULL);
 	gd_encode(&r, buf);
-	dk.dptr = k;
-	dk.dsize = (int)key(k, sizeof(k), 399);
-	dv.dptr = (char *)buf;
-	dv.dsize = sizeof(buf);
-	T_EQ_INT(gdbm_store(f, dk, dv, GDBM_REPLACE), 0);
-	gdbm_close(f);
+	tdb_raw_store(k, tdb_ipkey(k, sizeof(k), 399), buf, sizeof(buf));
 
 	put_range(0, 0, 1);	/* an empty transaction notices it */
-	set_mark('1');
+	tdb_set_mark('1');
 	wreck();
 	expect(400, with_foreign);
 	t_expect_log("0 journaled transactions");
@@ -305,7 +262,7 @@ journal_outgrows_database(void)
 	for (uint32_t g = 1; g <= 40; g++)
 		put_range(0, 1000, 40);
 	T_ASSERT(size_of(jpath) < 4 * 1024 * 1024);
-	set_mark('1');
+	tdb_set_mark('1');
 	wreck();
 	expect(1100, last_gen);
 	t_no_log("recovering");
@@ -336,7 +293,7 @@ protection_off_and_back(void)
 	t_expect_log("crash protection off");
 	T_EQ_INT(size_of(ckpath), -1);	/* no stale checkpoint left */
 	/* a crash now falls back to gdbm_recover */
-	set_mark('1');
+	tdb_set_mark('1');
 	expect(300, first_200);
 	t_expect_log("cannot rebuild from the journal");
 	t_expect_log("recovered 200 keys, 0 lost");
@@ -348,7 +305,7 @@ protection_off_and_back(void)
 	t_expect_log("crash protection back on");
 	T_ASSERT(size_of(ckpath) > 0);
 	del_range(100, 210);
-	set_mark('1');
+	tdb_set_mark('1');
 	wreck();
 	expect(300, first_100);
 	t_expect_log("rebuilt from the checkpoint");
@@ -364,13 +321,13 @@ killed_writer_rolled_back(void)
 	paths();
 	put_range(0, 100, 1);
 	if ((pid = fork()) == 0) {
-		struct greydb *db = greydb_open(dbpath, GREYDB_WRITE, 1000);
+		struct greydb *db = greydb_open(tdb_path, GREYDB_WRITE, 1000);
 		struct gd_rec r;
 		char k[64];
 
 		for (unsigned int i = 0; db != NULL && i < 3000; i++) {
 			r = white(i, 9);
-			if (greydb_put(db, k, key(k, sizeof(k), i), &r) != 0)
+			if (greydb_put(db, k, tdb_ipkey(k, sizeof(k), i), &r) != 0)
 				_exit(1);
 		}
 		kill(getpid(), SIGKILL);
