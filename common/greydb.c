@@ -276,14 +276,6 @@ dbf_open(const char *path, enum greydb_mode mode)
 	return dbf;
 }
 
-/* Keep the owner of a file that gdbm rebuilt under a new inode. */
-static void
-keep_owner(const char *path, const struct stat *old)
-{
-	if (geteuid() == 0 && chown(path, old->st_uid, old->st_gid) == -1)
-		log_warn("chown %s", path);
-}
-
 /*
  * Rebuild the database. The caller holds the exclusive lock and db->dbf is
  * a writer. gdbm_recover replaces the file and keeps the handle valid.
@@ -305,7 +297,7 @@ recover_writer(struct greydb *db)
 		return -1;
 	}
 	if (have_st)
-		keep_owner(db->path, &st);
+		util_keep_owner(db->path, &st);
 	log_warnx("%s: recovered %zu keys, %zu lost, %zu buckets lost",
 	    db->path, rcvr.recovered_keys, rcvr.failed_keys,
 	    rcvr.failed_buckets);
@@ -458,8 +450,7 @@ greydb_open(const char *path, enum greydb_mode mode, int wait_ms)
 			(void)mark_set(db, MARK_CLEAN);
 		goto fail;
 	}
-	if (db->jrn != NULL)
-		journal_ready(db->jrn);
+	journal_ready(db->jrn);
 	db->locked = 1;
 	db->gen = gen_get(db->lockfd);
 	note_file(db);
@@ -497,13 +488,13 @@ greydb_close(struct greydb *db)
 		else
 			log_warnx("%s: closing without the lock", db->path);
 	}
-	if (db->jrn != NULL && db->locked && db->dbf != NULL)
+	if (db->locked && db->dbf != NULL)
 		journal_append(db->jrn);
 	if (db->dbf != NULL && gdbm_close(db->dbf) != 0) {
 		seterr("close %s: %s", db->path, gdbm_why());
 		rc = -1;
 	}
-	if (db->jrn != NULL && db->locked && rc == 0)
+	if (db->locked && rc == 0)
 		journal_trim(db->jrn);
 	if (db->mode == GREYDB_WRITE && rc == 0 && db->locked &&
 	    (gen_bump(db) == -1 || mark_set(db, MARK_CLEAN) == -1))
@@ -820,6 +811,6 @@ greydb_reorganize(struct greydb *db)
 		return -1;
 	}
 	if (have_st)
-		keep_owner(db->path, &st);
+		util_keep_owner(db->path, &st);
 	return 0;
 }

@@ -117,14 +117,17 @@ journal_free(struct journal *j)
 	free(j);
 }
 
-/* The stamp of the database file as it is now. */
+/* The stamp of the database file as it is now; its size in *size if
+ * size is not NULL. */
 static int
-stamp_now(const char *dbpath, uint8_t *s)
+stamp_now(const char *dbpath, uint8_t *s, off_t *size)
 {
 	struct stat st;
 
 	if (stat(dbpath, &st) == -1)
 		return -1;
+	if (size != NULL)
+		*size = st.st_size;
 	util_put64(s, (uint64_t)st.st_dev);
 	util_put64(s + 8, (uint64_t)st.st_ino);
 	util_put64(s + 16, (uint64_t)st.st_size);
@@ -241,15 +244,18 @@ done:
 	return rc;
 }
 
-/* Write the header with the current stamp into the journal at fd. */
+/*
+ * Write the header with the current stamp into the journal at fd; the
+ * database's size in *dbsize if dbsize is not NULL.
+ */
 static int
-header_write(const char *dbpath, int fd)
+header_write(const char *dbpath, int fd, off_t *dbsize)
 {
 	uint8_t h[JRN_HDR];
 
 	memset(h, 0, sizeof(h));
 	memcpy(h, JRN_MAGIC, JRN_MAGIC_LEN);
-	if (stamp_now(dbpath, h + JRN_STAMP_OFF) == -1)
+	if (stamp_now(dbpath, h + JRN_STAMP_OFF, dbsize) == -1)
 		return -1;
 	return pwrite(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h) ? 0 : -1;
 }
@@ -293,7 +299,7 @@ checkpoint(struct journal *j, const char *why, int fresh)
 		(void)unlink(ctmp);
 		goto out;
 	}
-	if (header_write(j->dbpath, fd) == -1 || fdatasync(fd) == -1) {
+	if (header_write(j->dbpath, fd, NULL) == -1 || fdatasync(fd) == -1) {
 		turn_off(j, "write %s: %s", jtmp, strerror(errno));
 		close(fd);
 		(void)unlink(ctmp);
@@ -342,7 +348,7 @@ stale(struct journal *j)
 	close(fd);
 	if (n != (ssize_t)sizeof(h) || memcmp(h, JRN_MAGIC, JRN_MAGIC_LEN) != 0)
 		return "journal header damaged";
-	if (stamp_now(j->dbpath, now) == -1)
+	if (stamp_now(j->dbpath, now, NULL) == -1)
 		return "database missing";
 	if (memcmp(h + JRN_STAMP_OFF, now, sizeof(now)) != 0)
 		return "database changed by another program";
@@ -464,22 +470,22 @@ journal_append(struct journal *j)
 void
 journal_trim(struct journal *j)
 {
-	struct stat js, ds;
+	struct stat js;
+	off_t dbsize;
 	int fd;
 
 	if (j == NULL || !j->ok)
 		return;
 	if ((fd = open(j->jpath, O_WRONLY | O_CLOEXEC)) == -1 ||
-	    header_write(j->dbpath, fd) == -1 || fstat(fd, &js) == -1) {
+	    header_write(j->dbpath, fd, &dbsize) == -1 ||
+	    fstat(fd, &js) == -1) {
 		turn_off(j, "update %s: %s", j->jpath, strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return;
 	}
 	close(fd);
-	if (stat(j->dbpath, &ds) == -1)
-		ds.st_size = 0;
-	if (js.st_size > JRN_TRIM_MIN && (js.st_size > ds.st_size ||
+	if (js.st_size > JRN_TRIM_MIN && (js.st_size > dbsize ||
 	    js.st_size > JRN_TRIM_MAX))
 		checkpoint(j, "journal outgrew the database", 0);
 }
@@ -634,13 +640,12 @@ journal_rebuild(const char *dbpath, char *msg, size_t msglen)
 		(void)unlink(tmp);
 		goto out;
 	}
-	if (have_old && geteuid() == 0 &&
-	    chown(dbpath, old.st_uid, old.st_gid) == -1)
-		log_warn("chown %s", dbpath);
+	if (have_old)
+		util_keep_owner(dbpath, &old);
 	rc = 0;
 	/* Drop a torn tail, and stamp the rebuilt file as current. */
 	if (jfd != -1 && ((good < st.st_size && ftruncate(jfd, good) == -1) ||
-	    header_write(dbpath, jfd) == -1))
+	    header_write(dbpath, jfd, NULL) == -1))
 		log_warn("%s: cannot update after the rebuild (the next "
 		    "writer takes a new checkpoint)", jpath);
 	util_errf(msg, msglen, "rebuilt from the checkpoint and %zu journaled "

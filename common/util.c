@@ -174,6 +174,14 @@ util_own_like_dir(const char *path)
 	free(copy);
 }
 
+/* Keep the owner of a file that was rebuilt under a new inode. */
+void
+util_keep_owner(const char *path, const struct stat *old)
+{
+	if (geteuid() == 0 && chown(path, old->st_uid, old->st_gid) == -1)
+		log_warn("chown %s", path);
+}
+
 /* Big-endian integers in byte buffers: the on-disk formats' byte order. */
 void
 util_put32(uint8_t *p, uint32_t v)

@@ -15,6 +15,8 @@
  *		integers in byte buffers (the database and journal formats)
  *	util_own_like_dir(path)	as root, give a file that we created the
  *		owner of its directory, so the unprivileged daemon can write it
+ *	util_keep_owner(path, old)	as root, give a file rebuilt under a new
+ *		inode the owner it had (old: its stat before)
  */
 #ifndef UTIL_H
 #define UTIL_H
@@ -22,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/stat.h>
 
 int	util_parse_time(const char *, int64_t, int64_t, int64_t, int64_t *,
 	    const char **);
@@ -31,6 +34,7 @@ void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
 void	util_own_like_dir(const char *);
+void	util_keep_owner(const char *, const struct stat *);
 void	util_put32(uint8_t *, uint32_t);
 uint32_t util_get32(const uint8_t *);
 void	util_put64(uint8_t *, uint64_t);
