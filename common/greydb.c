@@ -544,8 +544,7 @@ greydb_resume(struct greydb *db, int wait_ms)
 			gdbm_close(db->dbf);
 		db->dbf = NULL;
 		if (mark_get(db->lockfd) == MARK_DIRTY) {
-			if (rebuild_writer(db) == -1 ||
-			    mark_set(db, MARK_CLEAN) == -1)
+			if (rebuild_writer(db) == -1)
 				goto fail;
 		} else if ((db->dbf = dbf_open(db->path, GREYDB_WRITE)) ==
 		    NULL)

@@ -637,6 +637,31 @@ kept_handle(void)
 	tdb_close(keep);
 }
 
+/* Another writer died while we were between transactions: resume
+ * rebuilds before it lets us write, and our handle still works. */
+static void
+resume_after_a_crash(void)
+{
+	struct gd_rec r, w = white(3);
+	struct greydb *keep;
+
+	tdb_paths();
+	fill(50);
+	keep = tdb_open(GREYDB_WRITE);
+	T_EQ_INT(greydb_put(keep, "192.0.2.3", 9, &w), 0);
+	T_EQ_INT(greydb_commit(keep), 0);
+	tdb_set_mark('1');
+	T_EQ_INT(greydb_resume(keep, 1000), 0);
+	t_expect_log("rebuilt from the checkpoint");
+	T_EQ_INT(tdb_mark(), '1');	/* ours now, until the commit */
+	T_EQ_INT(greydb_get(keep, "192.0.2.3", 9, &r), GREYDB_OK);
+	rec_eq(&r, &w);
+	T_EQ_INT(greydb_commit(keep), 0);
+	T_EQ_INT(tdb_mark(), '0');
+	tdb_close(keep);
+	check_intact(50);
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(kept_handle),
 	T_CASE(put_get_del),
@@ -650,6 +675,7 @@ const struct t_case t_cases[] = {
 	T_CASE(dirty_mark_recovery_reader),
 	T_CASE(dirty_mark_recovery_writer),
 	T_CASE(dead_writer_recovered),
+	T_CASE(resume_after_a_crash),
 	T_CASE(missing_database),
 	T_CASE(owner_follows_directory),
 	{ NULL, NULL },
