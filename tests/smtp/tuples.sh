@@ -55,9 +55,11 @@ awk -F'|' '$7 != $6 + 3600 { exit 1 }' <(spamdb_lines GREY) || fail "pass moved 
 # It passes once first + passtime < now in whole seconds, so wait for
 # first + 5 by the clock rather than for a fixed time after the early
 # retry, which may have landed in the same second as the first session.
-first=$(cut -d'|' -f6 "$T/grey1" | head -n 1)
+# The latest first counts: under valgrind the three RCPTs of one session
+# can be stored in two different seconds.
+first=$(cut -d'|' -f6 "$T/grey1" | sort -n | tail -n 1)
 wait_for 10 sh -c "[ \$(date +%s) -ge $((first + 5)) ]" ||
-	fail "clock did not reach first + 5"
+	fail "clock did not reach the latest first + 5"
 t1=$(date +%s)
 session || fail "late retry"
 wait_for 5 sh -c "'$BIN/spamdb' -f '$DB' | grep -q '^WHITE|127.0.0.1|'" ||
