@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -80,6 +81,45 @@ usage(void)
 	exit(1);
 }
 
+/*
+ * Options beyond OpenBSD's letters are long options (--name value or
+ * --name=value); each has a code above the byte range.
+ */
+enum {
+	OPT_LONG_FIRST = 256,
+};
+
+static const struct option long_opts[] = {
+	{ NULL, 0, NULL, 0 }
+};
+
+/* The option as the user typed it, for messages: "-c" or "--name". */
+static const char *
+opt_name(int opt)
+{
+	static char buf[64];
+	const struct option *o;
+
+	if (opt < OPT_LONG_FIRST) {
+		(void)snprintf(buf, sizeof(buf), "-%c", opt);
+		return buf;
+	}
+	for (o = long_opts; o->name != NULL; o++)
+		if (o->val == opt) {
+			(void)snprintf(buf, sizeof(buf), "--%s", o->name);
+			return buf;
+		}
+	return "option";
+}
+
+/* A bad option value: say why, then the usage, as OpenBSD does. */
+static __dead void
+bad_opt(int opt, const char *arg, const char *why)
+{
+	fprintf(stderr, "spamd: %s %s: %s\n", opt_name(opt), arg, why);
+	usage();
+}
+
 static int64_t
 parse_time_opt(int opt, const char *arg, int64_t unit, int64_t min,
     int64_t max)
@@ -88,7 +128,7 @@ parse_time_opt(int opt, const char *arg, int64_t unit, int64_t min,
 	const char *errstr;
 
 	if (util_parse_time(arg, unit, min, max, &v, &errstr) == -1)
-		fatalx("-%c %s: %s", opt, arg, errstr);
+		bad_opt(opt, arg, errstr);
 	return v;
 }
 
@@ -99,7 +139,7 @@ parse_num_opt(int opt, const char *arg, long long min, long long max)
 	long long v = strtonum(arg, min, max, &errstr);
 
 	if (errstr != NULL)
-		fatalx("-%c %s: %s", opt, arg, errstr);
+		bad_opt(opt, arg, errstr);
 	return v;
 }
 
@@ -113,7 +153,7 @@ parse_stutter(const char *arg)
 		char num[16];
 
 		if (n - 2 >= sizeof(num))
-			fatalx("-s %s: invalid", arg);
+			bad_opt('s', arg, "invalid");
 		memcpy(num, arg, n - 2);
 		num[n - 2] = '\0';
 		return (uint64_t)parse_num_opt('s', num, 0, 10000);
@@ -332,8 +372,9 @@ main(int argc, char *argv[])
 		fatal("gethostname");
 	conf.hostname[sizeof(conf.hostname) - 1] = '\0';
 
-	while ((ch = getopt(argc, argv,
-	    "45A:B:bC:c:df:G:h:K:l:M:n:p:S:s:T:t:u:vw:Y:y:")) != -1) {
+	while ((ch = getopt_long(argc, argv,
+	    "45A:B:bC:c:df:G:h:K:l:M:n:p:S:s:T:t:u:vw:Y:y:", long_opts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case '4':
 			conf.code550 = 0;
@@ -367,7 +408,7 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			if (strlen(optarg) > HOST_NAME_MAX)
-				fatalx("-h arg too long");
+				bad_opt(ch, optarg, "too long");
 			strlcpy(conf.hostname, optarg, sizeof(conf.hostname));
 			break;
 		case 'l':
@@ -375,8 +416,8 @@ main(int argc, char *argv[])
 			break;
 		case 'M':
 			if (addr_parse(optarg, &conf.lowmx) == -1)
-				fatalx("-M %s: not a numeric IPv4 or IPv6 "
-				    "address", optarg);
+				bad_opt(ch, optarg, "not a numeric IPv4 or "
+				    "IPv6 address");
 			conf.lowmx_set = 1;
 			break;
 		case 'n':
