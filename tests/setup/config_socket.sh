@@ -19,7 +19,8 @@ printf '192.0.2.0/24\n' >"$T/list.txt"
 printf 'all:evil:\nevil:black:msg="listed":file=%s/list.txt:\n' "$T" >"$T/spamd.conf"
 chmod 644 "$T/list.txt" "$T/spamd.conf"
 AS_NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups"
-PY=$(command -v python3)
+PY=/usr/bin/python3
+[ -x "$PY" ] || skip "needs /usr/bin/python3 (usable by nobody)"
 
 # tcp_inject TAG: as nobody, a configuration line from source port 700.
 tcp_inject() {
