@@ -29,10 +29,13 @@ import socket, sys
 s = socket.socket()
 s.bind(("127.0.0.1", 700))
 s.connect(("127.0.0.1", 8026))
-s.sendall(("%s;\"injected\";inet;1;198.51.100.0/24\n" % sys.argv[1]).encode())
-s.shutdown(socket.SHUT_WR)
-while s.recv(512):
-    pass
+try:
+    s.sendall(("%s;\"injected\";inet;1;198.51.100.0/24\n" % sys.argv[1]).encode())
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(512):
+        pass
+except OSError as e:
+    print("the connection ended: %s" % e)
 ' "$1"
 }
 
