@@ -59,4 +59,6 @@ cat "$T/spamlogd.log"
 "$BIN/spamdb" -f "$DB"
 echo "$set4" | grep -q '192\.0\.2\.12' && fail "192.0.2.12 is blacklisted and spamlogd put it into spamd_white"
 expect_grep '192\.0\.2\.12 is on a blacklist of spamd: not adding it to spamd_white' "$T/spamlogd.log"
+# spamlogd runs as _spamd, spamd's own user: it may ask, not configure.
+expect_grep "blacklist query from uid $(id -u _spamd) \(pid [0-9]+\): 2 addresses, 1 listed" "$T/spamd.log"
 pass "spamlogd keeps a blacklisted host out of the white set"

@@ -76,6 +76,16 @@ expect_grep 'configuration connection from uid 65534 \(pid [0-9]+\) refused: not
 	fail "nobody's lines were applied"
 pass "a user outside --config-group is refused"
 
+# 3b. spamd's own user (spamlogd's) may ask which addresses are listed,
+# but not load lists.
+rc=0
+setpriv --reuid=_spamd --regid=_spamd --clear-groups \
+	"$BIN/spamd-setup" --socket "$T/run/spamd.sock" -c "$T/spamd.conf" \
+	2>"$T/err" || rc=$?
+[ "$rc" = 1 ] || fail "spamd-setup as _spamd exited $rc, expected 1"
+expect_grep "configuration connection from uid $(id -u _spamd) \(pid [0-9]+\) refused: it may only ask which addresses are listed" "$T/spamd.log"
+pass "spamd's own user may not load lists"
+
 # 4. nobody as a member of the group (supplementary): accepted.
 setpriv --reuid=nobody --regid=nogroup --groups="$(getent group daemon | cut -d: -f3)" \
 	"$BIN/spamd-setup" --socket "$T/run/spamd.sock" -c "$T/spamd.conf" ||
