@@ -93,7 +93,19 @@ setpriv --reuid=nobody --regid=nogroup --groups="$(getent group daemon | cut -d:
 expect_grep 'configuration connection from uid 65534 \(pid [0-9]+\): 1 line, 1 applied' "$T/spamd.log"
 pass "a member of --config-group configures over the unix socket"
 
-# 5. A stale socket file is replaced; a symlink planted there is refused.
+# 5. A live spamd's socket is not taken over (a second spamd in another
+# network namespace, so that its TCP ports are free).
+if unshare -n "$BIN/spamd" -d -s 0 -f "$T/other.db" \
+    --config-socket "$T/run/spamd.sock" 2>"$T/err3"; then
+	fail "a second spamd took over a live socket"
+fi
+cat "$T/err3"
+grep -q 'another spamd is listening there' "$T/err3" || fail "no reason given for a live socket"
+"$BIN/spamd-setup" --socket "$T/run/spamd.sock" -c "$T/spamd.conf" ||
+	fail "the first spamd lost its socket"
+pass "a live socket is left alone"
+
+# A stale socket file is replaced; a symlink planted there is refused.
 spamd_stop
 [ -S "$T/run/spamd.sock" ] || fail "no stale socket file left to test with"
 spamd_start -s 0 --config-socket "$T/run/spamd.sock"
@@ -108,3 +120,12 @@ cat "$T/err2"
 grep -q 'is not a socket' "$T/err2" || fail "no reason given for the symlink"
 [ -e "$T/victim" ] && fail "spamd followed the symlink"
 pass "a symlink at the socket path is refused"
+
+# A directory others may write to is refused (they could plant a socket).
+mkdir -m 1777 "$T/open"
+if "$BIN/spamd" -d -s 0 -f "$DB" --config-socket "$T/open/spamd.sock" 2>"$T/err4"; then
+	fail "spamd put its socket in a world-writable directory"
+fi
+cat "$T/err4"
+grep -q 'writable by group or others' "$T/err4" || fail "no reason given for the open directory"
+pass "a directory writable by others is refused"
