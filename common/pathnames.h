@@ -11,6 +11,9 @@
 #ifndef STATEDIR
 #define STATEDIR	"/var/lib/spamd"
 #endif
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR	"/run"
+#endif
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"
 #endif
@@ -18,6 +21,7 @@
 #define PATH_SPAMD_DB		STATEDIR "/spamd.db"
 #define PATH_SPAMD_CONF		SYSCONFDIR "/spamd/spamd.conf"
 #define PATH_ALLOWEDDOMAINS	SYSCONFDIR "/spamd/alloweddomains"
+#define PATH_SPAMD_SOCK		RUNSTATEDIR "/spamd/spamd.sock"	/* config */
 
 #define SPAMD_USER		"_spamd"
 #define SPAMD_PORT		8025	/* the redirected SMTP listener */

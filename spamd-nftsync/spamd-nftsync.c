@@ -6,12 +6,24 @@
  * each element timing out with its record: one nft batch per set, so no
  * listed host is ever missing from the kernel's view.
  *
+ * Before anything goes into the sets, spamd is asked over its unix
+ * socket which of the WHITE addresses are on a blacklist
+ * (common/blquery.h); those stay out of the sets, with a log line, as
+ * spamd's own resync does (OpenBSD's greyscanner rule: a listed host is
+ * never whitelisted). Their records stay: spamd deletes them at its next
+ * resync, and if the list drops the host, the next run whitelists it. If
+ * spamd is not running nothing is listed in memory, and every WHITE
+ * record goes in (said with -v). If spamd cannot be asked, the sets are
+ * left as they are and the exit status is 1.
+ *
  * usage: spamd-nftsync [-nv] [-f dbfile] [-W whiteexp]
+ *	    [--config-socket path]
  *	-n	say what would change; change nothing
  *	-v	report counts and each promotion
  *	-W	lifetime of the WHITE records it creates: hours like
  *		spamlogd's -W, or a unit suffix (default 864 hours, 36 days;
  *		match spamd's -G whiteexp)
+ *	--config-socket	spamd's unix socket (PATH_SPAMD_SOCK)
  *
  * Exit status: 0 on success; 1 if the database or nftables could not be
  * updated (cron mails the output); 2 on usage errors. It is safe to run
@@ -19,11 +31,13 @@
  * writers and nftables applies each batch atomically.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/blquery.h"
 #include "common/clock.h"
 #include "common/greydb.h"
 #include "common/greyscan.h"
@@ -38,19 +52,76 @@
 static __dead void
 usage(void)
 {
-	fprintf(stderr, "usage: spamd-nftsync [-nv] [-f dbfile] [-W whiteexp]\n");
+	fprintf(stderr, "usage: spamd-nftsync [-nv] [-f dbfile] [-W whiteexp]\n"
+	    "                     [--config-socket path]\n");
 	exit(2);
+}
+
+enum {
+	OPT_CONFIG_SOCKET = 256,
+};
+
+static const struct option long_opts[] = {
+	{ "config-socket", required_argument, NULL, OPT_CONFIG_SOCKET },
+	{ NULL, 0, NULL, 0 }
+};
+
+/*
+ * Ask spamd which WHITE addresses are blacklisted; listed[i] for
+ * res->white[i]. 0, or -1 (logged) when spamd could not be asked.
+ */
+static int
+ask_spamd(const char *sock, const struct greyscan_res *res,
+    unsigned char *listed)
+{
+	struct addr *v;
+	char err[512], ip[ADDR_STRLEN];
+	size_t i, n = 0;
+	int r;
+
+	if (res->nwhite == 0)
+		return 0;
+	if ((v = calloc(res->nwhite, sizeof(*v))) == NULL) {
+		log_warn("calloc");
+		return -1;
+	}
+	for (i = 0; i < res->nwhite; i++)
+		v[i] = res->white[i].a;
+	r = blquery_ask(sock, v, res->nwhite, listed, err, sizeof(err));
+	free(v);
+	if (r == -1) {
+		log_warnx("cannot ask spamd which addresses are blacklisted "
+		    "(%s): %s; the white sets are left as they are", sock, err);
+		return -1;
+	}
+	if (r == BLQUERY_NOSPAMD) {
+		log_verbose("spamd is not running (nothing listens on %s): "
+		    "no blacklist is loaded, so no WHITE record is held back",
+		    sock);
+		return 0;
+	}
+	for (i = 0; i < res->nwhite; i++) {
+		if (!listed[i])
+			continue;
+		n++;
+		log_info("%s is on a blacklist of spamd: not whitelisting it",
+		    addr_ntop(&res->white[i].a, ip, sizeof(ip)));
+	}
+	log_verbose("spamd: %zu of %zu WHITE addresses blacklisted", n,
+	    res->nwhite);
+	return 0;
 }
 
 /* The elements of one family, each with the time its record has left. */
 static size_t
-elems(const struct greyscan_res *res, int af, int64_t now,
-    struct nft_elem *out)
+elems(const struct greyscan_res *res, const unsigned char *listed, int af,
+    int64_t now, struct nft_elem *out)
 {
 	size_t i, k = 0;
 
 	for (i = 0; i < res->nwhite; i++) {
-		if (res->white[i].a.af != af || res->white[i].expire <= now)
+		if (res->white[i].a.af != af || res->white[i].expire <= now ||
+		    listed[i])
 			continue;
 		memset(&out[k], 0, sizeof(out[k]));
 		out[k].a = res->white[i].a;
@@ -64,7 +135,8 @@ elems(const struct greyscan_res *res, int af, int64_t now,
 int
 main(int argc, char *argv[])
 {
-	const char *dbpath = PATH_SPAMD_DB;
+	const char *dbpath = PATH_SPAMD_DB, *sock = PATH_SPAMD_SOCK;
+	unsigned char *listed = NULL;
 	const struct nft_set sets[2] = {
 		{ NFT_TABLE, NFT_SET_WHITE4, NFPROTO_INET, AF_INET, 0 },
 		{ NFT_TABLE, NFT_SET_WHITE6, NFPROTO_INET, AF_INET6, 0 },
@@ -81,8 +153,12 @@ main(int argc, char *argv[])
 	int64_t now;
 
 	log_init("spamd-nftsync", 1, 0);
-	while ((ch = getopt(argc, argv, "f:nvW:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:nvW:", long_opts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case OPT_CONFIG_SOCKET:
+			sock = optarg;
+			break;
 		case 'W':
 			if (util_parse_time(optarg, 3600, 3600, 3650LL * 86400,
 			    &gl.whiteexp, &errstr) == -1) {
@@ -123,8 +199,16 @@ main(int argc, char *argv[])
 		    res.expired, res.corrupt, res.promoted, res.grey,
 		    res.nwhite, res.ntrapped, res.spamtraps,
 		    res.reorganized ? "; reorganized" : "");
-	if ((el = calloc(res.nwhite ? res.nwhite : 1, sizeof(*el))) == NULL) {
+	if ((el = calloc(res.nwhite ? res.nwhite : 1, sizeof(*el))) == NULL ||
+	    (listed = calloc(res.nwhite ? res.nwhite : 1, 1)) == NULL) {
 		log_warn("calloc");
+		free(el);
+		greyscan_free(&res);
+		return 1;
+	}
+	if (ask_spamd(sock, &res, listed) == -1) {
+		free(listed);
+		free(el);
 		greyscan_free(&res);
 		return 1;
 	}
@@ -133,7 +217,7 @@ main(int argc, char *argv[])
 		rc = 1;
 	}
 	for (i = 0; i < 2 && (dry || n != NULL); i++) {
-		size_t k = elems(&res, sets[i].af, now, el);
+		size_t k = elems(&res, listed, sets[i].af, now, el);
 		int r;
 
 		if (dry) {
@@ -153,6 +237,7 @@ main(int argc, char *argv[])
 	}
 	if (n != NULL)
 		nft_close(n);
+	free(listed);
 	free(el);
 	greyscan_free(&res);
 	return rc;

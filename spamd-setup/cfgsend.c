@@ -1,5 +1,5 @@
 /*
- * cfgsend.c: the client side of spamd's configuration socket (see
+ * cfgsend.c: the client side of spamd's configuration sockets (see
  * cfgsend.h).
  *
  * glibc no longer declares bindresvport (it went with Sun RPC), so the
@@ -8,6 +8,7 @@
  * further ports is pointless.
  */
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -56,33 +57,19 @@ cfgsend_resvport(int fd, char *err, size_t errlen)
 	return -1;
 }
 
-int
-cfgsend(uint16_t port, const char *buf, size_t len, char *err, size_t errlen)
+/* Write buf to the connected fd, half-close, wait for spamd's close. */
+static int
+deliver(int fd, const char *buf, size_t len, int want_ack, char *err,
+    size_t errlen)
 {
-	struct sockaddr_in sin;
 	struct pollfd pfd;
-	char junk[512];
+	char junk[512], ack[128];
+	size_t acklen = 0;
 	uint64_t deadline;
 	size_t off;
 	ssize_t r;
-	int fd, ms;
+	int ms;
 
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		util_errf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	if (cfgsend_resvport(fd, err, errlen) == -1)
-		goto fail;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
-		util_errf(err, errlen, "connect to spamd at 127.0.0.1:%u: %s%s",
-		    port, strerror(errno), errno == ECONNREFUSED ?
-		    " (is spamd running?)" : "");
-		goto fail;
-	}
 	/* MSG_NOSIGNAL: a spamd that hangs up is an error, not SIGPIPE */
 	for (off = 0; off < len; off += (size_t)r) {
 		if ((r = send(fd, buf + off, len - off, MSG_NOSIGNAL)) == -1) {
@@ -90,14 +77,16 @@ cfgsend(uint16_t port, const char *buf, size_t len, char *err, size_t errlen)
 				r = 0;
 				continue;
 			}
-			util_errf(err, errlen, "sending to spamd: %s",
-			    strerror(errno));
-			goto fail;
+			util_errf(err, errlen, "sending to spamd: %s%s",
+			    strerror(errno), errno == EPIPE ||
+			    errno == ECONNRESET ? " (refused? see spamd's log)" :
+			    "");
+			return -1;
 		}
 	}
 	if (shutdown(fd, SHUT_WR) == -1) {
 		util_errf(err, errlen, "shutdown: %s", strerror(errno));
-		goto fail;
+		return -1;
 	}
 	/* spamd applies the lines at EOF, then closes: wait for that */
 	deadline = clock_mono_ms() + CFGSEND_WAIT * 1000;
@@ -108,7 +97,7 @@ cfgsend(uint16_t port, const char *buf, size_t len, char *err, size_t errlen)
 			util_errf(err, errlen, "spamd did not close the connection "
 			    "within %d s; the lists may not be applied yet",
 			    CFGSEND_WAIT);
-			goto fail;
+			return -1;
 		}
 		ms = (int)(deadline - now);
 		pfd.fd = fd;
@@ -117,22 +106,92 @@ cfgsend(uint16_t port, const char *buf, size_t len, char *err, size_t errlen)
 			if (errno == EINTR)
 				continue;
 			util_errf(err, errlen, "poll: %s", strerror(errno));
-			goto fail;
+			return -1;
 		}
 		if (pfd.revents == 0)
 			continue;
 		r = read(fd, junk, sizeof(junk));
 		if (r == 0 || (r == -1 && errno == ECONNRESET))
 			break;
+		if (r > 0 && acklen < sizeof(ack) - 1) {
+			size_t k = (size_t)r < sizeof(ack) - 1 - acklen ?
+			    (size_t)r : sizeof(ack) - 1 - acklen;
+
+			memcpy(ack + acklen, junk, k);
+			acklen += k;
+		}
 		if (r == -1 && errno != EINTR && errno != EAGAIN) {
 			util_errf(err, errlen, "reading from spamd: %s",
 			    strerror(errno));
-			goto fail;
+			return -1;
 		}
 	}
-	close(fd);
+	if (!want_ack)
+		return 0;
+	ack[acklen] = '\0';
+	if (strncmp(ack, "ok ", 3) != 0) {
+		util_errf(err, errlen, "spamd refused the configuration (its "
+		    "log says why)");
+		return -1;
+	}
 	return 0;
-fail:
+}
+
+int
+cfgsend(uint16_t port, const char *buf, size_t len, char *err, size_t errlen)
+{
+	struct sockaddr_in sin;
+	int fd, rc = -1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		util_errf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (cfgsend_resvport(fd, err, errlen) == -1)
+		goto done;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		util_errf(err, errlen, "connect to spamd at 127.0.0.1:%u: %s%s",
+		    port, strerror(errno), errno == ECONNREFUSED ?
+		    " (is spamd running?)" : "");
+		goto done;
+	}
+	rc = deliver(fd, buf, len, 0, err, errlen);
+done:
 	close(fd);
-	return -1;
+	return rc;
+}
+
+int
+cfgsend_unix(const char *path, const char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	struct sockaddr_un sun;
+	int fd, rc = -1;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		util_errf(err, errlen, "%s: path too long for a socket", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		util_errf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		util_errf(err, errlen, "connect to spamd at %s: %s%s", path,
+		    strerror(errno), errno == ENOENT || errno == ECONNREFUSED ?
+		    " (is spamd running? an older spamd listens only on TCP: "
+		    "--tcp)" : "");
+		goto done;
+	}
+	rc = deliver(fd, buf, len, 1, err, errlen);
+done:
+	close(fd);
+	return rc;
 }

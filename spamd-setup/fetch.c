@@ -39,6 +39,7 @@ fetch_defaults(struct fetch_opts *o)
 	o->timeout = FETCH_TIMEOUT;
 	o->connect_timeout = FETCH_CONNECT_TIMEOUT;
 	o->curl = "curl";
+	o->user = FETCH_USER;
 }
 
 int
@@ -375,22 +376,37 @@ fetch_split(const char *cmd, char ***argvp)
 	return n;
 }
 
-/* Who runs curl when we are root: the spamd user, else nobody. */
-static const char *
-curl_user(void)
+/*
+ * Who runs curl when we are root: o->user, which must exist and must not
+ * be the spamd user (it owns the database). NULL when not root; -1 with
+ * err when the user is unusable.
+ */
+static int
+curl_user(const struct fetch_opts *o, const char **user, char *err,
+    size_t errlen)
 {
-	static int warned;
+	struct passwd *pw;
+	uid_t spamd;
 
+	*user = NULL;
 	if (geteuid() != 0)
-		return NULL;
-	if (getpwnam(SPAMD_USER) != NULL)
-		return SPAMD_USER;
-	if (getpwnam("nobody") != NULL)
-		return "nobody";
-	if (!warned++)
-		log_warnx("neither %s nor nobody exists: running curl as root",
-		    SPAMD_USER);
-	return NULL;
+		return 0;
+	if ((pw = getpwnam(SPAMD_USER)) == NULL)
+		spamd = (uid_t)-1;
+	else
+		spamd = pw->pw_uid;
+	if ((pw = getpwnam(o->user)) == NULL) {
+		util_errf(err, errlen, "no user %s to run curl as (spamd-setup "
+		    "--fetch-user)", o->user);
+		return -1;
+	}
+	if (pw->pw_uid == 0 || pw->pw_uid == spamd) {
+		util_errf(err, errlen, "refusing to run curl as %s: it may "
+		    "write spamd's files (spamd-setup --fetch-user)", o->user);
+		return -1;
+	}
+	*user = o->user;
+	return 0;
 }
 
 int
@@ -398,7 +414,7 @@ fetch_list(enum conf_method m, const char *what, const struct fetch_opts *o,
     char **bufp, size_t *lenp, char *err, size_t errlen)
 {
 	char **argv, url[4096], ct[16], mt[16], maxsz[32], e[256];
-	const char *cargv[24];
+	const char *cargv[24], *user;
 	size_t n;
 	int rc;
 
@@ -449,8 +465,10 @@ fetch_list(enum conf_method m, const char *what, const struct fetch_opts *o,
 		cargv[n++] = "-";
 		cargv[n++] = url;
 		cargv[n] = NULL;
-		rc = fetch_exec((char *const *)(uintptr_t)cargv, curl_user(),
-		    o, bufp, lenp, err, errlen);
+		if (curl_user(o, &user, err, errlen) == -1)
+			return -1;
+		rc = fetch_exec((char *const *)(uintptr_t)cargv, user, o, bufp,
+		    lenp, err, errlen);
 		break;
 	default:
 		util_errf(err, errlen, "unknown method %d", (int)m);

@@ -19,8 +19,11 @@
  *
  * http/https run `curl -q -sS -f -L' with connect and total timeouts,
  * redirects limited to http/https, and a size limit. Started as root,
- * curl runs as SPAMD_USER, else as "nobody" (OpenBSD runs ftp(1) as
- * _spamd); if neither user exists it runs as root with a warning.
+ * curl runs as opts->user (FETCH_USER, "nobody", by default; spamd-setup
+ * --fetch-user) with that user's primary group and no other: never as
+ * the spamd user, which owns the database (OpenBSD runs ftp(1) as
+ * _spamd), so a compromised download can write nothing of spamd's. A
+ * missing user, or the spamd user itself, is an error: no download.
  * exec commands run with our own privileges, as in OpenBSD.
  */
 #ifndef FETCH_H
@@ -33,12 +36,14 @@
 #define FETCH_MAX		(512UL * 1024 * 1024)	/* bytes, unpacked */
 #define FETCH_TIMEOUT		300	/* s: a command or a download */
 #define FETCH_CONNECT_TIMEOUT	30	/* s: curl's connect timeout */
+#define FETCH_USER		"nobody"	/* runs curl when we are root */
 
 struct fetch_opts {
 	size_t		 max;		/* FETCH_MAX */
 	int		 timeout;	/* FETCH_TIMEOUT */
 	int		 connect_timeout;
 	const char	*curl;		/* "curl": the program to run */
+	const char	*user;		/* FETCH_USER: who runs it (as root) */
 };
 
 void	fetch_defaults(struct fetch_opts *);

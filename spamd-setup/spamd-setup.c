@@ -14,6 +14,7 @@
  * contents, and cron sees the non-zero status.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,9 @@ static int		 failures;
 static __dead void
 usage(void)
 {
-	fprintf(stderr, "usage: spamd-setup [-bDdn] [-c configfile]\n");
+	fprintf(stderr, "usage: spamd-setup [-bDdn] [-c configfile] "
+	    "[--fetch-user user]\n"
+	    "                   [--socket path | --tcp]\n");
 	exit(1);
 }
 
@@ -256,17 +259,43 @@ do_nft(void)
 	return rc;
 }
 
+enum {
+	OPT_FETCH_USER = 256,
+	OPT_SOCKET,
+	OPT_TCP,
+};
+
+static const struct option long_opts[] = {
+	{ "fetch-user", required_argument, NULL, OPT_FETCH_USER },
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "tcp", no_argument, NULL, OPT_TCP },
+	{ NULL, 0, NULL, 0 }
+};
+
 int
 main(int argc, char *argv[])
 {
-	const char *path = PATH_SPAMD_CONF;
+	const char *path = PATH_SPAMD_CONF, *sock = PATH_SPAMD_SOCK;
+	int tcp = 0, sock_set = 0;
 	struct conf conf;
 	char err[512];
 	size_t i, j;
 	int ch, Dflag = 0, rc = 0;
 
-	while ((ch = getopt(argc, argv, "bc:Ddn")) != -1) {
+	fetch_defaults(&fopts);
+	while ((ch = getopt_long(argc, argv, "bc:Ddn", long_opts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case OPT_FETCH_USER:
+			fopts.user = optarg;
+			break;
+		case OPT_SOCKET:
+			sock = optarg;
+			sock_set = 1;
+			break;
+		case OPT_TCP:
+			tcp = 1;
+			break;
 		case 'b':
 			bflag = 1;
 			break;
@@ -287,7 +316,7 @@ main(int argc, char *argv[])
 		}
 	}
 	argc -= optind;
-	if (argc != 0)
+	if (argc != 0 || (tcp && sock_set))
 		usage();
 
 	log_init("spamd-setup", 1, dflag ? 2 : 0);
@@ -302,7 +331,6 @@ main(int argc, char *argv[])
 			fatal("daemon");
 		log_init("spamd-setup", 0, dflag ? 2 : 0);
 	}
-	fetch_defaults(&fopts);
 	iprange_init(&blacks);
 
 	for (i = 0; i < conf.nlists; i++) {
@@ -318,8 +346,9 @@ main(int argc, char *argv[])
 		if (outlen > 0 && fwrite(out, 1, outlen, stdout) != outlen)
 			fatal("stdout");
 	} else if (outlen > 0) {
-		if (cfgsend(SPAMD_CFG_PORT, out, outlen, err,
-		    sizeof(err)) == -1) {
+		if ((tcp ? cfgsend(SPAMD_CFG_PORT, out, outlen, err,
+		    sizeof(err)) : cfgsend_unix(sock, out, outlen, err,
+		    sizeof(err))) == -1) {
 			log_warnx("%s", err);
 			rc = 1;
 		}

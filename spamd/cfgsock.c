@@ -1,28 +1,48 @@
 /*
  * cfgsock.c: accept and read configuration connections (see cfgsock.h).
+ *
+ * The listener side (which peer may say what) is cfgsock_* and the
+ * accept handlers; the per-connection read and parse is conn_*. The two
+ * listeners share the one connection slot.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/blquery.h"
+#include "common/compat.h"
 #include "common/log.h"
 #include "spamd/cfg.h"
 #include "spamd/cfgsock.h"
 #include "spamd/ev.h"
+#include "spamd/sdl.h"
 #include "spamd/spamd.h"
 
 #define CFG_READ_CHUNK	(64 * 1024)
+#define UNIX_BACKLOG	16
+#define PEER_GROUPS	256	/* supplementary groups read at once */
 
-static struct ev_io	 lio;		/* the listener */
+static struct ev_io	 lio;		/* the TCP listener */
+static struct ev_io	 uio;		/* the unix listener */
 static struct ev_io	 cio;		/* the one active connection */
 static struct ev_timer	 ctm;
 static char		*buf;
 static size_t		 len, cap;
-static char		 peer[ADDR_STRLEN];
+static char		 peer[ADDR_STRLEN + 64];
+static int		 from_unix;
+static int		 may_config;	/* else only a blacklist query */
+static int		 unixfd = -1, portfd = -1;
+static char		*reply;		/* a query's answer being written */
+static size_t		 replen, repoff;
 
 static void
 conn_end(void)
@@ -36,7 +56,13 @@ conn_end(void)
 	free(buf);
 	buf = NULL;
 	len = cap = 0;
-	ev_io_mod(&lio, EPOLLIN);
+	free(reply);
+	reply = NULL;
+	replen = repoff = 0;
+	if (lio.fd != -1)
+		ev_io_mod(&lio, EPOLLIN);
+	if (uio.fd != -1)
+		ev_io_mod(&uio, EPOLLIN);
 }
 
 static void
@@ -46,6 +72,64 @@ conn_timeout(struct ev_timer *t)
 	log_warnx("configuration connection from %s: no data for %d s, "
 	    "dropped without applying it", peer, CFGSOCK_TIMEOUT);
 	conn_end();
+}
+
+/* Write the query's answer as the client reads it, then close. */
+static void
+conn_write(struct ev_io *io, uint32_t events)
+{
+	ssize_t n;
+
+	(void)events;
+	while (repoff < replen) {
+		n = send(io->fd, reply + repoff, replen - repoff,
+		    MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			log_warn("blacklist query from %s: sending the answer",
+			    peer);
+			conn_end();
+			return;
+		}
+		repoff += (size_t)n;
+		ev_timer_set(&ctm, ev_now() + CFGSOCK_TIMEOUT * 1000,
+		    conn_timeout);
+	}
+	conn_end();
+}
+
+/* Send `reply' (replen bytes), then close. */
+static void
+conn_reply(struct ev_io *io)
+{
+	free(buf);
+	buf = NULL;
+	len = cap = 0;
+	io->cb = conn_write;
+	if (ev_io_mod(io, EPOLLOUT) == -1) {
+		conn_end();
+		return;
+	}
+	conn_write(io, EPOLLOUT);
+}
+
+/* "Which of these are listed?": answer from the lists in memory. */
+static void
+conn_query(struct ev_io *io)
+{
+	size_t nasked, nlisted;
+
+	if ((reply = blquery_answer(buf, len, sdl_listed, &replen, &nasked,
+	    &nlisted)) == NULL) {
+		log_warnx("blacklist query from %s: out of memory, dropped",
+		    peer);
+		conn_end();
+		return;
+	}
+	log_verbose("blacklist query from %s: %zu address%s, %zu listed",
+	    peer, nasked, nasked == 1 ? "" : "es", nlisted);
+	conn_reply(io);
 }
 
 static void
@@ -89,6 +173,16 @@ conn_read(struct ev_io *io, uint32_t events)
 		    conn_timeout);
 		return;
 	}
+	if (from_unix && blquery_is(buf, len)) {
+		conn_query(io);
+		return;
+	}
+	if (!may_config) {
+		log_warnx("configuration connection from %s refused: it may "
+		    "only ask which addresses are listed", peer);
+		conn_end();
+		return;
+	}
 	memset(&st, 0, sizeof(st));
 	cfg_process(buf, len, &st);
 	log_info("configuration connection from %s: %zu line%s, %zu applied, "
@@ -96,7 +190,61 @@ conn_read(struct ev_io *io, uint32_t events)
 	    st.applied, st.rejected);
 	if (st.applied > 0)
 		smtpproc_lists_changed();
+	/* On the unix socket the client learns the outcome (cfgsend.h). */
+	if (from_unix && asprintf(&reply, "ok %zu %zu %zu\n", st.lines,
+	    st.applied, st.rejected) != -1) {
+		replen = strlen(reply);
+		conn_reply(io);
+		return;
+	}
+	reply = NULL;
 	conn_end();
+}
+
+/* Start reading the accepted fd; the listeners wait meanwhile. */
+static void
+conn_start(int fd)
+{
+	if (ev_io_add(&cio, fd, EPOLLIN, conn_read) == -1) {
+		close(fd);
+		return;
+	}
+	/* One at a time: later ones wait in the backlog. */
+	if (lio.fd != -1)
+		ev_io_mod(&lio, 0);
+	if (uio.fd != -1)
+		ev_io_mod(&uio, 0);
+	ev_timer_set(&ctm, ev_now() + CFGSOCK_TIMEOUT * 1000, conn_timeout);
+}
+
+/*
+ * net.ipv4.ip_unprivileged_port_start now (it is per network namespace
+ * and may change at any time, so it is read for every connection through
+ * a descriptor opened before the sandbox). -1 if it cannot be read.
+ */
+static int
+port_start(void)
+{
+	char b[16];
+	const char *errstr;
+	ssize_t n;
+	long long v;
+
+	if (portfd == -1)
+		return 1024;	/* no such knob: ports below 1024 are root's */
+	if ((n = pread(portfd, b, sizeof(b) - 1, 0)) <= 0) {
+		if (n == -1)
+			log_warn("reading %s", CFGSOCK_PORTSTART);
+		return -1;
+	}
+	b[n] = '\0';
+	b[strcspn(b, "\n")] = '\0';
+	v = strtonum(b, 0, 65535, &errstr);
+	if (errstr != NULL) {
+		log_warnx("%s: \"%s\" is %s", CFGSOCK_PORTSTART, b, errstr);
+		return -1;
+	}
+	return (int)v;
 }
 
 static void
@@ -106,7 +254,7 @@ listen_event(struct ev_io *io, uint32_t events)
 	socklen_t sl = sizeof(ss);
 	struct addr a;
 	uint16_t port;
-	int fd;
+	int fd, ps;
 
 	(void)events;
 	fd = accept4(io->fd, (struct sockaddr *)&ss, &sl,
@@ -129,18 +277,213 @@ listen_event(struct ev_io *io, uint32_t events)
 		close(fd);
 		return;
 	}
-	if (ev_io_add(&cio, fd, EPOLLIN, conn_read) == -1) {
+	/* A low port proves root only if ordinary users cannot bind it. */
+	if ((ps = port_start()) == -1 || port >= ps) {
+		if (ps == -1)
+			log_warnx("configuration connection from %s port %u "
+			    "refused: cannot tell whether the port is "
+			    "privileged; use the unix socket %s", peer, port,
+			    conf.cfgsock);
+		else
+			log_warnx("configuration connection from %s port %u "
+			    "refused: net.ipv4.ip_unprivileged_port_start is "
+			    "%d, so any user may bind that port; use the unix "
+			    "socket %s", peer, port, ps, conf.cfgsock);
 		close(fd);
 		return;
 	}
-	/* One at a time: later ones wait in the backlog. */
-	ev_io_mod(&lio, 0);
-	ev_timer_set(&ctm, ev_now() + CFGSOCK_TIMEOUT * 1000, conn_timeout);
+	from_unix = 0;
+	may_config = 1;
+	conn_start(fd);
+}
+
+/* 1 if the peer on fd has gid as its primary or a supplementary group. */
+static int
+peer_in_group(int fd, gid_t pgid, gid_t gid)
+{
+	gid_t small[PEER_GROUPS], *g = small;
+	socklen_t gl = sizeof(small);
+	size_t i, n;
+	int in = 0;
+
+	if (pgid == gid)
+		return 1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &gl) == -1) {
+		if (errno != ERANGE) {
+			log_warn("getsockopt SO_PEERGROUPS");
+			return 0;
+		}
+		if ((g = malloc(gl)) == NULL) {
+			log_warn("peer groups");
+			return 0;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &gl) == -1) {
+			log_warn("getsockopt SO_PEERGROUPS");
+			free(g);
+			return 0;
+		}
+	}
+	n = gl / sizeof(gid_t);
+	for (i = 0; i < n && !in; i++)
+		in = g[i] == gid;
+	if (g != small)
+		free(g);
+	return in;
+}
+
+static void
+unix_event(struct ev_io *io, uint32_t events)
+{
+	struct ucred uc;
+	socklen_t ul = sizeof(uc);
+	int fd;
+
+	(void)events;
+	fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_warn("accept on %s", conf.cfgsock);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == -1) {
+		log_warn("configuration connection on %s: SO_PEERCRED",
+		    conf.cfgsock);
+		close(fd);
+		return;
+	}
+	(void)snprintf(peer, sizeof(peer), "uid %u (pid %d)",
+	    (unsigned)uc.uid, (int)uc.pid);
+	may_config = uc.uid == 0 || (conf.cfggroup != NULL &&
+	    peer_in_group(fd, uc.gid, conf.cfggid));
+	/* spamd's own user (spamlogd) may ask, not configure. */
+	if (!may_config && uc.uid != conf.uid) {
+		if (conf.cfggroup != NULL)
+			log_warnx("configuration connection from %s refused: "
+			    "not root and not in group %s", peer,
+			    conf.cfggroup);
+		else
+			log_warnx("configuration connection from %s refused: "
+			    "not root (no --config-group)", peer);
+		close(fd);
+		return;
+	}
+	from_unix = 1;
+	conn_start(fd);
+}
+
+/* Refuse a directory others could plant a socket or symlink in. */
+static void
+check_dir(const char *dir)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) == -1) {
+		if (errno != ENOENT)
+			fatal("configuration socket directory %s", dir);
+		if (mkdir(dir, 0755) == -1)
+			fatal("creating %s", dir);
+		if (lstat(dir, &st) == -1)
+			fatal("configuration socket directory %s", dir);
+		log_info("created %s", dir);
+	}
+	if (!S_ISDIR(st.st_mode))
+		fatalx("%s is not a directory (a symlink?): refusing to put "
+		    "the configuration socket there", dir);
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		fatalx("%s is owned by uid %u, not root: refusing to put the "
+		    "configuration socket there", dir, (unsigned)st.st_uid);
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		fatalx("%s is writable by group or others (mode %03o): "
+		    "refusing to put the configuration socket there", dir,
+		    (unsigned)(st.st_mode & 07777));
+}
+
+int
+cfgsock_unix_open(const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	char *copy;
+	int fd, probe;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		fatalx("--config-socket %s: longer than %zu bytes", path,
+		    sizeof(sun.sun_path) - 1);
+	if ((copy = strdup(path)) == NULL)
+		fatal("strdup");
+	check_dir(dirname(copy));
+	free(copy);
+	/* A leftover of a spamd that died is removed; anything else stays. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			fatalx("%s exists and is not a socket: not removing "
+			    "it", path);
+		if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
+		    0)) == -1)
+			fatal("socket");
+		if (connect(probe, (struct sockaddr *)&sun,
+		    sizeof(sun)) == 0)
+			fatalx("%s: another spamd is listening there", path);
+		if (errno != ECONNREFUSED)
+			fatal("%s: probing the old socket", path);
+		close(probe);
+		if (unlink(path) == -1)
+			fatal("removing the stale socket %s", path);
+		log_info("removed the stale socket %s", path);
+	} else if (errno != ENOENT)
+		fatal("%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket");
+	/* bind(2) never follows a symlink: one planted since fails here. */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s", path);
+	/* Anyone may connect; the peer's credentials decide (cfgsock.h). */
+	if (chmod(path, 0666) == -1)
+		fatal("chmod %s", path);
+	if (listen(fd, UNIX_BACKLOG) == -1)
+		fatal("listen %s", path);
+	return fd;
+}
+
+int
+cfgsock_portstart_open(void)
+{
+	int fd;
+
+	if ((fd = open(CFGSOCK_PORTSTART, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			fatal("%s", CFGSOCK_PORTSTART);
+		return -1;	/* before Linux 4.11: fixed at 1024 */
+	}
+	return fd;
+}
+
+void
+cfgsock_prepare(int ufd, int pfd)
+{
+	unixfd = ufd;
+	portfd = pfd;
 }
 
 int
 cfgsock_listen(int fd)
 {
-	cio.fd = -1;
-	return ev_io_add(&lio, fd, EPOLLIN, listen_event);
+	int ps;
+
+	cio.fd = lio.fd = uio.fd = -1;
+	if (fd != -1 && ev_io_add(&lio, fd, EPOLLIN, listen_event) == -1)
+		return -1;
+	if (unixfd != -1 && ev_io_add(&uio, unixfd, EPOLLIN, unix_event) == -1)
+		return -1;
+	if (fd != -1 && (ps = port_start()) < 1024)
+		log_warnx("net.ipv4.ip_unprivileged_port_start is %d: "
+		    "configuration over TCP is refused while it is below "
+		    "1024; spamd-setup uses the unix socket %s", ps,
+		    conf.cfgsock);
+	return 0;
 }

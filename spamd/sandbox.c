@@ -3,7 +3,9 @@
  *
  * What the loop needs, and why:
  *	accept4, read/recv*, write/send*, close, shutdown	clients
- *	getsockopt, getsockname		SO_ORIGINAL_DST for -M
+ *	getsockopt, getsockname		SO_ORIGINAL_DST for -M; SO_PEERCRED and
+ *					SO_PEERGROUPS on the config socket
+ *	pread64				ip_unprivileged_port_start, opened before
  *	setsockopt			SO_RCVBUF for -w at DATA
  *	epoll_wait/epoll_pwait, epoll_ctl	the event loop
  *	poll, ppoll			flushing the greylister channel at exit
@@ -47,7 +49,8 @@ sandbox_smtp(void)
 {
 	static const int plain[] = {
 		SCMP_SYS(read), SCMP_SYS(readv), SCMP_SYS(write),
-		SCMP_SYS(writev), SCMP_SYS(close), SCMP_SYS(shutdown),
+		SCMP_SYS(writev), SCMP_SYS(pread64), SCMP_SYS(close),
+		SCMP_SYS(shutdown),
 		SCMP_SYS(accept4), SCMP_SYS(accept), SCMP_SYS(recvfrom),
 		SCMP_SYS(recvmsg), SCMP_SYS(sendto), SCMP_SYS(sendmsg),
 		SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),

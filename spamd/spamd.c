@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -39,6 +40,7 @@
 #include "common/pathnames.h"
 #include "common/priv.h"
 #include "common/util.h"
+#include "spamd/cfgsock.h"
 #include "spamd/grey.h"
 #include "spamd/spamd.h"
 
@@ -65,6 +67,7 @@ struct spamd_conf conf = {
 	.trapscan = 60,
 	.user = SPAMD_USER,
 	.alloweddomains = PATH_ALLOWEDDOMAINS,
+	.cfgsock = PATH_SPAMD_SOCK,
 };
 
 static __dead void
@@ -77,7 +80,8 @@ usage(void)
 	    "[-l address]\n"
 	    "             [-M address] [-n name] [-p port] [-S secs] "
 	    "[-s secs]\n"
-	    "             [-T timeout] [-t secs] [-u user] [-w window]\n");
+	    "             [-T timeout] [-t secs] [-u user] [-w window]\n"
+	    "             [--config-group group] [--config-socket path]\n");
 	exit(1);
 }
 
@@ -87,9 +91,13 @@ usage(void)
  */
 enum {
 	OPT_LONG_FIRST = 256,
+	OPT_CONFIG_GROUP,
+	OPT_CONFIG_SOCKET,
 };
 
 static const struct option long_opts[] = {
+	{ "config-group", required_argument, NULL, OPT_CONFIG_GROUP },
+	{ "config-socket", required_argument, NULL, OPT_CONFIG_SOCKET },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -361,7 +369,7 @@ die_with_parent(pid_t parent)
 int
 main(int argc, char *argv[])
 {
-	int ch, lfds[2], nl, cfgfd, sp_sg[2], sp_gn[2];
+	int ch, lfds[2], nl, cfgfd, unixfd, portfd, sp_sg[2], sp_gn[2];
 	int maxblack_set = 0;
 	uid_t uid = 0;
 	gid_t gid = 0;
@@ -451,6 +459,14 @@ main(int argc, char *argv[])
 			conf.window = (int)parse_num_opt(ch, optarg, 1,
 			    INT_MAX);
 			break;
+		case OPT_CONFIG_GROUP:
+			conf.cfggroup = optarg;
+			break;
+		case OPT_CONFIG_SOCKET:
+			if (optarg[0] != '/')
+				bad_opt(ch, optarg, "not an absolute path");
+			conf.cfgsock = optarg;
+			break;
 		case 'C':
 		case 'K':
 			fatalx("-%c: STARTTLS is not supported yet", ch);
@@ -476,12 +492,24 @@ main(int argc, char *argv[])
 		fatalx("cannot run as %s", conf.user);
 	if (geteuid() != 0 && uid != geteuid())
 		fatalx("need root privileges");
+	conf.uid = uid;
+	if (conf.cfggroup != NULL) {
+		struct group *gr;
+
+		errno = 0;
+		if ((gr = getgrnam(conf.cfggroup)) == NULL)
+			fatalx("--config-group %s: %s", conf.cfggroup,
+			    errno ? strerror(errno) : "no such group");
+		conf.cfggid = gr->gr_gid;
+	}
 	/* Errors go to stderr until we detach, then to syslog. */
 	log_init("spamd", 1, conf.debug ? 2 * conf.verbose : conf.verbose);
 	tzset();			/* the banner's local time, before the drop */
 	raise_nofile();
 	nl = open_listeners(lfds);
 	cfgfd = open_cfg_listener();
+	cfgsock_prepare(unixfd = cfgsock_unix_open(conf.cfgsock),
+	    portfd = cfgsock_portstart_open());
 	if (!conf.blackonly)
 		prepare_db(uid, gid);
 	if (!conf.debug) {
@@ -518,6 +546,9 @@ main(int argc, char *argv[])
 		for (i = 0; i < nl; i++)
 			close(lfds[i]);
 		close(cfgfd);
+		close(unixfd);
+		if (portfd != -1)
+			close(portfd);
 		grey_load_alloweddomains(conf.alloweddomains);
 		priv_drop(conf.user, PRIV_KEEP_NONE);
 		die_with_parent(parent);
@@ -529,6 +560,9 @@ main(int argc, char *argv[])
 	for (ch = 0; ch < nl; ch++)
 		close(lfds[ch]);
 	close(cfgfd);
+	close(unixfd);
+	if (portfd != -1)
+		close(portfd);
 	priv_drop(conf.user, PRIV_KEEP_NET_ADMIN);
 	nfthelper_main(sp_gn[0], smtp_pid, grey_pid);
 }

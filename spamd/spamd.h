@@ -41,6 +41,10 @@ struct spamd_conf {
 	const char		*user;		/* -u */
 	int			 window;	/* -w, 0 = unset */
 	const char		*alloweddomains; /* -A */
+	uid_t			 uid;		/* of -u */
+	const char		*cfgsock;	/* --config-socket */
+	const char		*cfggroup;	/* --config-group, NULL = none */
+	gid_t			 cfggid;	/* its gid */
 };
 
 extern struct spamd_conf conf;

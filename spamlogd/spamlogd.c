@@ -2,13 +2,18 @@
  * spamlogd.c: keep hosts that exchange mail with us on the whitelist.
  *
  *	usage: spamlogd [-DI] [-f dbfile] [-i interface] [-l pcapdev]
- *	    [-W whiteexp]
+ *	    [-W whiteexp] [--config-socket path]
  *
  * Watches the connection openings that the nft log rules of
  * nft/spamd.nft send to NFLOG group 25 (capture.c, nflog.c): a white host
  * connecting to our MTA gets its WHITE record refreshed, a host our MTA
  * connects to gets one created (unless -I). Records are written in
  * batches and the nft white sets' timeouts are refreshed (refresh.c).
+ * Before a push, spamd is asked over its unix socket which of the
+ * addresses are blacklisted (common/blquery.h): those never enter the
+ * white sets, whatever their record says (spamd drops such records at
+ * its next resync). If spamd is not running, nothing is listed; if it
+ * cannot be asked, the push fails and is retried with its back-off.
  * This file holds main(): options, privileges, the poll loop, signals,
  * and the capture's reopen back-off.
  *
@@ -29,6 +34,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +46,7 @@
 /* libc headers before <linux/netfilter.h>: struct in_addr clashes. */
 #include <linux/netfilter.h>
 
+#include "common/blquery.h"
 #include "common/clock.h"
 #include "common/compat.h"
 #include "common/greydb.h"
@@ -58,12 +65,23 @@
 #define START_LOCK_WAIT_MS	1000	/* the start-up writability check */
 
 static volatile sig_atomic_t	got_term, got_hup;
+static const char		*cfgsock = PATH_SPAMD_SOCK;
+
+enum {
+	OPT_CONFIG_SOCKET = 256,
+};
+
+static const struct option long_opts[] = {
+	{ "config-socket", required_argument, NULL, OPT_CONFIG_SOCKET },
+	{ NULL, 0, NULL, 0 }
+};
 
 static __dead void
 usage(void)
 {
 	fprintf(stderr, "usage: spamlogd [-DI] [-f dbfile] [-i interface] "
-	    "[-l pcapdev] [-W whiteexp]\n");
+	    "[-l pcapdev] [-W whiteexp]\n"
+	    "                [--config-socket path]\n");
 	exit(1);
 }
 
@@ -76,14 +94,71 @@ on_signal(int sig)
 		got_term = 1;
 }
 
-/* nft_add on the white set of one family, CAP_NET_ADMIN raised for it. */
+/*
+ * Copy the elements spamd does not list into *kept (malloc'd); their
+ * number, or -1 with *why when spamd cannot be asked.
+ */
+static ssize_t
+unlisted(const char *setname, const struct nft_elem *el, size_t n,
+    struct nft_elem **kept, const char **why)
+{
+	static char msg[600];
+	char err[512], ip[ADDR_STRLEN];
+	struct addr *v;
+	unsigned char *flag;
+	size_t i, k = 0;
+	int r;
+
+	v = calloc(n, sizeof(*v));
+	flag = calloc(n, 1);
+	*kept = calloc(n, sizeof(**kept));
+	if (v == NULL || flag == NULL || *kept == NULL) {
+		*why = "out of memory asking spamd about blacklists";
+		goto fail;
+	}
+	for (i = 0; i < n; i++)
+		v[i] = el[i].a;
+	if ((r = blquery_ask(cfgsock, v, n, flag, err, sizeof(err))) == -1) {
+		(void)snprintf(msg, sizeof(msg), "cannot ask spamd (%s) which "
+		    "addresses are blacklisted: %s", cfgsock, err);
+		*why = msg;
+		goto fail;
+	}
+	if (r == BLQUERY_NOSPAMD)
+		log_verbose("spamd is not running (nothing listens on %s): "
+		    "no blacklist is loaded, none checked", cfgsock);
+	for (i = 0; i < n; i++) {
+		if (!flag[i]) {
+			(*kept)[k++] = el[i];
+			continue;
+		}
+		log_info("%s is on a blacklist of spamd: not adding it to %s",
+		    addr_ntop(&el[i].a, ip, sizeof(ip)), setname);
+	}
+	free(v);
+	free(flag);
+	return (ssize_t)k;
+fail:
+	free(v);
+	free(flag);
+	free(*kept);
+	*kept = NULL;
+	return -1;
+}
+
+/*
+ * nft_add on the white set of one family, CAP_NET_ADMIN raised for it,
+ * of the elements spamd does not blacklist.
+ */
 static int
-push_white(void *arg, int af, const struct nft_elem *el, size_t n,
+push_white(void *arg, int af, const struct nft_elem *all, size_t nall,
     const char **why)
 {
 	static int warned;
 	struct nft *nft = arg;
 	struct nft_set set;
+	struct nft_elem *el;
+	ssize_t n;
 	int raised, rc;
 
 	memset(&set, 0, sizeof(set));
@@ -91,16 +166,21 @@ push_white(void *arg, int af, const struct nft_elem *el, size_t n,
 	set.name = af == AF_INET6 ? NFT_SET_WHITE6 : NFT_SET_WHITE4;
 	set.family = NFPROTO_INET;
 	set.af = (uint8_t)af;
+	if ((n = unlisted(set.name, all, nall, &el, why)) <= 0) {
+		free(el);
+		return n == 0 ? 0 : -1;
+	}
 	if (!(raised = priv_net_admin(1) == 0) && !warned) {
 		log_warnx("CAP_NET_ADMIN is not permitted: nft refreshes "
 		    "will fail");
 		warned = 1;
 	}
-	rc = nft_add(nft, &set, el, n, NFT_REFRESH);
+	rc = nft_add(nft, &set, el, (size_t)n, NFT_REFRESH);
 	if (raised && priv_net_admin(0) == -1)
 		log_warn("cannot lower CAP_NET_ADMIN");
 	if (rc == -1)
 		*why = nft_errstr(nft);
+	free(el);
 	return rc;
 }
 
@@ -255,8 +335,12 @@ main(int argc, char *argv[])
 	memset(&cc, 0, sizeof(cc));
 	cc.dev = DEFAULT_DEV;
 	log_init("spamlogd", 1, 0);
-	while ((ch = getopt(argc, argv, "DIf:i:l:W:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "DIf:i:l:W:", long_opts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case OPT_CONFIG_SOCKET:
+			cfgsock = optarg;
+			break;
 		case 'D':
 			debug = 1;
 			break;

@@ -119,14 +119,24 @@ ensure_spamd_user() {
 }
 
 # spamd_start [args...]: spamd -d with its database in $T/db, logging to
-# $T/spamd.log; waits until it listens, and stops it at exit.
-# Sets SPAMD_PID and DB.
+# $T/spamd.log; waits until it listens, and stops it at exit. Unless the
+# arguments name one, its unix configuration socket is $T/spamd.sock
+# (never the shared /run/spamd), for spamd-setup --socket "$SPAMD_SOCK".
+# Sets SPAMD_PID, DB and SPAMD_SOCK.
 spamd_start() {
+	local a sockopt=1
 	ensure_spamd_user
 	mkdir -p "$T/db"
 	chown _spamd: "$T/db"
 	DB=$T/db/spamd.db
+	for a in "$@"; do
+		case $a in --config-socket*) sockopt=0 ;; esac
+	done
+	SPAMD_SOCK=$T/spamd.sock
 	_nlisten=$(grep -c 'listening for incoming connections' "$T/spamd.log" 2>/dev/null)
+	if [ "$sockopt" = 1 ]; then
+		set -- --config-socket "$SPAMD_SOCK" "$@"
+	fi
 	"$BIN/spamd" -d -f "$DB" -h mx.test "$@" 2>>"$T/spamd.log" &
 	SPAMD_PID=$!
 	at_exit "kill $SPAMD_PID 2>/dev/null; wait $SPAMD_PID 2>/dev/null"

@@ -50,7 +50,8 @@ pl_mx() {
 pl_spamd() {
 	DB=$T/db/spamd.db
 	_nlisten=$(grep -c 'listening for incoming connections' "$T/spamd.log" 2>/dev/null)
-	ip netns exec "$PL_MNS" "$BIN/spamd" -d -f "$DB" -h mx.example "$@" \
+	ip netns exec "$PL_MNS" "$BIN/spamd" -d -f "$DB" -h mx.example \
+		--config-socket "$T/spamd.sock" "$@" \
 		2>>"$T/spamd.log" &
 	PL_SPAMD_PID=$!
 	at_exit "kill $PL_SPAMD_PID 2>/dev/null; wait $PL_SPAMD_PID 2>/dev/null"

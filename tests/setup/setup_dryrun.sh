@@ -116,7 +116,7 @@ pass "configuration errors exit 1 with file:line"
 rc=0
 "$SETUP" -n extra 2>"$T/err" || rc=$?
 [ "$rc" = 1 ] || fail "extra argument exited $rc"
-expect_grep '^usage: spamd-setup \[-bDdn\] \[-c configfile\]$' "$T/err"
+expect_grep '^usage: spamd-setup \[-bDdn\] \[-c configfile\] \[--fetch-user user\]$' "$T/err"
 rc=0
 "$SETUP" -x 2>"$T/err" || rc=$?
 [ "$rc" = 1 ] || fail "-x exited $rc"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# setup_wire.sh: what spamd-setup really sends over the configuration
+# setup_wire.sh: what spamd-setup --tcp really sends over the configuration
 # socket (a recording listener, tests/tools/cfgsink, plays spamd), from a
 # reserved source port; the errors without root or without a listener;
 # and -b replacing the nft sets spamd_black/spamd_black6. Everything runs
@@ -42,7 +42,7 @@ start_sink() {
 
 # 1. the bytes on the wire, from a port below 1024
 start_sink rec1
-"$SETUP" -c "$T/spamd.conf" 2>"$T/err" || { cat "$T/err"; fail "spamd-setup exited $?"; }
+"$SETUP" --tcp -c "$T/spamd.conf" 2>"$T/err" || { cat "$T/err"; fail "spamd-setup exited $?"; }
 wait "$SINK_PID" || { cat "$T/rec1.err"; fail "cfgsink failed"; }
 port=$(sed -n '1s/^connection from port \([0-9]*\)$/\1/p' "$T/rec1")
 [ -n "$port" ] || fail "no connection recorded"
@@ -54,7 +54,7 @@ pass "lines sent from reserved port $port"
 start_sink rec2
 rc=0
 setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	"$SETUP" -c "$T/spamd.conf" 2>"$T/err" || rc=$?
+	"$SETUP" --tcp -c "$T/spamd.conf" 2>"$T/err" || rc=$?
 [ "$rc" = 1 ] || { cat "$T/err"; fail "unprivileged run exited $rc, expected 1"; }
 expect_grep 'binding a reserved source port: Permission denied .*run spamd-setup as root' "$T/err"
 kill "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null
@@ -63,7 +63,7 @@ pass "unprivileged run refused clearly"
 
 # 3. nobody listening: exit 1 and say so
 rc=0
-"$SETUP" -c "$T/spamd.conf" 2>"$T/err" || rc=$?
+"$SETUP" --tcp -c "$T/spamd.conf" 2>"$T/err" || rc=$?
 [ "$rc" = 1 ] || fail "no listener: exit $rc, expected 1"
 expect_grep 'connect to spamd at 127.0.0.1:8026: Connection refused \(is spamd running\?\)' "$T/err"
 pass "no spamd: exit 1"
@@ -72,7 +72,7 @@ pass "no spamd: exit 1"
 nft -f "$TOP/nft/spamd-blacklist-only.nft" || fail "loading the ruleset"
 nft add element inet spamd spamd_black '{ 10.0.0.0/8 }' || fail "seed element"
 start_sink rec3
-"$SETUP" -b -c "$T/spamd.conf" 2>"$T/err" || { cat "$T/err"; fail "-b exited $?"; }
+"$SETUP" --tcp -b -c "$T/spamd.conf" 2>"$T/err" || { cat "$T/err"; fail "-b exited $?"; }
 wait "$SINK_PID" || fail "cfgsink failed"
 tail -n +2 "$T/rec3" | diff -u "$T/expected" - || fail "-b changed the lines"
 set4=$(nft list set inet spamd spamd_black | tr -d ' \t\n')
@@ -95,7 +95,7 @@ ex:black:msg="exec list":method=exec:file="printf 198.51.100.99\\\\n2001:db8::/4
 EOF
 start_sink rec4
 rc=0
-"$SETUP" -b -c "$T/partial.conf" 2>"$T/err" || rc=$?
+"$SETUP" --tcp -b -c "$T/partial.conf" 2>"$T/err" || rc=$?
 [ "$rc" = 2 ] || { cat "$T/err"; fail "partial -b exited $rc, expected 2"; }
 wait "$SINK_PID" || fail "cfgsink failed"
 tail -n +2 "$T/rec4" | diff -u <(tail -1 "$T/expected") - || fail "partial lines"
@@ -108,7 +108,7 @@ pass "partial failure: exit 2, nft sets kept"
 nft delete table inet spamd || fail "delete table"
 start_sink rec5
 rc=0
-"$SETUP" -b -c "$T/spamd.conf" 2>"$T/err" || rc=$?
+"$SETUP" --tcp -b -c "$T/spamd.conf" 2>"$T/err" || rc=$?
 [ "$rc" = 1 ] || { cat "$T/err"; fail "-b without table exited $rc, expected 1"; }
 expect_grep 'nft set inet spamd spamd_black: .*No such file or directory' "$T/err"
 pass "-b without the nft table: exit 1"

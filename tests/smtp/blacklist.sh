@@ -41,8 +41,8 @@ WHITE|127.0.0.3|||now-1h|now-30m|now+35d|2|0
 GREY|127.0.0.3|h.example|<a@b>|<c@d>|now-1h|now-30m|now+3h|2|0
 GREY|127.0.0.9|h.example|<a@b>|<c@d>|now-1h|now-30m|now+3h|2|0
 EOF
-"$BIN/spamd-setup" -c "$T/spamd.conf" || fail "spamd-setup"
-expect_grep 'configuration connection from 127\.0\.0\.1: .* 2 applied, 0 rejected' "$T/spamd.log"
+"$BIN/spamd-setup" --socket "$SPAMD_SOCK" -c "$T/spamd.conf" || fail "spamd-setup"
+expect_grep 'configuration connection from uid 0 \(pid [0-9]+\): .* 2 applied, 0 rejected' "$T/spamd.log"
 # The WHITE entry of a listed host goes (OpenBSD's greyscanner rule).
 wait_for 10 grep -q '127.0.0.3 blacklisted, removing from whitelist' "$T/spamd.log" ||
 	fail "WHITE entry of a blacklisted host kept"
@@ -135,7 +135,7 @@ EOF
 spamd_stop
 : >"$T/spamd.log"
 spamd_start -s 0 -5
-"$BIN/spamd-setup" -c "$T/spamd.conf" || fail "spamd-setup (2)"
+"$BIN/spamd-setup" --socket "$SPAMD_SOCK" -c "$T/spamd.conf" || fail "spamd-setup (2)"
 chat 127.0.0.1 -s 127.0.0.3 <<'EOF' || fail "-5"
 expect 220
 send RCPT TO:<x@example.com>

@@ -283,11 +283,9 @@ curl_command_line(void)
 	T_ASSERT(strstr(buf, "\n--max-filesize\n536870912\n") != NULL);
 	T_ASSERT(strstr(buf, "\n-o\n-\nhttps://lists.example.org/black.txt\n")
 	    != NULL);
-	/* as root, curl runs as the spamd user or nobody, never root */
+	/* as root, curl runs as nobody: never root, never the spamd user */
 	if (geteuid() == 0) {
-		pw = getpwnam("_spamd");
-		if (pw == NULL)
-			pw = getpwnam("nobody");
+		pw = getpwnam("nobody");
 		T_ASSERT(pw != NULL);
 		snprintf(want, sizeof(want), "uid=%u\n",
 		    (unsigned int)pw->pw_uid);
@@ -307,6 +305,76 @@ curl_command_line(void)
 	T_ASSERT(strstr(err, "cannot run /nonexistent/curl") != NULL);
 }
 
+
+/*
+ * As root, curl runs as a user that can write nothing of spamd's: not
+ * the spamd user, which owns the database (default nobody/nogroup).
+ */
+static void
+curl_user(void)
+{
+	static const char script[] =
+	    "#!/bin/sh\n"
+	    "echo \"uid=$(id -u) gid=$(id -g)\"\n"
+	    "if touch \"$T_STATEDIR/planted\" 2>/dev/null; then echo wrote; "
+	    "else echo cannot-write; fi\n";
+	struct fetch_opts o;
+	struct passwd *pw;
+	char *buf, err[256], want[64], state[512];
+	size_t len;
+	uid_t nuid;
+	gid_t ngid;
+
+	if (geteuid() != 0) {
+		printf("skipped: needs root\n");
+		return;
+	}
+	T_ASSERT((pw = getpwnam("nobody")) != NULL);
+	nuid = pw->pw_uid;
+	ngid = pw->pw_gid;
+	put("fakecurl", script, sizeof(script) - 1);
+	T_EQ_INT(chmod(t_path("fakecurl"), 0755), 0);
+	T_EQ_INT(chmod(t_tmpdir(), 0755), 0);
+	/* the state directory as installed: owned by _spamd, 0755 */
+	snprintf(state, sizeof(state), "%s", t_path("state"));
+	T_EQ_INT(mkdir(state, 0755), 0);
+	if ((pw = getpwnam("_spamd")) != NULL)
+		T_EQ_INT(chown(state, pw->pw_uid, pw->pw_gid), 0);
+	T_EQ_INT(setenv("T_STATEDIR", state, 1), 0);
+	fetch_defaults(&o);
+	o.curl = t_path("fakecurl");
+	if (fetch_list(CONF_HTTP, "h/x", &o, &buf, &len, err,
+	    sizeof(err)) == -1)
+		t_fail_at(__FILE__, __LINE__, "fetch_list: %s", err);
+	printf("  fake curl said: %s", buf);
+	snprintf(want, sizeof(want), "uid=%u gid=%u\n", (unsigned int)nuid,
+	    (unsigned int)ngid);
+	T_ASSERT(strstr(buf, want) != NULL);
+	T_ASSERT(strstr(buf, "cannot-write\n") != NULL);
+	free(buf);
+	/* --fetch-user: another user; never the one owning the database */
+	if (getpwnam("daemon") != NULL) {
+		o.user = "daemon";
+		T_EQ_INT(fetch_list(CONF_HTTP, "h/x", &o, &buf, &len, err,
+		    sizeof(err)), 0);
+		pw = getpwnam("daemon");
+		snprintf(want, sizeof(want), "uid=%u ",
+		    (unsigned int)pw->pw_uid);
+		T_ASSERT(strncmp(buf, want, strlen(want)) == 0);
+		free(buf);
+	}
+	if (getpwnam("_spamd") != NULL) {
+		o.user = "_spamd";
+		T_EQ_INT(fetch_list(CONF_HTTP, "h/x", &o, &buf, &len, err,
+		    sizeof(err)), -1);
+		T_ASSERT(strstr(err, "refusing to run curl as _spamd") != NULL);
+	}
+	o.user = "no-such-user-here";
+	T_EQ_INT(fetch_list(CONF_HTTP, "h/x", &o, &buf, &len, err,
+	    sizeof(err)), -1);
+	T_ASSERT(strstr(err, "no user no-such-user-here") != NULL);
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(files),
 	T_CASE(bad_gzip),
@@ -315,5 +383,6 @@ const struct t_case t_cases[] = {
 	T_CASE(split),
 	T_CASE(list_methods),
 	T_CASE(curl_command_line),
+	T_CASE(curl_user),
 	{ NULL, NULL },
 };

@@ -1,0 +1,259 @@
+/*
+ * blquery.c: the blacklist question on spamd's unix configuration socket
+ * (see blquery.h): the pure answer builder spamd's SMTP process uses, and
+ * the client spamd-nftsync and spamlogd use.
+ *
+ * The answer is built in memory by a caller that must not block (the
+ * SMTP event loop), so blquery_answer only formats; the caller writes it.
+ * The client is blocking with socket timeouts: it runs in a cron job or
+ * just before an nft push.
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/blquery.h"
+#include "common/clock.h"
+#include "common/compat.h"
+#include "common/util.h"
+
+#define QLEN	(sizeof(BLQUERY_LINE) - 1)
+
+int
+blquery_is(const char *buf, size_t len)
+{
+	return len >= QLEN + 1 && memcmp(buf, BLQUERY_LINE, QLEN) == 0 &&
+	    (buf[QLEN] == '\n' || (buf[QLEN] == '\r' && len > QLEN + 1 &&
+	    buf[QLEN + 1] == '\n'));
+}
+
+struct out {
+	char	*p;
+	size_t	 len, cap;
+	int	 oom;
+};
+
+static void
+out_add(struct out *o, const char *s, size_t n)
+{
+	if (o->oom)
+		return;
+	if (o->cap - o->len < n + 1) {
+		size_t ncap = o->cap ? o->cap * 2 : 4096;
+		char *np;
+
+		while (ncap - o->len < n + 1)
+			ncap *= 2;
+		if ((np = realloc(o->p, ncap)) == NULL) {
+			o->oom = 1;
+			return;
+		}
+		o->p = np;
+		o->cap = ncap;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+	o->p[o->len] = '\0';
+}
+
+char *
+blquery_answer(const char *buf, size_t len, int (*listed)(const struct addr *),
+    size_t *outlen, size_t *nasked, size_t *nlisted)
+{
+	struct out o = { NULL, 0, 0, 0 };
+	char line[ADDR_STRLEN + 32], ip[ADDR_STRLEN];
+	const char *p, *end = buf + len, *nl;
+	struct addr a;
+	size_t n = 0, k = 0, l;
+	int m;
+
+	p = memchr(buf, '\n', len);
+	p = p == NULL ? end : p + 1;
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		l = (size_t)(nl - p);
+		if (l > 0 && p[l - 1] == '\r')
+			l--;
+		if (l == 0)
+			continue;
+		if (l < sizeof(ip)) {
+			memcpy(ip, p, l);
+			ip[l] = '\0';
+			if (addr_parse(ip, &a) == 0 && listed(&a)) {
+				m = snprintf(line, sizeof(line), "%zu %s\n", n,
+				    ip);
+				out_add(&o, line, (size_t)m);
+				k++;
+			}
+		}
+		n++;
+		if (nl == end)
+			break;
+	}
+	m = snprintf(line, sizeof(line), "end %zu\n", n);
+	out_add(&o, line, (size_t)m);
+	if (o.oom) {
+		free(o.p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	*outlen = o.len;
+	*nasked = n;
+	*nlisted = k;
+	return o.p;
+}
+
+/* Send all of buf; -1 with err. */
+static int
+send_all(int fd, const char *buf, size_t len, char *err, size_t errlen)
+{
+	size_t off;
+	ssize_t r;
+
+	for (off = 0; off < len; off += (size_t)r) {
+		if ((r = send(fd, buf + off, len - off, MSG_NOSIGNAL)) == -1) {
+			if (errno == EINTR) {
+				r = 0;
+				continue;
+			}
+			util_errf(err, errlen, "sending the question: %s",
+			    errno == EAGAIN ? "timed out" : strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Parse the answer into flag[]; -1 with err. */
+static int
+parse_answer(char *buf, size_t len, const struct addr *a, size_t n,
+    unsigned char *flag, char *err, size_t errlen)
+{
+	char *p = buf, *nl, *sp, ip[ADDR_STRLEN];
+	const char *errstr;
+	struct addr b;
+	long long i;
+
+	while (p < buf + len) {
+		if ((nl = memchr(p, '\n', (size_t)(buf + len - p))) == NULL)
+			break;
+		*nl = '\0';
+		if (strncmp(p, "end ", 4) == 0) {
+			i = strtonum(p + 4, 0, (long long)n, &errstr);
+			if (errstr != NULL || (size_t)i != n) {
+				util_errf(err, errlen, "spamd read %s of %zu "
+				    "addresses", p + 4, n);
+				return -1;
+			}
+			return 0;
+		}
+		if ((sp = strchr(p, ' ')) == NULL)
+			goto bad;
+		*sp = '\0';
+		i = strtonum(p, 0, n == 0 ? 0 : (long long)n - 1, &errstr);
+		if (errstr != NULL || strlcpy(ip, sp + 1, sizeof(ip)) >=
+		    sizeof(ip) || addr_parse(ip, &b) == -1 ||
+		    addr_cmp(&b, &a[i]) != 0)
+			goto bad;
+		flag[i] = 1;
+		p = nl + 1;
+	}
+	util_errf(err, errlen, "spamd closed the connection without an answer "
+	    "(refused? see its log)");
+	return -1;
+bad:
+	util_errf(err, errlen, "malformed answer from spamd");
+	return -1;
+}
+
+int
+blquery_ask(const char *path, const struct addr *a, size_t n,
+    unsigned char *flag, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct timeval tv = { BLQUERY_WAIT, 0 };
+	char ip[ADDR_STRLEN + 1], *req = NULL, *ans = NULL;
+	size_t i, rlen = 0, rcap, alen = 0, acap = 4096;
+	uint64_t deadline = clock_mono_ms() + BLQUERY_WAIT * 1000;
+	ssize_t r;
+	int fd, rc = -1;
+
+	memset(flag, 0, n);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		util_errf(err, errlen, "%s: path too long for a socket", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		util_errf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1) {
+		util_errf(err, errlen, "setsockopt: %s", strerror(errno));
+		goto done;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		if (errno == ENOENT || errno == ECONNREFUSED) {
+			rc = BLQUERY_NOSPAMD;
+			goto done;
+		}
+		util_errf(err, errlen, "connect to %s: %s", path,
+		    strerror(errno));
+		goto done;
+	}
+	rcap = sizeof(BLQUERY_LINE) + n * sizeof(ip);
+	req = xmalloc(rcap);
+	rlen = (size_t)snprintf(req, rcap, "%s\n", BLQUERY_LINE);
+	for (i = 0; i < n; i++) {
+		addr_ntop(&a[i], ip, sizeof(ip) - 1);
+		rlen += (size_t)snprintf(req + rlen, rcap - rlen, "%s\n", ip);
+	}
+	if (send_all(fd, req, rlen, err, errlen) == -1)
+		goto done;
+	if (shutdown(fd, SHUT_WR) == -1) {
+		util_errf(err, errlen, "shutdown: %s", strerror(errno));
+		goto done;
+	}
+	ans = xmalloc(acap);
+	for (;;) {
+		if (clock_mono_ms() >= deadline) {
+			util_errf(err, errlen, "no answer within %d s",
+			    BLQUERY_WAIT);
+			goto done;
+		}
+		if (alen == acap) {
+			acap *= 2;
+			ans = xreallocarray(ans, acap, 1);
+		}
+		if ((r = recv(fd, ans + alen, acap - alen, 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECONNRESET)
+				break;	/* refused: parse_answer says so */
+			util_errf(err, errlen, "reading the answer: %s",
+			    errno == EAGAIN ? "timed out" : strerror(errno));
+			goto done;
+		}
+		if (r == 0)
+			break;
+		alen += (size_t)r;
+	}
+	rc = parse_answer(ans, alen, a, n, flag, err, errlen);
+	if (rc == -1)
+		memset(flag, 0, n);
+done:
+	free(req);
+	free(ans);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,150 @@
+/*
+ * t_blquery.c: the blacklist question (common/blquery.c): recognising
+ * the query line, the answer spamd builds, and the client against a fake
+ * spamd in a child process (answers, refusals, malformed answers, nobody
+ * listening).
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/blquery.h"
+#include "common/compat.h"
+#include "tests/unit/harness.h"
+
+/* 192.0.2.0/24 and 2001:db8:bad::/48 are "listed". */
+static int
+fake_listed(const struct addr *a)
+{
+	struct addr n4, n6;
+
+	addr_parse("192.0.2.0", &n4);
+	addr_parse("2001:db8:bad::", &n6);
+	if (a->af == AF_INET)
+		return memcmp(a->u.b, n4.u.b, 3) == 0;
+	return memcmp(a->u.b, n6.u.b, 6) == 0;
+}
+
+static void
+is_query(void)
+{
+	T_EQ_INT(blquery_is("query listed\n", 13), 1);
+	T_EQ_INT(blquery_is("query listed\r\n1.2.3.4\n", 22), 1);
+	T_EQ_INT(blquery_is("query listed", 12), 0);	/* no end of line */
+	T_EQ_INT(blquery_is("query listedx\n", 14), 0);
+	T_EQ_INT(blquery_is("query;\"m\";inet;1;192.0.2.0/24\n", 30), 0);
+	T_EQ_INT(blquery_is("", 0), 0);
+}
+
+static void
+answer(void)
+{
+	static const char q[] = "query listed\n"
+	    "198.51.100.1\n"
+	    "192.0.2.7\r\n"
+	    "\n"
+	    "not-an-address\n"
+	    "2001:db8:bad::1\n"
+	    "2001:db8::1";		/* no LF at the end */
+	char *out;
+	size_t len, nasked, nlisted;
+
+	out = blquery_answer(q, sizeof(q) - 1, fake_listed, &len, &nasked,
+	    &nlisted);
+	T_ASSERT(out != NULL);
+	T_EQ_INT(nasked, 5);
+	T_EQ_INT(nlisted, 2);
+	T_ASSERT(strcmp(out, "1 192.0.2.7\n3 2001:db8:bad::1\nend 5\n") == 0);
+	T_EQ_INT(len, strlen(out));
+	free(out);
+	out = blquery_answer("query listed\n", 13, fake_listed, &len, &nasked,
+	    &nlisted);
+	T_ASSERT(out != NULL && strcmp(out, "end 0\n") == 0);
+	free(out);
+}
+
+/* A fake spamd for one connection: read to EOF, then write `reply'. */
+static pid_t
+serve(const char *path, const char *reply)
+{
+	struct sockaddr_un sun;
+	char buf[4096];
+	pid_t pid;
+	int l, c;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	T_ASSERT((l = socket(AF_UNIX, SOCK_STREAM, 0)) != -1);
+	T_EQ_INT(bind(l, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	T_EQ_INT(listen(l, 1), 0);
+	T_ASSERT((pid = fork()) != -1);
+	if (pid == 0) {
+		if ((c = accept(l, NULL, NULL)) == -1)
+			_exit(1);
+		while (read(c, buf, sizeof(buf)) > 0)
+			;
+		if (reply != NULL)
+			(void)!write(c, reply, strlen(reply));
+		_exit(0);
+	}
+	close(l);
+	return pid;
+}
+
+static void
+ask(void)
+{
+	struct addr a[3];
+	unsigned char flag[3];
+	char err[256], path[300];
+	int st;
+	pid_t pid;
+
+	addr_parse("198.51.100.1", &a[0]);
+	addr_parse("192.0.2.7", &a[1]);
+	addr_parse("2001:db8:bad::1", &a[2]);
+	snprintf(path, sizeof(path), "%s", t_path("s1"));
+	pid = serve(path, "1 192.0.2.7\n2 2001:db8:bad::1\nend 3\n");
+	T_EQ_INT(blquery_ask(path, a, 3, flag, err, sizeof(err)), 0);
+	T_ASSERT(flag[0] == 0 && flag[1] == 1 && flag[2] == 1);
+	waitpid(pid, &st, 0);
+
+	/* refused: closed without an answer */
+	snprintf(path, sizeof(path), "%s", t_path("s2"));
+	pid = serve(path, NULL);
+	T_EQ_INT(blquery_ask(path, a, 3, flag, err, sizeof(err)), -1);
+	T_ASSERT(strstr(err, "without an answer") != NULL);
+	T_ASSERT(flag[1] == 0);
+	waitpid(pid, &st, 0);
+
+	/* an index that does not match its address */
+	snprintf(path, sizeof(path), "%s", t_path("s3"));
+	pid = serve(path, "0 192.0.2.7\nend 3\n");
+	T_EQ_INT(blquery_ask(path, a, 3, flag, err, sizeof(err)), -1);
+	T_ASSERT(strstr(err, "malformed") != NULL);
+	waitpid(pid, &st, 0);
+
+	/* spamd read fewer addresses than were sent */
+	snprintf(path, sizeof(path), "%s", t_path("s4"));
+	pid = serve(path, "end 2\n");
+	T_EQ_INT(blquery_ask(path, a, 3, flag, err, sizeof(err)), -1);
+	waitpid(pid, &st, 0);
+
+	/* nobody listening: spamd is not running, nothing is listed */
+	T_EQ_INT(blquery_ask(t_path("none"), a, 3, flag, err, sizeof(err)),
+	    BLQUERY_NOSPAMD);
+	T_ASSERT(flag[0] == 0 && flag[1] == 0 && flag[2] == 0);
+}
+
+const struct t_case t_cases[] = {
+	T_CASE(is_query),
+	T_CASE(answer),
+	T_CASE(ask),
+	{ NULL, NULL },
+};
