@@ -128,7 +128,8 @@ start_spamd() {
 	shift 3
 	mkdir -p "$dir" && chown _spamd: "$dir"
 	ip netns exec "$ns" "$BIN/spamd" -d -f "$dir/spamd.db" \
-	    -h mx.bench.example "$@" 2>>"$log" &
+	    -h mx.bench.example --config-socket "$dir/spamd.sock" "$@" \
+	    2>>"$log" &
 	SPAMD_PID=$!
 	wait_for 10 grep -q "listening for incoming connections" "$log" ||
 		{ say "spamd did not start: $(tail -3 "$log")"; return 1; }
