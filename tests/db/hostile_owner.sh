@@ -5,12 +5,14 @@
 # a program creates or rewrites beside the database, each pointing at a
 # root-owned victim outside the directory; then root runs spamdb
 # (listing, -a, -d), spamd-nftsync (-n and real, in a network namespace
-# of its own), and spamd's start-up (in a network namespace of its own).
+# of its own), spamd's start-up (in a network namespace of its own) and
+# spamlogd replaying a capture file.
 # Every victim must keep its content, owner and mode, and each program
 # either works or refuses with an error naming the state directory.
 # Scenarios: no database yet; a database left dirty by a dead writer
 # (rebuild from the checkpoint); a stale checkpoint (a new one is taken);
-# a hard link as the lock file.
+# a hard link as the lock file; names pointing at a directory. Last, a
+# directory that others than its owner may write is refused with a reason.
 # timeout: 180
 
 . tests/lib.sh
@@ -25,6 +27,8 @@ t_tmp
 S=$T/state
 V=$T/victims
 DB=$S/spamd.db
+PCAP=$TOP/tests/data/nflog/real_mixed.pcap
+[ -f "$PCAP" ] || fail "no $PCAP"
 mkdir "$V" && chmod 755 "$V" || fail "mkdir $V"
 NAMES="spamd.db spamd.db.lock spamd.db.ckpt spamd.db.ckpt.tmp
 spamd.db.journal spamd.db.journal.tmp spamd.db.rebuild"
@@ -170,7 +174,32 @@ for scen in symlinks dirty dirty_ckpt stale hardlink dirlinks; do
 	check $scen "spamd-nftsync -n" "$BIN/spamd-nftsync" -n -f "$DB"
 	check $scen "spamd-nftsync" unshare -n -- "$BIN/spamd-nftsync" -f "$DB"
 	check $scen "spamd" run_spamd
+	check $scen "spamlogd" "$BIN/spamlogd" -D -f "$DB" -l "$PCAP"
 done
+
+# A directory others may write is refused outright by root-run tools.
+refuse() {	# refuse WHY-PATTERN CMD...
+	local why=$1
+	shift
+	if "$@" >"$T/out" 2>&1; then
+		cat "$T/out"
+		fail "$* worked in an unsafe directory"
+	fi
+	grep -q -- "$why" "$T/out" || fail "$*: no clear reason: $(cat "$T/out")"
+	echo "refused: $(head -n 1 "$T/out")"
+}
+fresh
+own_db
+chmod 777 "$S" || fail chmod
+for cmd in "$BIN/spamdb -f $DB" "$BIN/spamdb -f $DB -a 192.0.2.10" \
+    "$BIN/spamd-nftsync -n -f $DB" "run_spamd"; do
+	refuse "$S is world-writable" $cmd
+done
+chown root:_spamd "$S" && chmod 775 "$S" || fail chmod
+refuse "$S belongs to root but group [0-9]* may write it" \
+    "$BIN/spamdb" -f "$DB" -a 192.0.2.10
+chmod 755 "$S"
+"$BIN/spamdb" -f "$DB" >/dev/null || fail "root's own directory, mode 755"
 
 [ "$bad" = 0 ] || fail "$bad runs as root changed a victim or failed badly"
 pass "no victim outside the state directory was touched"
