@@ -22,6 +22,7 @@ static int	 acting;	/* 1 while we act as the owner */
 static uid_t	 owner_uid;
 static gid_t	 owner_gid;
 static gid_t	 saved_egid;
+static int	 saved_dumpable;
 static gid_t	*saved_groups;
 static int	 nsaved_groups;
 
@@ -133,6 +134,11 @@ statedir_enter(const char *dbpath, int how)
 	gid = pw->pw_gid;
 	if (how == STATEDIR_FOR_NOW) {
 		saved_egid = getegid();
+		if ((saved_dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0)) ==
+		    -1) {
+			log_warn("prctl(PR_GET_DUMPABLE)");
+			goto fail;
+		}
 		if (save_groups() == -1)
 			goto fail;
 	}
@@ -187,6 +193,11 @@ statedir_leave(void)
 	}
 	if (setgroups((size_t)nsaved_groups, saved_groups) == -1) {
 		log_warn("setgroups back");
+		return -1;
+	}
+	/* Root again, and nobody else's IDs: as dumpable as before. */
+	if (prctl(PR_SET_DUMPABLE, saved_dumpable, 0, 0, 0) == -1) {
+		log_warn("prctl(PR_SET_DUMPABLE)");
 		return -1;
 	}
 	free(saved_groups);

@@ -6,7 +6,7 @@
  * as root (spamd at start-up, spamdb, spamd-nftsync from cron) therefore
  * switch to the directory's owner before they touch anything in it; what
  * that user cannot reach, they cannot be tricked into writing, chowning
- * or reading. See DESIGN.md §4.4.
+ * or reading. See DESIGN.md §4.3.
  *
  *	statedir_enter(dbpath, how)	if running as root and the directory
  *		of dbpath belongs to another user, become that user (groups,

@@ -110,7 +110,7 @@ main(int argc, char *argv[])
 	now = clock_now();
 	/*
 	 * The database work runs as the owner of its directory (that user
-	 * may have planted symlinks there, DESIGN.md §4.4); root comes back
+	 * may have planted symlinks there, DESIGN.md §4.3); root comes back
 	 * for netlink.
 	 */
 	if (statedir_enter(dbpath, STATEDIR_FOR_NOW) == -1)

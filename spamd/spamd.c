@@ -309,7 +309,7 @@ give_file(const char *path, uid_t uid, gid_t gid)
  * so the unprivileged greylister can write it. The directory is made by
  * root and given to the service user; the database work runs as the
  * owner of the directory (statedir.c), so nothing that user planted
- * there makes root write or chown a file (DESIGN.md §4.4). Only in a
+ * there makes root write or chown a file (DESIGN.md §4.3). Only in a
  * directory of root's own does root create the files, and it hands the
  * database and its lock over through their descriptors.
  */
@@ -346,10 +346,12 @@ prepare_db(uid_t uid, gid_t gid)
 	if (statedir_enter(conf.dbpath, STATEDIR_FOR_NOW) == -1)
 		fatalx("cannot prepare the database %s", conf.dbpath);
 	acting = statedir_owner(&ouid, &ogid) == 0;
-	if ((db = greydb_open(conf.dbpath, GREYDB_WRITE, GREYDB_WAIT)) == NULL)
+	/* Back to root before exiting too: the exit handlers run as root. */
+	if ((db = greydb_open(conf.dbpath, GREYDB_WRITE, GREYDB_WAIT)) == NULL ||
+	    greydb_close(db) == -1) {
+		(void)statedir_leave();
 		fatalx("%s", greydb_errstr());
-	if (greydb_close(db) == -1)
-		fatalx("%s", greydb_errstr());
+	}
 	if (statedir_leave() == -1)
 		fatalx("cannot return to root after preparing %s",
 		    conf.dbpath);

@@ -537,7 +537,7 @@ main(int argc, char *argv[])
 
 	/*
 	 * Root works in the database's directory only as its owner, for
-	 * good: that user may have planted symlinks there (DESIGN.md §4.4).
+	 * good: that user may have planted symlinks there (DESIGN.md §4.3).
 	 */
 	if (statedir_enter(path, STATEDIR_FOR_GOOD) == -1)
 		exit(1);
