@@ -11,6 +11,11 @@
  * opener that finds it set knows a writer died mid-transaction and
  * rebuilds the file from the checkpoint and the journal (journal.c),
  * which writers keep beside it; without them it runs gdbm_recover.
+ *
+ * The directory may belong to somebody we must not trust (DESIGN.md
+ * §4.3): the lock and the GDBM file are opened with util_open_file (no
+ * symlink, no FIFO, one hard link), GDBM through gdbm_fd_open on that
+ * descriptor, and new files are chowned through their descriptors.
  */
 #include <sys/file.h>
 #include <sys/stat.h>

@@ -10,6 +10,12 @@
  * stamp (device, inode, size, mtime) of the database as the last writer
  * left it, so a change made behind our back (gdbmtool, a restored copy)
  * is noticed and a new checkpoint taken before it could be rolled back.
+ *
+ * Nothing here trusts a name in the directory (DESIGN.md §4.3): files
+ * are opened with util_open_file (no symlink, one hard link), the
+ * temporaries <db>.ckpt.tmp, <db>.journal.tmp and <db>.rebuild are
+ * unlinked and created O_EXCL, and chowned through their descriptors
+ * before they are renamed into place.
  */
 #include <sys/stat.h>
 #include <sys/uio.h>
