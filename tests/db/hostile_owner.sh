@@ -7,11 +7,14 @@
 # (listing, -a, -d), spamd-nftsync (-n and real, in a network namespace
 # of its own), spamd's start-up (in a network namespace of its own) and
 # spamlogd replaying a capture file.
-# Every victim must keep its content, owner and mode, and each program
-# either works or refuses with an error naming the state directory.
+# Every victim must keep its content, owner and mode, no record of root's
+# own database (mode 600) may show up in the state directory, and each
+# program either works or refuses with an error naming the state
+# directory.
 # Scenarios: no database yet; a database left dirty by a dead writer
 # (rebuild from the checkpoint); a stale checkpoint (a new one is taken);
-# a hard link as the lock file; names pointing at a directory. Last, a
+# a hard link as the lock file; the journal and the temporaries hard
+# links; names pointing at a directory. Last, a
 # directory that others than its owner may write is refused with a reason.
 # timeout: 180
 
@@ -48,6 +51,9 @@ make_victims() {
 		chown root:root "$V/$n" && chmod 644 "$V/$n" || fail "victim $n"
 	done
 	mkdir "$V/adir" && chmod 755 "$V/adir" || fail "victim dir"
+	# root's own database, mode 600, with a record _spamd must not see
+	"$BIN/spamdb" -f "$V/secret.db" -a 198.51.100.99 &&
+		chmod 600 "$V"/secret.db* || fail "secret database"
 	snapshot >"$T/before"
 }
 snapshot() {
@@ -96,12 +102,11 @@ scen_dirty() {		# a dead writer's dirty mark: the rebuild runs
 	plant spamd.db.ckpt.tmp
 	plant spamd.db.journal.tmp
 }
-scen_dirty_ckpt() {	# the checkpoint itself points at a victim
+scen_dirty_ckpt() {	# the checkpoint points at root's own database
 	fresh
 	own_db
 	set_dirty
-	plant spamd.db.ckpt
-	plant spamd.db.rebuild "$V/adir"
+	plant spamd.db.ckpt "$V/secret.db"
 }
 scen_stale() {		# no checkpoint: a writer takes one
 	fresh
@@ -115,6 +120,17 @@ scen_hardlink() {	# the lock file a hard link to a victim
 	own_db
 	rm -f "$DB.lock"
 	ln "$V/spamd.db.lock" "$DB.lock" || fail "hard link"
+}
+scen_hardlinks() {	# the journal and the temporaries hard links
+	local n
+	fresh
+	own_db
+	set_dirty
+	for n in spamd.db.journal spamd.db.ckpt.tmp spamd.db.journal.tmp \
+	    spamd.db.rebuild; do
+		rm -f "$S/$n"
+		ln "$V/$n" "$S/$n" || fail "hard link $n"
+	done
 }
 scen_dirlinks() {	# names pointing at a root directory
 	local n
@@ -148,6 +164,12 @@ check() {	# check SCENARIO PROGRAM-LABEL CMD...
 		bad=$((bad + 1))
 		return
 	fi
+	if grep -rqa '198\.51\.100\.99' "$S"; then
+		echo "FAILED $scen / $label: root's secret record copied into $S:"
+		grep -rla '198\.51\.100\.99' "$S" | sed 's/^/	/'
+		bad=$((bad + 1))
+		return
+	fi
 	if grep -q 'Sanitizer\|runtime error' "$T/out"; then
 		echo "FAILED $scen / $label: sanitizer report"
 		cat "$T/out"
@@ -167,7 +189,7 @@ check() {	# check SCENARIO PROGRAM-LABEL CMD...
 	echo "ok $scen / $label (exit $rc) $(grep -m1 "$S" "$T/out")"
 }
 
-for scen in symlinks dirty dirty_ckpt stale hardlink dirlinks; do
+for scen in symlinks dirty dirty_ckpt stale hardlink hardlinks dirlinks; do
 	check $scen "spamdb" "$BIN/spamdb" -f "$DB"
 	check $scen "spamdb -a" "$BIN/spamdb" -f "$DB" -a 192.0.2.10
 	check $scen "spamdb -d" "$BIN/spamdb" -f "$DB" -d 192.0.2.1
