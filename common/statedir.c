@@ -36,31 +36,31 @@ dir_stat(const char *dbpath, struct stat *st, char **dirp)
 	char *copy, *dir;
 	int fd;
 
-	if ((copy = strdup(dbpath)) == NULL) {
+	if ((copy = strdup(dbpath)) == NULL ||
+	    (dir = strdup(dirname(copy))) == NULL) {
 		log_warn("statedir");
+		free(copy);
 		return -1;
 	}
-	dir = dirname(copy);
+	free(copy);
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		/* No directory, nothing planted: the caller's open says so. */
 		if (errno == ENOENT || errno == ENOTDIR) {
-			free(copy);
+			free(dir);
 			return 1;
 		}
 		log_warn("database directory %s", dir);
-		free(copy);
+		free(dir);
 		return -1;
 	}
 	if (fstat(fd, st) == -1) {
 		log_warn("fstat %s", dir);
 		close(fd);
-		free(copy);
+		free(dir);
 		return -1;
 	}
 	close(fd);
-	*dirp = copy;	/* dir points into copy */
-	if (dir != copy)
-		memmove(copy, dir, strlen(dir) + 1);
+	*dirp = dir;
 	return 0;
 }
 
