@@ -121,12 +121,12 @@ scen_hardlink() {	# the lock file a hard link to a victim
 	rm -f "$DB.lock"
 	ln "$V/spamd.db.lock" "$DB.lock" || fail "hard link"
 }
-scen_hardlinks() {	# the journal and the temporaries hard links
+scen_hardlinks() {	# the database, journal and temporaries hard links
 	local n
 	fresh
 	own_db
 	set_dirty
-	for n in spamd.db.journal spamd.db.ckpt.tmp spamd.db.journal.tmp \
+	for n in spamd.db spamd.db.journal spamd.db.ckpt.tmp spamd.db.journal.tmp \
 	    spamd.db.rebuild; do
 		rm -f "$S/$n"
 		ln "$V/$n" "$S/$n" || fail "hard link $n"
@@ -186,7 +186,7 @@ check() {	# check SCENARIO PROGRAM-LABEL CMD...
 		bad=$((bad + 1))
 		return
 	fi
-	echo "ok $scen / $label (exit $rc) $(grep -m1 "$S" "$T/out")"
+	echo "ok $scen / $label (exit $rc) $(grep "$S" "$T/out" | tail -n 1)"
 }
 
 for scen in symlinks dirty dirty_ckpt stale hardlink hardlinks dirlinks; do
