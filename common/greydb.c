@@ -11,6 +11,11 @@
  * opener that finds it set knows a writer died mid-transaction and
  * rebuilds the file from the checkpoint and the journal (journal.c),
  * which writers keep beside it; without them it runs gdbm_recover.
+ *
+ * The directory may belong to somebody we must not trust (DESIGN.md
+ * §4.3): the lock and the GDBM file are opened with util_open_file (no
+ * symlink, no FIFO, one hard link), GDBM through gdbm_fd_open on that
+ * descriptor, and new files are chowned through their descriptors.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -251,28 +256,45 @@ same_file(const struct greydb *db)
 	    st.st_ino == db->ino;
 }
 
+/*
+ * Open the GDBM file through a descriptor of our own: gdbm_open would
+ * follow a symlink planted in the directory (util_open_file refuses it,
+ * and hard links, FIFOs and devices too).
+ */
 static GDBM_FILE
 dbf_open(const char *path, enum greydb_mode mode)
 {
-	int flags = GDBM_NOLOCK | GDBM_CLOEXEC;
-	struct stat st;
-	int created = 0;
+	int flags = GDBM_NOLOCK | GDBM_CLOEXEC | GDBM_CLOERROR;
+	int fd, created = 0;
+	char why[256];
 	GDBM_FILE dbf;
 
 	if (mode == GREYDB_WRITE) {
 		flags |= GDBM_WRCREAT;
-		created = stat(path, &st) == -1 && errno == ENOENT;
-	} else
+		fd = util_open_file(path, O_RDWR | O_CREAT | O_EXCL, 0600,
+		    why, sizeof(why));
+		created = fd != -1;
+		if (fd == -1 && errno == EEXIST)
+			fd = util_open_file(path, O_RDWR, 0, why, sizeof(why));
+	} else {
 		flags |= GDBM_READER;
+		fd = util_open_file(path, O_RDONLY, 0, why, sizeof(why));
+	}
+	if (fd == -1) {
+		seterr("cannot open %s for %s: %s", path,
+		    mode == GREYDB_WRITE ? "writing" : "reading", why);
+		return NULL;
+	}
+	if (created)
+		util_own_like_dir(fd, path);
 	errno = 0;
-	dbf = gdbm_open(path, 0, flags, 0600, NULL);
+	/* GDBM_CLOERROR: gdbm_fd_open closes fd when it fails. */
+	dbf = gdbm_fd_open(fd, path, 0, flags, NULL);
 	if (dbf == NULL) {
 		seterr("cannot open %s for %s: %s", path,
 		    mode == GREYDB_WRITE ? "writing" : "reading", gdbm_why());
 		return NULL;
 	}
-	if (created)
-		util_own_like_dir(path);
 	return dbf;
 }
 
@@ -296,8 +318,9 @@ recover_writer(struct greydb *db)
 		log_warnx("%s", errbuf);
 		return -1;
 	}
+	/* The handle reads the new file now: chown that, not the name. */
 	if (have_st)
-		util_keep_owner(db->path, &st);
+		util_keep_owner(gdbm_fdesc(db->dbf), db->path, &st);
 	log_warnx("%s: recovered %zu keys, %zu lost, %zu buckets lost",
 	    db->path, rcvr.recovered_keys, rcvr.failed_keys,
 	    rcvr.failed_buckets);
@@ -390,7 +413,7 @@ struct greydb *
 greydb_open(const char *path, enum greydb_mode mode, int wait_ms)
 {
 	struct greydb *db;
-	char *lockpath = NULL;
+	char *lockpath = NULL, why[256];
 	int op = mode == GREYDB_WRITE ? LOCK_EX : LOCK_SH;
 	int created = 0, saved_errno;
 
@@ -412,25 +435,31 @@ greydb_open(const char *path, enum greydb_mode mode, int wait_ms)
 		free(db);
 		return NULL;
 	}
-	db->lockfd = open(lockpath, O_RDWR | O_CLOEXEC);
+	/*
+	 * The directory may belong to another user, who could have planted
+	 * a symlink or a hard link under the lock's name: util_open_file
+	 * refuses both, and the new file is chowned through its descriptor.
+	 */
+	db->lockfd = util_open_file(lockpath, O_RDWR, 0, why, sizeof(why));
 	if (db->lockfd == -1 && errno == ENOENT) {
-		db->lockfd = open(lockpath, O_RDWR | O_CREAT | O_EXCL |
-		    O_CLOEXEC, 0600);
+		db->lockfd = util_open_file(lockpath, O_RDWR | O_CREAT |
+		    O_EXCL, 0600, why, sizeof(why));
 		created = db->lockfd != -1;
 		if (db->lockfd == -1 && errno == EEXIST)
-			db->lockfd = open(lockpath, O_RDWR | O_CLOEXEC);
+			db->lockfd = util_open_file(lockpath, O_RDWR, 0, why,
+			    sizeof(why));
 	}
 	if (db->lockfd == -1 && mode == GREYDB_READ &&
 	    (errno == EACCES || errno == EROFS))
-		db->lockfd = open(lockpath, O_RDONLY | O_CLOEXEC);
+		db->lockfd = util_open_file(lockpath, O_RDONLY, 0, why,
+		    sizeof(why));
 	if (db->lockfd == -1) {
 		seterr("cannot open %s for %s: %s", lockpath,
-		    mode == GREYDB_WRITE ? "writing" : "reading",
-		    strerror(errno));
+		    mode == GREYDB_WRITE ? "writing" : "reading", why);
 		goto fail;
 	}
 	if (created)
-		util_own_like_dir(lockpath);
+		util_own_like_dir(db->lockfd, lockpath);
 	if (lock_wait(db->lockfd, op, wait_ms, lockpath) == -1)
 		goto fail;
 
@@ -810,6 +839,6 @@ greydb_reorganize(struct greydb *db)
 		return -1;
 	}
 	if (have_st)
-		util_keep_owner(db->path, &st);
+		util_keep_owner(gdbm_fdesc(db->dbf), db->path, &st);
 	return 0;
 }

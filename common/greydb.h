@@ -32,7 +32,9 @@
  * keep beside it (journal.h), or runs gdbm_recover when there are none,
  * before anything else. Files created or
  * rebuilt by root take the owner of their directory, so the unprivileged
- * daemon can still write them.
+ * daemon can still write them. No file beside the database is opened
+ * through a symlink or a second hard link (DESIGN.md §4.3); root-run
+ * programs also call statedir_enter() first (statedir.h).
  */
 #ifndef GREYDB_H
 #define GREYDB_H

@@ -10,6 +10,12 @@
  * stamp (device, inode, size, mtime) of the database as the last writer
  * left it, so a change made behind our back (gdbmtool, a restored copy)
  * is noticed and a new checkpoint taken before it could be rolled back.
+ *
+ * Nothing here trusts a name in the directory (DESIGN.md §4.3): files
+ * are opened with util_open_file (no symlink, one hard link), the
+ * temporaries <db>.ckpt.tmp, <db>.journal.tmp and <db>.rebuild are
+ * unlinked and created O_EXCL, and chowned through their descriptors
+ * before they are renamed into place.
  */
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -186,21 +192,32 @@ write_full(int fd, const void *p, size_t n)
 	return 0;
 }
 
-/* Copy src to dst (created or truncated) and sync dst. */
+/*
+ * Create dst anew (whatever had that name is removed first: it may be a
+ * symlink somebody planted), copy src into it and sync it. Returns dst's
+ * descriptor, open for reading and writing, for the caller to chown
+ * and close; -1 on failure, dst removed.
+ */
 static int
 copy_file(const char *src, const char *dst, char *err, size_t errlen)
 {
 	int in, out, rc = -1, fallback = 0;
 	uint8_t buf[65536];
+	char why[256];
 	ssize_t n;
 
-	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
-		util_errf(err, errlen, "open %s: %s", src, strerror(errno));
+	if ((in = util_open_file(src, O_RDONLY, 0, why, sizeof(why))) == -1) {
+		util_errf(err, errlen, "open %s: %s", src, why);
 		return -1;
 	}
-	if ((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1) {
-		util_errf(err, errlen, "create %s: %s", dst, strerror(errno));
+	if (unlink(dst) == -1 && errno != ENOENT) {
+		util_errf(err, errlen, "remove %s: %s", dst, strerror(errno));
+		close(in);
+		return -1;
+	}
+	if ((out = util_open_file(dst, O_RDWR | O_CREAT | O_EXCL, 0600, why,
+	    sizeof(why))) == -1) {
+		util_errf(err, errlen, "create %s: %s", dst, why);
 		close(in);
 		return -1;
 	}
@@ -232,16 +249,19 @@ copy_file(const char *src, const char *dst, char *err, size_t errlen)
 		util_errf(err, errlen, "sync %s: %s", dst, strerror(errno));
 		goto done;
 	}
+	/* GDBM reads the header from the current offset. */
+	if (lseek(out, 0, SEEK_SET) == -1) {
+		util_errf(err, errlen, "seek %s: %s", dst, strerror(errno));
+		goto done;
+	}
 	rc = 0;
 done:
 	close(in);
-	if (close(out) == -1 && rc == 0) {
-		util_errf(err, errlen, "close %s: %s", dst, strerror(errno));
-		rc = -1;
-	}
-	if (rc == -1)
-		(void)unlink(dst);
-	return rc;
+	if (rc == 0)
+		return out;
+	close(out);
+	(void)unlink(dst);
+	return -1;
 }
 
 /*
@@ -289,16 +309,29 @@ checkpoint(struct journal *j, const char *why, int fresh)
 		turn_off(j, "out of memory");
 		goto out;
 	}
-	if (copy_file(j->dbpath, ctmp, err, sizeof(err)) == -1) {
+	/* Both files are new (O_EXCL) and chowned through their fds. */
+	if ((fd = copy_file(j->dbpath, ctmp, err, sizeof(err))) == -1) {
 		turn_off(j, "%s", err);
 		goto out;
 	}
-	if ((fd = open(jtmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1) {
-		turn_off(j, "create %s: %s", jtmp, strerror(errno));
+	util_own_like_dir(fd, ctmp);
+	if (close(fd) == -1) {
+		turn_off(j, "close %s: %s", ctmp, strerror(errno));
 		(void)unlink(ctmp);
 		goto out;
 	}
+	if (unlink(jtmp) == -1 && errno != ENOENT) {
+		turn_off(j, "remove %s: %s", jtmp, strerror(errno));
+		(void)unlink(ctmp);
+		goto out;
+	}
+	if ((fd = util_open_file(jtmp, O_WRONLY | O_CREAT | O_EXCL, 0600, err,
+	    sizeof(err))) == -1) {
+		turn_off(j, "create %s: %s", jtmp, err);
+		(void)unlink(ctmp);
+		goto out;
+	}
+	util_own_like_dir(fd, jtmp);
 	if (header_write(j->dbpath, fd, NULL) == -1 || fdatasync(fd) == -1) {
 		turn_off(j, "write %s: %s", jtmp, strerror(errno));
 		close(fd);
@@ -318,8 +351,6 @@ checkpoint(struct journal *j, const char *why, int fresh)
 		(void)unlink(jtmp);
 		goto out;
 	}
-	util_own_like_dir(j->cpath);
-	util_own_like_dir(j->jpath);
 	if (off_logged)
 		log_warnx("%s: crash protection back on", j->dbpath);
 	else
@@ -340,9 +371,10 @@ stale(struct journal *j)
 	ssize_t n;
 	int fd;
 
-	if (stat(j->cpath, &st) == -1)
+	if (lstat(j->cpath, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1)
 		return "no checkpoint";
-	if ((fd = open(j->jpath, O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = util_open_file(j->jpath, O_RDONLY, 0, NULL, 0)) == -1)
 		return "no journal";
 	n = pread(fd, h, sizeof(h), 0);
 	close(fd);
@@ -426,6 +458,7 @@ journal_append(struct journal *j)
 {
 	uint8_t fh[JRN_FRAME_HDR];
 	struct iovec iov[2];
+	char why[256];
 	size_t total;
 	ssize_t w;
 	int fd;
@@ -446,8 +479,9 @@ journal_append(struct journal *j)
 	iov[1].iov_base = j->buf;
 	iov[1].iov_len = j->len;
 	total = sizeof(fh) + j->len;
-	if ((fd = open(j->jpath, O_WRONLY | O_APPEND | O_CLOEXEC)) == -1) {
-		turn_off(j, "open %s: %s", j->jpath, strerror(errno));
+	if ((fd = util_open_file(j->jpath, O_WRONLY | O_APPEND, 0, why,
+	    sizeof(why))) == -1) {
+		turn_off(j, "open %s: %s", j->jpath, why);
 		return;
 	}
 	while ((w = writev(fd, iov, 2)) == -1 && errno == EINTR)
@@ -476,7 +510,7 @@ journal_trim(struct journal *j)
 
 	if (j == NULL || !j->ok)
 		return;
-	if ((fd = open(j->jpath, O_WRONLY | O_CLOEXEC)) == -1 ||
+	if ((fd = util_open_file(j->jpath, O_WRONLY, 0, NULL, 0)) == -1 ||
 	    header_write(j->dbpath, fd, &dbsize) == -1 ||
 	    fstat(fd, &js) == -1) {
 		turn_off(j, "update %s: %s", j->jpath, strerror(errno));
@@ -584,8 +618,9 @@ journal_rebuild(const char *dbpath, char *msg, size_t msglen)
 	struct stat st, old;
 	size_t txns = 0, changes = 0;
 	off_t good = JRN_HDR;
+	char why[256];
 	GDBM_FILE dbf;
-	int jfd = -1, rc = -1, have_old;
+	int jfd = -1, tfd, rc = -1, have_old;
 
 	if ((cpath = path_with(dbpath, ".ckpt")) == NULL ||
 	    (jpath = path_with(dbpath, ".journal")) == NULL ||
@@ -593,14 +628,15 @@ journal_rebuild(const char *dbpath, char *msg, size_t msglen)
 		util_errf(msg, msglen, "out of memory");
 		goto out;
 	}
-	if (stat(cpath, &st) == -1) {
+	if (lstat(cpath, &st) == -1) {
 		util_errf(msg, msglen, "no checkpoint %s: %s", cpath,
 		    strerror(errno));
 		rc = 1;
 		goto out;
 	}
-	if ((jfd = open(jpath, O_RDWR | O_CLOEXEC)) == -1 && errno != ENOENT) {
-		util_errf(msg, msglen, "open %s: %s", jpath, strerror(errno));
+	if ((jfd = util_open_file(jpath, O_RDWR, 0, why, sizeof(why))) == -1 &&
+	    errno != ENOENT) {
+		util_errf(msg, msglen, "open %s: %s", jpath, why);
 		rc = 1;
 		goto out;
 	}
@@ -612,11 +648,17 @@ journal_rebuild(const char *dbpath, char *msg, size_t msglen)
 		rc = 1;
 		goto out;
 	}
-	have_old = stat(dbpath, &old) == 0;
-	if (copy_file(cpath, tmp, msg, msglen) == -1)
+	/* The new file is ours (O_EXCL); chown it before it takes the name. */
+	have_old = lstat(dbpath, &old) == 0 && S_ISREG(old.st_mode);
+	if ((tfd = copy_file(cpath, tmp, msg, msglen)) == -1)
 		goto out;
-	dbf = gdbm_open(tmp, 0, GDBM_WRITER | GDBM_NOLOCK | GDBM_CLOEXEC,
-	    0600, NULL);
+	if (have_old)
+		util_keep_owner(tfd, dbpath, &old);
+	else
+		util_own_like_dir(tfd, dbpath);
+	/* GDBM_CLOERROR: gdbm_fd_open closes tfd when it fails. */
+	dbf = gdbm_fd_open(tfd, tmp, 0, GDBM_WRITER | GDBM_NOLOCK |
+	    GDBM_CLOEXEC | GDBM_CLOERROR, NULL);
 	if (dbf == NULL) {
 		util_errf(msg, msglen, "open %s: %s", tmp,
 		    gdbm_strerror(gdbm_errno));
@@ -640,8 +682,6 @@ journal_rebuild(const char *dbpath, char *msg, size_t msglen)
 		(void)unlink(tmp);
 		goto out;
 	}
-	if (have_old)
-		util_keep_owner(dbpath, &old);
 	rc = 0;
 	/* Drop a torn tail, and stamp the rebuilt file as current. */
 	if (jfd != -1 && ((good < st.st_size && ftruncate(jfd, good) == -1) ||

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdarg.h>
@@ -156,30 +157,85 @@ util_errf(char *err, size_t errlen, const char *fmt, ...)
 
 /*
  * Files that root creates beside the database take the directory's owner,
- * so that the unprivileged daemon can keep writing them.
+ * so that the unprivileged daemon can keep writing them. Always through
+ * the descriptor of the file we created: a name in a directory that
+ * somebody else owns may be a symlink or a hard link by now.
  */
 void
-util_own_like_dir(const char *path)
+util_own_like_dir(int fd, const char *path)
 {
 	char *copy;
 	struct stat st;
 
 	if (geteuid() != 0)
 		return;
-	if ((copy = strdup(path)) == NULL)
+	if ((copy = strdup(path)) == NULL) {
+		log_warn("chown %s", path);
 		return;
-	if (stat(dirname(copy), &st) == 0 && st.st_uid != 0 &&
-	    chown(path, st.st_uid, st.st_gid) == -1)
+	}
+	if (stat(dirname(copy), &st) == -1)
+		log_warn("stat the directory of %s", path);
+	else if (st.st_uid != 0 && fchown(fd, st.st_uid, st.st_gid) == -1)
 		log_warn("chown %s", path);
 	free(copy);
 }
 
-/* Keep the owner of a file that was rebuilt under a new inode. */
+/* Keep the owner of a file that was rebuilt under a new inode (fd). */
 void
-util_keep_owner(const char *path, const struct stat *old)
+util_keep_owner(int fd, const char *path, const struct stat *old)
 {
-	if (geteuid() == 0 && chown(path, old->st_uid, old->st_gid) == -1)
+	if (geteuid() == 0 && fchown(fd, old->st_uid, old->st_gid) == -1)
 		log_warn("chown %s", path);
+}
+
+/*
+ * Open a file beside the database without trusting its name: no symlink
+ * (O_NOFOLLOW), no FIFO or device (O_NONBLOCK until fstat says it is a
+ * regular file), no second hard link (a link to a file elsewhere). -1
+ * with errno set and the reason, without the path, in why.
+ */
+int
+util_open_file(const char *path, int flags, mode_t mode, char *why,
+    size_t whylen)
+{
+	struct stat st;
+	int fd, fl, saved;
+
+	fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
+	if (fd == -1) {
+		saved = errno;
+		util_errf(why, whylen, "%s", errno == ELOOP ?
+		    "a symbolic link, refused" : strerror(errno));
+		errno = saved;
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		saved = errno;
+		util_errf(why, whylen, "fstat: %s", strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		saved = EINVAL;
+		util_errf(why, whylen, "not a regular file, refused");
+		goto fail;
+	}
+	if (st.st_nlink != 1) {
+		saved = EMLINK;
+		util_errf(why, whylen, "%ju hard links, refused",
+		    (uintmax_t)st.st_nlink);
+		goto fail;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+		saved = errno;
+		util_errf(why, whylen, "fcntl: %s", strerror(errno));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	errno = saved;
+	return -1;
 }
 
 /* Big-endian integers in byte buffers: the on-disk formats' byte order. */

@@ -13,10 +13,15 @@
  *		that report why instead of logging
  *	util_put32, util_get32, util_put64, util_get64	big-endian
  *		integers in byte buffers (the database and journal formats)
- *	util_own_like_dir(path)	as root, give a file that we created the
- *		owner of its directory, so the unprivileged daemon can write it
- *	util_keep_owner(path, old)	as root, give a file rebuilt under a new
- *		inode the owner it had (old: its stat before)
+ *	util_open_file(path, flags, mode, why, whylen)	open(2) for a file
+ *		in a directory another user owns: refuses a symlink, anything
+ *		but a regular file, and a file with more than one hard link;
+ *		-1 with errno set and the reason (without the path) in why
+ *	util_own_like_dir(fd, path)	as root, give the file we created
+ *		(open at fd, named path) the owner of its directory, so the
+ *		unprivileged daemon can write it; never chowns by name
+ *	util_keep_owner(fd, path, old)	as root, give a file rebuilt under a
+ *		new inode (open at fd) the owner it had (old: its stat before)
  */
 #ifndef UTIL_H
 #define UTIL_H
@@ -33,8 +38,9 @@ void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
-void	util_own_like_dir(const char *);
-void	util_keep_owner(const char *, const struct stat *);
+int	util_open_file(const char *, int, mode_t, char *, size_t);
+void	util_own_like_dir(int, const char *);
+void	util_keep_owner(int, const char *, const struct stat *);
 void	util_put32(uint8_t *, uint32_t);
 uint32_t util_get32(const uint8_t *);
 void	util_put64(uint8_t *, uint64_t);

@@ -43,6 +43,7 @@
 #include "common/greyscan.h"
 #include "common/log.h"
 #include "common/pathnames.h"
+#include "common/statedir.h"
 #include "common/util.h"
 #include "nft/nft.h"
 
@@ -148,7 +149,7 @@ main(int argc, char *argv[])
 	struct greyscan_res res;
 	struct nft_elem *el = NULL;
 	struct nft *n = NULL;
-	int ch, dry = 0, verbose = 0, rc = 0, i;
+	int ch, dry = 0, verbose = 0, rc = 0, i, saved_errno;
 	const char *errstr;
 	int64_t now;
 
@@ -183,8 +184,22 @@ main(int argc, char *argv[])
 		usage();
 	log_setverbose(verbose);
 	now = clock_now();
-	if (greyscan_run(dbpath, now, &gl, dry ? 0 : GREYSCAN_CHANGE,
-	    &res) == -1) {
+	/*
+	 * The database work runs as the owner of its directory (that user
+	 * may have planted symlinks there, DESIGN.md §4.3); root comes back
+	 * for netlink.
+	 */
+	if (statedir_enter(dbpath, STATEDIR_FOR_NOW) == -1)
+		return 1;
+	rc = greyscan_run(dbpath, now, &gl, dry ? 0 : GREYSCAN_CHANGE, &res);
+	saved_errno = errno;
+	if (statedir_leave() == -1) {
+		if (rc == 0)
+			greyscan_free(&res);
+		return 1;
+	}
+	errno = saved_errno;
+	if (rc == -1) {
 		if (errno == ENOENT)
 			log_warnx("%s: no database yet (spamd creates it)",
 			    dbpath);

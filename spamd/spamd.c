@@ -39,6 +39,7 @@
 #include "common/log.h"
 #include "common/pathnames.h"
 #include "common/priv.h"
+#include "common/statedir.h"
 #include "common/util.h"
 #include "spamd/cfgsock.h"
 #include "spamd/grey.h"
@@ -297,9 +298,28 @@ raise_nofile(void)
 	}
 }
 
+/* Give a file in root's own state directory to the service user. */
+static void
+give_file(const char *path, uid_t uid, gid_t gid)
+{
+	char why[256];
+	int fd;
+
+	if ((fd = util_open_file(path, O_RDONLY, 0, why, sizeof(why))) == -1)
+		fatalx("%s: %s", path, why);
+	if (fchown(fd, uid, gid) == -1)
+		fatal("chown %s", path);
+	close(fd);
+}
+
 /*
- * Create the database (and its directory, if missing) as root, owned by
- * the service user, so the unprivileged greylister can write it.
+ * Create the database (and its directory, if missing) before the fork,
+ * so the unprivileged greylister can write it. The directory is made by
+ * root and given to the service user; the database work runs as the
+ * owner of the directory (statedir.c), so nothing that user planted
+ * there makes root write or chown a file (DESIGN.md §4.3). Only in a
+ * directory of root's own does root create the files, and it hands the
+ * database and its lock over through their descriptors.
  */
 static void
 prepare_db(uid_t uid, gid_t gid)
@@ -307,6 +327,9 @@ prepare_db(uid_t uid, gid_t gid)
 	struct greydb *db;
 	char *copy, *dir, *lock;
 	struct stat st;
+	uid_t ouid;
+	gid_t ogid;
+	int fd, acting;
 
 	if ((copy = strdup(conf.dbpath)) == NULL)
 		fatal("strdup");
@@ -314,25 +337,38 @@ prepare_db(uid_t uid, gid_t gid)
 	if (stat(dir, &st) == -1) {
 		if (errno != ENOENT || mkdir(dir, 0755) == -1)
 			fatal("database directory %s", dir);
-		if (geteuid() == 0 && chown(dir, uid, gid) == -1)
-			fatal("chown %s", dir);
+		if (geteuid() == 0) {
+			if ((fd = open(dir, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC)) == -1)
+				fatal("open %s", dir);
+			if (fchown(fd, uid, gid) == -1)
+				fatal("chown %s", dir);
+			close(fd);
+		}
 		log_info("created %s", dir);
 	} else if (geteuid() == 0 && st.st_uid != uid)
-		log_warnx("%s is not owned by %s: database recovery, which "
-		    "rewrites the file, may fail", dir, conf.user);
+		log_warnx("%s is not owned by %s: the greylister may not be "
+		    "able to write the database, its checkpoint or journal",
+		    dir, conf.user);
 	free(copy);
-	if ((db = greydb_open(conf.dbpath, GREYDB_WRITE, GREYDB_WAIT)) == NULL)
+	if (statedir_enter(conf.dbpath, STATEDIR_FOR_NOW) == -1)
+		fatalx("cannot prepare the database %s", conf.dbpath);
+	acting = statedir_owner(&ouid, &ogid) == 0;
+	/* Back to root before exiting too: the exit handlers run as root. */
+	if ((db = greydb_open(conf.dbpath, GREYDB_WRITE, GREYDB_WAIT)) == NULL ||
+	    greydb_close(db) == -1) {
+		(void)statedir_leave();
 		fatalx("%s", greydb_errstr());
-	if (greydb_close(db) == -1)
-		fatalx("%s", greydb_errstr());
-	if (geteuid() != 0)
+	}
+	if (statedir_leave() == -1)
+		fatalx("cannot return to root after preparing %s",
+		    conf.dbpath);
+	if (geteuid() != 0 || acting)
 		return;
 	if (asprintf(&lock, "%s.lock", conf.dbpath) == -1)
 		fatal("asprintf");
-	if (chown(conf.dbpath, uid, gid) == -1)
-		fatal("chown %s", conf.dbpath);
-	if (chown(lock, uid, gid) == -1)
-		fatal("chown %s", lock);
+	give_file(conf.dbpath, uid, gid);
+	give_file(lock, uid, gid);
 	free(lock);
 }
 

@@ -41,6 +41,7 @@
 #include "common/greylist.h"
 #include "common/log.h"
 #include "common/pathnames.h"
+#include "common/statedir.h"
 #include "common/util.h"
 
 enum action {
@@ -533,6 +534,13 @@ main(int argc, char *argv[])
 				exit(EXIT_NOTEMAIL);
 			}
 	wait_ms = lock_wait_ms();
+
+	/*
+	 * Root works in the database's directory only as its owner, for
+	 * good: that user may have planted symlinks there (DESIGN.md §4.3).
+	 */
+	if (statedir_enter(path, STATEDIR_FOR_GOOD) == -1)
+		exit(1);
 
 	/* A reader would leave a stray lock file beside a missing database. */
 	if (act == ACT_SHOW && stat(path, &st) == -1) {

@@ -403,8 +403,14 @@ main(int argc, char *argv[])
 	/* The database must be writable by the user we are now. */
 	if ((db = greydb_open(dbpath, GREYDB_WRITE,
 	    START_LOCK_WAIT_MS)) == NULL) {
-		if (errno != EWOULDBLOCK)
-			fatalx("%s", greydb_errstr());
+		if (errno != EWOULDBLOCK) {
+			/* Free what we hold, so a sanitizer build exits clean. */
+			snprintf(err, sizeof(err), "%s", greydb_errstr());
+			capture_close(c);
+			refresh_free(r);
+			nft_close(nft);
+			fatalx("%s", err);
+		}
 		log_warnx("%s; carrying on, updates will wait",
 		    greydb_errstr());
 	} else if (greydb_close(db) == -1)

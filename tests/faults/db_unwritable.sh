@@ -1,12 +1,13 @@
 #!/bin/bash
 # db_unwritable.sh: the database taken away from _spamd while spamd runs,
-# twice: (1) the file owned by root, mode 600; (2) its directory owned by
-# root, mode 700. Each time spamd keeps answering SMTP, logs once that it
+# twice: (1) the file replaced by one of root's, mode 600; (2) its
+# directory owned by root, mode 700. Each time spamd keeps answering SMTP, logs once that it
 # queues, and stores every queued tuple once the owner is put back;
 # nothing stored before is lost and no spamd process dies. The
 # greylister keeps its writer handle between transactions, and a handle
-# already open stays writable; so each time another writer (spamdb, as
-# root) writes too, which makes the greylister reopen the database.
+# already open stays writable; so each time the greylister is made to
+# reopen the database: (1) the file is a new inode, (2) another writer
+# (spamdb, as root, in root's directory) writes too.
 # timeout: 120
 . tests/lib.sh
 . tests/faults/_faults.sh
@@ -39,10 +40,15 @@ recovered() {
 		fail "no log line about the recovery"
 }
 
-# (1) the file
-chown root:root "$DB"
-chmod 600 "$DB"
-"$BIN/spamdb" -f "$DB" -a 192.0.2.77 || fail "spamdb -a"
+# (1) the file: replaced, under the lock, by a root-owned copy, mode 600
+# (a new inode, so the greylister reopens it). Root's spamdb cannot be
+# the other writer here: in _spamd's directory it works as _spamd.
+need_cmd flock
+flock "$DB.lock" sh -c "cp '$DB' '$DB.root' && chmod 600 '$DB.root' &&
+    chown root:root '$DB.root' && mv '$DB.root' '$DB'" || fail "replace"
+"$BIN/spamdb" -f "$DB" -a 192.0.2.77 2>"$T/spamdb.err" &&
+	fail "root's spamdb wrote a root-owned file in _spamd's directory"
+expect_grep 'cannot open .*spamd.db for writing: Permission denied' "$T/spamdb.err"
 outage file
 chown _spamd: "$DB"
 recovered 1 file1 file2 file3 file4 file5 before

@@ -75,6 +75,25 @@ echo "$set6" | grep -Eq '2001:db8::4 timeout (1h59m5[0-9]s|2h)' ||
 ip netns exec "$NS" "$BIN/spamd-nftsync" -f "$DB" || fail "second run"
 [ "$after" = "$("$BIN/spamdb" -f "$DB" | sort)" ] || fail "second run changed the database"
 
+# Root in _spamd's state directory: the database work runs as _spamd
+# (common/statedir.c), then root comes back for netlink.
+ensure_spamd_user
+mkdir "$T/state" || fail "mkdir"
+printf '%s\n' 'WHITE|192.0.2.9|||now-1d|now-1d|now+3h|2|0' \
+    'WHITE|192.0.2.8|||now-40d|now-40d|now-1d|3|0' |
+	"$TBIN/dbseed" "$T/state/spamd.db" || fail "dbseed state"
+rm -f "$T/state/spamd.db.ckpt" "$T/state/spamd.db.journal"
+chown -R _spamd: "$T/state" || fail "chown"
+ip netns exec "$NS" "$BIN/spamd-nftsync" -v -f "$T/state/spamd.db" >"$T/out" 2>&1 ||
+	{ cat "$T/out"; fail "run in _spamd's directory failed"; }
+ip netns exec "$NS" nft list set inet spamd spamd_white | grep -q '192\.0\.2\.9 ' ||
+	fail "192.0.2.9 not in spamd_white after the run in _spamd's directory"
+# it wrote (the expired record), so it took a checkpoint, as _spamd
+grep -q '1 expired' "$T/out" || fail "no expiry: $(cat "$T/out")"
+[ -f "$T/state/spamd.db.ckpt" ] || fail "no checkpoint in _spamd's directory"
+left=$(find "$T/state" ! -user _spamd)
+[ -z "$left" ] || fail "not _spamd's: $left"
+
 # Without the table: exit 1 with the kernel's reason.
 ip netns exec "$NS" nft delete table inet spamd
 if ip netns exec "$NS" "$BIN/spamd-nftsync" -f "$DB" 2>"$T/err"; then

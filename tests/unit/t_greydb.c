@@ -5,9 +5,10 @@
  * delete: exact on 10,000 records), GREYDB_STOP, corrupt records written
  * with raw gdbm calls (reported and skipped), the bounded lock wait
  * against a child process holding the lock, read-only handles, the
- * dirty-mark rebuild (set by hand, and left by a writer that died), and
+ * dirty-mark rebuild (set by hand, and left by a writer that died),
  * file ownership when root creates the database in someone else's
- * directory. Every case uses t_path() files; nothing outside.
+ * directory, and symlinks, hard links and FIFOs planted under the lock's
+ * and the database's names (refused, their targets untouched). Every case uses t_path() files; nothing outside.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -662,6 +663,83 @@ resume_after_a_crash(void)
 	check_intact(50);
 }
 
+/* A root-owned file outside the database's files, as a symlink target. */
+static void
+victim(const char *name, const char *content, char *path, size_t len)
+{
+	int fd;
+
+	snprintf(path, len, "%s", t_path(name));
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1)
+		t_fail("create %s: %s", path, strerror(errno));
+	T_EQ_INT(write(fd, content, strlen(content)), (ssize_t)strlen(content));
+	close(fd);
+}
+
+static void
+unchanged(const char *path, const char *content)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY)) == -1)
+		t_fail("open %s: %s", path, strerror(errno));
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	T_EQ_INT(n, (ssize_t)strlen(content));
+	T_EQ_MEM(buf, content, strlen(content));
+}
+
+static void
+refused(enum greydb_mode mode, const char *why)
+{
+	T_ASSERT(greydb_open(tdb_path, mode, 100) == NULL);
+	if (strstr(greydb_errstr(), why) == NULL)
+		t_fail("error \"%s\" does not say \"%s\"", greydb_errstr(),
+		    why);
+}
+
+/*
+ * Names in the directory are not trusted (its owner may be hostile):
+ * a symlink, a hard link or a FIFO under the lock's or the database's
+ * name is refused, with a reason, and nothing it points at changes.
+ */
+static void
+planted_names_refused(void)
+{
+	char v[512], vdb[512];
+
+	tdb_paths();
+	victim("victim", "1victim", v, sizeof(v));
+	victim("victim.db", "", vdb, sizeof(vdb));
+
+	T_EQ_INT(symlink(v, tdb_lockpath), 0);
+	refused(GREYDB_READ, "symbolic link, refused");
+	refused(GREYDB_WRITE, "symbolic link, refused");
+	unchanged(v, "1victim");
+	T_EQ_INT(unlink(tdb_lockpath), 0);
+
+	T_EQ_INT(link(v, tdb_lockpath), 0);
+	refused(GREYDB_READ, "2 hard links, refused");
+	refused(GREYDB_WRITE, "2 hard links, refused");
+	unchanged(v, "1victim");
+	T_EQ_INT(unlink(tdb_lockpath), 0);
+
+	T_EQ_INT(mkfifo(tdb_lockpath, 0600), 0);	/* must not hang */
+	refused(GREYDB_WRITE, "not a regular file, refused");
+	T_EQ_INT(unlink(tdb_lockpath), 0);
+
+	/* the database itself: GDBM would format the empty victim */
+	T_EQ_INT(symlink(vdb, tdb_path), 0);
+	refused(GREYDB_WRITE, "symbolic link, refused");
+	refused(GREYDB_READ, "symbolic link, refused");
+	unchanged(vdb, "");
+	T_EQ_INT(unlink(tdb_path), 0);
+	fill(10);
+	check_intact(10);
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(kept_handle),
 	T_CASE(put_get_del),
@@ -678,5 +756,6 @@ const struct t_case t_cases[] = {
 	T_CASE(resume_after_a_crash),
 	T_CASE(missing_database),
 	T_CASE(owner_follows_directory),
+	T_CASE(planted_names_refused),
 	{ NULL, NULL },
 };

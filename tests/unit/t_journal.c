@@ -10,7 +10,8 @@
  * missing checkpoint (gdbm_recover fallback), a change made behind our
  * back (new checkpoint), the journal outgrowing the database (new
  * checkpoint), protection switched off when the journal cannot be
- * written and back on when it can, and a writer killed mid-transaction.
+ * written and back on when it can, a writer killed mid-transaction, and
+ * symlinks planted under the names of the temporaries and the checkpoint.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -339,6 +340,105 @@ killed_writer_rolled_back(void)
 	t_expect_log("rebuilt from the checkpoint and 1 journaled transaction");
 }
 
+/* A file outside the database's, as a symlink target. */
+static void
+victim(const char *path)
+{
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1)
+		t_fail("create %s: %s", path, strerror(errno));
+	T_EQ_INT(write(fd, "victim\n", 7), 7);
+	close(fd);
+}
+
+static void
+untouched(const char *path)
+{
+	char buf[16];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY)) == -1)
+		t_fail("open %s: %s", path, strerror(errno));
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	T_EQ_INT(n, 7);
+	T_EQ_MEM(buf, "victim\n", 7);
+}
+
+static void
+plant(const char *suffix, const char *target)
+{
+	char name[600];
+
+	snprintf(name, sizeof(name), "%s%s", tdb_path, suffix);
+	(void)unlink(name);
+	if (symlink(target, name) == -1)
+		t_fail("symlink %s: %s", name, strerror(errno));
+}
+
+static int
+is_regular(const char *suffix)
+{
+	char name[600];
+	struct stat st;
+
+	snprintf(name, sizeof(name), "%s%s", tdb_path, suffix);
+	return lstat(name, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* mixed_history, then 300..309 gen 1 */
+static uint32_t
+mixed_plus(unsigned int i)
+{
+	return i >= 300 && i < 310 ? 1 : mixed(i);
+}
+
+/*
+ * Symlinks planted under the names of the checkpoint's and the journal's
+ * temporaries and of the rebuild's file: a checkpoint and a rebuild
+ * replace them by files of their own and never write through them; a
+ * checkpoint that is a symlink is not read.
+ */
+static void
+planted_temporaries(void)
+{
+	char v[512];
+
+	paths();
+	snprintf(v, sizeof(v), "%s", t_path("victim"));
+	victim(v);
+	mixed_history();
+
+	/* a new checkpoint (none yet) */
+	T_EQ_INT(unlink(ckpath), 0);
+	T_EQ_INT(unlink(jpath), 0);
+	plant(".ckpt.tmp", v);
+	plant(".journal.tmp", v);
+	put_range(300, 310, 1);
+	untouched(v);
+	T_ASSERT(is_regular(".ckpt") && is_regular(".journal"));
+
+	/* a rebuild after a crash */
+	plant(".rebuild", v);
+	tdb_set_mark('1');
+	wreck();
+	expect(320, mixed_plus);
+	t_expect_log("rebuilt from the checkpoint");
+	untouched(v);
+	T_ASSERT(!is_regular(".rebuild"));
+
+	/* the checkpoint a symlink: not read, gdbm_recover instead */
+	t_clear_log();
+	plant(".ckpt", v);
+	tdb_set_mark('1');
+	tdb_close(tdb_open(GREYDB_READ));
+	t_expect_log("a symbolic link, refused");
+	t_expect_log("recovering the database");
+	untouched(v);
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(rebuild_is_exact),
 	T_CASE(torn_tail_dropped),
@@ -348,5 +448,6 @@ const struct t_case t_cases[] = {
 	T_CASE(journal_outgrows_database),
 	T_CASE(protection_off_and_back),
 	T_CASE(killed_writer_rolled_back),
+	T_CASE(planted_temporaries),
 	{ NULL, NULL },
 };
