@@ -273,10 +273,12 @@ main(int argc, char *argv[])
 			cc.dev = optarg;
 			break;
 		case 'W':
-			if (refresh_whiteexp(optarg, &whiteexp, &errstr) == -1)
-				fatalx("-W %s: %s (hours 1-2160, or a "
+			if (refresh_whiteexp(optarg, &whiteexp, &errstr) == -1) {
+				log_warnx("-W %s: %s (hours 1-2160, or a "
 				    "duration from 1h to 90d)", optarg,
 				    errstr);
+				usage();
+			}
 			break;
 		default:
 			usage();
