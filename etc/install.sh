@@ -12,7 +12,9 @@
 #   configuration files (the nft rulesets, nospamd.nft, spamd.conf.example,
 #	the cron file): installed when absent; when present and edited by the admin,
 #	never overwritten: the new version goes beside it as FILE.new and we
-#	say so. A file still as we installed it last time is updated;
+#	say so, but only when the shipped file changed since the last
+#	install (the manifest records the last shipped version of each).
+#	A file still as we installed it last time is updated;
 #   the state directory $STATEDIR: created (owner _spamd, mode 0750), never
 #	removed, never emptied.
 # Units and the cron file name /usr/local/sbin, /var/lib/spamd and
@@ -93,14 +95,26 @@ conf() {
 			mv -f "$D$dst.tmp$$" "$D$dst"
 			say "update: $dst (you had not edited it)"
 			rec=$new
+		elif [ "$prev" = "$new" ]; then
+			# Edited, and we ship what we shipped last time:
+			# nothing to merge, so no .new (one still there
+			# from an earlier release stays, and is recorded).
+			say "kept: $dst is yours (edited); the shipped version has not changed"
+			if [ -e "$D$dst.new" ] && [ "$(sum "$D$dst.new")" = "$new" ]; then
+				printf 'conf\t%s\t%s\n' "$new" "$dst.new" >>"$newmanifest"
+				edited=1
+			fi
+			rec=$new
 		else
 			install -m "$mode" "$src" "$D$dst.new"
 			printf 'conf\t%s\t%s\n' "$new" "$dst.new" >>"$newmanifest"
 			say "KEPT: $dst is yours (edited); the new version is $dst.new"
 			kept="$kept $dst"
 			edited=1
-			# Remember what we shipped before, not the admin's file.
-			rec=${prev:-none}
+			# Remember what we shipped (offered as .new), not
+			# the admin's file: the next install offers a .new
+			# only if the shipped file changes again.
+			rec=$new
 		fi
 	fi
 	if [ "$edited" = 0 ] && [ -e "$D$dst.new" ] &&

@@ -103,8 +103,12 @@ cp "$R/etc/cron.d/spamd-nftsync" "$T/edited.cron"
 old=$R/etc/spamd/spamd-blacklist-only.nft
 echo '# an older release of this file' >"$old"
 oldsum=$(sha256sum "$old" | cut -d' ' -f1)
+# The edited two were installed from an older release too (a .new is
+# offered only when the shipped file changed since).
 awk -F'\t' -v OFS='\t' -v s="$oldsum" \
-	'$3 == "/etc/spamd/spamd-blacklist-only.nft" { $2 = s } { print }' \
+	'$3 == "/etc/spamd/spamd-blacklist-only.nft" { $2 = s }
+	 $3 == "/etc/spamd/spamd.nft" || $3 == "/etc/cron.d/spamd-nftsync" { $2 = "0123abcd" }
+	 { print }' \
 	"$R/usr/local/share/spamd/manifest" >"$T/mf"
 cp "$T/mf" "$R/usr/local/share/spamd/manifest"
 mk install DESTDIR="$R" >"$T/install3.log" 2>&1 ||
@@ -117,9 +121,19 @@ expect_grep '^KEPT: /etc/spamd/spamd.nft is yours' "$T/install3.log"
 expect_grep '^KEPT: /etc/cron.d/spamd-nftsync is yours' "$T/install3.log"
 cmp -s nft/spamd-blacklist-only.nft "$old" || fail "an unedited old configuration file was not updated"
 expect_grep '^update: /etc/spamd/spamd-blacklist-only.nft' "$T/install3.log"
-# Once more: still kept, no new noise.
+# Once more: still kept, no new noise. The admin merged and removed the
+# .new files; the shipped files did not change, so no .new comes back.
+rm -f "$R/etc/spamd/spamd.nft.new" "$R/etc/cron.d/spamd-nftsync.new"
+echo 'add element inet spamd nospamd { 198.51.100.0/24 }' >>"$R/etc/spamd/nospamd.nft"
 mk install DESTDIR="$R" >"$T/install4.log" 2>&1 || fail "fourth make install failed"
 cmp -s "$T/edited.nft" "$R/etc/spamd/spamd.nft" || fail "a later install overwrote an edited spamd.nft"
+mk install DESTDIR="$R" >"$T/install5.log" 2>&1 || fail "fifth make install failed"
+for f in etc/spamd/spamd.nft etc/cron.d/spamd-nftsync etc/spamd/nospamd.nft; do
+	[ ! -e "$R/$f.new" ] || { cat "$T/install5.log"; fail "/$f.new re-created though the shipped file did not change"; }
+done
+expect_grep '^kept: /etc/spamd/nospamd.nft is yours \(edited\); the shipped version has not changed' "$T/install5.log"
+grep -q '^KEPT' "$T/install5.log" && fail "install asks for a merge with nothing to merge"
+rm "$R/etc/spamd/nospamd.nft"	# back to as shipped, for the uninstall step
 pass "edited configuration files kept, FILE.new beside them; unedited ones updated"
 
 # 4. Uninstall: only the state directory and the edited files remain.
