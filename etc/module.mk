@@ -2,8 +2,9 @@
 #
 #   make install   [DESTDIR=...] [PREFIX=/usr/local]: programs into SBINDIR,
 #                  man pages into MANDIR/man5 and man8, systemd units into
-#                  UNITDIR, the nft rulesets, nospamd.nft and
-#                  spamd.conf.example into SYSCONFDIR/spamd, the cron file
+#                  UNITDIR, the nft rulesets, nospamd.nft,
+#                  spamd.conf.example and the list it loads (black.txt)
+#                  into SYSCONFDIR/spamd, the cron file
 #                  into SYSCONFDIR/cron.d.
 #                  Edited configuration files are never overwritten (the new
 #                  version lands beside them as FILE.new). As root without
@@ -29,7 +30,7 @@ INSTALL_ENV = DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SBINDIR='$(SBINDIR)' \
 	PROGS='$(sort $(PROGS))' \
 	MANPAGES='$(sort $(wildcard man/*.5 man/*.8))' \
 	UNITS='$(sort $(wildcard etc/*.service etc/*.timer))' \
-	CONFFILES='$(foreach f,nft/spamd.nft nft/spamd-blacklist-only.nft etc/nospamd.nft etc/spamd.conf.example,$(f):$(SYSCONFDIR)/spamd)' \
+	CONFFILES='$(foreach f,nft/spamd.nft nft/spamd-blacklist-only.nft etc/nospamd.nft etc/spamd.conf.example etc/black.txt,$(f):$(SYSCONFDIR)/spamd)' \
 	CRONFILE='etc/spamd-nftsync.cron'
 
 install: all

@@ -30,6 +30,7 @@ expected() {
 	echo "644 /etc/spamd/spamd-blacklist-only.nft"
 	echo "644 /etc/spamd/nospamd.nft"
 	[ -e etc/spamd.conf.example ] && echo "644 /etc/spamd/spamd.conf.example"
+	echo "644 /etc/spamd/black.txt"
 	echo "644 /etc/cron.d/spamd-nftsync"
 	echo "644 /usr/local/share/spamd/manifest"
 }
