@@ -23,7 +23,12 @@
 # The manifest $PREFIX/share/spamd/manifest lists every file installed
 # with the checksum of what we wrote, so uninstall removes exactly those
 # and can tell an edited configuration file (kept, and said so) from an
-# untouched one (removed). It never touches the running firewall, the
+# untouched one (removed). The nft rulesets are never removed, because
+# /etc/nftables.conf may include them and nft loads nothing at all when an
+# include is missing: an untouched spamd.nft or spamd-blacklist-only.nft
+# becomes a stub that redirects nothing (stub_ruleset; install replaces
+# it), nospamd.nft stays, and uninstall says which include lines to
+# remove by hand. It never touches the running firewall, the
 # services, the database or the _spamd user.
 #
 # Environment (from etc/module.mk): DESTDIR PREFIX SBINDIR MANDIR
@@ -80,6 +85,9 @@ conf() {
 	new=$(sum "$src")
 	edited=0
 	mkdir -p "$D$(dirname "$dst")"
+	if [ -e "$D$dst" ] && [ "$(head -c ${#STUB_MARK} "$D$dst")" = "$STUB_MARK" ]; then
+		rm -f "$D$dst"	# left by uninstall: install over it
+	fi
 	if [ ! -e "$D$dst" ]; then
 		install -m "$mode" "$src" "$D$dst"
 		say "install: $dst"
@@ -210,7 +218,35 @@ do_install() {
 	say "Nothing was started and the firewall was not touched; see README.md, \"Deploying\"."
 }
 
+# The ruleset that replaces an untouched spamd.nft or
+# spamd-blacklist-only.nft at uninstall: it loads wherever the real one
+# did (with or without a flush ruleset before it), removes spamd's
+# chains, and keeps the two sets that nospamd.nft adds elements to.
+# install recognises it by its first line and replaces it.
+STUB_MARK="# Left by make uninstall of spamd for Linux"
+stub_ruleset() {
+	cat <<EOS
+$STUB_MARK: $1.
+# nftables.conf may still include this file; it redirects nothing. Remove
+# the include line from /etc/nftables.conf, reload nftables, then delete
+# this file (and nospamd.nft).
+table inet spamd
+delete table inet spamd
+table inet spamd {
+	set nospamd {
+		type ipv4_addr
+		flags interval
+	}
+	set nospamd6 {
+		type ipv6_addr
+		flags interval
+	}
+}
+EOS
+}
+
 do_uninstall() {
+	includes="" live=""
 	mf=$D$MANIFEST
 	if [ ! -f "$mf" ]; then
 		say "uninstall: no $mf: nothing was installed with PREFIX=$PREFIX DESTDIR=$DESTDIR" >&2
@@ -227,12 +263,33 @@ do_uninstall() {
 			say "remove: $path"
 			;;
 		conf)
-			if [ "$(sum "$D$path")" = "$s" ]; then
+			ruleset=0
+			case $path in
+			"$SYSCONFDIR"/spamd/*.nft) ruleset=1 ;;
+			esac
+			if [ "$(sum "$D$path")" != "$s" ]; then
+				say "KEPT: $path (edited)"
+				kept="$kept $path"
+				if [ "$ruleset" = 1 ]; then
+					includes="$includes $path"
+					case $path in
+					*/nospamd.nft) ;;
+					*) live="$live $path" ;;
+					esac
+				fi
+			elif [ "$ruleset" = 0 ]; then
 				rm -f "$D$path"
 				say "remove: $path"
 			else
-				say "KEPT: $path (edited)"
-				kept="$kept $path"
+				includes="$includes $path"
+				case $path in
+				*/nospamd.nft)
+					say "keep: $path (comments only; nftables.conf may include it)" ;;
+				*)
+					stub_ruleset "$path" >"$D$path.tmp$$"
+					mv -f "$D$path.tmp$$" "$D$path"
+					say "emptied: $path (nftables.conf may include it; it now redirects nothing)" ;;
+				esac
 			fi
 			;;
 		esac
@@ -244,6 +301,16 @@ do_uninstall() {
 	done
 	[ -z "$D" ] && [ -d /run/systemd/system ] && systemctl daemon-reload || true
 	say "Kept: $STATEDIR (the database), the user $SPAMD_USER${kept:+, and your edited files:$kept}."
+	if [ -n "$includes" ]; then
+		say "The nftables rulesets stay, so that /etc/nftables.conf (which README.md has"
+		say "include them) still loads. By hand, when you are ready:"
+		[ -z "$live" ] || say "WARNING: kept as you edited them,$live still redirect port 25 to the spamd that is gone: do this now."
+		for f in $includes; do
+			say "	remove the line include \"$f\" from /etc/nftables.conf"
+		done
+		say "	systemctl reload nftables (or: nft delete table inet spamd)"
+		say "	rm$includes"
+	fi
 	say "Enabled units leave dangling links in /etc/systemd/system; disable them first (systemctl disable ...)."
 }
 

@@ -10,7 +10,9 @@
 #                  version lands beside them as FILE.new). As root without
 #                  DESTDIR it also creates the _spamd user and STATEDIR.
 #   make uninstall removes what install recorded in its manifest; keeps the
-#                  database, the user and edited configuration files.
+#                  database, the user, edited configuration files and the
+#                  nft rulesets nftables.conf may include (untouched ones
+#                  become stubs that redirect nothing).
 #   make demo      installs missing packages (make deps), builds, and runs
 #                  tests/demo.sh: a real message greylisted, whitelisted and
 #                  delivered between two private network namespaces.

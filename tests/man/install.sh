@@ -134,26 +134,62 @@ for f in etc/spamd/spamd.nft etc/cron.d/spamd-nftsync etc/spamd/nospamd.nft; do
 done
 expect_grep '^kept: /etc/spamd/nospamd.nft is yours \(edited\); the shipped version has not changed' "$T/install5.log"
 grep -q '^KEPT' "$T/install5.log" && fail "install asks for a merge with nothing to merge"
-rm "$R/etc/spamd/nospamd.nft"	# back to as shipped, for the uninstall step
+cp etc/nospamd.nft "$R/etc/spamd/nospamd.nft"	# back to as shipped
 pass "edited configuration files kept, FILE.new beside them; unedited ones updated"
 
-# 4. Uninstall: only the state directory and the edited files remain.
+# 4. Uninstall: only the state directory, the edited files and the
+# rulesets that /etc/nftables.conf may include remain (an include of a
+# missing file makes nft load nothing at all).
 touch "$R/var/lib/spamd/spamd.db"	# stands for the database
 mk uninstall DESTDIR="$R" >"$T/uninstall.log" 2>&1 ||
 	{ cat "$T/uninstall.log"; fail "make uninstall failed"; }
-printf '%s\n' "644 /etc/cron.d/spamd-nftsync" "644 /etc/spamd/spamd.nft" \
+printf '%s\n' "644 /etc/cron.d/spamd-nftsync" "644 /etc/spamd/nospamd.nft" \
+	"644 /etc/spamd/spamd-blacklist-only.nft" "644 /etc/spamd/spamd.nft" \
 	"644 /var/lib/spamd/spamd.db" >"$T/want"
 tree "$R" >"$T/got"
 diff -u "$T/want" "$T/got" || fail "uninstall left the wrong files"
 [ -d "$R/var/lib/spamd" ] || fail "uninstall removed the state directory"
 [ ! -e "$R/usr/local/share/spamd" ] || fail "uninstall left the manifest directory"
 expect_grep '^KEPT: /etc/spamd/spamd.nft \(edited\)' "$T/uninstall.log"
+expect_grep '^WARNING: .*/etc/spamd/spamd.nft still redirect port 25' "$T/uninstall.log"
 expect_grep '^Kept: /var/lib/spamd' "$T/uninstall.log"
 if mk uninstall DESTDIR="$R" >"$T/uninstall2.log" 2>&1; then
 	fail "a second uninstall succeeded without a manifest"
 fi
 expect_grep 'no .*manifest' "$T/uninstall2.log"
 pass "uninstall removes what install put there, keeps the database and edits"
+
+# 4b. Uninstall of untouched rulesets: nftables.conf still loads, and no
+# longer redirects anything (spamd is gone), even without flush ruleset;
+# the admin is told what to remove by hand; a new install replaces them.
+U=$T/u
+mk install DESTDIR="$U" >"$T/u-install.log" 2>&1 || fail "make install DESTDIR=$U failed"
+echo 'add element inet spamd nospamd { 198.51.100.0/24 }' >>"$U/etc/spamd/nospamd.nft"
+mk uninstall DESTDIR="$U" >"$T/u-uninstall.log" 2>&1 ||
+	{ cat "$T/u-uninstall.log"; fail "make uninstall failed"; }
+cat "$T/u-uninstall.log"
+for f in spamd.nft spamd-blacklist-only.nft nospamd.nft; do
+	[ -f "$U/etc/spamd/$f" ] || fail "uninstall removed /etc/spamd/$f, which nftables.conf may include"
+done
+expect_grep "remove .*include \"/etc/spamd/spamd.nft\"" "$T/u-uninstall.log"
+if command -v unshare >/dev/null 2>&1 && command -v nft >/dev/null 2>&1; then
+	printf 'include "%s"\ninclude "%s"\n' "$U/etc/spamd/spamd.nft" \
+		"$U/etc/spamd/nospamd.nft" >"$T/u.conf"
+	# The real ruleset is loaded, then the conf again after uninstall.
+	unshare -n sh -c "nft -f nft/spamd.nft && nft -f '$T/u.conf' && nft list ruleset" \
+		>"$T/u-nft.log" 2>&1 || { cat "$T/u-nft.log"; fail "nftables.conf does not load after uninstall"; }
+	grep -q 'chain\|redirect' "$T/u-nft.log" && { cat "$T/u-nft.log"; fail "after uninstall the ruleset still has chains"; }
+	expect_grep '198\.51\.100\.0/24' "$T/u-nft.log"
+	printf 'include "%s"\ninclude "%s"\n' "$U/etc/spamd/spamd-blacklist-only.nft" \
+		"$U/etc/spamd/nospamd.nft" >"$T/u2.conf"
+	unshare -n nft -f "$T/u2.conf" >"$T/u2.log" 2>&1 ||
+		{ cat "$T/u2.log"; fail "the blacklist-only include does not load after uninstall"; }
+	pass "after uninstall nftables.conf still loads and redirects nothing"
+fi
+mk install DESTDIR="$U" >"$T/u-reinstall.log" 2>&1 || fail "reinstall failed"
+cmp -s nft/spamd.nft "$U/etc/spamd/spamd.nft" || fail "reinstall kept the uninstall stub of spamd.nft"
+[ ! -e "$U/etc/spamd/spamd.nft.new" ] || fail "reinstall offered spamd.nft.new over the stub"
+pass "uninstall keeps the includes valid; reinstall replaces the stubs"
 
 # 5. A build for /var/lib/spamd cannot be installed for another STATEDIR:
 # the units would name a directory the programs never use.
