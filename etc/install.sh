@@ -66,6 +66,7 @@ localize() {
 	sed -e "s|/usr/local/sbin/|$(sed_escape "$SBINDIR")/|g" \
 	    -e "s|/var/lib/spamd|$(sed_escape "$STATEDIR")|g" \
 	    -e "s|/etc/spamd/|$(sed_escape "$SYSCONFDIR")/spamd/|g" \
+	    -e "s|/etc/default/spamd|$(sed_escape "$SYSCONFDIR")/default/spamd|g" \
 	    -e "s|/etc/cron.d/|$(sed_escape "$CRONDIR")/|g" "$1" >"$2"
 }
 

@@ -4,7 +4,8 @@
 #                  man pages into MANDIR/man5 and man8, systemd units into
 #                  UNITDIR, the nft rulesets, nospamd.nft,
 #                  spamd.conf.example and the list it loads (black.txt)
-#                  into SYSCONFDIR/spamd, the cron file
+#                  into SYSCONFDIR/spamd, the settings file read by every
+#                  unit into SYSCONFDIR/default/spamd, the cron file
 #                  into SYSCONFDIR/cron.d.
 #                  Edited configuration files are never overwritten (the new
 #                  version lands beside them as FILE.new). As root without
@@ -32,7 +33,7 @@ INSTALL_ENV = DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SBINDIR='$(SBINDIR)' \
 	PROGS='$(sort $(PROGS))' \
 	MANPAGES='$(sort $(wildcard man/*.5 man/*.8))' \
 	UNITS='$(sort $(wildcard etc/*.service etc/*.timer))' \
-	CONFFILES='$(foreach f,nft/spamd.nft nft/spamd-blacklist-only.nft etc/nospamd.nft etc/spamd.conf.example etc/black.txt,$(f):$(SYSCONFDIR)/spamd)' \
+	CONFFILES='$(foreach f,nft/spamd.nft nft/spamd-blacklist-only.nft etc/nospamd.nft etc/spamd.conf.example etc/black.txt,$(f):$(SYSCONFDIR)/spamd) etc/default/spamd:$(SYSCONFDIR)/default' \
 	CRONFILE='etc/spamd-nftsync.cron'
 
 install: all

@@ -31,6 +31,7 @@ expected() {
 	echo "644 /etc/spamd/nospamd.nft"
 	[ -e etc/spamd.conf.example ] && echo "644 /etc/spamd/spamd.conf.example"
 	echo "644 /etc/spamd/black.txt"
+	echo "644 /etc/default/spamd"
 	echo "644 /etc/cron.d/spamd-nftsync"
 	echo "644 /usr/local/share/spamd/manifest"
 }
@@ -56,9 +57,9 @@ for p in spamd spamdb spamlogd spamd-setup spamd-nftsync; do
 	cmp -s "$BIN/$p" "$R/usr/local/sbin/$p" || fail "$p is not the built binary"
 done
 cmp -s nft/spamd.nft "$R/etc/spamd/spamd.nft" || fail "spamd.nft not installed as is"
-expect_grep '^ExecStart=/usr/local/sbin/spamd$' "$R/usr/local/lib/systemd/system/spamd.service"
+expect_grep '^ExecStart=/usr/local/sbin/spamd -G ' "$R/usr/local/lib/systemd/system/spamd.service"
 expect_grep '^ReadWritePaths=/var/lib/spamd$' "$R/usr/local/lib/systemd/system/spamd.service"
-expect_grep 'root.*/usr/local/sbin/spamd-nftsync$' "$R/etc/cron.d/spamd-nftsync"
+expect_grep 'root.*/usr/local/sbin/spamd-nftsync ' "$R/etc/cron.d/spamd-nftsync"
 pass "fresh install: exact tree, modes and paths"
 
 # The installed rulesets load, as /etc/nftables.conf would include them
@@ -206,7 +207,7 @@ mk install DESTDIR="$T/pkg" PREFIX=/usr >"$T/pkg.log" 2>&1 ||
 [ -x "$T/pkg/usr/sbin/spamd" ] || fail "PREFIX=/usr: no /usr/sbin/spamd"
 [ -f "$T/pkg/lib/systemd/system/spamd.service" ] || fail "PREFIX=/usr: units not in /lib/systemd/system"
 [ -f "$T/pkg/usr/share/man/man8/spamlogd.8" ] || fail "PREFIX=/usr: man pages not in /usr/share/man"
-expect_grep '^ExecStart=/usr/sbin/spamd$' "$T/pkg/lib/systemd/system/spamd.service"
-expect_grep 'root.*/usr/sbin/spamd-nftsync$' "$T/pkg/etc/cron.d/spamd-nftsync"
+expect_grep '^ExecStart=/usr/sbin/spamd -G ' "$T/pkg/lib/systemd/system/spamd.service"
+expect_grep 'root.*/usr/sbin/spamd-nftsync ' "$T/pkg/etc/cron.d/spamd-nftsync"
 [ -f "$T/pkg/etc/spamd/spamd.nft" ] || fail "PREFIX=/usr: rulesets not in /etc/spamd"
 pass "PREFIX=/usr: /usr/sbin, /usr/share/man, /lib/systemd/system"
