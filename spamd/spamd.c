@@ -37,6 +37,7 @@
 #include "common/greydb.h"
 #include "common/log.h"
 #include "common/pathnames.h"
+#include "common/pidfile.h"
 #include "common/priv.h"
 #include "common/util.h"
 #include "spamd/grey.h"
@@ -77,7 +78,8 @@ usage(void)
 	    "[-l address]\n"
 	    "             [-M address] [-n name] [-p port] [-S secs] "
 	    "[-s secs]\n"
-	    "             [-T timeout] [-t secs] [-u user] [-w window]\n");
+	    "             [-T timeout] [-t secs] [-u user] [-w window]\n"
+	    "             [--log syslog|stderr|file] [--pidfile file]\n");
 	exit(1);
 }
 
@@ -87,11 +89,19 @@ usage(void)
  */
 enum {
 	OPT_LONG_FIRST = 256,
+	OPT_LOG,		/* --log syslog|stderr|/path */
+	OPT_PIDFILE,		/* --pidfile /path */
 };
 
 static const struct option long_opts[] = {
+	{ "log",	required_argument,	NULL,	OPT_LOG },
+	{ "pidfile",	required_argument,	NULL,	OPT_PIDFILE },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* --log and --pidfile: for running without systemd (README.md). */
+static const char *log_dest;
+static const char *pid_path;
 
 /* The option as the user typed it, for messages: "-c" or "--name". */
 static const char *
@@ -451,6 +461,18 @@ main(int argc, char *argv[])
 			conf.window = (int)parse_num_opt(ch, optarg, 1,
 			    INT_MAX);
 			break;
+		case OPT_LOG:
+			if (strcmp(optarg, "syslog") != 0 &&
+			    strcmp(optarg, "stderr") != 0 && optarg[0] != '/')
+				bad_opt(ch, optarg, "not syslog, stderr or an "
+				    "absolute path");
+			log_dest = optarg;
+			break;
+		case OPT_PIDFILE:
+			if (optarg[0] != '/')
+				bad_opt(ch, optarg, "not an absolute path");
+			pid_path = optarg;
+			break;
 		case 'C':
 		case 'K':
 			fatalx("-%c: STARTTLS is not supported yet", ch);
@@ -478,17 +500,29 @@ main(int argc, char *argv[])
 		fatalx("need root privileges");
 	/* Errors go to stderr until we detach, then to syslog. */
 	log_init("spamd", 1, conf.debug ? 2 * conf.verbose : conf.verbose);
+	if (log_dest != NULL && log_open(log_dest) == -1)
+		fatal("--log %s", log_dest);
+	if (pid_path != NULL && pidfile_open(pid_path) == -1)
+		fatal("--pidfile %s", pid_path);
 	tzset();			/* the banner's local time, before the drop */
 	raise_nofile();
 	nl = open_listeners(lfds);
 	cfgfd = open_cfg_listener();
 	if (!conf.blackonly)
 		prepare_db(uid, gid);
-	if (!conf.debug) {
-		if (daemon(0, 0) == -1)
-			fatal("daemon");
-		log_init("spamd", 0, conf.verbose);
-	}
+	if (!conf.debug && daemon(0, 0) == -1)
+		fatal("daemon");
+	/* -d logs to stderr, unless --log says where. */
+	if (!conf.debug || log_dest != NULL)
+		log_init("spamd", 0, conf.debug ? 2 * conf.verbose :
+		    conf.verbose);
+	/*
+	 * The pid file names the process that stays the parent (the nft
+	 * helper, or with -b the only process). Only an unsandboxed
+	 * process may remove it at exit: with -b it is left behind.
+	 */
+	if (pid_path != NULL && pidfile_write(!conf.blackonly) == -1)
+		fatal("--pidfile %s", pid_path);
 
 	if (conf.blackonly) {
 		priv_drop(conf.user, PRIV_KEEP_NONE);
