@@ -2,7 +2,7 @@
  * spamlogd.c: keep hosts that exchange mail with us on the whitelist.
  *
  *	usage: spamlogd [-DI] [-f dbfile] [-i interface] [-l pcapdev]
- *	    [-W whiteexp]
+ *	    [-W whiteexp] [--log syslog|stderr|file] [--pidfile file]
  *
  * Watches the connection openings that the nft log rules of
  * nft/spamd.nft send to NFLOG group 25 (capture.c, nflog.c): a white host
@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,6 +47,7 @@
 #include "common/greylist.h"
 #include "common/log.h"
 #include "common/pathnames.h"
+#include "common/pidfile.h"
 #include "common/priv.h"
 #include "common/util.h"
 #include "nft/nft.h"
@@ -59,11 +61,25 @@
 
 static volatile sig_atomic_t	got_term, got_hup;
 
+/* Long options, for running without systemd (as spamd's). */
+enum {
+	OPT_LONG_FIRST = 256,
+	OPT_LOG,		/* --log syslog|stderr|/path */
+	OPT_PIDFILE,		/* --pidfile /path */
+};
+
+static const struct option long_opts[] = {
+	{ "log",	required_argument,	NULL,	OPT_LOG },
+	{ "pidfile",	required_argument,	NULL,	OPT_PIDFILE },
+	{ NULL, 0, NULL, 0 }
+};
+
 static __dead void
 usage(void)
 {
 	fprintf(stderr, "usage: spamlogd [-DI] [-f dbfile] [-i interface] "
-	    "[-l pcapdev] [-W whiteexp]\n");
+	    "[-l pcapdev] [-W whiteexp]\n"
+	    "                [--log syslog|stderr|file] [--pidfile file]\n");
 	exit(1);
 }
 
@@ -246,6 +262,7 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	sigset_t block, waitmask;
 	const char *dbpath = PATH_SPAMD_DB, *errstr;
+	const char *log_dest = NULL, *pid_path = NULL;
 	char err[1024];
 	int64_t whiteexp = GREYLIST_WHITEEXP;
 	int ch, debug = 0, file, status;
@@ -255,7 +272,8 @@ main(int argc, char *argv[])
 	memset(&cc, 0, sizeof(cc));
 	cc.dev = DEFAULT_DEV;
 	log_init("spamlogd", 1, 0);
-	while ((ch = getopt(argc, argv, "DIf:i:l:W:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "DIf:i:l:W:", long_opts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'D':
 			debug = 1;
@@ -280,6 +298,23 @@ main(int argc, char *argv[])
 				usage();
 			}
 			break;
+		case OPT_LOG:
+			if (strcmp(optarg, "syslog") != 0 &&
+			    strcmp(optarg, "stderr") != 0 && optarg[0] != '/') {
+				log_warnx("--log %s: not syslog, stderr or an "
+				    "absolute path", optarg);
+				usage();
+			}
+			log_dest = optarg;
+			break;
+		case OPT_PIDFILE:
+			if (optarg[0] != '/') {
+				log_warnx("--pidfile %s: not an absolute path",
+				    optarg);
+				usage();
+			}
+			pid_path = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -289,6 +324,11 @@ main(int argc, char *argv[])
 		usage();
 	log_init("spamlogd", 1, debug ? 2 : 0);
 	file = capture_is_file(cc.dev);
+	/* Opened before the privilege drop; a replay ignores --pidfile. */
+	if (log_dest != NULL && log_open(log_dest) == -1)
+		fatal("--log %s", log_dest);
+	if (pid_path != NULL && !file && pidfile_open(pid_path) == -1)
+		fatal("--pidfile %s", pid_path);
 
 	if (cc.ifname != NULL &&
 	    (cc.ifindex = if_nametoindex(cc.ifname)) == 0)
@@ -355,11 +395,13 @@ main(int argc, char *argv[])
 	sigdelset(&waitmask, SIGINT);
 	sigdelset(&waitmask, SIGHUP);
 
-	if (!debug) {
-		log_init("spamlogd", 0, 0);
-		if (daemon(0, 0) == -1)
-			fatal("daemon");
-	}
+	/* -D logs to stderr, unless --log says where. */
+	if (!debug || log_dest != NULL)
+		log_init("spamlogd", 0, debug ? 2 : 0);
+	if (!debug && daemon(0, 0) == -1)
+		fatal("daemon");
+	if (pid_path != NULL && pidfile_write(1) == -1)
+		fatal("--pidfile %s", pid_path);
 	log_info("listening on %s%s%s, database %s, whiteexp %s%s", cc.dev,
 	    cc.ifname ? " for interface " : "", cc.ifname ? cc.ifname : "",
 	    dbpath, util_fmt_time(whiteexp, err, sizeof(err)),
