@@ -1,15 +1,17 @@
 /*
  * log.c: the one logging module of every program (see log.h).
  *
- * State is limited to the settings given by log_init and friends. A forked
- * process calls log_procname so that foreground output says which process
- * spoke. Messages are formatted into a fixed buffer (truncated at
+ * State is limited to the settings given by log_init, log_open and
+ * friends. A forked process calls log_procname so that foreground output
+ * (and log_open's stderr or file) says which process spoke. Messages are formatted into a fixed buffer (truncated at
  * LOG_LINE_MAX) and sanitised before they reach syslog or stderr.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -22,7 +24,45 @@ static const char *log_proc;
 static int	log_fg = 1;
 static int	log_verb;
 static int	log_opened;
+static int	log_fd = -1;	/* log_open's stderr or file, or -1: syslog */
+static int	log_stamp;	/* a file: lines start with a UTC timestamp */
 static void	(*log_hook)(int, const char *);
+
+/*
+ * Where a daemon logs once log_init says it is no longer in the
+ * foreground: "syslog" (the default), "stderr" (a duplicate of the
+ * current standard error, which survives daemon(3)'s redirection to
+ * /dev/null) or an absolute path, opened now for appending (created mode
+ * 0640, never through a symlink). The descriptor is opened before any
+ * privilege drop or sandbox and inherited by forked processes, which
+ * only write(2) to it: one write per line, so the lines of several
+ * processes never mix. Nothing reopens it; rotate it with copytruncate
+ * (O_APPEND writes land at the new end). -1 and errno on failure.
+ */
+int
+log_open(const char *dest)
+{
+	int fd;
+
+	if (strcmp(dest, "syslog") == 0)
+		fd = -1;
+	else if (strcmp(dest, "stderr") == 0) {
+		if ((fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)) == -1)
+			return -1;
+	} else if (dest[0] == '/') {
+		if ((fd = open(dest, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+		    O_NOCTTY | O_CLOEXEC, 0640)) == -1)
+			return -1;
+	} else {
+		errno = EINVAL;
+		return -1;
+	}
+	if (log_fd != -1)
+		(void)close(log_fd);
+	log_fd = fd;
+	log_stamp = dest[0] == '/';
+	return 0;
+}
 
 void
 log_init(const char *ident, int foreground, int verbose)
@@ -30,10 +70,39 @@ log_init(const char *ident, int foreground, int verbose)
 	log_ident = ident;
 	log_fg = foreground;
 	log_verb = verbose;
-	if (!foreground && !log_opened) {
+	if (!foreground && log_fd == -1 && !log_opened) {
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		log_opened = 1;
 	}
+}
+
+/* One line to log_open's descriptor, in one write(2). */
+static void
+emit_fd(const char *line)
+{
+	char buf[LOG_LINE_MAX + 128], stamp[32] = "";
+	struct timespec ts;
+	struct tm tm;
+	int n;
+
+	if (log_stamp && clock_gettime(CLOCK_REALTIME, &ts) == 0 &&
+	    gmtime_r(&ts.tv_sec, &tm) != NULL)
+		(void)strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ ", &tm);
+	if (log_proc != NULL)
+		n = snprintf(buf, sizeof(buf), "%s%s[%s]: %s\n", stamp,
+		    log_ident, log_proc, line);
+	else
+		n = snprintf(buf, sizeof(buf), "%s%s: %s\n", stamp, log_ident,
+		    line);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf)) {
+		n = sizeof(buf) - 1;
+		buf[n - 1] = '\n';
+	}
+	/* Nowhere to report a failure; a signal may interrupt once. */
+	if (write(log_fd, buf, (size_t)n) == -1 && errno == EINTR)
+		(void)write(log_fd, buf, (size_t)n);
 }
 
 void
@@ -87,7 +156,9 @@ log_emit(int pri, const char *fmt, va_list ap)
 			    line);
 		else
 			fprintf(stderr, "%s: %s\n", log_ident, line);
-	} else
+	} else if (log_fd != -1)
+		emit_fd(line);
+	else
 		syslog(pri, "%s", line);
 	errno = saved;
 }

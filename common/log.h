@@ -2,6 +2,9 @@
  * log.h: logging to syslog, or to stderr in the foreground.
  *
  *	log_init(ident, foreground, verbose)	choose the sink; call once per process
+ *	log_open(dest)		the sink when not in the foreground: "syslog",
+ *				"stderr" or an absolute file path (opened now,
+ *				inherited across fork; see log.c)
  *	log_procname(name)	tag stderr lines of a forked process ("grey")
  *	log_setverbose(n)	0 quiet, 1 -v (greylist decisions), 2 debug
  *	log_warn/log_warnx	LOG_WARNING; warn appends ": strerror(errno)"
@@ -12,8 +15,9 @@
  *	log_ratelimit(rl, secs)	1 if a repeating message may be logged now
  *	log_set_hook(fn)	tests: every emitted line also goes to fn
  *
- * Lines go to syslog (facility LOG_DAEMON, ident as given) unless
- * foreground is set, in which case they go to stderr as "ident: message".
+ * Lines go to syslog (facility LOG_DAEMON, ident as given), or to what
+ * log_open chose, unless foreground is set, in which case they go to
+ * stderr as "ident: message". A file gets "YYYY-MM-DDTHH:MM:SSZ " first.
  * Control characters in formatted messages are escaped (\ooo), because they
  * often carry client-supplied bytes.
  */
@@ -32,6 +36,7 @@ struct log_ratelimit {
 };
 
 void	log_init(const char *, int, int);
+int	log_open(const char *);
 void	log_procname(const char *);
 void	log_setverbose(int);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

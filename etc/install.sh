@@ -10,9 +10,11 @@
 #	through a temporary file and a rename, so a running daemon keeps its
 #	old binary and nothing is ever half-written;
 #   configuration files (the nft rulesets, nospamd.nft, spamd.conf.example,
-#	the cron file): installed when absent; when present and edited by the admin,
+#	black.txt, the cron file): installed when absent; when present and edited by the admin,
 #	never overwritten: the new version goes beside it as FILE.new and we
-#	say so. A file still as we installed it last time is updated;
+#	say so, but only when the shipped file changed since the last
+#	install (the manifest records the last shipped version of each).
+#	A file still as we installed it last time is updated;
 #   the state directory $STATEDIR: created (owner _spamd, mode 0750), never
 #	removed, never emptied.
 # Units and the cron file name /usr/local/sbin, /var/lib/spamd and
@@ -21,7 +23,12 @@
 # The manifest $PREFIX/share/spamd/manifest lists every file installed
 # with the checksum of what we wrote, so uninstall removes exactly those
 # and can tell an edited configuration file (kept, and said so) from an
-# untouched one (removed). It never touches the running firewall, the
+# untouched one (removed). The nft rulesets are never removed, because
+# /etc/nftables.conf may include them and nft loads nothing at all when an
+# include is missing: an untouched spamd.nft or spamd-blacklist-only.nft
+# becomes a stub that redirects nothing (stub_ruleset; install replaces
+# it), nospamd.nft stays, and uninstall says which include lines to
+# remove by hand. It never touches the running firewall, the
 # services, the database or the _spamd user.
 #
 # Environment (from etc/module.mk): DESTDIR PREFIX SBINDIR MANDIR
@@ -59,6 +66,7 @@ localize() {
 	sed -e "s|/usr/local/sbin/|$(sed_escape "$SBINDIR")/|g" \
 	    -e "s|/var/lib/spamd|$(sed_escape "$STATEDIR")|g" \
 	    -e "s|/etc/spamd/|$(sed_escape "$SYSCONFDIR")/spamd/|g" \
+	    -e "s|/etc/default/spamd|$(sed_escape "$SYSCONFDIR")/default/spamd|g" \
 	    -e "s|/etc/cron.d/|$(sed_escape "$CRONDIR")/|g" "$1" >"$2"
 }
 
@@ -78,6 +86,9 @@ conf() {
 	new=$(sum "$src")
 	edited=0
 	mkdir -p "$D$(dirname "$dst")"
+	if [ -e "$D$dst" ] && [ "$(head -c ${#STUB_MARK} "$D$dst")" = "$STUB_MARK" ]; then
+		rm -f "$D$dst"	# left by uninstall: install over it
+	fi
 	if [ ! -e "$D$dst" ]; then
 		install -m "$mode" "$src" "$D$dst"
 		say "install: $dst"
@@ -93,14 +104,26 @@ conf() {
 			mv -f "$D$dst.tmp$$" "$D$dst"
 			say "update: $dst (you had not edited it)"
 			rec=$new
+		elif [ "$prev" = "$new" ]; then
+			# Edited, and we ship what we shipped last time:
+			# nothing to merge, so no .new (one still there
+			# from an earlier release stays, and is recorded).
+			say "kept: $dst is yours (edited); the shipped version has not changed"
+			if [ -e "$D$dst.new" ] && [ "$(sum "$D$dst.new")" = "$new" ]; then
+				printf 'conf\t%s\t%s\n' "$new" "$dst.new" >>"$newmanifest"
+				edited=1
+			fi
+			rec=$new
 		else
 			install -m "$mode" "$src" "$D$dst.new"
 			printf 'conf\t%s\t%s\n' "$new" "$dst.new" >>"$newmanifest"
 			say "KEPT: $dst is yours (edited); the new version is $dst.new"
 			kept="$kept $dst"
 			edited=1
-			# Remember what we shipped before, not the admin's file.
-			rec=${prev:-none}
+			# Remember what we shipped (offered as .new), not
+			# the admin's file: the next install offers a .new
+			# only if the shipped file changes again.
+			rec=$new
 		fi
 	fi
 	if [ "$edited" = 0 ] && [ -e "$D$dst.new" ] &&
@@ -196,7 +219,35 @@ do_install() {
 	say "Nothing was started and the firewall was not touched; see README.md, \"Deploying\"."
 }
 
+# The ruleset that replaces an untouched spamd.nft or
+# spamd-blacklist-only.nft at uninstall: it loads wherever the real one
+# did (with or without a flush ruleset before it), removes spamd's
+# chains, and keeps the two sets that nospamd.nft adds elements to.
+# install recognises it by its first line and replaces it.
+STUB_MARK="# Left by make uninstall of spamd for Linux"
+stub_ruleset() {
+	cat <<EOS
+$STUB_MARK: $1.
+# nftables.conf may still include this file; it redirects nothing. Remove
+# the include line from /etc/nftables.conf, reload nftables, then delete
+# this file (and nospamd.nft).
+table inet spamd
+delete table inet spamd
+table inet spamd {
+	set nospamd {
+		type ipv4_addr
+		flags interval
+	}
+	set nospamd6 {
+		type ipv6_addr
+		flags interval
+	}
+}
+EOS
+}
+
 do_uninstall() {
+	includes="" live=""
 	mf=$D$MANIFEST
 	if [ ! -f "$mf" ]; then
 		say "uninstall: no $mf: nothing was installed with PREFIX=$PREFIX DESTDIR=$DESTDIR" >&2
@@ -213,12 +264,33 @@ do_uninstall() {
 			say "remove: $path"
 			;;
 		conf)
-			if [ "$(sum "$D$path")" = "$s" ]; then
+			ruleset=0
+			case $path in
+			"$SYSCONFDIR"/spamd/*.nft) ruleset=1 ;;
+			esac
+			if [ "$(sum "$D$path")" != "$s" ]; then
+				say "KEPT: $path (edited)"
+				kept="$kept $path"
+				if [ "$ruleset" = 1 ]; then
+					includes="$includes $path"
+					case $path in
+					*/nospamd.nft) ;;
+					*) live="$live $path" ;;
+					esac
+				fi
+			elif [ "$ruleset" = 0 ]; then
 				rm -f "$D$path"
 				say "remove: $path"
 			else
-				say "KEPT: $path (edited)"
-				kept="$kept $path"
+				includes="$includes $path"
+				case $path in
+				*/nospamd.nft)
+					say "keep: $path (comments only; nftables.conf may include it)" ;;
+				*)
+					stub_ruleset "$path" >"$D$path.tmp$$"
+					mv -f "$D$path.tmp$$" "$D$path"
+					say "emptied: $path (nftables.conf may include it; it now redirects nothing)" ;;
+				esac
 			fi
 			;;
 		esac
@@ -230,6 +302,16 @@ do_uninstall() {
 	done
 	[ -z "$D" ] && [ -d /run/systemd/system ] && systemctl daemon-reload || true
 	say "Kept: $STATEDIR (the database), the user $SPAMD_USER${kept:+, and your edited files:$kept}."
+	if [ -n "$includes" ]; then
+		say "The nftables rulesets stay, so that /etc/nftables.conf (which README.md has"
+		say "include them) still loads. By hand, when you are ready:"
+		[ -z "$live" ] || say "WARNING: kept as you edited them,$live still redirect port 25 to the spamd that is gone: do this now."
+		for f in $includes; do
+			say "	remove the line include \"$f\" from /etc/nftables.conf"
+		done
+		say "	systemctl reload nftables (or: nft delete table inet spamd)"
+		say "	rm$includes"
+	fi
 	say "Enabled units leave dangling links in /etc/systemd/system; disable them first (systemctl disable ...)."
 }
 

@@ -2,14 +2,18 @@
 #
 #   make install   [DESTDIR=...] [PREFIX=/usr/local]: programs into SBINDIR,
 #                  man pages into MANDIR/man5 and man8, systemd units into
-#                  UNITDIR, the nft rulesets, nospamd.nft and
-#                  spamd.conf.example into SYSCONFDIR/spamd, the cron file
+#                  UNITDIR, the nft rulesets, nospamd.nft,
+#                  spamd.conf.example and the list it loads (black.txt)
+#                  into SYSCONFDIR/spamd, the settings file read by every
+#                  unit into SYSCONFDIR/default/spamd, the cron file
 #                  into SYSCONFDIR/cron.d.
 #                  Edited configuration files are never overwritten (the new
 #                  version lands beside them as FILE.new). As root without
 #                  DESTDIR it also creates the _spamd user and STATEDIR.
 #   make uninstall removes what install recorded in its manifest; keeps the
-#                  database, the user and edited configuration files.
+#                  database, the user, edited configuration files and the
+#                  nft rulesets nftables.conf may include (untouched ones
+#                  become stubs that redirect nothing).
 #   make demo      installs missing packages (make deps), builds, and runs
 #                  tests/demo.sh: a real message greylisted, whitelisted and
 #                  delivered between two private network namespaces.
@@ -29,7 +33,7 @@ INSTALL_ENV = DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SBINDIR='$(SBINDIR)' \
 	PROGS='$(sort $(PROGS))' \
 	MANPAGES='$(sort $(wildcard man/*.5 man/*.8))' \
 	UNITS='$(sort $(wildcard etc/*.service etc/*.timer))' \
-	CONFFILES='$(foreach f,nft/spamd.nft nft/spamd-blacklist-only.nft etc/nospamd.nft etc/spamd.conf.example,$(f):$(SYSCONFDIR)/spamd)' \
+	CONFFILES='$(foreach f,nft/spamd.nft nft/spamd-blacklist-only.nft etc/nospamd.nft etc/spamd.conf.example etc/black.txt,$(f):$(SYSCONFDIR)/spamd) etc/default/spamd:$(SYSCONFDIR)/default' \
 	CRONFILE='etc/spamd-nftsync.cron'
 
 install: all

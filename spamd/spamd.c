@@ -38,6 +38,7 @@
 #include "common/greydb.h"
 #include "common/log.h"
 #include "common/pathnames.h"
+#include "common/pidfile.h"
 #include "common/priv.h"
 #include "common/statedir.h"
 #include "common/util.h"
@@ -82,7 +83,8 @@ usage(void)
 	    "             [-M address] [-n name] [-p port] [-S secs] "
 	    "[-s secs]\n"
 	    "             [-T timeout] [-t secs] [-u user] [-w window]\n"
-	    "             [--config-group group] [--config-socket path]\n");
+	    "             [--config-group group] [--config-socket path]\n"
+	    "             [--log syslog|stderr|file] [--pidfile file]\n");
 	exit(1);
 }
 
@@ -94,13 +96,21 @@ enum {
 	OPT_LONG_FIRST = 256,
 	OPT_CONFIG_GROUP,
 	OPT_CONFIG_SOCKET,
+	OPT_LOG,		/* --log syslog|stderr|/path */
+	OPT_PIDFILE,		/* --pidfile /path */
 };
 
 static const struct option long_opts[] = {
 	{ "config-group", required_argument, NULL, OPT_CONFIG_GROUP },
 	{ "config-socket", required_argument, NULL, OPT_CONFIG_SOCKET },
+	{ "log",	required_argument,	NULL,	OPT_LOG },
+	{ "pidfile",	required_argument,	NULL,	OPT_PIDFILE },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* --log and --pidfile: for running without systemd (README.md). */
+static const char *log_dest;
+static const char *pid_path;
 
 /* The option as the user typed it, for messages: "-c" or "--name". */
 static const char *
@@ -503,6 +513,18 @@ main(int argc, char *argv[])
 				bad_opt(ch, optarg, "not an absolute path");
 			conf.cfgsock = optarg;
 			break;
+		case OPT_LOG:
+			if (strcmp(optarg, "syslog") != 0 &&
+			    strcmp(optarg, "stderr") != 0 && optarg[0] != '/')
+				bad_opt(ch, optarg, "not syslog, stderr or an "
+				    "absolute path");
+			log_dest = optarg;
+			break;
+		case OPT_PIDFILE:
+			if (optarg[0] != '/')
+				bad_opt(ch, optarg, "not an absolute path");
+			pid_path = optarg;
+			break;
 		case 'C':
 		case 'K':
 			fatalx("-%c: STARTTLS is not supported yet", ch);
@@ -540,6 +562,10 @@ main(int argc, char *argv[])
 	}
 	/* Errors go to stderr until we detach, then to syslog. */
 	log_init("spamd", 1, conf.debug ? 2 * conf.verbose : conf.verbose);
+	if (log_dest != NULL && log_open(log_dest) == -1)
+		fatal("--log %s", log_dest);
+	if (pid_path != NULL && pidfile_open(pid_path) == -1)
+		fatal("--pidfile %s", pid_path);
 	tzset();			/* the banner's local time, before the drop */
 	raise_nofile();
 	nl = open_listeners(lfds);
@@ -548,11 +574,19 @@ main(int argc, char *argv[])
 	    portfd = cfgsock_portstart_open());
 	if (!conf.blackonly)
 		prepare_db(uid, gid);
-	if (!conf.debug) {
-		if (daemon(0, 0) == -1)
-			fatal("daemon");
-		log_init("spamd", 0, conf.verbose);
-	}
+	if (!conf.debug && daemon(0, 0) == -1)
+		fatal("daemon");
+	/* -d logs to stderr, unless --log says where. */
+	if (!conf.debug || log_dest != NULL)
+		log_init("spamd", 0, conf.debug ? 2 * conf.verbose :
+		    conf.verbose);
+	/*
+	 * The pid file names the process that stays the parent (the nft
+	 * helper, or with -b the only process). Only an unsandboxed
+	 * process may remove it at exit: with -b it is left behind.
+	 */
+	if (pid_path != NULL && pidfile_write(!conf.blackonly) == -1)
+		fatal("--pidfile %s", pid_path);
 
 	if (conf.blackonly) {
 		priv_drop(conf.user, PRIV_KEEP_NONE);

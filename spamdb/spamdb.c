@@ -23,6 +23,10 @@
  * (a pager) never holds up spamd's greylister.
  * Messages go to stderr as "spamdb: ..." through common/log.c, which
  * escapes control bytes that keys may carry.
+ *
+ * Listed fields escape '|', '\\' and control bytes as \ooo (put_field),
+ * and key arguments are decoded the same way (key_unescape), so a line
+ * always has its documented fields and a key can be copied from it.
  */
 #include <sys/stat.h>
 
@@ -140,9 +144,13 @@ spamtrap_ok(const char *s)
 }
 
 /*
- * One output field. Bytes that would move a terminal's cursor or split
- * the line (helo, from and to come from SMTP clients) are written as
- * \ooo; everything else is printed as stored, as OpenBSD does.
+ * One output field. helo, from and to come from SMTP clients, so a byte
+ * that would add a field ('|'), fake an escape ('\\'), split the line or
+ * drive a terminal (0x00-0x1f, 0x7f, and the C1 controls 0x80-0x9f) is
+ * written as a backslash and three octal digits; everything else is
+ * printed as stored, as OpenBSD does. A backslash in the output thus
+ * always starts such an escape: every line has exactly its fields, and
+ * key_unescape() (or dbseed) turns it back into the stored bytes.
  */
 static void
 put_field(FILE *out, const char *s)
@@ -150,11 +158,36 @@ put_field(FILE *out, const char *s)
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f)
+		if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && *p <= 0x9f) ||
+		    *p == '|' || *p == '\\')
 			fprintf(out, "\\%03o", *p);
 		else
 			putc(*p, out);
 	}
+}
+
+/*
+ * A key argument as spamdb prints it: decode each \ooo escape (first
+ * digit 0-3) in place, so that a field copied from a listing finds its
+ * record. \000 (no key holds a NUL) and a backslash that starts no
+ * escape are kept as typed.
+ */
+static void
+key_unescape(char *s)
+{
+	char *r = s, *w = s;
+	int v;
+
+	while (*r != '\0') {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' &&
+		    r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7' &&
+		    (v = (r[1] - '0') << 6 | (r[2] - '0') << 3 | (r[3] - '0')) != 0) {
+			*w++ = (char)v;
+			r += 4;
+		} else
+			*w++ = *r++;
+	}
+	*w = '\0';
 }
 
 static void
@@ -520,9 +553,11 @@ main(int argc, char *argv[])
 		log_warnx("cannot add GREY entries");
 		exit(EXIT_NOKEYS);
 	}
-	for (i = 0; i < argc; i++)
+	for (i = 0; i < argc; i++) {
+		key_unescape(argv[i]);
 		if (argv[i][0] != '\0')
 			nkeys++;
+	}
 	if (act != ACT_SHOW && nkeys == 0) {
 		log_warnx("no addresses specified");
 		exit(EXIT_NOKEYS);

@@ -2,7 +2,8 @@
  * spamlogd.c: keep hosts that exchange mail with us on the whitelist.
  *
  *	usage: spamlogd [-DI] [-f dbfile] [-i interface] [-l pcapdev]
- *	    [-W whiteexp] [--config-socket path]
+ *	    [-W whiteexp] [--config-socket path] [--log syslog|stderr|file]
+ *	    [--pidfile file]
  *
  * Watches the connection openings that the nft log rules of
  * nft/spamd.nft send to NFLOG group 25 (capture.c, nflog.c): a white host
@@ -53,6 +54,7 @@
 #include "common/greylist.h"
 #include "common/log.h"
 #include "common/pathnames.h"
+#include "common/pidfile.h"
 #include "common/priv.h"
 #include "common/util.h"
 #include "nft/nft.h"
@@ -67,12 +69,18 @@
 static volatile sig_atomic_t	got_term, got_hup;
 static const char		*cfgsock = PATH_SPAMD_SOCK;
 
+/* Long options: beyond OpenBSD's letters (as spamd's). */
 enum {
-	OPT_CONFIG_SOCKET = 256,
+	OPT_LONG_FIRST = 256,
+	OPT_CONFIG_SOCKET,	/* --config-socket /path */
+	OPT_LOG,		/* --log syslog|stderr|/path */
+	OPT_PIDFILE,		/* --pidfile /path */
 };
 
 static const struct option long_opts[] = {
 	{ "config-socket", required_argument, NULL, OPT_CONFIG_SOCKET },
+	{ "log",	required_argument,	NULL,	OPT_LOG },
+	{ "pidfile",	required_argument,	NULL,	OPT_PIDFILE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -81,7 +89,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: spamlogd [-DI] [-f dbfile] [-i interface] "
 	    "[-l pcapdev] [-W whiteexp]\n"
-	    "                [--config-socket path]\n");
+	    "                [--config-socket path]\n"
+	    "                [--log syslog|stderr|file] [--pidfile file]\n");
 	exit(1);
 }
 
@@ -326,6 +335,7 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	sigset_t block, waitmask;
 	const char *dbpath = PATH_SPAMD_DB, *errstr;
+	const char *log_dest = NULL, *pid_path = NULL;
 	char err[1024];
 	int64_t whiteexp = GREYLIST_WHITEEXP;
 	int ch, debug = 0, file, status;
@@ -357,10 +367,29 @@ main(int argc, char *argv[])
 			cc.dev = optarg;
 			break;
 		case 'W':
-			if (refresh_whiteexp(optarg, &whiteexp, &errstr) == -1)
-				fatalx("-W %s: %s (hours 1-2160, or a "
+			if (refresh_whiteexp(optarg, &whiteexp, &errstr) == -1) {
+				log_warnx("-W %s: %s (hours 1-2160, or a "
 				    "duration from 1h to 90d)", optarg,
 				    errstr);
+				usage();
+			}
+			break;
+		case OPT_LOG:
+			if (strcmp(optarg, "syslog") != 0 &&
+			    strcmp(optarg, "stderr") != 0 && optarg[0] != '/') {
+				log_warnx("--log %s: not syslog, stderr or an "
+				    "absolute path", optarg);
+				usage();
+			}
+			log_dest = optarg;
+			break;
+		case OPT_PIDFILE:
+			if (optarg[0] != '/') {
+				log_warnx("--pidfile %s: not an absolute path",
+				    optarg);
+				usage();
+			}
+			pid_path = optarg;
 			break;
 		default:
 			usage();
@@ -371,6 +400,11 @@ main(int argc, char *argv[])
 		usage();
 	log_init("spamlogd", 1, debug ? 2 : 0);
 	file = capture_is_file(cc.dev);
+	/* Opened before the privilege drop; a replay ignores --pidfile. */
+	if (log_dest != NULL && log_open(log_dest) == -1)
+		fatal("--log %s", log_dest);
+	if (pid_path != NULL && !file && pidfile_open(pid_path) == -1)
+		fatal("--pidfile %s", pid_path);
 
 	if (cc.ifname != NULL &&
 	    (cc.ifindex = if_nametoindex(cc.ifname)) == 0)
@@ -443,11 +477,13 @@ main(int argc, char *argv[])
 	sigdelset(&waitmask, SIGINT);
 	sigdelset(&waitmask, SIGHUP);
 
-	if (!debug) {
-		log_init("spamlogd", 0, 0);
-		if (daemon(0, 0) == -1)
-			fatal("daemon");
-	}
+	/* -D logs to stderr, unless --log says where. */
+	if (!debug || log_dest != NULL)
+		log_init("spamlogd", 0, debug ? 2 : 0);
+	if (!debug && daemon(0, 0) == -1)
+		fatal("daemon");
+	if (pid_path != NULL && pidfile_write(1) == -1)
+		fatal("--pidfile %s", pid_path);
 	log_info("listening on %s%s%s, database %s, whiteexp %s%s", cc.dev,
 	    cc.ifname ? " for interface " : "", cc.ifname ? cc.ifname : "",
 	    dbpath, util_fmt_time(whiteexp, err, sizeof(err)),

@@ -113,7 +113,7 @@ bad=0
 for cmd in "$dir"/*.cmd; do
 	name=$(basename "$cmd" .cmd)
 	n=$((n + 1))
-	run_case "$name" >"$T/$name.out" 2>"$T/$name.stderr" ||
+	(run_case "$name") >"$T/$name.out" 2>"$T/$name.stderr" ||
 		fail "$name: $(cat "$T/$name.stderr")"
 	# paths differ from run to run
 	sed -i "s|$T/$name|@T@|g" "$T/$name.out"

@@ -130,9 +130,12 @@ if command -v mandoc >/dev/null; then
 fi
 pass "usage"
 
-# 7. the shipped example works once its files exist
+# 7. the shipped example works once its files exist and its other lists
+# are added to "all" (as shipped it names only "local": example_conf.sh)
 mkdir "$T/ex"
-sed "s|/etc/spamd/|$T/ex/|g" "$TOP/etc/spamd.conf.example" >"$T/ex/spamd.conf"
+sed -e "s|/etc/spamd/|$T/ex/|g" -e 's|^	:local:$|	:local:local-white:traps:|' \
+	"$TOP/etc/spamd.conf.example" >"$T/ex/spamd.conf"
+grep -q ':local:local-white:traps:' "$T/ex/spamd.conf" || fail "the example's all entry changed shape"
 printf '192.0.2.0/24\n2001:db8::/32\n' >"$T/ex/black.txt"
 printf '192.0.2.7\n' >"$T/ex/white.txt"
 printf 'Your address %%A hit our traps\n' >"$T/ex/traps.msg"

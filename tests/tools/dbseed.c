@@ -22,8 +22,9 @@
  *
  * Times are epoch seconds, or "now", "now+D", "now-D" where D is a
  * duration as util_parse_time takes it (90, 25m, 4h, 36d); -t fixes
- * "now" (default: the clock). Text fields take the escapes \n, \|, \\
- * and \xHH. Blank lines and lines starting with '#' are skipped.
+ * "now" (default: the clock). Text fields take the escapes \n, \|, \\,
+ * \xHH and \ooo (three octal digits, as spamdb lists escaped bytes).
+ * Blank lines and lines starting with '#' are skipped.
  *
  * Keys are stored as given (addresses are not canonicalised), so a test
  * can seed exactly the state it wants. Well-formed records go through
@@ -134,6 +135,14 @@ split(char *line, struct field *f, int max)
 		case '|':
 		case '\\':
 			*w++ = *r++;
+			break;
+		case '0': case '1': case '2': case '3':
+			/* \ooo, as spamdb lists escaped bytes */
+			if (r[1] < '0' || r[1] > '7' || r[2] < '0' || r[2] > '7')
+				bad("bad \\ooo escape");
+			*w++ = (char)((r[0] - '0') << 6 | (r[1] - '0') << 3 |
+			    (r[2] - '0'));
+			r += 3;
 			break;
 		case 'x':
 			if (hexval(r[1]) < 0 || hexval(r[2]) < 0)
