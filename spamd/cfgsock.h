@@ -9,7 +9,9 @@
  * parsed line by line (spamd/cfg.c). Differences: a connection is closed
  * after CFGSOCK_TIMEOUT seconds of silence, its size is bounded, every
  * rejected line is logged at WARNING, and a bad line leaves the previous
- * list in place.
+ * list in place. A list beyond conf.list_max_* is refused; lines are
+ * applied in slices between loop iterations (cfg_job), so clients are
+ * answered while a big list loads.
  */
 #ifndef CFGSOCK_H
 #define CFGSOCK_H

@@ -39,6 +39,7 @@
 #include "common/pathnames.h"
 #include "common/priv.h"
 #include "common/util.h"
+#include "spamd/cfg.h"
 #include "spamd/grey.h"
 #include "spamd/spamd.h"
 
@@ -65,6 +66,9 @@ struct spamd_conf conf = {
 	.trapscan = 60,
 	.user = SPAMD_USER,
 	.alloweddomains = PATH_ALLOWEDDOMAINS,
+	.list_max_blocks = CFG_MAX_BLOCKS_DEF,
+	.list_max_blocks6 = CFG_MAX_BLOCKS6_DEF,
+	.list_max_bytes = CFG_MAX_BYTES_DEF,
 };
 
 static __dead void
@@ -77,7 +81,9 @@ usage(void)
 	    "[-l address]\n"
 	    "             [-M address] [-n name] [-p port] [-S secs] "
 	    "[-s secs]\n"
-	    "             [-T timeout] [-t secs] [-u user] [-w window]\n");
+	    "             [-T timeout] [-t secs] [-u user] [-w window]\n"
+	    "             [--list-max-blocks n] [--list-max-blocks6 n]\n"
+	    "             [--list-max-bytes size]\n");
 	exit(1);
 }
 
@@ -87,9 +93,15 @@ usage(void)
  */
 enum {
 	OPT_LONG_FIRST = 256,
+	OPT_LIST_MAX_BLOCKS,
+	OPT_LIST_MAX_BLOCKS6,
+	OPT_LIST_MAX_BYTES,
 };
 
 static const struct option long_opts[] = {
+	{ "list-max-blocks", required_argument, NULL, OPT_LIST_MAX_BLOCKS },
+	{ "list-max-blocks6", required_argument, NULL, OPT_LIST_MAX_BLOCKS6 },
+	{ "list-max-bytes", required_argument, NULL, OPT_LIST_MAX_BYTES },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -141,6 +153,34 @@ parse_num_opt(int opt, const char *arg, long long min, long long max)
 	if (errstr != NULL)
 		bad_opt(opt, arg, errstr);
 	return v;
+}
+
+/* A size in bytes with an optional K, M or G (binary) suffix. */
+static size_t
+parse_size_opt(int opt, const char *arg, long long min, long long max)
+{
+	char num[24];
+	size_t n = strlen(arg);
+	long long mult = 1, v;
+
+	if (n > 1 && strchr("KkMmGg", arg[n - 1]) != NULL) {
+		switch (arg[n - 1]) {
+		case 'K': case 'k': mult = 1024; break;
+		case 'M': case 'm': mult = 1024 * 1024; break;
+		default: mult = 1024 * 1024 * 1024; break;
+		}
+		n--;
+	}
+	if (n == 0 || n >= sizeof(num))
+		bad_opt(opt, arg, "invalid");
+	memcpy(num, arg, n);
+	num[n] = '\0';
+	v = parse_num_opt(opt, num, 0, max);
+	if (v > max / mult)
+		bad_opt(opt, arg, "too large");
+	if (v * mult < min)
+		bad_opt(opt, arg, "too small");
+	return (size_t)(v * mult);
 }
 
 /* -s: seconds like OpenBSD (0..10), or milliseconds with "ms". */
@@ -457,6 +497,18 @@ main(int argc, char *argv[])
 		case 'Y':
 		case 'y':
 			fatalx("-%c: synchronisation is not supported yet", ch);
+		case OPT_LIST_MAX_BLOCKS:
+			conf.list_max_blocks = (size_t)parse_num_opt(ch, optarg,
+			    1, (long long)CFG_LINE_MAX);
+			break;
+		case OPT_LIST_MAX_BLOCKS6:
+			conf.list_max_blocks6 = (size_t)parse_num_opt(ch, optarg,
+			    0, (long long)CFG_LINE_MAX);
+			break;
+		case OPT_LIST_MAX_BYTES:
+			conf.list_max_bytes = parse_size_opt(ch, optarg, 1024,
+			    (long long)CFG_LINE_MAX);
+			break;
 		default:
 			usage();
 		}

@@ -9,6 +9,7 @@
 #define SPAMD_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -41,6 +42,9 @@ struct spamd_conf {
 	const char		*user;		/* -u */
 	int			 window;	/* -w, 0 = unset */
 	const char		*alloweddomains; /* -A */
+	size_t			 list_max_blocks;	/* --list-max-blocks */
+	size_t			 list_max_blocks6;	/* --list-max-blocks6 */
+	size_t			 list_max_bytes;	/* --list-max-bytes */
 };
 
 extern struct spamd_conf conf;
