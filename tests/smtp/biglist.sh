@@ -115,4 +115,25 @@ printf 'v6bomb;"b";inet6;3160000;2001:db8::/64\n' >"$T/bomb"
 python3 "$T/send.py" "$T/bomb" || fail "sending the bomb"
 wait_for 10 grep -q 'configuration connection from' "$T/spamd.log"
 expect_grep 'list v6bomb left unchanged: 3160000 IPv6 blocks, more than --list-max-blocks6 1048576' "$T/spamd.log"
+spamd_stop
+
+# spamd-setup knows the bounds: beyond spamd's default IPv6 bound it warns
+# (spamd may have been started with a larger one) and still sends.
+python3 - "$T/v6.txt" <<'PY' || fail "generating the IPv6 list"
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("".join("2001:db8:%x:%x::/64\n" % (i >> 15, (i & 0x7fff) * 2) for i in range(1048577)))
+PY
+cat >"$T/v6.conf" <<EOF
+all:\\
+	:v6:
+v6:\\
+	:black:\\
+	:msg="v6":\\
+	:method=file:\\
+	:file=$T/v6.txt:
+EOF
+"$BIN/spamd-setup" -n -c "$T/v6.conf" >"$T/v6.out" 2>"$T/v6.err" || { cat "$T/v6.err"; fail "spamd-setup -n"; }
+expect_grep 'list v6: 1048577 IPv6 blocks, more than spamd.s default --list-max-blocks6 1048576' "$T/v6.err"
+grep -q '^v6;"v6";inet6;1048577;' "$T/v6.out" || fail "spamd-setup did not send the list"
 pass "big lists load while clients are answered; bounds refuse with the list's name"
