@@ -68,7 +68,7 @@ while not loaded():
 sender.wait()
 print("probes %d worst %.3f s total %.1f s" % (probes, worst, time.monotonic() - t0))
 # generous: before the change a probe waited for the whole parse and sort
-if probes < 3 or worst > 1.5:
+if probes < 3 or worst > 1.0:
     print("FAIL: banner latency %.3f s over %d probes" % (worst, probes)); sys.exit(1)
 PY
 cat "$T/probe.out"
