@@ -20,12 +20,12 @@
 #include <unistd.h>
 
 #include "common/addr.h"
+#include "common/cfg.h"
 #include "common/compat.h"
 #include "common/log.h"
 #include "common/pathnames.h"
 #include "common/util.h"
 #include "nft/nft.h"
-#include "spamd/cfg.h"
 #include "spamd-setup/cfgsend.h"
 #include "spamd-setup/conf.h"
 #include "spamd-setup/fetch.h"

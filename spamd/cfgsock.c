@@ -61,7 +61,7 @@ static void
 scan_lines(size_t from)
 {
 	size_t max = conf.list_max_bytes, rest;
-	char *nl, tag[SDL_TAG_MAX + 2];
+	char *nl, tag[CFG_TAG_MAX + 2];
 
 	while (from < len) {
 		nl = memchr(buf + from, '\n', len - from);

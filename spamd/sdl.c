@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "common/addr.h"
+#include "common/cfg.h"
 #include "common/compat.h"
 #include "common/log.h"
 #include "spamd/sdl.h"
@@ -88,20 +89,7 @@ static size_t		 nslots, slotcap;
 const char *
 sdl_tag_check(const char *tag)
 {
-	size_t len;
-	const char *p;
-
-	if (tag == NULL || *tag == '\0')
-		return "empty tag";
-	len = strlen(tag);
-	if (len > SDL_TAG_MAX)
-		return "tag longer than 63 bytes";
-	for (p = tag; *p != '\0'; p++) {
-		if (*p <= ' ' || *p >= 0x7f || *p == ';' || *p == '"')
-			return "tag holds a blank, control, non-ASCII, ';' or "
-			    "'\"' character";
-	}
-	return NULL;
+	return cfg_tag_syntax(tag);
 }
 
 /* ---- snapshots ---- */

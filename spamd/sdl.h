@@ -49,6 +49,7 @@
  *	sdl_count()		number of list slots
  *	sdl_info(i, info)	sizes of slot i (0 .. sdl_count()-1), for logs
  *	sdl_tag_check(tag)	NULL if tag is a valid tag, else the reason
+ *		(cfg_tag_syntax: the rules live with the line codec)
  *	sdl_free_all()		drop every list (shutdown, tests)
  *
  * What callers must know:
@@ -78,15 +79,16 @@
 #include <stddef.h>
 
 #include "common/addr.h"
+#include "common/cfg.h"
 
-#define SDL_TAG_MAX	63	/* bytes, printable ASCII, no blank ; " */
-#define SDL_MSG_MAX	2048	/* raw message bytes */
+#define SDL_TAG_MAX	CFG_TAG_MAX	/* bytes, printable ASCII, no blank ; " */
+#define SDL_MSG_MAX	CFG_MSG_MAX	/* raw message bytes */
 #define SDL_LINE_MAX	512	/* reply line incl. CRLF (RFC 5321 4.5.3.1.5) */
 #define SDL_REPLY_MAX	4096	/* a good size for sdl_reply's buffer */
 #define SDL_LOOKUP_MAX	32	/* a good size for sdl_lookup's array */
 
 /* The list spamd's greylister fills with trapped addresses. */
-#define SDL_GREYTRAP_TAG	"spamd-greytrap"
+#define SDL_GREYTRAP_TAG	CFG_GREYTRAP_TAG
 #define SDL_GREYTRAP_MSG	"Your address %A has mailed to spamtraps here"
 /* Used by sdl_reply when the matched messages hold no text at all. */
 #define SDL_FALLBACK_MSG	"Your address %A is listed here"
