@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/cfg.h"
 #include "common/compat.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "spamd/cfg.h"
 #include "spamd-setup/conf.h"
 #include "spamd-setup/getcap.h"
 

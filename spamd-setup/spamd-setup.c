@@ -21,12 +21,12 @@
 #include <unistd.h>
 
 #include "common/addr.h"
+#include "common/cfg.h"
 #include "common/compat.h"
 #include "common/log.h"
 #include "common/pathnames.h"
 #include "common/util.h"
 #include "nft/nft.h"
-#include "spamd/cfg.h"
 #include "spamd-setup/cfgsend.h"
 #include "spamd-setup/conf.h"
 #include "spamd-setup/fetch.h"
@@ -126,6 +126,34 @@ white_get(const struct conf_list *l)
 	return &whites[nwhites++];
 }
 
+/*
+ * What spamd takes: a line, and a whole connection, of at most
+ * CFG_LINE_MAX bytes (more and spamd drops the connection, every list in
+ * it): refuse the list here. Beyond spamd's default --list-max-blocks or
+ * --list-max-blocks6 spamd refuses the list unless it was started with a
+ * larger bound, which spamd-setup cannot know: warn, and send it.
+ */
+static int
+bounds_check(const char *name, size_t n, size_t n6, size_t len)
+{
+	if (len > CFG_LINE_MAX || outlen + len > CFG_LINE_MAX) {
+		log_warnx("list %s: its line of %zu bytes would make the "
+		    "configuration connection longer than the %lu bytes "
+		    "spamd takes", name, len, CFG_LINE_MAX);
+		return -1;
+	}
+	if (n > CFG_MAX_BLOCKS_DEF)
+		log_warnx("list %s: %zu blocks, more than spamd's default "
+		    "--list-max-blocks %lu: spamd refuses it unless started "
+		    "with a larger bound", name, n, CFG_MAX_BLOCKS_DEF);
+	if (n6 > CFG_MAX_BLOCKS6_DEF)
+		log_warnx("list %s: %zu IPv6 blocks, more than spamd's "
+		    "default --list-max-blocks6 %lu: spamd refuses it unless "
+		    "started with a larger bound", name, n6,
+		    CFG_MAX_BLOCKS6_DEF);
+	return 0;
+}
+
 /* A black list and the white lists right after it. */
 static void
 do_black(const struct conf_list *l, const struct conf_list *w, size_t nw)
@@ -163,6 +191,10 @@ do_black(const struct conf_list *l, const struct conf_list *w, size_t nw)
 		;
 	log_debug("list %s: %zu IPv4 and %zu IPv6 blocks", l->name, n4,
 	    n - n4);
+	if (bounds_check(l->name, n, n - n4, len) == -1) {
+		free(line);
+		goto failed;
+	}
 	out = xreallocarray(out, outlen + len + 1, 1);
 	memcpy(out + outlen, line, len + 1);
 	outlen += len;

@@ -1,358 +1,15 @@
 /*
- * cfg.c: parse, apply and write blacklist configuration lines (see cfg.h
- * for the format and the interface).
- *
- * The parser walks the buffer with explicit lengths and never relies on a
- * terminating NUL, so it can be fed raw socket data or fuzzer input. It
- * fills a struct cfg_line and changes nothing; applying is a separate
- * step, so a bad line never touches the list it names (OpenBSD frees the
- * old list before parsing the new one, and a bad address then loses the
- * whole list).
+ * cfg.c: apply blacklist configuration lines to spamd's lists, a whole
+ * connection at once (cfg_process) or in steps between event-loop
+ * iterations (cfg_job); see cfg.h. The line codec itself (cfg_parse,
+ * cfg_encode, cfg_tag_check) is common/cfg.c, shared with spamd-setup.
  */
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/addr.h"
-#include "common/compat.h"
 #include "common/log.h"
-#include "common/util.h"
 #include "spamd/cfg.h"
 #include "spamd/sdl.h"
-
-#define SHOW_MAX	40	/* bytes of a bad field quoted in a reason */
-
-/* A cursor over one line. */
-struct cur {
-	const char	*p;
-	size_t		 len, off;
-};
-
-/* Copy a field for an error message, cut to SHOW_MAX bytes. */
-static const char *
-show(char *buf, size_t size, const char *p, size_t n)
-{
-	size_t m = n < size - 1 ? n : size - 1;
-
-	memcpy(buf, p, m);
-	buf[m] = '\0';
-	if (m < n && size > 4)
-		memcpy(buf + size - 4, "...", 4);
-	return buf;
-}
-
-/* The next ';'-separated field; 0 at the end of the line. */
-static int
-next_field(struct cur *c, const char **f, size_t *flen)
-{
-	const char *semi;
-
-	if (c->off > c->len)
-		return 0;
-	*f = c->p + c->off;
-	semi = memchr(*f, ';', c->len - c->off);
-	if (semi == NULL) {
-		*flen = c->len - c->off;
-		c->off = c->len + 1;
-	} else {
-		*flen = (size_t)(semi - *f);
-		c->off += *flen + 1;
-	}
-	return 1;
-}
-
-static int
-all_digits(const char *f, size_t flen)
-{
-	size_t i;
-
-	for (i = 0; i < flen; i++) {
-		if (f[i] < '0' || f[i] > '9')
-			return 0;
-	}
-	return 1;
-}
-
-static int
-field_is(const char *f, size_t flen, const char *word)
-{
-	return flen == strlen(word) && memcmp(f, word, flen) == 0;
-}
-
-const char *
-cfg_tag_check(const char *tag)
-{
-	const char *why;
-
-	if ((why = sdl_tag_check(tag)) != NULL)
-		return why;
-	if (strcmp(tag, SDL_GREYTRAP_TAG) == 0)
-		return "tag " SDL_GREYTRAP_TAG " is reserved for spamd's "
-		    "greytrap list";
-	return NULL;
-}
-
-static int
-add_cidr(struct cfg_line *cl, size_t *cap, const struct cidr *c)
-{
-	struct cidr *nv;
-	size_t ncap;
-
-	if (cl->ncidr == *cap) {
-		ncap = *cap == 0 ? 64 : *cap * 2;
-		if ((nv = reallocarray(cl->cidr, ncap, sizeof(*nv))) == NULL)
-			return -1;
-		cl->cidr = nv;
-		*cap = ncap;
-	}
-	cl->cidr[cl->ncidr++] = *c;
-	return 0;
-}
-
-/*
- * One family part: the count, then exactly that many blocks of the family.
- * The keyword has been read.
- */
-static int
-parse_family(struct cur *c, int af, struct cfg_line *cl, size_t *cap,
-    char *err, size_t errlen)
-{
-	const char *fam = af == AF_INET ? "inet" : "inet6";
-	const char *f, *e;
-	char num[24], field[CIDR_STRLEN + 1], sh[SHOW_MAX + 1];
-	size_t flen, i;
-	long long n;
-	struct cidr cidr;
-
-	if (!next_field(c, &f, &flen)) {
-		util_errf(err, errlen, "no count after %s", fam);
-		return -1;
-	}
-	if (flen == 0 || flen >= sizeof(num) || !all_digits(f, flen)) {
-		util_errf(err, errlen, "invalid %s count \"%s\"", fam,
-		    show(sh, sizeof(sh), f, flen));
-		return -1;
-	}
-	memcpy(num, f, flen);
-	num[flen] = '\0';
-	n = strtonum(num, 0, (long long)CFG_LINE_MAX, &e);
-	if (e != NULL) {
-		util_errf(err, errlen, "invalid %s count \"%s\": %s", fam, num, e);
-		return -1;
-	}
-	for (i = 0; i < (size_t)n; i++) {
-		if (!next_field(c, &f, &flen) || field_is(f, flen, "inet") ||
-		    field_is(f, flen, "inet6")) {
-			util_errf(err, errlen, "%s count is %lld but %zu blocks "
-			    "follow", fam, n, i);
-			return -1;
-		}
-		if (flen == 0) {
-			util_errf(err, errlen, "%s block %zu is empty", fam, i + 1);
-			return -1;
-		}
-		if (flen >= sizeof(field)) {
-			util_errf(err, errlen, "%s block %zu \"%s\": invalid address",
-			    fam, i + 1, show(sh, sizeof(sh), f, flen));
-			return -1;
-		}
-		memcpy(field, f, flen);
-		field[flen] = '\0';
-		if (flen >= 2 && field[flen - 2] == '/' &&
-		    field[flen - 1] == '0') {
-			util_errf(err, errlen, "%s block %zu \"%s\": mask /0 is not "
-			    "allowed", fam, i + 1, field);
-			return -1;
-		}
-		if (cidr_parse(field, &cidr, CIDR_NEED_MASK | CIDR_NO_ZERO |
-		    CIDR_STRICT, &e) == -1) {
-			if (strcmp(e, "host bits set") != 0 ||
-			    cidr_parse(field, &cidr, CIDR_NEED_MASK |
-			    CIDR_NO_ZERO, &e) == -1) {
-				util_errf(err, errlen, "%s block %zu \"%s\": %s",
-				    fam, i + 1, field, e);
-				return -1;
-			}
-			cl->masked++;
-		}
-		/* ::ffff:a.b.c.d/m parses as IPv4; it has no place in inet6 */
-		if (cidr.a.af != af || (af == AF_INET &&
-		    strchr(field, ':') != NULL) || (af == AF_INET6 &&
-		    strchr(field, ':') == NULL)) {
-			util_errf(err, errlen, "%s block %zu \"%s\": not an %s "
-			    "address", fam, i + 1, field,
-			    af == AF_INET ? "IPv4" : "IPv6");
-			return -1;
-		}
-		if (add_cidr(cl, cap, &cidr) == -1) {
-			util_errf(err, errlen, "out of memory after %zu blocks",
-			    cl->ncidr);
-			return -1;
-		}
-	}
-	if (af == AF_INET)
-		cl->n4 = (size_t)n;
-	else
-		cl->n6 = (size_t)n;
-	return 0;
-}
-
-int
-cfg_parse(const char *buf, size_t len, struct cfg_line *cl, char *err,
-    size_t errlen)
-{
-	struct cur c = { buf, len, 0 };
-	const char *f, *semi, *why;
-	char sh[SHOW_MAX + 1];
-	size_t flen, i, cap = 0, mlen;
-	int seen4 = 0, seen6 = 0;
-	unsigned char ch;
-
-	memset(cl, 0, sizeof(*cl));
-	if (errlen > 0)
-		err[0] = '\0';
-	if (len == 0) {
-		util_errf(err, errlen, "empty line");
-		return -1;
-	}
-	if (len > CFG_LINE_MAX) {
-		util_errf(err, errlen, "line longer than %lu bytes", CFG_LINE_MAX);
-		return -1;
-	}
-	if ((f = memchr(buf, '\0', len)) != NULL) {
-		util_errf(err, errlen, "NUL byte at offset %zu", (size_t)(f - buf));
-		return -1;
-	}
-
-	/* tag */
-	if ((semi = memchr(buf, ';', len)) == NULL) {
-		util_errf(err, errlen, "no ';' after the tag \"%s\"",
-		    show(sh, sizeof(sh), buf, len));
-		return -1;
-	}
-	flen = (size_t)(semi - buf);
-	if (flen == 0) {
-		util_errf(err, errlen, "empty tag");
-		return -1;
-	}
-	if (flen > SDL_TAG_MAX) {
-		util_errf(err, errlen, "tag \"%s\" longer than %d bytes",
-		    show(sh, sizeof(sh), buf, flen), SDL_TAG_MAX);
-		return -1;
-	}
-	memcpy(cl->tag, buf, flen);
-	cl->tag[flen] = '\0';
-	if ((why = cfg_tag_check(cl->tag)) != NULL) {
-		util_errf(err, errlen, "invalid tag \"%s\": %s", cl->tag, why);
-		goto fail;
-	}
-	c.off = flen + 1;
-	if (c.off == len) {
-		cl->clear = 1;
-		return 0;
-	}
-
-	/* "message" */
-	if (buf[c.off] != '"') {
-		util_errf(err, errlen, "message does not start with '\"'");
-		goto fail;
-	}
-	for (i = c.off + 1; i < len && buf[i] != '"'; i++) {
-		ch = (unsigned char)buf[i];
-		if (ch < ' ' || ch == 0x7f) {
-			util_errf(err, errlen, "control character 0x%02x in the "
-			    "message", ch);
-			goto fail;
-		}
-		/* an escaped byte never ends the message; check it too */
-		if (ch == '\\' && i + 1 < len) {
-			ch = (unsigned char)buf[++i];
-			if (ch < ' ' || ch == 0x7f) {
-				util_errf(err, errlen, "control character 0x%02x "
-				    "in the message", ch);
-				goto fail;
-			}
-		}
-	}
-	if (i >= len) {
-		util_errf(err, errlen, "message has no closing '\"'");
-		goto fail;
-	}
-	mlen = i - c.off - 1;
-	if (mlen > SDL_MSG_MAX) {
-		util_errf(err, errlen, "message longer than %d bytes", SDL_MSG_MAX);
-		goto fail;
-	}
-	if ((cl->msg = malloc(mlen + 1)) == NULL) {
-		util_errf(err, errlen, "out of memory");
-		goto fail;
-	}
-	memcpy(cl->msg, buf + c.off + 1, mlen);
-	cl->msg[mlen] = '\0';
-	c.off = i + 1;
-	if (c.off == len)
-		return 0;
-	if (buf[c.off] != ';') {
-		util_errf(err, errlen, "'%c' after the message where ';' belongs",
-		    (unsigned char)buf[c.off] >= ' ' && buf[c.off] != 0x7f ?
-		    buf[c.off] : '?');
-		goto fail;
-	}
-	c.off++;
-
-	/* family parts */
-	while (next_field(&c, &f, &flen)) {
-		if (field_is(f, flen, "inet")) {
-			if (seen4++) {
-				util_errf(err, errlen, "inet part given twice");
-				goto fail;
-			}
-			if (parse_family(&c, AF_INET, cl, &cap, err,
-			    errlen) == -1)
-				goto fail;
-		} else if (field_is(f, flen, "inet6")) {
-			if (seen6++) {
-				util_errf(err, errlen, "inet6 part given twice");
-				goto fail;
-			}
-			if (parse_family(&c, AF_INET6, cl, &cap, err,
-			    errlen) == -1)
-				goto fail;
-		} else if (flen == 0) {
-			util_errf(err, errlen, "empty field where inet or inet6 "
-			    "belongs");
-			goto fail;
-		} else if (seen4 || seen6) {
-			util_errf(err, errlen, "\"%s\" after the last counted "
-			    "block", show(sh, sizeof(sh), f, flen));
-			goto fail;
-		} else {
-			util_errf(err, errlen, "\"%s\" where inet or inet6 belongs",
-			    show(sh, sizeof(sh), f, flen));
-			goto fail;
-		}
-	}
-	return 0;
-fail:
-	free(cl->msg);
-	free(cl->cidr);
-	cl->msg = NULL;
-	cl->cidr = NULL;
-	cl->ncidr = cl->n4 = cl->n6 = cl->masked = 0;
-	return -1;
-}
-
-void
-cfg_line_free(struct cfg_line *cl)
-{
-	free(cl->msg);
-	free(cl->cidr);
-	cl->msg = NULL;
-	cl->cidr = NULL;
-	cl->ncidr = 0;
-}
 
 int
 cfg_apply(const struct cfg_line *cl)
@@ -362,150 +19,210 @@ cfg_apply(const struct cfg_line *cl)
 	return sdl_replace(cl->tag, cl->msg, cl->cidr, cl->ncidr);
 }
 
+/* ---- a connection's lines, applied in steps ---- */
+
+enum job_state {
+	JOB_LINE,		/* find and start the next line */
+	JOB_PARSE,		/* its blocks */
+	JOB_BUILD,		/* its ranges */
+	JOB_DONE
+};
+
+struct cfg_job {
+	const char		*buf, *p, *next;
+	size_t			 len, lineno;
+	struct cfg_bounds	 b;
+	struct cfg_stats	 s;
+	enum job_state		 state;
+	struct cfg_parser	 ps;
+	struct cfg_line		 cl;
+	struct sdl_build	*build;
+	char			 err[CFG_ERR_MAX];
+};
+
+struct cfg_job *
+cfg_job_new(const char *buf, size_t len, const struct cfg_bounds *b)
+{
+	struct cfg_job *j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return NULL;
+	j->buf = j->p = buf;
+	j->len = len;
+	if (b != NULL)
+		j->b = *b;
+	else
+		j->b.max_blocks = j->b.max_blocks6 = j->b.max_bytes =
+		    CFG_LINE_MAX;
+	return j;
+}
+
+void
+cfg_job_free(struct cfg_job *j)
+{
+	if (j == NULL)
+		return;
+	sdl_build_free(j->build);
+	cfg_line_free(&j->cl);
+	free(j);
+}
+
+void
+cfg_job_stats(const struct cfg_job *j, struct cfg_stats *st)
+{
+	*st = j->s;
+}
+
+static void
+job_reject(struct cfg_job *j)
+{
+	j->s.rejected++;
+	if (j->cl.tag[0] != '\0')
+		log_warnx("config line %zu rejected, list %s left unchanged: "
+		    "%s", j->lineno, j->cl.tag, j->err);
+	else
+		log_warnx("config line %zu rejected: %s", j->lineno, j->err);
+	cfg_line_free(&j->cl);
+	j->state = JOB_LINE;
+}
+
+/* sdl has said why */
+static void
+job_not_applied(struct cfg_job *j)
+{
+	j->s.rejected++;
+	log_warnx("config line %zu not applied, list %s left unchanged",
+	    j->lineno, j->cl.tag);
+	sdl_build_free(j->build);
+	j->build = NULL;
+	cfg_line_free(&j->cl);
+	j->state = JOB_LINE;
+}
+
+/* The line is parsed: clear the list at once, or start building it. */
+static void
+job_parsed(struct cfg_job *j)
+{
+	int rc;
+
+	if (j->cl.clear) {
+		rc = sdl_clear(j->cl.tag);
+		if (rc == 0)
+			log_info("list %s cleared", j->cl.tag);
+		else if (rc == 1)
+			log_info("list %s: nothing to clear, no such list",
+			    j->cl.tag);
+		if (rc == -1) {
+			job_not_applied(j);
+			return;
+		}
+		j->s.applied++;
+		cfg_line_free(&j->cl);
+		j->state = JOB_LINE;
+		return;
+	}
+	if ((j->build = sdl_build_new(j->cl.tag, j->cl.msg, j->cl.cidr,
+	    j->cl.ncidr)) == NULL) {
+		job_not_applied(j);
+		return;
+	}
+	j->state = JOB_BUILD;
+}
+
+int
+cfg_job_step(struct cfg_job *j, size_t budget)
+{
+	const char *end = j->buf + j->len;
+	size_t n;
+	int rc;
+
+	switch (j->state) {
+	case JOB_LINE:
+		for (;;) {
+			if (j->p >= end) {
+				j->state = JOB_DONE;
+				return 1;
+			}
+			j->lineno++;
+			if ((j->next = memchr(j->p, '\n', (size_t)(end -
+			    j->p))) == NULL)
+				j->next = end;
+			n = (size_t)(j->next - j->p);
+			if (n > 0 && j->p[n - 1] == '\r')
+				n--;
+			if (n > 0)
+				break;
+			j->p = j->next + 1;
+		}
+		j->s.lines++;
+		rc = cfg_parse_begin(&j->ps, j->p, n, &j->b, &j->cl, j->err,
+		    sizeof(j->err));
+		j->p = j->next + 1;
+		if (rc == -1)
+			job_reject(j);
+		else if (rc == 1)
+			job_parsed(j);
+		else
+			j->state = JOB_PARSE;
+		return 0;
+	case JOB_PARSE:
+		rc = cfg_parse_step(&j->ps, budget);
+		if (rc == -1)
+			job_reject(j);
+		else if (rc == 1)
+			job_parsed(j);
+		return 0;
+	case JOB_BUILD:
+		rc = sdl_build_step(j->build, budget);
+		if (j->cl.cidr != NULL && sdl_build_converted(j->build)) {
+			/* the ranges hold them now: 24 bytes a block back */
+			free(j->cl.cidr);
+			j->cl.cidr = NULL;
+		}
+		if (rc == -1) {
+			job_not_applied(j);
+			return 0;
+		}
+		if (rc == 0)
+			return 0;
+		if (sdl_build_commit(j->build) == -1) {
+			job_not_applied(j);
+			return 0;
+		}
+		log_info("list %s: %zu IPv4 and %zu IPv6 blocks loaded",
+		    j->cl.tag, j->cl.n4, j->cl.n6);
+		if (j->cl.masked > 0)
+			log_info("list %s: %zu blocks had host bits set; they "
+			    "were cleared", j->cl.tag, j->cl.masked);
+		j->s.applied++;
+		sdl_build_free(j->build);
+		j->build = NULL;
+		cfg_line_free(&j->cl);
+		j->state = JOB_LINE;
+		return 0;
+	case JOB_DONE:
+		return 1;
+	}
+	return 1;
+}
+
 size_t
 cfg_process(const char *buf, size_t len, struct cfg_stats *st)
 {
-	struct cfg_line cl;
+	struct cfg_job *j;
 	struct cfg_stats s = { 0, 0, 0 };
-	char err[CFG_ERR_MAX];
-	const char *p = buf, *nl;
-	size_t n, lineno = 0;
-	int rc;
 
-	while (p < buf + len) {
-		lineno++;
-		if ((nl = memchr(p, '\n', (size_t)(buf + len - p))) == NULL)
-			nl = buf + len;
-		n = (size_t)(nl - p);
-		if (n > 0 && p[n - 1] == '\r')
-			n--;
-		if (n == 0) {
-			p = nl + 1;
-			continue;
-		}
-		s.lines++;
-		if (cfg_parse(p, n, &cl, err, sizeof(err)) == -1) {
-			s.rejected++;
-			if (cl.tag[0] != '\0')
-				log_warnx("config line %zu rejected, list %s "
-				    "left unchanged: %s", lineno, cl.tag, err);
-			else
-				log_warnx("config line %zu rejected: %s",
-				    lineno, err);
-		} else {
-			if (cl.clear) {
-				rc = sdl_clear(cl.tag);
-				if (rc == 0)
-					log_info("list %s cleared", cl.tag);
-				else if (rc == 1)
-					log_info("list %s: nothing to clear, "
-					    "no such list", cl.tag);
-			} else {
-				rc = cfg_apply(&cl);
-				if (rc == 0)
-					log_info("list %s: %zu IPv4 and %zu "
-					    "IPv6 blocks loaded", cl.tag,
-					    cl.n4, cl.n6);
-				if (rc == 0 && cl.masked > 0)
-					log_info("list %s: %zu blocks had host "
-					    "bits set; they were cleared",
-					    cl.tag, cl.masked);
-			}
-			if (rc == -1) {
-				/* sdl has said why */
-				s.rejected++;
-				log_warnx("config line %zu not applied, list "
-				    "%s left unchanged", lineno, cl.tag);
-			} else
-				s.applied++;
-			cfg_line_free(&cl);
-		}
-		p = nl + 1;
+	if ((j = cfg_job_new(buf, len, NULL)) == NULL) {
+		log_warnx("configuration: out of memory, nothing applied");
+		if (st != NULL)
+			*st = s;
+		return 0;
 	}
+	while (cfg_job_step(j, SIZE_MAX) == 0)
+		;
+	cfg_job_stats(j, &s);
+	cfg_job_free(j);
 	if (st != NULL)
 		*st = s;
 	return s.rejected;
-}
-
-/* Append the escaped form of plain text msg; -1 on a control byte. */
-static int
-escape_msg(char *out, size_t *o, const char *msg)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)msg; *p != '\0'; p++) {
-		if (*p == '\n') {
-			out[(*o)++] = '\\';
-			out[(*o)++] = 'n';
-		} else if (*p == '"' || *p == '\\') {
-			out[(*o)++] = '\\';
-			out[(*o)++] = (char)*p;
-		} else if (*p < ' ' || *p == 0x7f)
-			return -1;
-		else
-			out[(*o)++] = (char)*p;
-	}
-	return 0;
-}
-
-char *
-cfg_encode(const char *tag, const char *msg, const struct cidr *v, size_t n,
-    size_t *lenp, const char **errstr)
-{
-	char *line, cbuf[CIDR_STRLEN];
-	size_t i, o, m, size, n4 = 0, n6 = 0, start;
-	int pass, af;
-
-	if (msg == NULL)
-		msg = "";
-	if ((*errstr = cfg_tag_check(tag)) != NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (v[i].a.af == AF_INET && v[i].plen >= 1 && v[i].plen <= 32)
-			n4++;
-		else if (v[i].a.af == AF_INET6 && v[i].plen >= 1 &&
-		    v[i].plen <= 128)
-			n6++;
-		else {
-			*errstr = "a block is not IPv4 or IPv6, or has mask "
-			    "/0 or too long a mask";
-			return NULL;
-		}
-	}
-	size = strlen(tag) + 2 * strlen(msg) + 64 + n * (CIDR_STRLEN + 1);
-	if ((line = malloc(size)) == NULL) {
-		*errstr = "out of memory";
-		return NULL;
-	}
-	o = (size_t)snprintf(line, size, "%s;\"", tag);
-	start = o;
-	if (escape_msg(line, &o, msg) == -1) {
-		free(line);
-		*errstr = "the message holds a control character";
-		return NULL;
-	}
-	if (o - start > SDL_MSG_MAX) {
-		free(line);
-		*errstr = "the message is longer than 2048 bytes once escaped";
-		return NULL;
-	}
-	line[o++] = '"';
-	for (pass = 0; pass < 2; pass++) {
-		af = pass == 0 ? AF_INET : AF_INET6;
-		m = pass == 0 ? n4 : n6;
-		if (m == 0)
-			continue;
-		o += (size_t)snprintf(line + o, size - o, ";%s;%zu",
-		    pass == 0 ? "inet" : "inet6", m);
-		for (i = 0; i < n; i++) {
-			if (v[i].a.af != af)
-				continue;
-			cidr_ntop(&v[i], cbuf, sizeof(cbuf));
-			o += (size_t)snprintf(line + o, size - o, ";%s", cbuf);
-		}
-	}
-	line[o++] = '\n';
-	line[o] = '\0';
-	*lenp = o;
-	return line;
 }

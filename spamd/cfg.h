@@ -1,25 +1,7 @@
 /*
- * cfg.h: the blacklist configuration line, spoken between spamd-setup
- * (cfg_encode) and spamd's configuration socket (cfg_parse, cfg_process).
+ * cfg.h: apply blacklist configuration lines (the format and the codec
+ * are common/cfg.h) to spamd's lists.
  *
- * One list per line, LF-terminated on the wire:
- *	tag;"message";inet;N;a.b.c.d/m;...;inet6;N;x::y/m;...
- *	tag;
- * The second form clears the list's message and addresses (the slot, and
- * so its place in the list order, stays). The inet and inet6 parts are
- * optional, in either order, each at most once; N must equal the number of
- * blocks that follow. Every block needs a mask; /0 and masks beyond 32/128
- * reject the line (as OpenBSD). A block with host bits set is accepted with
- * the host bits cleared, as OpenBSD does, and counted in `masked' so spamd
- * can say so. The message is raw: \" \\ \n and %A %% stay escaped until a
- * reply is built (sdl_reply); control bytes are refused. Tags follow
- * sdl_tag_check(); "spamd-greytrap" is reserved for spamd itself.
- *
- *	cfg_parse(buf, len, cl, err, errlen)	one line (without its LF; any
- *		bytes, NUL included) into *cl; 0, or -1 with the reason in
- *		err (and cl->tag set if the tag was read). Pure: no I/O, no
- *		logging, no global state; safe to fuzz.
- *	cfg_line_free(cl)	release what cfg_parse allocated
  *	cfg_apply(cl)		sdl_replace or sdl_clear; 0 or -1
  *	cfg_process(buf, len, st)	everything one config connection sent:
  *		split into lines (LF, an optional CR before it is dropped,
@@ -27,32 +9,21 @@
  *		apply each; every rejected line is logged at WARNING with its
  *		number and reason and leaves that list as it was; every
  *		applied line is logged at INFO. Returns the number rejected.
- *	cfg_encode(tag, msg, v, n, &len, &errstr)	the line for a list, LF
- *		included, in a malloc'd string (caller frees); msg is plain
- *		text whose LF characters separate reply lines. NULL with
- *		*errstr on a bad tag, message or block.
- *	cfg_tag_check(tag)	NULL if tag may be sent, else the reason
+ *	cfg_job_new(buf, len, bounds)	cfg_process in steps and within
+ *		bounds (NULL: none): the SMTP loop calls cfg_job_step(j,
+ *		budget) once per loop iteration until it returns 1 (about
+ *		budget blocks parsed or ranges sorted per call), then
+ *		cfg_job_stats and cfg_job_free. buf must stay valid until
+ *		then. NULL on no memory.
  */
 #ifndef CFG_H
 #define CFG_H
 
 #include <stddef.h>
 
-#include "common/addr.h"
-#include "spamd/sdl.h"
+#include "common/cfg.h"
 
-#define CFG_LINE_MAX	(256UL * 1024 * 1024)	/* bytes in one line */
-#define CFG_ERR_MAX	256		/* a good size for cfg_parse's err */
-
-struct cfg_line {
-	char		 tag[SDL_TAG_MAX + 1];
-	int		 clear;		/* "tag;" */
-	char		*msg;		/* raw message, NUL-terminated */
-	struct cidr	*cidr;		/* blocks in line order */
-	size_t		 ncidr;
-	size_t		 n4, n6;
-	size_t		 masked;	/* blocks that had host bits set */
-};
+struct cfg_job;
 
 struct cfg_stats {
 	size_t		 lines;		/* non-empty lines seen */
@@ -60,12 +31,11 @@ struct cfg_stats {
 	size_t		 rejected;
 };
 
-int	cfg_parse(const char *, size_t, struct cfg_line *, char *, size_t);
-void	cfg_line_free(struct cfg_line *);
 int	cfg_apply(const struct cfg_line *);
 size_t	cfg_process(const char *, size_t, struct cfg_stats *);
-char	*cfg_encode(const char *, const char *, const struct cidr *, size_t,
-	    size_t *, const char **);
-const char *cfg_tag_check(const char *);
+struct cfg_job *cfg_job_new(const char *, size_t, const struct cfg_bounds *);
+int	cfg_job_step(struct cfg_job *, size_t);
+void	cfg_job_stats(const struct cfg_job *, struct cfg_stats *);
+void	cfg_job_free(struct cfg_job *);
 
 #endif /* CFG_H */

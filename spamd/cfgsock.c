@@ -4,6 +4,12 @@
  * The listener side (which peer may say what) is cfgsock_* and the
  * accept handlers; the per-connection read and parse is conn_*. The two
  * listeners share the one connection slot.
+ *
+ * A connection is read to EOF (a line beyond --list-max-bytes is dropped
+ * as it arrives, leaving an empty line in its place so line numbers
+ * hold), then applied by a cfg_job in steps of CFG_STEP blocks, one step
+ * per loop iteration, so clients are answered while a list of millions
+ * of blocks is parsed, sorted and indexed.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -19,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/blquery.h"
+#include "common/clock.h"
 #include "common/compat.h"
 #include "common/log.h"
 #include "spamd/cfg.h"
@@ -30,6 +37,8 @@
 #define CFG_READ_CHUNK	(64 * 1024)
 #define UNIX_BACKLOG	16
 #define PEER_GROUPS	256	/* supplementary groups read at once */
+#define CFG_STEP	4096	/* blocks parsed or ranges sorted per step */
+#define CFG_SLICE_MS	5	/* steps per loop iteration: about this long */
 
 static struct ev_io	 lio;		/* the TCP listener */
 static struct ev_io	 uio;		/* the unix listener */
@@ -43,6 +52,72 @@ static int		 may_config;	/* else only a blacklist query */
 static int		 unixfd = -1, portfd = -1;
 static char		*reply;		/* a query's answer being written */
 static size_t		 replen, repoff;
+static size_t		 linestart;	/* offset of the line being read */
+static int		 skipping;	/* that line is over the bound */
+static size_t		 nrefused;	/* lines refused while reading */
+static struct cfg_job	*job;		/* applying what was read */
+
+/* The tag at the start of a line, for a message, or a placeholder. */
+static const char *
+line_tag(const char *p, size_t n, char *tag, size_t size)
+{
+	const char *semi;
+	size_t tl;
+
+	if ((semi = memchr(p, ';', n < size ? n : size)) == NULL)
+		return "(no tag)";
+	tl = (size_t)(semi - p);
+	memcpy(tag, p, tl);
+	tag[tl] = '\0';
+	return cfg_tag_check(tag) == NULL ? tag : "(invalid tag)";
+}
+
+/*
+ * Bytes buf[from..len) have arrived: drop what belongs to a line beyond
+ * --list-max-bytes, so it is never buffered whole.
+ */
+static void
+scan_lines(size_t from)
+{
+	size_t max = conf.list_max_bytes, rest;
+	char *nl, tag[CFG_TAG_MAX + 2];
+
+	while (from < len) {
+		nl = memchr(buf + from, '\n', len - from);
+		if (skipping) {
+			if (nl == NULL) {
+				len = linestart;
+				return;
+			}
+			/* keep the LF: an empty line in its place */
+			rest = len - (size_t)(nl - buf);
+			memmove(buf + linestart, nl, rest);
+			len = linestart + rest;
+			skipping = 0;
+			from = linestart;
+			continue;
+		}
+		if (nl != NULL && (size_t)(nl - buf) - linestart <= max + 1) {
+			linestart = (size_t)(nl - buf) + 1;
+			from = linestart;
+			continue;
+		}
+		if (nl == NULL && len - linestart <= max + 1)
+			return;
+		/* +1: a CR before the LF does not count */
+		log_warnx("configuration connection from %s: list %s refused: "
+		    "more than %zu bytes (--list-max-bytes)", peer,
+		    line_tag(buf + linestart, len - linestart, tag,
+		    sizeof(tag)), max);
+		nrefused++;
+		skipping = 1;
+		from = linestart;
+		if (nl == NULL) {
+			len = linestart;
+			return;
+		}
+	}
+}
 
 static void
 conn_end(void)
@@ -53,6 +128,8 @@ conn_end(void)
 	ev_io_del(&cio);
 	if (fd != -1 && close(fd) == -1)
 		log_warn("close");
+	cfg_job_free(job);
+	job = NULL;
 	free(buf);
 	buf = NULL;
 	len = cap = 0;
@@ -63,6 +140,8 @@ conn_end(void)
 		ev_io_mod(&lio, EPOLLIN);
 	if (uio.fd != -1)
 		ev_io_mod(&uio, EPOLLIN);
+	linestart = nrefused = 0;
+	skipping = 0;
 }
 
 static void
@@ -132,10 +211,51 @@ conn_query(struct ev_io *io)
 	conn_reply(io);
 }
 
+/*
+ * Apply what the connection sent for about CFG_SLICE_MS, then come back
+ * in the next loop iteration (the timer is due 1 ms on, so the loop
+ * polls its descriptors first); the last slice reports.
+ */
+static void
+conn_step(struct ev_timer *t)
+{
+	struct cfg_stats st;
+	uint64_t start = clock_mono_ms();
+	int done;
+
+	(void)t;
+	while ((done = cfg_job_step(job, CFG_STEP)) == 0 &&
+	    clock_mono_ms() - start < CFG_SLICE_MS)
+		;
+	if (!done) {
+		ev_timer_set(&ctm, ev_now() + 1, conn_step);
+		return;
+	}
+	cfg_job_stats(job, &st);
+	st.lines += nrefused;
+	st.rejected += nrefused;
+	log_info("configuration connection from %s: %zu line%s, %zu applied, "
+	    "%zu rejected", peer, st.lines, st.lines == 1 ? "" : "s",
+	    st.applied, st.rejected);
+	if (st.applied > 0)
+		smtpproc_lists_changed();
+	/* On the unix socket the client learns the outcome (cfgsend.h). */
+	if (from_unix && asprintf(&reply, "ok %zu %zu %zu\n", st.lines,
+	    st.applied, st.rejected) != -1) {
+		replen = strlen(reply);
+		cfg_job_free(job);
+		job = NULL;
+		conn_reply(&cio);
+		return;
+	}
+	reply = NULL;
+	conn_end();
+}
+
 static void
 conn_read(struct ev_io *io, uint32_t events)
 {
-	struct cfg_stats st;
+	struct cfg_bounds b;
 	ssize_t n;
 
 	(void)events;
@@ -169,6 +289,7 @@ conn_read(struct ev_io *io, uint32_t events)
 	}
 	if (n > 0) {
 		len += (size_t)n;
+		scan_lines(len - (size_t)n);
 		ev_timer_set(&ctm, ev_now() + CFGSOCK_TIMEOUT * 1000,
 		    conn_timeout);
 		return;
@@ -183,22 +304,21 @@ conn_read(struct ev_io *io, uint32_t events)
 		conn_end();
 		return;
 	}
-	memset(&st, 0, sizeof(st));
-	cfg_process(buf, len, &st);
-	log_info("configuration connection from %s: %zu line%s, %zu applied, "
-	    "%zu rejected", peer, st.lines, st.lines == 1 ? "" : "s",
-	    st.applied, st.rejected);
-	if (st.applied > 0)
-		smtpproc_lists_changed();
-	/* On the unix socket the client learns the outcome (cfgsend.h). */
-	if (from_unix && asprintf(&reply, "ok %zu %zu %zu\n", st.lines,
-	    st.applied, st.rejected) != -1) {
-		replen = strlen(reply);
-		conn_reply(io);
+	/* EOF: stop reading, apply in steps (no timeout from now on) */
+	b.max_blocks = conf.list_max_blocks;
+	b.max_blocks6 = conf.list_max_blocks6;
+	b.max_bytes = conf.list_max_bytes;
+	if ((job = cfg_job_new(buf, len, &b)) == NULL) {
+		log_warnx("configuration connection from %s: out of memory, "
+		    "dropped without applying it", peer);
+		conn_end();
 		return;
 	}
-	reply = NULL;
-	conn_end();
+	if (ev_io_mod(&cio, 0) == -1) {
+		conn_end();
+		return;
+	}
+	ev_timer_set(&ctm, ev_now(), conn_step);
 }
 
 /* Start reading the accepted fd; the listeners wait meanwhile. */

@@ -31,7 +31,9 @@
  *   line by line (spamd/cfg.c). Differences from OpenBSD: a connection
  *   is closed after CFGSOCK_TIMEOUT seconds of silence, its size is
  *   bounded, every rejected line is logged at WARNING, and a bad line
- *   leaves the previous list in place.
+ *   leaves the previous list in place. A list beyond conf.list_max_* is
+ *   refused; lines are applied in slices between loop iterations
+ *   (cfg_job), so clients are answered while a big list loads.
  * The socket file stays when spamd exits (the sandboxed SMTP process
  * cannot remove it); the next start removes it as stale.
  */

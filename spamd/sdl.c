@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "common/addr.h"
+#include "common/cfg.h"
 #include "common/compat.h"
 #include "common/log.h"
 #include "spamd/sdl.h"
@@ -88,20 +89,7 @@ static size_t		 nslots, slotcap;
 const char *
 sdl_tag_check(const char *tag)
 {
-	size_t len;
-	const char *p;
-
-	if (tag == NULL || *tag == '\0')
-		return "empty tag";
-	len = strlen(tag);
-	if (len > SDL_TAG_MAX)
-		return "tag longer than 63 bytes";
-	for (p = tag; *p != '\0'; p++) {
-		if (*p <= ' ' || *p >= 0x7f || *p == ';' || *p == '"')
-			return "tag holds a blank, control, non-ASCII, ';' or "
-			    "'\"' character";
-	}
-	return NULL;
+	return cfg_tag_syntax(tag);
 }
 
 /* ---- snapshots ---- */
@@ -183,7 +171,7 @@ rset4_free(struct rset4 *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Sort, merge and index r[0..n); r is consumed. */
+/* Merge and index r[0..n), sorted by lo; r is consumed. */
 static int
 rset4_build(struct rset4 *s, struct r4 *r, size_t n)
 {
@@ -193,7 +181,6 @@ rset4_build(struct rset4 *s, struct r4 *r, size_t n)
 	memset(s, 0, sizeof(*s));
 	if (n == 0)
 		return 0;
-	qsort(r, n, sizeof(*r), r4_cmp);
 	for (i = 1, o = 0; i < n; i++) {
 		if (r[o].hi == UINT32_MAX || r[i].lo <= r[o].hi + 1) {
 			if (r[i].hi > r[o].hi)
@@ -318,7 +305,6 @@ rset6_build(struct rset6 *s, struct r6 *r, size_t n)
 	memset(s, 0, sizeof(*s));
 	if (n == 0)
 		return 0;
-	qsort(r, n, sizeof(*r), r6_cmp);
 	for (i = 1, o = 0; i < n; i++) {
 		next = u128_inc(r[o].hi);
 		if (u128_is_max(&r[o].hi) || u128_cmp(&r[i].lo, &next) <= 0) {
@@ -597,80 +583,304 @@ check_args(const char *fn, const char *tag, const char *msg)
 	return 0;
 }
 
-int
-sdl_replace(const char *tag, const char *msg, const struct cidr *v, size_t n)
+/* ---- sorting in bounded steps ---- */
+
+/*
+ * A bottom-up merge sort that can stop after a given amount of work and
+ * resume: insertion-sorted runs of RUN elements, then merge passes that
+ * double the run width, ping-ponging between the data and a scratch
+ * array of the same size. Stable, O(n log n), no recursion, and no qsort
+ * (glibc's qsort asks sysinfo(2) for the memory size, which the SMTP
+ * process's seccomp filter forbids).
+ */
+#define RUN		32
+#define ELEM_MAX	32	/* bytes in the largest element (struct r6) */
+
+typedef int (*cmp_fn)(const void *, const void *);
+
+struct msort {
+	char		*a, *t;		/* data, scratch */
+	size_t		 n, es;
+	cmp_fn		 cmp;
+	size_t		 w;		/* run width; 0 while making runs */
+	size_t		 pos;		/* next run or pair to start */
+	size_t		 i, j, k, mid, hi;	/* the pair being merged */
+	int		 inpair;
+};
+
+static void
+msort_init(struct msort *m, void *a, void *t, size_t n, size_t es, cmp_fn cmp)
 {
-	struct r4 *r4 = NULL;
-	struct r6 *r6 = NULL;
-	struct rset4 s4;
-	struct rset6 s6;
-	struct sdl_list *l = NULL;
-	struct slot *s;
-	struct addr first, last;
+	memset(m, 0, sizeof(*m));
+	m->a = a;
+	m->t = t;
+	m->n = n;
+	m->es = es;
+	m->cmp = cmp;
+}
+
+/* Do about budget element moves; 1 when sorted (the result is m->a). */
+static int
+msort_step(struct msort *m, size_t budget)
+{
+	char tmp[ELEM_MAX], *p, *sw;
+	size_t es = m->es, e, x, y, rest;
+
+	while (m->w == 0) {
+		if (m->pos >= m->n) {
+			m->w = RUN;
+			m->pos = 0;
+			break;
+		}
+		if (budget == 0)
+			return 0;
+		e = m->pos + RUN < m->n ? m->pos + RUN : m->n;
+		for (x = m->pos + 1; x < e; x++) {
+			memcpy(tmp, m->a + x * es, es);
+			for (y = x; y > m->pos &&
+			    m->cmp(m->a + (y - 1) * es, tmp) > 0; y--)
+				memcpy(m->a + y * es, m->a + (y - 1) * es, es);
+			memcpy(m->a + y * es, tmp, es);
+		}
+		budget = budget > RUN ? budget - RUN : 0;
+		m->pos = e;
+	}
+	while (m->w < m->n) {
+		if (!m->inpair) {
+			if (m->pos >= m->n) {
+				sw = m->a;
+				m->a = m->t;
+				m->t = sw;
+				m->w *= 2;
+				m->pos = 0;
+				continue;
+			}
+			m->i = m->k = m->pos;
+			m->mid = m->j = m->pos + m->w < m->n ?
+			    m->pos + m->w : m->n;
+			m->hi = m->mid + m->w < m->n ? m->mid + m->w : m->n;
+			m->inpair = 1;
+		}
+		while (m->k < m->hi) {
+			if (budget == 0)
+				return 0;
+			if (m->i == m->mid || m->j == m->hi) {
+				/* one side is used up: copy the other */
+				x = m->i < m->mid ? m->i : m->j;
+				rest = m->hi - m->k;
+				memcpy(m->t + m->k * es, m->a + x * es,
+				    rest * es);
+				m->k = m->hi;
+				budget = budget > rest ? budget - rest : 0;
+				break;
+			}
+			if (m->cmp(m->a + m->i * es, m->a + m->j * es) <= 0)
+				p = m->a + m->i++ * es;
+			else
+				p = m->a + m->j++ * es;
+			memcpy(m->t + m->k++ * es, p, es);
+			budget--;
+		}
+		m->inpair = 0;
+		m->pos = m->hi;
+	}
+	return 1;
+}
+
+/* ---- building a list in steps ---- */
+
+enum build_phase {
+	BUILD_CONVERT,		/* blocks to ranges */
+	BUILD_SORT4,
+	BUILD_SORT6,
+	BUILD_INDEX,		/* merge ranges, build the index */
+	BUILD_DONE
+};
+
+struct sdl_build {
+	char		 tag[SDL_TAG_MAX + 1];
+	char		*msg;
+	const struct cidr *v;
+	size_t		 n, conv;
+	struct r4	*r4, *t4;
+	struct r6	*r6, *t6;
+	size_t		 n4, n6;
+	struct msort	 m4, m6;
+	enum build_phase phase;
+	struct rset4	 s4;
+	struct rset6	 s6;
+};
+
+void
+sdl_build_free(struct sdl_build *b)
+{
+	if (b == NULL)
+		return;
+	free(b->msg);
+	free(b->r4);
+	free(b->t4);
+	free(b->r6);
+	free(b->t6);
+	rset4_free(&b->s4);
+	rset6_free(&b->s6);
+	free(b);
+}
+
+struct sdl_build *
+sdl_build_new(const char *tag, const char *msg, const struct cidr *v,
+    size_t n)
+{
+	struct sdl_build *b;
 	size_t i, n4 = 0, n6 = 0;
 
 	if (msg == NULL)
 		msg = "";
-	if (check_args(__func__, tag, msg) == -1)
-		return -1;
+	if (check_args("sdl_replace", tag, msg) == -1)
+		return NULL;
 	for (i = 0; i < n; i++) {
 		if ((v[i].a.af == AF_INET && v[i].plen <= 32))
 			n4++;
 		else if (v[i].a.af == AF_INET6 && v[i].plen <= 128)
 			n6++;
 		else {
-			log_warnx("%s: list %s: entry %zu is not a valid "
-			    "CIDR block", __func__, tag, i);
+			log_warnx("sdl_replace: list %s: entry %zu is not a "
+			    "valid CIDR block", tag, i);
 			errno = EINVAL;
+			return NULL;
+		}
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		goto nomem;
+	strlcpy(b->tag, tag, sizeof(b->tag));
+	b->v = v;
+	b->n = n;
+	if ((b->msg = strdup(msg)) == NULL ||
+	    (n4 > 0 && ((b->r4 = calloc(n4, sizeof(*b->r4))) == NULL ||
+	    (b->t4 = calloc(n4, sizeof(*b->t4))) == NULL)) ||
+	    (n6 > 0 && ((b->r6 = calloc(n6, sizeof(*b->r6))) == NULL ||
+	    (b->t6 = calloc(n6, sizeof(*b->t6))) == NULL)))
+		goto nomem;
+	return b;
+nomem:
+	log_warnx("sdl_replace: list %s: out of memory for %zu blocks; list "
+	    "left unchanged", tag, n);
+	sdl_build_free(b);
+	errno = ENOMEM;
+	return NULL;
+}
+
+int
+sdl_build_step(struct sdl_build *b, size_t budget)
+{
+	struct addr first, last;
+	const struct cidr *c;
+
+	switch (b->phase) {
+	case BUILD_CONVERT:
+		for (; b->conv < b->n && budget > 0; b->conv++, budget--) {
+			c = &b->v[b->conv];
+			cidr_first(c, &first);
+			cidr_last(c, &last);
+			if (c->a.af == AF_INET) {
+				b->r4[b->n4].lo = key4(&first);
+				b->r4[b->n4++].hi = key4(&last);
+			} else {
+				b->r6[b->n6].lo = key6(&first);
+				b->r6[b->n6++].hi = key6(&last);
+			}
+		}
+		if (b->conv < b->n)
+			return 0;
+		b->v = NULL;
+		msort_init(&b->m4, b->r4, b->t4, b->n4, sizeof(*b->r4), r4_cmp);
+		msort_init(&b->m6, b->r6, b->t6, b->n6, sizeof(*b->r6), r6_cmp);
+		b->phase = BUILD_SORT4;
+		return 0;
+	case BUILD_SORT4:
+		if (msort_step(&b->m4, budget))
+			b->phase = BUILD_SORT6;
+		return 0;
+	case BUILD_SORT6:
+		if (msort_step(&b->m6, budget))
+			b->phase = BUILD_INDEX;
+		return 0;
+	case BUILD_INDEX:
+		/* linear in the number of blocks: one step */
+		if (rset4_build(&b->s4, (struct r4 *)(void *)b->m4.a,
+		    b->n4) == -1 || rset6_build(&b->s6,
+		    (struct r6 *)(void *)b->m6.a, b->n6) == -1) {
+			log_warnx("sdl_replace: list %s: out of memory for "
+			    "%zu blocks; list left unchanged", b->tag, b->n);
+			errno = ENOMEM;
 			return -1;
 		}
+		free(b->r4);
+		free(b->t4);
+		free(b->r6);
+		free(b->t6);
+		b->r4 = b->t4 = NULL;
+		b->r6 = b->t6 = NULL;
+		b->phase = BUILD_DONE;
+		return 1;
+	case BUILD_DONE:
+		return 1;
 	}
-	memset(&s4, 0, sizeof(s4));
-	memset(&s6, 0, sizeof(s6));
-	if ((n4 > 0 && (r4 = calloc(n4, sizeof(*r4))) == NULL) ||
-	    (n6 > 0 && (r6 = calloc(n6, sizeof(*r6))) == NULL))
+	return -1;
+}
+
+int
+sdl_build_converted(const struct sdl_build *b)
+{
+	return b->phase > BUILD_CONVERT;
+}
+
+int
+sdl_build_commit(struct sdl_build *b)
+{
+	struct sdl_list *l;
+	struct slot *s;
+
+	if (b->phase != BUILD_DONE)
+		fatalx("%s: list %s is not built yet", __func__, b->tag);
+	if ((l = list_new(b->tag, b->msg)) == NULL)
 		goto nomem;
-	for (i = 0, n4 = 0, n6 = 0; i < n; i++) {
-		cidr_first(&v[i], &first);
-		cidr_last(&v[i], &last);
-		if (v[i].a.af == AF_INET) {
-			r4[n4].lo = key4(&first);
-			r4[n4++].hi = key4(&last);
-		} else {
-			r6[n6].lo = key6(&first);
-			r6[n6++].hi = key6(&last);
-		}
-	}
-	if (rset4_build(&s4, r4, n4) == -1 || rset6_build(&s6, r6, n6) == -1)
-		goto nomem;
-	free(r4);
-	free(r6);
-	r4 = NULL;
-	r6 = NULL;
-	if ((l = list_new(tag, msg)) == NULL)
-		goto nomem;
-	if ((s = slot_find(tag)) == NULL) {
-		if ((s = slot_append(l)) == NULL)
+	if ((s = slot_find(b->tag)) == NULL) {
+		if ((s = slot_append(l)) == NULL) {
+			free(l);
 			goto nomem;
+		}
 	} else {
 		slot_publish(s, l);
 		rset4_free(&s->v4);
 		rset6_free(&s->v6);
 		hostset_free(&s->hosts);
 	}
-	s->v4 = s4;
-	s->v6 = s6;
+	s->v4 = b->s4;
+	s->v6 = b->s6;
+	memset(&b->s4, 0, sizeof(b->s4));
+	memset(&b->s6, 0, sizeof(b->s6));
 	return 0;
 nomem:
-	log_warnx("%s: list %s: out of memory for %zu blocks; list left "
-	    "unchanged", __func__, tag, n);
-	free(r4);
-	free(r6);
-	free(l);
-	rset4_free(&s4);
-	rset6_free(&s6);
+	log_warnx("sdl_replace: list %s: out of memory for %zu blocks; list "
+	    "left unchanged", b->tag, b->n);
 	errno = ENOMEM;
 	return -1;
+}
+
+int
+sdl_replace(const char *tag, const char *msg, const struct cidr *v, size_t n)
+{
+	struct sdl_build *b;
+	int rc;
+
+	if ((b = sdl_build_new(tag, msg, v, n)) == NULL)
+		return -1;
+	while ((rc = sdl_build_step(b, SIZE_MAX)) == 0)
+		;
+	if (rc == 1)
+		rc = sdl_build_commit(b);
+	sdl_build_free(b);
+	return rc;
 }
 
 int

@@ -9,6 +9,17 @@
  *
  *	sdl_replace(tag, msg, v, n)	create the list, or replace its message
  *		and all its addresses (CIDR blocks and single addresses)
+ *	sdl_build_new(tag, msg, v, n)	the same replace in bounded steps, so
+ *		the SMTP loop can answer clients while a list of millions of
+ *		blocks is built: NULL (logged) on bad arguments or no memory;
+ *		v must stay valid until sdl_build_converted(b) says 1
+ *	sdl_build_step(b, budget)	about budget units of work (a block
+ *		converted or a range moved by the sort); 0 to call again, 1
+ *		when built, -1 on no memory (logged; free b). The last step
+ *		merges and indexes the sorted ranges in one linear pass.
+ *	sdl_build_converted(b)	1 once the blocks v were read (v may go)
+ *	sdl_build_commit(b)	publish a built list (as sdl_replace); 0 or -1
+ *	sdl_build_free(b)	release a build, committed or not (NULL is ok)
  *	sdl_clear(tag)		empty message and addresses, keep the slot
  *		(the config line "tag;"); 1 if there is no such list
  *	sdl_addr_add(tag, msg, a)	add one address (creating the list with
@@ -38,6 +49,7 @@
  *	sdl_count()		number of list slots
  *	sdl_info(i, info)	sizes of slot i (0 .. sdl_count()-1), for logs
  *	sdl_tag_check(tag)	NULL if tag is a valid tag, else the reason
+ *		(cfg_tag_syntax: the rules live with the line codec)
  *	sdl_free_all()		drop every list (shutdown, tests)
  *
  * What callers must know:
@@ -53,6 +65,10 @@
  *   or memory exhaustion (ENOMEM) with a warning logged, and then leave the
  *   list as it was.
  *
+ * Memory: a list costs 8 bytes per IPv4 range and 32 per IPv6 range once
+ * built, plus an index of at most 4 MiB per family; a build needs 16
+ * bytes per IPv4 and 64 per IPv6 block on top while it runs.
+ *
  * Lookup cost: one binary search per list and family over sorted disjoint
  * ranges, narrowed first by a bucket index on the top bits, plus a hash
  * probe for single addresses. See bench/sdlbench.c for measurements.
@@ -63,15 +79,16 @@
 #include <stddef.h>
 
 #include "common/addr.h"
+#include "common/cfg.h"
 
-#define SDL_TAG_MAX	63	/* bytes, printable ASCII, no blank ; " */
-#define SDL_MSG_MAX	2048	/* raw message bytes */
+#define SDL_TAG_MAX	CFG_TAG_MAX	/* bytes, printable ASCII, no blank ; " */
+#define SDL_MSG_MAX	CFG_MSG_MAX	/* raw message bytes */
 #define SDL_LINE_MAX	512	/* reply line incl. CRLF (RFC 5321 4.5.3.1.5) */
 #define SDL_REPLY_MAX	4096	/* a good size for sdl_reply's buffer */
 #define SDL_LOOKUP_MAX	32	/* a good size for sdl_lookup's array */
 
 /* The list spamd's greylister fills with trapped addresses. */
-#define SDL_GREYTRAP_TAG	"spamd-greytrap"
+#define SDL_GREYTRAP_TAG	CFG_GREYTRAP_TAG
 #define SDL_GREYTRAP_MSG	"Your address %A has mailed to spamtraps here"
 /* Used by sdl_reply when the matched messages hold no text at all. */
 #define SDL_FALLBACK_MSG	"Your address %A is listed here"
@@ -86,6 +103,13 @@ struct sdl_info {
 };
 
 int	sdl_replace(const char *, const char *, const struct cidr *, size_t);
+struct sdl_build;
+struct sdl_build *sdl_build_new(const char *, const char *,
+	    const struct cidr *, size_t);
+int	sdl_build_step(struct sdl_build *, size_t);
+int	sdl_build_converted(const struct sdl_build *);
+int	sdl_build_commit(struct sdl_build *);
+void	sdl_build_free(struct sdl_build *);
 int	sdl_clear(const char *);
 int	sdl_addr_add(const char *, const char *, const struct addr *);
 int	sdl_addr_del(const char *, const struct addr *);

@@ -43,6 +43,7 @@
 #include "common/statedir.h"
 #include "common/util.h"
 #include "spamd/cfgsock.h"
+#include "spamd/cfg.h"
 #include "spamd/grey.h"
 #include "spamd/spamd.h"
 
@@ -70,6 +71,9 @@ struct spamd_conf conf = {
 	.user = SPAMD_USER,
 	.alloweddomains = PATH_ALLOWEDDOMAINS,
 	.cfgsock = PATH_SPAMD_SOCK,
+	.list_max_blocks = CFG_MAX_BLOCKS_DEF,
+	.list_max_blocks6 = CFG_MAX_BLOCKS6_DEF,
+	.list_max_bytes = CFG_MAX_BYTES_DEF,
 };
 
 static __dead void
@@ -84,7 +88,9 @@ usage(void)
 	    "[-s secs]\n"
 	    "             [-T timeout] [-t secs] [-u user] [-w window]\n"
 	    "             [--config-group group] [--config-socket path]\n"
-	    "             [--log syslog|stderr|file] [--pidfile file]\n");
+	    "             [--log syslog|stderr|file] [--pidfile file]\n"
+	    "             [--list-max-blocks n] [--list-max-blocks6 n]\n"
+	    "             [--list-max-bytes size]\n");
 	exit(1);
 }
 
@@ -98,6 +104,9 @@ enum {
 	OPT_CONFIG_SOCKET,
 	OPT_LOG,		/* --log syslog|stderr|/path */
 	OPT_PIDFILE,		/* --pidfile /path */
+	OPT_LIST_MAX_BLOCKS,
+	OPT_LIST_MAX_BLOCKS6,
+	OPT_LIST_MAX_BYTES,
 };
 
 static const struct option long_opts[] = {
@@ -105,6 +114,9 @@ static const struct option long_opts[] = {
 	{ "config-socket", required_argument, NULL, OPT_CONFIG_SOCKET },
 	{ "log",	required_argument,	NULL,	OPT_LOG },
 	{ "pidfile",	required_argument,	NULL,	OPT_PIDFILE },
+	{ "list-max-blocks", required_argument, NULL, OPT_LIST_MAX_BLOCKS },
+	{ "list-max-blocks6", required_argument, NULL, OPT_LIST_MAX_BLOCKS6 },
+	{ "list-max-bytes", required_argument, NULL, OPT_LIST_MAX_BYTES },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -160,6 +172,34 @@ parse_num_opt(int opt, const char *arg, long long min, long long max)
 	if (errstr != NULL)
 		bad_opt(opt, arg, errstr);
 	return v;
+}
+
+/* A size in bytes with an optional K, M or G (binary) suffix. */
+static size_t
+parse_size_opt(int opt, const char *arg, long long min, long long max)
+{
+	char num[24];
+	size_t n = strlen(arg);
+	long long mult = 1, v;
+
+	if (n > 1 && strchr("KkMmGg", arg[n - 1]) != NULL) {
+		switch (arg[n - 1]) {
+		case 'K': case 'k': mult = 1024; break;
+		case 'M': case 'm': mult = 1024 * 1024; break;
+		default: mult = 1024 * 1024 * 1024; break;
+		}
+		n--;
+	}
+	if (n == 0 || n >= sizeof(num))
+		bad_opt(opt, arg, "invalid");
+	memcpy(num, arg, n);
+	num[n] = '\0';
+	v = parse_num_opt(opt, num, 0, max);
+	if (v > max / mult)
+		bad_opt(opt, arg, "too large");
+	if (v * mult < min)
+		bad_opt(opt, arg, "too small");
+	return (size_t)(v * mult);
 }
 
 /* -s: seconds like OpenBSD (0..10), or milliseconds with "ms". */
@@ -531,6 +571,18 @@ main(int argc, char *argv[])
 		case 'Y':
 		case 'y':
 			fatalx("-%c: synchronisation is not supported yet", ch);
+		case OPT_LIST_MAX_BLOCKS:
+			conf.list_max_blocks = (size_t)parse_num_opt(ch, optarg,
+			    1, (long long)CFG_LINE_MAX);
+			break;
+		case OPT_LIST_MAX_BLOCKS6:
+			conf.list_max_blocks6 = (size_t)parse_num_opt(ch, optarg,
+			    0, (long long)CFG_LINE_MAX);
+			break;
+		case OPT_LIST_MAX_BYTES:
+			conf.list_max_bytes = parse_size_opt(ch, optarg, 1024,
+			    (long long)CFG_LINE_MAX);
+			break;
 		default:
 			usage();
 		}

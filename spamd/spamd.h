@@ -9,6 +9,7 @@
 #define SPAMD_H
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -45,6 +46,9 @@ struct spamd_conf {
 	const char		*cfgsock;	/* --config-socket */
 	const char		*cfggroup;	/* --config-group, NULL = none */
 	gid_t			 cfggid;	/* its gid */
+	size_t			 list_max_blocks;	/* --list-max-blocks */
+	size_t			 list_max_blocks6;	/* --list-max-blocks6 */
+	size_t			 list_max_bytes;	/* --list-max-bytes */
 };
 
 extern struct spamd_conf conf;

@@ -20,6 +20,12 @@
  *	sdl_lookup and sdl_listed agree on the first address of every block
  *	the input loaded; when lists match, sdl_reply gives lines "450-..." / "450 ..." of at most
  *	SDL_LINE_MAX bytes, each ending in CR LF, with no other control byte.
+ * In steps (cfg_parse_begin/cfg_parse_step, cfg_job): a line parsed a
+ *	block at a time gives what cfg_parse gives (result, reason, blocks);
+ *	with bounds taken from the input, a refusal names the option; a
+ *	connection applied by cfg_job in small steps without bounds gives
+ *	cfg_process's counts, and with small bounds still lines = applied +
+ *	rejected.
  * All lists are dropped after each input (sdl_free_all).
  */
 #include <stdio.h>
@@ -77,6 +83,60 @@ same_blocks(const struct cfg_line *x, const struct cfg_line *y, int af)
 	FUZZ_CHECK(i == x->ncidr && j == y->ncidr, "round trip lost blocks");
 }
 
+/* The line parsed one block at a time, within b (NULL: none). */
+static int
+parse_steps(const char *buf, size_t len, const struct cfg_bounds *b,
+    struct cfg_line *cl, char *err, size_t errlen)
+{
+	struct cfg_parser ps;
+	int rc;
+
+	rc = cfg_parse_begin(&ps, buf, len, b, cl, err, errlen);
+	while (rc == 0)
+		rc = cfg_parse_step(&ps, 1);
+	return rc == -1 ? -1 : 0;
+}
+
+static void
+steps_agree(const char *buf, size_t len, int rc, const struct cfg_line *cl,
+    const char *err)
+{
+	struct cfg_line st;
+	struct cfg_bounds b;
+	char err2[CFG_ERR_MAX];
+	size_t i;
+
+	FUZZ_CHECK(parse_steps(buf, len, NULL, &st, err2, sizeof(err2)) == rc,
+	    "stepped parse disagrees: %s", err2);
+	if (rc == -1) {
+		FUZZ_CHECK(strcmp(err, err2) == 0, "reasons differ: \"%s\" "
+		    "and \"%s\"", err, err2);
+		FUZZ_CHECK(st.msg == NULL && st.cidr == NULL, "a stepped "
+		    "rejection kept memory");
+	} else {
+		FUZZ_CHECK(st.ncidr == cl->ncidr && st.n4 == cl->n4 &&
+		    st.n6 == cl->n6 && st.masked == cl->masked &&
+		    st.clear == cl->clear, "stepped parse gives other counts");
+		for (i = 0; i < st.ncidr; i++)
+			FUZZ_CHECK(addr_cmp(&st.cidr[i].a, &cl->cidr[i].a) == 0
+			    && st.cidr[i].plen == cl->cidr[i].plen,
+			    "stepped block %zu differs", i);
+		cfg_line_free(&st);
+	}
+	/* small bounds from the input: refused with the option's name */
+	b.max_blocks = 1 + len % 5;
+	b.max_blocks6 = len % 3;
+	b.max_bytes = 8 + len % 64;
+	if (parse_steps(buf, len, &b, &st, err2, sizeof(err2)) == 0) {
+		FUZZ_CHECK(rc == 0, "bounds made a bad line good");
+		FUZZ_CHECK(st.ncidr <= b.max_blocks && st.n6 <= b.max_blocks6 &&
+		    len <= b.max_bytes, "a line beyond the bounds accepted");
+		cfg_line_free(&st);
+	} else
+		FUZZ_CHECK(st.msg == NULL && st.cidr == NULL, "a bounded "
+		    "rejection kept memory");
+}
+
 static void
 one_line(const char *buf, size_t len)
 {
@@ -87,6 +147,7 @@ one_line(const char *buf, size_t len)
 	char *enc;
 
 	if (cfg_parse(buf, len, &cl, err, sizeof(err)) == -1) {
+		steps_agree(buf, len, -1, &cl, err);
 		FUZZ_CHECK(err[0] != '\0', "rejected without a reason");
 		FUZZ_CHECK(strlen(err) < sizeof(err), "reason overflows");
 		FUZZ_CHECK(cl.msg == NULL && cl.cidr == NULL && cl.ncidr == 0,
@@ -95,6 +156,7 @@ one_line(const char *buf, size_t len)
 	}
 	FUZZ_CHECK(cfg_tag_check(cl.tag) == NULL, "accepted bad tag \"%s\"",
 	    cl.tag);
+	steps_agree(buf, len, 0, &cl, err);
 	if (cl.clear) {
 		FUZZ_CHECK(cl.msg == NULL && cl.ncidr == 0, "clear line with a "
 		    "message or blocks");
@@ -154,6 +216,38 @@ check_reply(const char *buf, size_t n, size_t size)
 	FUZZ_CHECK(last, "no final reply line");
 }
 
+/* cfg_job in small steps: cfg_process's counts without bounds. */
+static void
+job_agrees(const char *buf, size_t len)
+{
+	struct cfg_bounds b = { 1 + len % 7, len % 3, 16 + len % 200 };
+	struct cfg_stats js, ps;
+	struct cfg_job *j;
+	size_t budget = 1 + len % 5;
+
+	FUZZ_CHECK((j = cfg_job_new(buf, len, NULL)) != NULL, "cfg_job_new");
+	while (cfg_job_step(j, budget) == 0)
+		;
+	cfg_job_stats(j, &js);
+	cfg_job_free(j);
+	sdl_free_all();
+	(void)cfg_process(buf, len, &ps);
+	sdl_free_all();
+	FUZZ_CHECK(js.lines == ps.lines && js.applied == ps.applied &&
+	    js.rejected == ps.rejected, "cfg_job %zu/%zu/%zu, cfg_process "
+	    "%zu/%zu/%zu", js.lines, js.applied, js.rejected, ps.lines,
+	    ps.applied, ps.rejected);
+	FUZZ_CHECK((j = cfg_job_new(buf, len, &b)) != NULL, "cfg_job_new");
+	while (cfg_job_step(j, budget) == 0)
+		;
+	cfg_job_stats(j, &js);
+	cfg_job_free(j);
+	sdl_free_all();
+	FUZZ_CHECK(js.lines == js.applied + js.rejected && js.lines ==
+	    ps.lines, "bounded cfg_job: %zu lines, %zu applied, %zu "
+	    "rejected", js.lines, js.applied, js.rejected);
+}
+
 static void
 connection(const char *buf, size_t len)
 {
@@ -166,6 +260,7 @@ connection(const char *buf, size_t len)
 	size_t rejected, n, i, k, lookups = 0;
 
 	fuzz_log_reset();
+	job_agrees(buf, len);
 	rejected = cfg_process(buf, len, &st);
 	FUZZ_CHECK(rejected == st.rejected, "returned %zu, stats say %zu",
 	    rejected, st.rejected);

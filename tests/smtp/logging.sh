@@ -22,7 +22,7 @@ install -d -o _spamd "$T/run"
 run() {
 	local name=$1 pid kids k
 	shift
-	"$BIN/spamd" -f "$DB" -h mx.test -s 0 --pidfile "$T/run/$name.pid" "$@" \
+	"$BIN/spamd" -f "$DB" -h mx.test -s 0 --config-socket "$T/$name.sock" --pidfile "$T/run/$name.pid" "$@" \
 		</dev/null >/dev/null 2>>"$T/$name.stderr" ||
 		{ cat "$T/$name.stderr"; fail "$name: spamd did not start"; }
 	wait_for 10 grep -q 'listening for incoming connections' "$T/$name.log" ||
@@ -65,7 +65,7 @@ pass "--log FILE and --pidfile: lines in the file, kill by pid file stops everyt
 
 # A symlink planted at the pid file path is not followed.
 ln -s "$T/victim" "$T/run/link.pid"
-if "$BIN/spamd" -f "$DB" -h mx.test --pidfile "$T/run/link.pid" --log "$T/link.log" \
+if "$BIN/spamd" -f "$DB" -h mx.test --config-socket "$T/link.sock" --pidfile "$T/run/link.pid" --log "$T/link.log" \
 	</dev/null >/dev/null 2>"$T/link.err"; then
 	kill "$(pgrep -n -x spamd-nft 2>/dev/null || echo 0)" 2>/dev/null
 	fail "spamd followed a symlink at the pid file path"
@@ -81,7 +81,7 @@ pass "--log stderr: detached, lines still on the original stderr"
 
 # Blacklist-only mode: one sandboxed process, which logs to the file too;
 # the pid file names it (and stays: the sandbox allows no unlink).
-"$BIN/spamd" -b -h mx.test -s 0 --pidfile "$T/run/b.pid" --log "$T/b.log" \
+"$BIN/spamd" -b -h mx.test -s 0 --config-socket "$T/b.sock" --pidfile "$T/run/b.pid" --log "$T/b.log" \
 	</dev/null >/dev/null 2>"$T/b.stderr" || { cat "$T/b.stderr"; fail "-b: spamd did not start"; }
 wait_for 10 grep -q 'listening for incoming connections' "$T/b.log" ||
 	{ cat "$T/b.log" "$T/b.stderr"; fail "-b: no listening line in the log"; }

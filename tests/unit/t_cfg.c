@@ -328,6 +328,151 @@ process_lines(void)
 	sdl_free_all();
 }
 
+/* ---- in steps, within bounds ---- */
+
+/* Parse in steps of budget blocks, within b (NULL: none). */
+static int
+parse_steps(const char *s, const struct cfg_bounds *b, size_t budget,
+    struct cfg_line *cl, char *err, size_t errlen)
+{
+	struct cfg_parser ps;
+	char *copy = malloc(strlen(s) + 1);
+	int rc, steps = 0;
+
+	if (copy == NULL)
+		t_fail("malloc");
+	memcpy(copy, s, strlen(s));
+	rc = cfg_parse_begin(&ps, copy, strlen(s), b, cl, err, errlen);
+	while (rc == 0) {
+		rc = cfg_parse_step(&ps, budget);
+		if (++steps > 1000)
+			t_fail("no end after 1000 steps");
+	}
+	free(copy);
+	return rc == -1 ? -1 : 0;
+}
+
+static void
+steps_same_as_whole(void)
+{
+	struct cfg_line a, b;
+	char ea[CFG_ERR_MAX], eb[CFG_ERR_MAX];
+	size_t i, budget;
+	int ra, rb;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		for (budget = 1; budget <= 3; budget++) {
+			ra = parse_exact(good[i].line, strlen(good[i].line),
+			    &a, ea, sizeof(ea));
+			rb = parse_steps(good[i].line, NULL, budget, &b, eb,
+			    sizeof(eb));
+			T_EQ_INT(ra, 0);
+			T_EQ_INT(rb, 0);
+			T_EQ_STR(blocks(&b), blocks(&a));
+			T_EQ_INT(b.n4, a.n4);
+			T_EQ_INT(b.n6, a.n6);
+			T_EQ_INT(b.masked, a.masked);
+			cfg_line_free(&a);
+			cfg_line_free(&b);
+		}
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (bad[i].len != 0)
+			continue;	/* NUL inside: parse_steps uses strlen */
+		T_EQ_INT(parse_steps(bad[i].line, NULL, 1, &b, eb,
+		    sizeof(eb)), -1);
+		T_EQ_STR(eb, bad[i].err);
+		T_ASSERT(b.cidr == NULL && b.msg == NULL && b.ncidr == 0);
+	}
+}
+
+static void
+bounds(void)
+{
+	struct cfg_bounds b = { 3, 1, 100 };
+	struct cfg_line cl;
+	char err[CFG_ERR_MAX];
+
+	T_EQ_INT(parse_steps("a;\"m\";inet;3;192.0.2.0/32;192.0.2.1/32;"
+	    "192.0.2.2/32;inet6;0", &b, 1, &cl, err, sizeof(err)), 0);
+	T_EQ_INT(cl.ncidr, 3);
+	cfg_line_free(&cl);
+	T_EQ_INT(parse_steps("a;\"m\";inet;4;192.0.2.0/32", &b, 1, &cl, err,
+	    sizeof(err)), -1);
+	T_EQ_STR(err, "4 blocks, more than --list-max-blocks 3");
+	T_EQ_STR(cl.tag, "a");
+	/* both families count toward --list-max-blocks */
+	T_EQ_INT(parse_steps("a;\"m\";inet;2;192.0.2.0/32;192.0.2.1/32;"
+	    "inet6;1;2001:db8::/32;inet;1", &b, 1, &cl, err, sizeof(err)), -1);
+	T_EQ_STR(err, "inet part given twice");
+	T_EQ_INT(parse_steps("a;\"m\";inet;2;192.0.2.0/32;192.0.2.1/32;"
+	    "inet6;2;2001:db8::/32;2001:db9::/32", &b, 1, &cl, err,
+	    sizeof(err)), -1);
+	T_EQ_STR(err, "2 IPv6 blocks, more than --list-max-blocks6 1");
+	T_EQ_INT(parse_steps("a;\"m\";inet6;1;2001:db8::/32;inet;3;"
+	    "192.0.2.0/32", &b, 1, &cl, err, sizeof(err)), -1);
+	T_EQ_STR(err, "4 blocks, more than --list-max-blocks 3");
+	/* the count is refused before its blocks are read */
+	b.max_blocks = 8UL * 1024 * 1024;
+	b.max_blocks6 = 1024UL * 1024;
+	b.max_bytes = CFG_LINE_MAX;
+	T_EQ_INT(parse_steps("v6bomb;\"b\";inet6;3160000;2001:db8::/64",
+	    &b, 1, &cl, err, sizeof(err)), -1);
+	T_EQ_STR(err, "3160000 IPv6 blocks, more than --list-max-blocks6 "
+	    "1048576");
+	b.max_bytes = 30;
+	T_EQ_INT(parse_steps("a;\"0123456789012345678901234567\"", &b, 1,
+	    &cl, err, sizeof(err)), -1);
+	T_EQ_STR(err, "more than 30 bytes (--list-max-bytes)");
+	T_EQ_STR(cl.tag, "a");
+	T_EQ_INT(parse_steps("a;\"01234567890123456789012345\"", &b, 1,
+	    &cl, err, sizeof(err)), 0);
+	cfg_line_free(&cl);
+}
+
+/* cfg_job in steps of one: what cfg_process does, bounds apart. */
+static void
+job_steps(void)
+{
+	struct cfg_bounds b = { 2, 2, 1000 };
+	struct cfg_stats st;
+	struct cfg_job *j;
+	const char *in =
+	    "a;\"A\";inet;2;192.0.2.0/24;198.51.100.0/24\n"
+	    "big;\"B\";inet;3;10.0.0.0/8;10.1.0.0/16;10.2.0.0/16\n"
+	    "\n"
+	    "bad;\"X\";inet;1;192.0.2.0/33\n"
+	    "c;\"C\";inet6;1;2001:db8::/32\n"
+	    "a;\n";
+	char *copy = strdup(in);
+	int steps = 0;
+
+	T_ASSERT(copy != NULL);
+	j = cfg_job_new(copy, strlen(copy), &b);
+	T_ASSERT(j != NULL);
+	while (cfg_job_step(j, 1) == 0) {
+		if (++steps > 10000)
+			t_fail("no end after 10000 steps");
+	}
+	T_ASSERT(steps > 10);
+	T_EQ_INT(cfg_job_step(j, 1), 1);
+	cfg_job_stats(j, &st);
+	cfg_job_free(j);
+	free(copy);
+	T_EQ_INT(st.lines, 5);
+	T_EQ_INT(st.applied, 3);
+	T_EQ_INT(st.rejected, 2);
+	t_expect_log("config line 2 rejected, list big left unchanged: 3 "
+	    "blocks, more than --list-max-blocks 2");
+	t_expect_log("config line 4 rejected, list bad left unchanged");
+	t_expect_log("list c: 0 IPv4 and 1 IPv6 blocks loaded");
+	t_expect_log("list a cleared");
+	T_EQ_STR(tags_of("198.51.100.1"), "");
+	T_EQ_STR(tags_of("10.0.0.1"), "");
+	T_EQ_STR(tags_of("2001:db8::1"), "c=C");
+	sdl_free_all();
+}
+
 /* ---- encoding ---- */
 
 static void
@@ -518,6 +663,9 @@ const struct t_case t_cases[] = {
 	T_CASE(long_message),
 	T_CASE(bad_line_keeps_old_list),
 	T_CASE(process_lines),
+	T_CASE(steps_same_as_whole),
+	T_CASE(bounds),
+	T_CASE(job_steps),
 	T_CASE(encode_known),
 	T_CASE(encode_errors),
 	T_CASE(round_trip),

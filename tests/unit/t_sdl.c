@@ -171,6 +171,27 @@ check_addr(const struct addr *a)
 		    addr_ntop(a, ip, sizeof(ip)), tags_of(a), want);
 }
 
+static int use_steps;	/* build lists with sdl_build_* in small steps */
+
+static int
+replace(const char *tag, const char *msg, const struct cidr *v, size_t n)
+{
+	struct sdl_build *b;
+	int rc;
+
+	if (!use_steps)
+		return sdl_replace(tag, msg, v, n);
+	if ((b = sdl_build_new(tag, msg, v, n)) == NULL)
+		return -1;
+	/* budgets from 1 up, so every phase stops and resumes */
+	while ((rc = sdl_build_step(b, 1 + (size_t)(rnd() % 40))) == 0)
+		;
+	if (rc == 1)
+		rc = sdl_build_commit(b);
+	sdl_build_free(b);
+	return rc;
+}
+
 static void
 random_family(int af)
 {
@@ -197,7 +218,7 @@ random_family(int af)
 		}
 		/* first round creates the lists in order; later rounds replace */
 		for (i = 0; i < NLISTS; i++) {
-			T_EQ_INT(sdl_replace(refs[i].tag, "m", refs[i].c,
+			T_EQ_INT(replace(refs[i].tag, "m", refs[i].c,
 			    refs[i].n), 0);
 			for (j = 0; j < refs[i].nh; j++)
 				T_ASSERT(sdl_addr_add(refs[i].tag, "m",
@@ -235,6 +256,62 @@ static void
 random_v6(void)
 {
 	random_family(AF_INET6);
+}
+
+static void
+random_v4_steps(void)
+{
+	use_steps = 1;
+	random_family(AF_INET);
+}
+
+static void
+random_v6_steps(void)
+{
+	use_steps = 1;
+	random_family(AF_INET6);
+}
+
+/* While a build runs the old list answers; the commit swaps at once. */
+static void
+build_keeps_old_until_commit(void)
+{
+	struct cidr old[1], nw[200];
+	struct sdl_build *b;
+	struct addr a;
+	size_t i;
+	int rc, steps = 0;
+
+	old[0] = C("192.0.2.0/24");
+	T_EQ_INT(sdl_replace("l", "old", old, 1), 0);
+	for (i = 0; i < 200; i++) {
+		/* descending, so the sort has work */
+		nw[i].a = A("198.51.100.0");
+		nw[i].a.u.b[3] = (uint8_t)(199 - i);
+		nw[i].plen = 32;
+	}
+	b = sdl_build_new("l", "new", nw, 200);
+	T_ASSERT(b != NULL);
+	a = A("198.51.100.7");
+	while ((rc = sdl_build_step(b, 16)) == 0) {
+		steps++;
+		T_EQ_STR(tags_of(&a), "");
+		T_EQ_STR(tags_of(&old[0].a), "l");
+	}
+	T_EQ_INT(rc, 1);
+	T_ASSERT(steps > 10);
+	T_EQ_INT(sdl_build_commit(b), 0);
+	sdl_build_free(b);
+	T_EQ_STR(tags_of(&a), "l");
+	T_EQ_STR(tags_of(&old[0].a), "");
+	/* a build dropped before its commit changes nothing */
+	b = sdl_build_new("l", "x", old, 1);
+	T_ASSERT(b != NULL);
+	(void)sdl_build_step(b, 1);
+	sdl_build_free(b);
+	T_EQ_STR(tags_of(&a), "l");
+	T_EQ_INT(sdl_count(), 1);
+	sdl_free_all();
 }
 
 /*
@@ -845,6 +922,9 @@ tag_rules(void)
 const struct t_case t_cases[] = {
 	T_CASE(random_v4),
 	T_CASE(random_v6),
+	T_CASE(random_v4_steps),
+	T_CASE(random_v6_steps),
+	T_CASE(build_keeps_old_until_commit),
 	T_CASE(index_v4),
 	T_CASE(index_v6),
 	T_CASE(mixed_families),
