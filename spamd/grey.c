@@ -48,6 +48,7 @@
 #define GREY_RETRY_MAX	10000
 #define CHAN_MAXQ	(256u * 1024 * 1024)
 #define GREY_DRAIN_MAX	20000		/* ms to commit the backlog when stopping */
+#define GREY_SESSION_MAX 600		/* s: sessions that began before a pass */
 
 struct item {
 	struct item	*next;
@@ -270,9 +271,19 @@ apply(struct greydb *db, const struct item *it, int64_t now,
 		    ip, it->helo, it->from, it->to, tr.bcount,
 		    (long long)(tr.first + conf.gl.passtime + 1 - now));
 	if (ifound && ir.kind == GD_WHITE && !greylist_expired(&ir, now)) {
-		/* WHITE, yet it came to us: the set lacks it. Push again. */
-		log_info("%s: WHITE but not in the nft set, adding it again",
-		    ip);
+		/*
+		 * WHITE, yet it came to us: the set may lack it, so push it
+		 * again (the nft helper refreshes it either way). A host
+		 * that passed moments ago is no news: the other recipients
+		 * of the session that passed (or sessions opened before its
+		 * element was added) come here too.
+		 */
+		if (now - ir.pass > GREY_SESSION_MAX)
+			log_info("%s: WHITE but not in the nft set, adding "
+			    "it again", ip);
+		else
+			log_debug("%s: whitelisted %lld s ago, still coming "
+			    "to us", ip, (long long)(now - ir.pass));
 		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip,
 		    ir.expire);
 	} else if (passed) {
@@ -379,7 +390,9 @@ flush(struct ev_timer *t)
 		free(it);
 	}
 	if (synced) {
-		/* What was stored is durable: its effects may go out. */
+		/* What was stored is durable: its effects may go out,
+		 * once per address (a session's recipients pass together). */
+		fx.nwhite = proto_entries_uniq(fx.white, fx.nwhite);
 		send_entries(&nft, PROTO_WHITE, fx.white, fx.nwhite);
 		send_entries(&smtp, PROTO_TRAP, fx.trap, fx.ntrap);
 	}
