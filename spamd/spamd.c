@@ -65,6 +65,15 @@ struct spamd_conf conf = {
 	.trapscan = 60,
 	.user = SPAMD_USER,
 	.alloweddomains = PATH_ALLOWEDDOMAINS,
+	/*
+	 * Far above any real MTA: a list server's first delivery to a few
+	 * hundred local users records a few hundred tuples; one whose
+	 * tuples are refused still passes with those already recorded.
+	 */
+	.grey_max_tuples = 2000,	/* live GREY tuples per address */
+	.grey_rate_n = 500,		/* new tuples per address ... */
+	.grey_rate_period = 60,		/* ... per minute (bursts of 500) */
+	.db_max_size = 512LL * 1024 * 1024,	/* db + checkpoint + journal */
 };
 
 static __dead void
@@ -77,7 +86,9 @@ usage(void)
 	    "[-l address]\n"
 	    "             [-M address] [-n name] [-p port] [-S secs] "
 	    "[-s secs]\n"
-	    "             [-T timeout] [-t secs] [-u user] [-w window]\n");
+	    "             [-T timeout] [-t secs] [-u user] [-w window]\n"
+	    "             [--db-max-size size] [--grey-max-rate count/time]\n"
+	    "             [--grey-max-tuples count]\n");
 	exit(1);
 }
 
@@ -87,9 +98,15 @@ usage(void)
  */
 enum {
 	OPT_LONG_FIRST = 256,
+	OPT_DB_MAX_SIZE,
+	OPT_GREY_MAX_RATE,
+	OPT_GREY_MAX_TUPLES,
 };
 
 static const struct option long_opts[] = {
+	{ "db-max-size", required_argument, NULL, OPT_DB_MAX_SIZE },
+	{ "grey-max-rate", required_argument, NULL, OPT_GREY_MAX_RATE },
+	{ "grey-max-tuples", required_argument, NULL, OPT_GREY_MAX_TUPLES },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -159,6 +176,31 @@ parse_stutter(const char *arg)
 		return (uint64_t)parse_num_opt('s', num, 0, 10000);
 	}
 	return (uint64_t)parse_time_opt('s', arg, 1, 0, 10) * 1000;
+}
+
+/* --grey-max-rate count/time: new tuples per address; 0 = no bound. */
+static void
+parse_rate(int opt, const char *arg)
+{
+	char buf[64], *slash;
+
+	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf) ||
+	    (slash = strchr(buf, '/')) == NULL)
+		bad_opt(opt, arg, "not count/time (e.g. 500/1m)");
+	*slash++ = '\0';
+	conf.grey_rate_n = (uint32_t)parse_num_opt(opt, buf, 0, 1000000);
+	conf.grey_rate_period = parse_time_opt(opt, slash, 1, 1, 86400);
+}
+
+static int64_t
+parse_size_opt(int opt, const char *arg, int64_t min, int64_t max)
+{
+	int64_t v;
+	const char *errstr;
+
+	if (util_parse_size(arg, min, max, &v, &errstr) == -1)
+		bad_opt(opt, arg, errstr);
+	return v;
 }
 
 /* -G passtime:greyexp:whiteexp, bare numbers in minutes:hours:hours. */
@@ -450,6 +492,21 @@ main(int argc, char *argv[])
 		case 'w':
 			conf.window = (int)parse_num_opt(ch, optarg, 1,
 			    INT_MAX);
+			break;
+		case OPT_DB_MAX_SIZE:
+			conf.db_max_size = parse_size_opt(ch, optarg, 0,
+			    INT64_MAX / 2);
+			if (conf.db_max_size > 0 &&
+			    conf.db_max_size < 64 * 1024)
+				bad_opt(ch, optarg, "too small (64k at least, "
+				    "or 0 for no bound)");
+			break;
+		case OPT_GREY_MAX_RATE:
+			parse_rate(ch, optarg);
+			break;
+		case OPT_GREY_MAX_TUPLES:
+			conf.grey_max_tuples = (uint32_t)parse_num_opt(ch,
+			    optarg, 0, UINT32_MAX);
 			break;
 		case 'C':
 		case 'K':

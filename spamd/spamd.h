@@ -41,6 +41,11 @@ struct spamd_conf {
 	const char		*user;		/* -u */
 	int			 window;	/* -w, 0 = unset */
 	const char		*alloweddomains; /* -A */
+	/* Flood bounds (issue 15); 0 = no bound. */
+	uint32_t		 grey_max_tuples; /* --grey-max-tuples */
+	uint32_t		 grey_rate_n;	/* --grey-max-rate N/period */
+	int64_t			 grey_rate_period; /* seconds */
+	int64_t			 db_max_size;	/* --db-max-size, bytes */
 };
 
 extern struct spamd_conf conf;
