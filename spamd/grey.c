@@ -104,6 +104,7 @@ static struct {
 	int64_t		 per_tuple;	/* observed growth per new tuple */
 	int64_t		 budget;	/* new tuples this batch; -1 no bound */
 	size_t		 nnew;		/* new tuples in this batch */
+	size_t		 nitems;	/* tuples in this batch */
 	int		 grew;		/* the last new tuples grew the db */
 	uint64_t	 probe_ms;	/* full and growing: next probe */
 	uint32_t	 heavy;		/* live tuples that make a heavy address */
@@ -320,14 +321,21 @@ dbsize_update(void)
 	dbs.stat_failed = 0;
 	total = u.db + u.ckpt + u.journal;
 	if (dbs.nnew > 0) {
-		/* What the last batch's new tuples cost, journal included. */
-		if (total > dbs.total &&
-		    (total - dbs.total) / (int64_t)dbs.nnew > dbs.per_tuple)
-			dbs.per_tuple = (total - dbs.total) /
-			    (int64_t)dbs.nnew;
+		/*
+		 * What the last batch's new tuples cost, journal included,
+		 * when they were most of it (known tuples add journal only);
+		 * smoothed, so one bucket split or a checkpoint does not stick.
+		 */
+		if (total > dbs.total && dbs.nnew * 2 >= dbs.nitems) {
+			int64_t per = (total - dbs.total) / (int64_t)dbs.nnew;
+
+			dbs.per_tuple = (dbs.per_tuple + per) / 2;
+			if (dbs.per_tuple < GREY_TUPLE_BYTES)
+				dbs.per_tuple = GREY_TUPLE_BYTES;
+		}
 		dbs.grew = u.db > dbs.db;
 	}
-	dbs.nnew = 0;
+	dbs.nnew = dbs.nitems = 0;
 	dbs.total = total;
 	dbs.db = u.db;
 	room = lim - total;
@@ -577,6 +585,7 @@ flush(struct ev_timer *t)
 		gdb = NULL;
 		bad = 1;
 	}
+	dbs.nitems = done;
 	if (!synced)
 		done = 0;	/* keep every tuple of the batch for a retry */
 	while (done-- > 0) {
