@@ -122,6 +122,10 @@ nft_listeners() {
 	echo "$n"
 }
 
+# Throughput runs send far more tuples per address than spamd's flood
+# bounds (issue 15) let through: they measure recording, so bounds off.
+BENCH_NO_BOUNDS="--grey-max-rate 0/1s --grey-max-tuples 0 --db-max-size 0"
+
 # start_spamd NS DBDIR LOG ARGS...: sets SPAMD_PID, SPAMD_SMTP, SPAMD_GREY
 start_spamd() {
 	local ns=$1 dir=$2 log=$3
@@ -261,7 +265,7 @@ sec_fc() {
 	for c in $FC_CONCS; do
 		# a fresh spamd and database for each C, so the two compare
 		start_spamd "$ns" "$T/fcdb$c" "$T/fc-spamd$c.log" -S 0 -s 0 \
-		    -c 1000 || continue
+		    -c 1000 $BENCH_NO_BOUNDS || continue
 		db=$T/fcdb$c/spamd.db
 		before=$(kv "$("$BB/benchdb" count "$db")" grey)
 		for ((r = 1; r <= FC_ROUNDS; r++)); do
@@ -557,7 +561,7 @@ sec_db() {
 	ip -n "$ns" addr add 192.0.2.1/24 dev bdb0 &&
 	ip -n "$ns" neigh add 192.0.2.2 lladdr 02:00:00:00:00:02 dev bdb0 nud permanent &&
 	ip -n "$ns" route add 203.0.113.0/24 via 192.0.2.2 || { say "veth"; ns_done "$ns"; return; }
-	start_spamd "$ns" "$T/dbdb" "$T/db-spamd.log" -S 0 -s 0 -c 1000 || { ns_done "$ns"; return; }
+	start_spamd "$ns" "$T/dbdb" "$T/db-spamd.log" -S 0 -s 0 -c 1000 $BENCH_NO_BOUNDS || { ns_done "$ns"; return; }
 	db=$T/dbdb/spamd.db
 	ip netns exec "$ns" "$BIN/spamlogd" -D -f "$db" 2>>"$T/db-spamlogd.log" &
 	L=$!

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gdbm.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -840,5 +841,37 @@ greydb_reorganize(struct greydb *db)
 	}
 	if (have_st)
 		util_keep_owner(gdbm_fdesc(db->dbf), db->path, &st);
+	return 0;
+}
+
+/*
+ * What the database takes on disk with its crash protection files, for
+ * spamd's --db-max-size. lstat: a link is counted as itself.
+ */
+int
+greydb_disk_usage(const char *path, struct greydb_usage *u)
+{
+	static const char *const sfx[3] = { "", ".ckpt", ".journal" };
+	int64_t *out[3] = { &u->db, &u->ckpt, &u->journal };
+	char p[PATH_MAX];
+	struct stat st;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		*out[i] = 0;
+		if ((size_t)snprintf(p, sizeof(p), "%s%s", path, sfx[i]) >=
+		    sizeof(p)) {
+			errno = ENAMETOOLONG;
+			seterr("%s%s: %s", path, sfx[i], strerror(errno));
+			return -1;
+		}
+		if (lstat(p, &st) == -1) {
+			if (errno == ENOENT)
+				continue;
+			seterr("%s: %s", p, strerror(errno));
+			return -1;
+		}
+		*out[i] = (int64_t)st.st_size;
+	}
 	return 0;
 }

@@ -24,6 +24,9 @@
  *		else reopened. -1 if the lock could not be had in time.
  *	greydb_quiet(db, on)	do not log corrupt records (a caller
  *		that re-reads what its walk already reported)
+ *	greydb_disk_usage(path, u)	bytes on disk of the database, its
+ *		checkpoint and its journal (a missing file counts 0; links
+ *		are not followed). 0, or -1 with errno (greydb_errstr says)
  *	greydb_errstr()		the last error, in a static buffer that the
  *		next failing call overwrites
  *
@@ -40,6 +43,7 @@
 #define GREYDB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/gdata.h"
 
@@ -60,6 +64,10 @@ enum greydb_mode {
 
 struct greydb;
 
+struct greydb_usage {
+	int64_t	db, ckpt, journal;	/* st_size of each file */
+};
+
 typedef int (*greydb_walk_fn)(const char *, size_t, const struct gd_rec *,
     const char *, void *);
 
@@ -74,6 +82,7 @@ int	greydb_close(struct greydb *);
 int	greydb_commit(struct greydb *);
 int	greydb_resume(struct greydb *, int);
 void	greydb_quiet(struct greydb *, int);
+int	greydb_disk_usage(const char *, struct greydb_usage *);
 const char *greydb_errstr(void);
 
 #endif /* GREYDB_H */

@@ -69,6 +69,70 @@ util_parse_time(const char *s, int64_t unit, int64_t min, int64_t max,
 	return 0;
 }
 
+int
+util_parse_size(const char *s, int64_t min, int64_t max, int64_t *out,
+    const char **errstr)
+{
+	char num[32];
+	size_t len = strlen(s);
+	int64_t mult = 1, v;
+	const char *e;
+
+	*errstr = NULL;
+	if (len == 0 || len >= sizeof(num)) {
+		*errstr = "invalid";
+		return -1;
+	}
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 'k': case 'K': mult = 1024; break;
+	case 'm': case 'M': mult = 1024 * 1024; break;
+	case 'g': case 'G': mult = 1024 * 1024 * 1024; break;
+	default: len++; break;
+	}
+	num[len - 1] = '\0';
+	if (num[0] == '\0' || num[0] == '-' || num[0] == '+' ||
+	    num[0] == ' ') {
+		*errstr = "invalid";
+		return -1;
+	}
+	v = strtonum(num, 0, INT64_MAX / (1024 * 1024 * 1024), &e);
+	if (e != NULL) {
+		*errstr = e;
+		return -1;
+	}
+	v *= mult;
+	if (v < min) {
+		*errstr = "too small";
+		return -1;
+	}
+	if (v > max) {
+		*errstr = "too large";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A byte count for logs: one decimal in the largest fitting unit. */
+char *
+util_fmt_size(int64_t n, char *buf, size_t len)
+{
+	static const char u[] = "kMG";
+	double v = (double)n;
+	int i = -1;
+
+	while (v >= 1024 && i < 2) {
+		v /= 1024;
+		i++;
+	}
+	if (i < 0)
+		snprintf(buf, len, "%lld", (long long)n);
+	else
+		snprintf(buf, len, "%.1f%c", v, u[i]);
+	return buf;
+}
+
 /* Format a duration compactly for logs and usage messages. */
 char *
 util_fmt_time(int64_t secs, char *buf, size_t len)

@@ -4,6 +4,9 @@
  *	util_parse_time(s, unit, min, max, &out, &errstr)
  *		a duration with an optional suffix s, m, h or d; a bare number
  *		is in `unit' seconds (1, 60, 3600). Bounds are in seconds.
+ *	util_parse_size(s, min, max, &out, &errstr)
+ *		a byte count with an optional suffix k, M or G (powers of 1024)
+ *	util_fmt_size(bytes, buf, len)	"512M", "1.5G", "300k", "12" for logs
  *	util_fmt_time(secs, buf, len)	"36d", "1h30m", "25m", "0s"
  *	xmalloc, xcalloc, xreallocarray, xstrdup
  *		fatal on exhaustion: for start-up and command-line tools only;
@@ -34,6 +37,9 @@
 int	util_parse_time(const char *, int64_t, int64_t, int64_t, int64_t *,
 	    const char **);
 char	*util_fmt_time(int64_t, char *, size_t);
+int	util_parse_size(const char *, int64_t, int64_t, int64_t *,
+	    const char **);
+char	*util_fmt_size(int64_t, char *, size_t);
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);

@@ -17,11 +17,22 @@
 
 #define CHAN_READ_BURST	256	/* messages per wake-up, for fairness */
 
+#define NO_SLOT		UINT32_MAX
+
 struct chan_msg {
 	struct chan_msg	*next;
 	size_t		 len;
+	uint32_t	 slot;		/* key slot, or NO_SLOT */
 	uint8_t		 data[];
 };
+
+static void
+msg_free(struct chan *c, struct chan_msg *m)
+{
+	if (m->slot != NO_SLOT && c->keyq != NULL)
+		c->keyq[m->slot] -= (uint32_t)m->len;
+	free(m);
+}
 
 static void
 chan_closed(struct chan *c)
@@ -50,7 +61,7 @@ drain(struct chan *c)
 		if (c->head == NULL)
 			c->tail = NULL;
 		c->queued -= m->len;
-		free(m);
+		msg_free(c, m);
 	}
 	return 0;
 }
@@ -117,8 +128,8 @@ chan_open(struct chan *c, int fd, const char *name, size_t maxq,
 	return ev_io_add(&c->io, fd, EPOLLIN, chan_event);
 }
 
-int
-chan_send(struct chan *c, const void *buf, size_t len)
+static int
+send_slot(struct chan *c, const void *buf, size_t len, uint32_t slot)
 {
 	struct chan_msg *m;
 	unsigned long n;
@@ -146,6 +157,9 @@ chan_send(struct chan *c, const void *buf, size_t len)
 	}
 	m->next = NULL;
 	m->len = len;
+	m->slot = slot;
+	if (slot != NO_SLOT)
+		c->keyq[slot] += (uint32_t)len;
 	memcpy(m->data, buf, len);
 	if (c->tail != NULL)
 		c->tail->next = m;
@@ -155,6 +169,40 @@ chan_send(struct chan *c, const void *buf, size_t len)
 	c->queued += len;
 	ev_io_mod(&c->io, EPOLLIN | EPOLLOUT);
 	return 0;
+}
+
+int
+chan_send(struct chan *c, const void *buf, size_t len)
+{
+	return send_slot(c, buf, len, NO_SLOT);
+}
+
+int
+chan_send_keyed(struct chan *c, const void *buf, size_t len,
+    const void *key, size_t keylen)
+{
+	const uint8_t *k = key;
+	uint32_t h = 2166136261u;
+	unsigned long n;
+	size_t i;
+
+	if (c->keyq == NULL &&
+	    (c->keyq = calloc(CHAN_KEY_SLOTS, sizeof(*c->keyq))) == NULL)
+		return send_slot(c, buf, len, NO_SLOT);
+	for (i = 0; i < keylen; i++)
+		h = (h ^ k[i]) * 16777619u;
+	h %= CHAN_KEY_SLOTS;
+	/* Under contention (half the queue used), each key its share. */
+	if (c->queued + len > c->maxq / 2 &&
+	    c->keyq[h] + len > c->maxq / CHAN_KEY_SHARE) {
+		if ((n = log_ratelimit(&c->rl_key, 10)) != 0)
+			log_warnx("%s: peer is not keeping up and one client "
+			    "holds its share of the queue (%zu bytes); "
+			    "dropped %lu of its message%s", c->name,
+			    (size_t)c->keyq[h], n, n == 1 ? "" : "s");
+		return -1;
+	}
+	return send_slot(c, buf, len, h);
 }
 
 void
@@ -216,8 +264,10 @@ chan_close(struct chan *c)
 	}
 	while ((m = c->head) != NULL) {
 		c->head = m->next;
-		free(m);
+		msg_free(c, m);
 	}
 	c->tail = NULL;
 	c->queued = 0;
+	free(c->keyq);
+	c->keyq = NULL;
 }

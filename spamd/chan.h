@@ -7,6 +7,14 @@
  *	chan_send(c, buf, len)	send now, or queue when the peer is slow;
  *		-1 if the queue already holds maxq bytes (the message is
  *		dropped and a rate-limited warning says how many were)
+ *	chan_send_keyed(c, buf, len, key, keylen)	the same, but once
+ *		half the queue is used, the messages of one key (a client
+ *		address) may hold at most maxq / CHAN_KEY_SHARE bytes of it,
+ *		so that one client cannot crowd out the others (half the
+ *		queue is theirs); beyond, its messages are
+ *		dropped (-1) with a rate-limited warning. Keys are hashed
+ *		into CHAN_KEY_SLOTS counters: keys that share one share its
+ *		part.
  *	chan_flush_blocking(c)	send the queue, blocking (shutdown
  *		only); gives up, and says how much it lost, only when the
  *		peer has read nothing for CHAN_FLUSH_MAX ms
@@ -25,6 +33,8 @@
 #include "spamd/ev.h"
 
 #define CHAN_FLUSH_MAX	10000
+#define CHAN_KEY_SHARE	64	/* one key's part of the queue: 1/64 */
+#define CHAN_KEY_SLOTS	4096
 
 struct chan_msg;
 struct chan;
@@ -40,11 +50,15 @@ struct chan {
 	struct chan_msg		*head, *tail;
 	size_t			 queued, maxq;
 	struct log_ratelimit	 rl;
+	uint32_t		*keyq;	/* bytes queued per key slot */
+	struct log_ratelimit	 rl_key;
 };
 
 int	chan_open(struct chan *, int, const char *, size_t, chan_msg_cb,
 	    chan_close_cb);
 int	chan_send(struct chan *, const void *, size_t);
+int	chan_send_keyed(struct chan *, const void *, size_t, const void *,
+	    size_t);
 void	chan_flush_blocking(struct chan *);
 void	chan_close(struct chan *);
 

@@ -16,6 +16,16 @@
  * (up to GREY_QUEUE_MAX) and the batch is retried with back-off; each
  * state change is logged. A tuple counts as stored only after the
  * transaction that holds it has been synced and closed.
+ *
+ * One client cannot fill the disk or crowd out the others (issue 15):
+ * once the queue is half full, an address may hold no more than
+ * GREY_QUEUE_SHARE of it (the other half is for the others); its new tuples
+ * are refused beyond --grey-max-tuples live ones or --grey-max-rate
+ * (greyaddr.c counts them); and the database files (with checkpoint and
+ * journal) stay under --db-max-size: above GREY_SOFT_PCT of it, new
+ * tuples of the heaviest addresses are refused, near it every new tuple
+ * is. Known tuples, traps and WHITE hosts are never refused. Refusals
+ * are reported every GREY_REPORT_MS, per address, with counts.
  */
 #include <sys/prctl.h>
 
@@ -35,9 +45,11 @@
 #include "common/greylist.h"
 #include "common/greyscan.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "spamd/chan.h"
 #include "spamd/ev.h"
 #include "spamd/grey.h"
+#include "spamd/greyaddr.h"
 #include "spamd/proto.h"
 #include "spamd/spamd.h"
 
@@ -48,6 +60,14 @@
 #define GREY_RETRY_MAX	10000
 #define CHAN_MAXQ	(256u * 1024 * 1024)
 #define GREY_DRAIN_MAX	20000		/* ms to commit the backlog when stopping */
+#define GREY_SESSION_MAX 600		/* s: sessions that began before a pass */
+#define GREY_QUEUE_SHARE (GREY_QUEUE_MAX / 64)	/* one address's part */
+#define GREY_SOFT_PCT	80		/* % of --db-max-size: heaviest refused */
+#define GREY_FULL_PCT	95		/* % of --db-max-size: all new refused */
+#define GREY_TUPLE_BYTES 512		/* least disk growth assumed per tuple */
+#define GREY_PROBE_MAX	20		/* new tuples per transaction when full */
+#define GREY_PROBE_MS	60000		/* when full and growing: probe pace */
+#define GREY_REPORT_MS	10000		/* refusal reports, at most this often */
 
 struct item {
 	struct item	*next;
@@ -73,6 +93,23 @@ static struct log_ratelimit rl_drop;
 static struct ev_timer	 traps_tm;
 static char		**allowed;
 static size_t		 nallowed;
+static struct ev_timer	 report_tm;
+
+enum dbzone { DBZ_OK, DBZ_SOFT, DBZ_FULL };
+
+/* --db-max-size: what the files take, and what the next batch may add. */
+static struct {
+	enum dbzone	 zone;
+	int64_t		 total, db;	/* at the last look */
+	int64_t		 per_tuple;	/* observed growth per new tuple */
+	int64_t		 budget;	/* new tuples this batch; -1 no bound */
+	size_t		 nnew;		/* new tuples in this batch */
+	size_t		 nitems;	/* tuples in this batch */
+	int		 grew;		/* the last new tuples grew the db */
+	uint64_t	 probe_ms;	/* full and growing: next probe */
+	uint32_t	 heavy;		/* live tuples that make a heavy address */
+	int		 stat_failed;
+} dbs = { .budget = -1, .per_tuple = GREY_TUPLE_BYTES };
 
 /*
  * Read spamd.alloweddomains: one suffix per line, '#' comments, blanks
@@ -213,6 +250,158 @@ send_bare(struct chan *c, enum proto_type t)
 		log_warnx("%s: could not send a control message", c->name);
 }
 
+static void
+report_one(const struct greyaddr_stat *st, void *arg)
+{
+	char ip[ADDR_STRLEN], why[256];
+	unsigned long total = 0;
+	size_t o = 0;
+	int i;
+
+	(void)arg;
+	why[0] = '\0';
+	for (i = GREYADDR_OK + 1; i < GREYADDR_NWHY; i++) {
+		if (st->refused[i] == 0)
+			continue;
+		total += st->refused[i];
+		o += (size_t)snprintf(why + o, o < sizeof(why) ?
+		    sizeof(why) - o : 0, "%s%lu for %s", o ? ", " : "",
+		    st->refused[i], greyaddr_why_name[i]);
+	}
+	addr_ntop(&st->a, ip, sizeof(ip));
+	log_warnx("refused %lu new tuple%s from %s%s (it holds %u live): %s",
+	    total, total == 1 ? "" : "s", ip,
+	    st->a.af == AF_INET6 ? "/64" : "", st->live, why);
+}
+
+/* Say who was refused since the last report, and why. */
+static void
+report(struct ev_timer *t)
+{
+	size_t n;
+
+	(void)t;
+	n = greyaddr_report(clock_now(), report_one, NULL);
+	if (n > GREYADDR_REPORT_MAX)
+		log_warnx("... and new tuples from %zu more address%s",
+		    n - GREYADDR_REPORT_MAX,
+		    n - GREYADDR_REPORT_MAX == 1 ? "" : "es");
+}
+
+static void
+refuse(const struct addr *a, enum greyaddr_why why)
+{
+	greyaddr_refused(a, why);
+	if (!ev_timer_armed(&report_tm))
+		ev_timer_set(&report_tm, ev_now() + GREY_REPORT_MS, report);
+}
+
+/*
+ * Look at the files before a batch: which zone of --db-max-size they are
+ * in, and how many new tuples the batch may add without crossing it.
+ */
+static void
+dbsize_update(void)
+{
+	struct greydb_usage u;
+	int64_t total, room, soft, full, lim = conf.db_max_size;
+	enum dbzone zone;
+	char b[4][16];
+
+	dbs.budget = -1;
+	if (lim == 0)
+		return;
+	if (greydb_disk_usage(conf.dbpath, &u) == -1) {
+		if (!dbs.stat_failed)
+			log_warnx("cannot size the database (%s): "
+			    "--db-max-size not enforced", greydb_errstr());
+		dbs.stat_failed = 1;
+		return;
+	}
+	dbs.stat_failed = 0;
+	total = u.db + u.ckpt + u.journal;
+	if (dbs.nnew > 0) {
+		/*
+		 * What the last batch's new tuples cost, journal included,
+		 * when they were most of it (known tuples add journal only);
+		 * smoothed, so one bucket split or a checkpoint does not stick.
+		 */
+		if (total > dbs.total && dbs.nnew * 2 >= dbs.nitems) {
+			int64_t per = (total - dbs.total) / (int64_t)dbs.nnew;
+
+			dbs.per_tuple = (dbs.per_tuple + per) / 2;
+			if (dbs.per_tuple < GREY_TUPLE_BYTES)
+				dbs.per_tuple = GREY_TUPLE_BYTES;
+		}
+		dbs.grew = u.db > dbs.db;
+	}
+	dbs.nnew = dbs.nitems = 0;
+	dbs.total = total;
+	dbs.db = u.db;
+	room = lim - total;
+	soft = lim / 100 * GREY_SOFT_PCT;
+	full = lim / 100 * GREY_FULL_PCT;
+	zone = total >= full ? DBZ_FULL : total >= soft ? DBZ_SOFT : DBZ_OK;
+	if (zone != dbs.zone) {
+		util_fmt_size(total, b[0], sizeof(b[0]));
+		util_fmt_size(u.db, b[1], sizeof(b[1]));
+		util_fmt_size(u.ckpt, b[2], sizeof(b[2]));
+		util_fmt_size(u.journal, b[3], sizeof(b[3]));
+		if (zone == DBZ_FULL)
+			log_warnx("database files take %s (database %s, "
+			    "checkpoint %s, journal %s), at the --db-max-size "
+			    "bound: refusing new tuples; WHITE entries and "
+			    "known tuples are still recorded", b[0], b[1],
+			    b[2], b[3]);
+		else if (zone == DBZ_SOFT && dbs.zone == DBZ_OK)
+			log_warnx("database files take %s (database %s, "
+			    "checkpoint %s, journal %s), over %d%% of "
+			    "--db-max-size: refusing new tuples from the "
+			    "addresses that hold the most", b[0], b[1], b[2],
+			    b[3], GREY_SOFT_PCT);
+		else
+			log_warnx("database files take %s, under %d%% of "
+			    "--db-max-size again: accepting %s new tuples",
+			    b[0], zone == DBZ_OK ? GREY_SOFT_PCT :
+			    GREY_FULL_PCT, zone == DBZ_OK ? "all" : "more");
+		dbs.zone = zone;
+	}
+	if (zone != DBZ_OK)
+		dbs.heavy = greyaddr_heaviest(clock_now()) / 2 + 1;
+	/* Never let one batch's new tuples cross the bound. */
+	dbs.budget = room > 0 ? room / dbs.per_tuple : 0;
+	if (zone == DBZ_FULL) {
+		/*
+		 * GDBM files never shrink: after the cron job expires
+		 * records, new ones reuse the space. A few new tuples show
+		 * whether they still grow the file; while they do, one
+		 * probe per GREY_PROBE_MS.
+		 */
+		uint64_t now = clock_mono_ms();
+
+		if (!dbs.grew)
+			dbs.budget = GREY_PROBE_MAX;
+		else if (now >= dbs.probe_ms) {
+			dbs.budget = 1;
+			dbs.probe_ms = now + GREY_PROBE_MS;
+		} else if (dbs.budget > GREY_PROBE_MAX)
+			dbs.budget = GREY_PROBE_MAX;
+	}
+}
+
+/* May this address record one more new tuple? */
+static enum greyaddr_why
+limit_new(const struct addr *a, int64_t now)
+{
+	if (dbs.budget >= 0) {
+		if ((int64_t)dbs.nnew >= dbs.budget)
+			return GREYADDR_DBFULL;
+		if (dbs.zone != DBZ_OK && greyaddr_live(a, now) >= dbs.heavy)
+			return GREYADDR_DBFULL;
+	}
+	return greyaddr_new_ok(a, now, clock_mono_ms());
+}
+
 /*
  * Record one tuple. Returns -1 if the database refused a write, leaving
  * the item for a later attempt.
@@ -224,7 +413,8 @@ apply(struct greydb *db, const struct item *it, int64_t now,
 	char key[GD_KEY_MAX], ip[ADDR_STRLEN];
 	struct gd_tuple t;
 	struct gd_rec tr, ir;
-	int klen, found, ifound, trapped, passed;
+	enum greyaddr_why why;
+	int klen, found, ifound, trapped, passed, isnew;
 
 	addr_ntop(&it->ip, ip, sizeof(ip));
 	t.ip = ip;
@@ -259,9 +449,25 @@ apply(struct greydb *db, const struct item *it, int64_t now,
 			log_warnx("%s: out of memory for the trap list", ip);
 		return 0;
 	}
+	isnew = !found || tr.kind != GD_GREY || tr.expire <= now;
+	if (isnew && (why = limit_new(&it->ip, now)) != GREYADDR_OK) {
+		/* A WHITE host coming to us is still pushed to the set. */
+		if (!ifound)
+			ifound = greydb_get(db, ip, strlen(ip), &ir) ==
+			    GREYDB_OK;
+		if (!ifound || ir.kind != GD_WHITE ||
+		    greylist_expired(&ir, now)) {
+			refuse(&it->ip, why);
+			return 0;
+		}
+	}
 	passed = greylist_tuple(&tr, found, now, &conf.gl);
 	if (greydb_put(db, key, (size_t)klen, &tr) == -1)
 		goto fail;
+	if (isnew) {
+		greyaddr_added(&it->ip, tr.expire);
+		dbs.nnew++;
+	}
 	if (!found)
 		log_verbose("new tuple %s %s %s %s", ip, it->helo, it->from,
 		    it->to);
@@ -270,9 +476,19 @@ apply(struct greydb *db, const struct item *it, int64_t now,
 		    ip, it->helo, it->from, it->to, tr.bcount,
 		    (long long)(tr.first + conf.gl.passtime + 1 - now));
 	if (ifound && ir.kind == GD_WHITE && !greylist_expired(&ir, now)) {
-		/* WHITE, yet it came to us: the set lacks it. Push again. */
-		log_info("%s: WHITE but not in the nft set, adding it again",
-		    ip);
+		/*
+		 * WHITE, yet it came to us: the set may lack it, so push it
+		 * again (the nft helper refreshes it either way). A host
+		 * that passed moments ago is no news: the other recipients
+		 * of the session that passed (or sessions opened before its
+		 * element was added) come here too.
+		 */
+		if (now - ir.pass > GREY_SESSION_MAX)
+			log_info("%s: WHITE but not in the nft set, adding "
+			    "it again", ip);
+		else
+			log_debug("%s: whitelisted %lld s ago, still coming "
+			    "to us", ip, (long long)(now - ir.pass));
 		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip,
 		    ir.expire);
 	} else if (passed) {
@@ -348,6 +564,7 @@ flush(struct ev_timer *t)
 		return;
 	}
 	memset(&fx, 0, sizeof(fx));
+	dbsize_update();
 	for (it = head; it != NULL && done < GREY_TXN_MAX; it = it->next) {
 		if (apply(gdb, it, now, &fx) == -1) {
 			bad = 1;
@@ -368,6 +585,7 @@ flush(struct ev_timer *t)
 		gdb = NULL;
 		bad = 1;
 	}
+	dbs.nitems = done;
 	if (!synced)
 		done = 0;	/* keep every tuple of the batch for a retry */
 	while (done-- > 0) {
@@ -376,10 +594,13 @@ flush(struct ev_timer *t)
 		if (head == NULL)
 			tail = NULL;
 		queued--;
+		greyaddr_queue_del(&it->ip);
 		free(it);
 	}
 	if (synced) {
-		/* What was stored is durable: its effects may go out. */
+		/* What was stored is durable: its effects may go out,
+		 * once per address (a session's recipients pass together). */
+		fx.nwhite = proto_entries_uniq(fx.white, fx.nwhite);
 		send_entries(&nft, PROTO_WHITE, fx.white, fx.nwhite);
 		send_entries(&smtp, PROTO_TRAP, fx.trap, fx.ntrap);
 	}
@@ -405,8 +626,16 @@ enqueue(const struct proto_tuple *t)
 	struct item *it;
 	unsigned long n;
 
+	/* Once half the queue is used, an address gets its share only:
+	 * the other half stays for the others. */
+	if (!greyaddr_queue_add(&t->ip, queued < GREY_QUEUE_MAX / 2 ?
+	    UINT32_MAX : GREY_QUEUE_SHARE)) {
+		refuse(&t->ip, GREYADDR_QUEUE);
+		return;
+	}
 	if (queued >= GREY_QUEUE_MAX ||
 	    (it = malloc(sizeof(*it) + lh + lf + lt)) == NULL) {
+		greyaddr_queue_del(&t->ip);
 		if ((n = log_ratelimit(&rl_drop, 10)) != 0)
 			log_warnx("%zu tuples waiting for the database: "
 			    "dropped %lu new one%s", queued, n,
@@ -781,6 +1010,8 @@ drain_and_exit(int code)
 		    before, before == 1 ? "" : "s");
 	if (gdb != NULL && greydb_close(gdb) == -1)
 		log_warnx("%s", greydb_errstr());
+	if (ev_timer_armed(&report_tm))
+		report(NULL);		/* refusals not reported yet */
 	chan_flush_blocking(&nft);
 	exit(code);
 }
@@ -822,6 +1053,42 @@ on_signal(int sig)
 		    drain_timeout);
 }
 
+static int
+load_walk(const char *key, size_t keylen, const struct gd_rec *r,
+    const char *why, void *arg)
+{
+	(void)why;
+	greyaddr_load_rec(key, keylen, r, *(const int64_t *)arg);
+	return GREYDB_KEEP;
+}
+
+/* Count the live GREY tuples of every address, for --grey-max-tuples. */
+static void
+load_addrs(void)
+{
+	struct greyaddr_limits lim = {
+		.max_live = conf.grey_max_tuples,
+		.rate_n = conf.grey_rate_n,
+		.rate_period = conf.grey_rate_period,
+		.greyexp = conf.gl.greyexp,
+	};
+	struct greydb *db;
+	int64_t now = clock_now();
+
+	greyaddr_init(&lim);
+	if ((db = greydb_open(conf.dbpath, GREYDB_READ, GREYDB_WAIT)) ==
+	    NULL) {
+		if (errno != ENOENT)
+			log_warnx("cannot count the tuples per address (%s): "
+			    "counting from now on", greydb_errstr());
+		return;
+	}
+	if (greydb_walk(db, load_walk, &now) == -1)
+		log_warnx("cannot count the tuples per address (%s): "
+		    "counting from now on", greydb_errstr());
+	greydb_close(db);
+}
+
 void
 grey_main(int smtpfd, int nftfd)
 {
@@ -837,6 +1104,7 @@ grey_main(int smtpfd, int nftfd)
 	ev_signal(SIGTERM, on_signal);
 	ev_signal(SIGINT, on_signal);
 	ev_signal(SIGHUP, on_signal);
+	load_addrs();
 	resync(NULL);
 	send_traps(NULL);
 	ev_run();

@@ -226,6 +226,8 @@ push(struct ev_timer *t)
 		}
 		return;
 	}
+	/* The greylister may name an address in several messages. */
+	pending.n = proto_entries_uniq(pending.v, pending.n);
 	if (apply(&pending, 0) == -1) {
 		retry_later();
 		return;

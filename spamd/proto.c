@@ -8,6 +8,7 @@
  */
 #include <sys/socket.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "spamd/proto.h"
@@ -169,4 +170,29 @@ proto_enc_bare(uint8_t *buf, size_t len, enum proto_type type)
 		return 0;
 	put_hdr(buf, type, 0);
 	return HDR;
+}
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	return addr_cmp(&((const struct proto_entry *)a)->a,
+	    &((const struct proto_entry *)b)->a);
+}
+
+size_t
+proto_entries_uniq(struct proto_entry *e, size_t n)
+{
+	size_t i, k = 0;
+
+	if (n < 2)
+		return n;
+	qsort(e, n, sizeof(*e), cmp_entry);
+	for (i = 1; i < n; i++) {
+		if (addr_cmp(&e[k].a, &e[i].a) == 0) {
+			if (e[i].expire > e[k].expire)
+				e[k].expire = e[i].expire;
+		} else
+			e[++k] = e[i];
+	}
+	return k + 1;
 }

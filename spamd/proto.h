@@ -20,6 +20,10 @@
  *
  *	proto_enc_tuple/proto_dec_tuple, proto_enc_entries/proto_dec_entries,
  *	proto_enc_bare, proto_type(buf, len)
+ *	proto_entries_uniq(e, n)	sort entries by address and keep one
+ *		per address (the latest expiry); returns the new count. A
+ *		batch of nft elements must not name one twice: the refresh
+ *		(add, delete, add) of the second copy fails with ENOENT
  *
  * Encoders return the message length, or 0 if it does not fit. Decoders
  * return 0, or -1 for a message that is short, long, or has bytes left
@@ -77,5 +81,6 @@ size_t	proto_enc_entries(uint8_t *, size_t, enum proto_type,
 int	proto_dec_entries(const uint8_t *, size_t, struct proto_entry *,
 	    size_t, size_t *);
 size_t	proto_enc_bare(uint8_t *, size_t, enum proto_type);
+size_t	proto_entries_uniq(struct proto_entry *, size_t);
 
 #endif /* PROTO_H */

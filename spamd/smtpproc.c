@@ -7,7 +7,8 @@
  *		in blacklist-only mode
  *	smtpproc_send_tuple(ip, lowmx, helo, from, to)	queue a tuple for
  *		the greylister (never blocks; drops with a log line when the
- *		greylister is hopelessly behind)
+ *		greylister is hopelessly behind, or when this client holds its
+ *		share of the queue: the others keep theirs)
  *	smtpproc_lists_changed()	tell the greylister a blacklist was
  *		loaded, so it re-checks the whitelist against the lists
  *
@@ -44,6 +45,7 @@ smtpproc_send_tuple(const struct addr *ip, int lowmx, const char *helo,
     const char *from, const char *to)
 {
 	uint8_t buf[PROTO_MSG_MAX];
+	struct addr key;
 	size_t n;
 
 	if (!have_grey)
@@ -53,7 +55,11 @@ smtpproc_send_tuple(const struct addr *ip, int lowmx, const char *helo,
 		log_warnx("tuple too large to record");
 		return -1;
 	}
-	return chan_send(&grey, buf, n);
+	/* One client (an IPv6 /64) gets its share of the queue only. */
+	key = *ip;
+	if (key.af == AF_INET6)
+		addr_mask(&key, 64);
+	return chan_send_keyed(&grey, buf, n, key.u.b, addr_len(&key));
 }
 
 static void

@@ -74,6 +74,15 @@ struct spamd_conf conf = {
 	.list_max_blocks = CFG_MAX_BLOCKS_DEF,
 	.list_max_blocks6 = CFG_MAX_BLOCKS6_DEF,
 	.list_max_bytes = CFG_MAX_BYTES_DEF,
+	/*
+	 * Far above any real MTA: a list server's first delivery to a few
+	 * hundred local users records a few hundred tuples; one whose
+	 * tuples are refused still passes with those already recorded.
+	 */
+	.grey_max_tuples = 2000,	/* live GREY tuples per address */
+	.grey_rate_n = 500,		/* new tuples per address ... */
+	.grey_rate_period = 60,		/* ... per minute (bursts of 500) */
+	.db_max_size = 512LL * 1024 * 1024,	/* db + checkpoint + journal */
 };
 
 static __dead void
@@ -90,7 +99,8 @@ usage(void)
 	    "             [--config-group group] [--config-socket path]\n"
 	    "             [--log syslog|stderr|file] [--pidfile file]\n"
 	    "             [--list-max-blocks n] [--list-max-blocks6 n]\n"
-	    "             [--list-max-bytes size]\n");
+	    "             [--list-max-bytes size] [--db-max-size size]\n"
+	    "             [--grey-max-rate count/time] [--grey-max-tuples count]\n");
 	exit(1);
 }
 
@@ -107,6 +117,9 @@ enum {
 	OPT_LIST_MAX_BLOCKS,
 	OPT_LIST_MAX_BLOCKS6,
 	OPT_LIST_MAX_BYTES,
+	OPT_DB_MAX_SIZE,
+	OPT_GREY_MAX_RATE,
+	OPT_GREY_MAX_TUPLES,
 };
 
 static const struct option long_opts[] = {
@@ -117,6 +130,9 @@ static const struct option long_opts[] = {
 	{ "list-max-blocks", required_argument, NULL, OPT_LIST_MAX_BLOCKS },
 	{ "list-max-blocks6", required_argument, NULL, OPT_LIST_MAX_BLOCKS6 },
 	{ "list-max-bytes", required_argument, NULL, OPT_LIST_MAX_BYTES },
+	{ "db-max-size", required_argument, NULL, OPT_DB_MAX_SIZE },
+	{ "grey-max-rate", required_argument, NULL, OPT_GREY_MAX_RATE },
+	{ "grey-max-tuples", required_argument, NULL, OPT_GREY_MAX_TUPLES },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -174,34 +190,6 @@ parse_num_opt(int opt, const char *arg, long long min, long long max)
 	return v;
 }
 
-/* A size in bytes with an optional K, M or G (binary) suffix. */
-static size_t
-parse_size_opt(int opt, const char *arg, long long min, long long max)
-{
-	char num[24];
-	size_t n = strlen(arg);
-	long long mult = 1, v;
-
-	if (n > 1 && strchr("KkMmGg", arg[n - 1]) != NULL) {
-		switch (arg[n - 1]) {
-		case 'K': case 'k': mult = 1024; break;
-		case 'M': case 'm': mult = 1024 * 1024; break;
-		default: mult = 1024 * 1024 * 1024; break;
-		}
-		n--;
-	}
-	if (n == 0 || n >= sizeof(num))
-		bad_opt(opt, arg, "invalid");
-	memcpy(num, arg, n);
-	num[n] = '\0';
-	v = parse_num_opt(opt, num, 0, max);
-	if (v > max / mult)
-		bad_opt(opt, arg, "too large");
-	if (v * mult < min)
-		bad_opt(opt, arg, "too small");
-	return (size_t)(v * mult);
-}
-
 /* -s: seconds like OpenBSD (0..10), or milliseconds with "ms". */
 static uint64_t
 parse_stutter(const char *arg)
@@ -218,6 +206,32 @@ parse_stutter(const char *arg)
 		return (uint64_t)parse_num_opt('s', num, 0, 10000);
 	}
 	return (uint64_t)parse_time_opt('s', arg, 1, 0, 10) * 1000;
+}
+
+/* --grey-max-rate count/time: new tuples per address; 0 = no bound. */
+static void
+parse_rate(int opt, const char *arg)
+{
+	char buf[64], *slash;
+
+	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf) ||
+	    (slash = strchr(buf, '/')) == NULL)
+		bad_opt(opt, arg, "not count/time (e.g. 500/1m)");
+	*slash++ = '\0';
+	conf.grey_rate_n = (uint32_t)parse_num_opt(opt, buf, 0, 1000000);
+	conf.grey_rate_period = parse_time_opt(opt, slash, 1, 1, 86400);
+}
+
+/* A size in bytes with an optional k, M or G (binary) suffix. */
+static int64_t
+parse_size_opt(int opt, const char *arg, int64_t min, int64_t max)
+{
+	int64_t v;
+	const char *errstr;
+
+	if (util_parse_size(arg, min, max, &v, &errstr) == -1)
+		bad_opt(opt, arg, errstr);
+	return v;
 }
 
 /* -G passtime:greyexp:whiteexp, bare numbers in minutes:hours:hours. */
@@ -565,6 +579,21 @@ main(int argc, char *argv[])
 				bad_opt(ch, optarg, "not an absolute path");
 			pid_path = optarg;
 			break;
+		case OPT_DB_MAX_SIZE:
+			conf.db_max_size = parse_size_opt(ch, optarg, 0,
+			    INT64_MAX / 2);
+			if (conf.db_max_size > 0 &&
+			    conf.db_max_size < 64 * 1024)
+				bad_opt(ch, optarg, "too small (64k at least, "
+				    "or 0 for no bound)");
+			break;
+		case OPT_GREY_MAX_RATE:
+			parse_rate(ch, optarg);
+			break;
+		case OPT_GREY_MAX_TUPLES:
+			conf.grey_max_tuples = (uint32_t)parse_num_opt(ch,
+			    optarg, 0, UINT32_MAX);
+			break;
 		case 'C':
 		case 'K':
 			fatalx("-%c: STARTTLS is not supported yet", ch);
@@ -580,8 +609,8 @@ main(int argc, char *argv[])
 			    0, (long long)CFG_LINE_MAX);
 			break;
 		case OPT_LIST_MAX_BYTES:
-			conf.list_max_bytes = parse_size_opt(ch, optarg, 1024,
-			    (long long)CFG_LINE_MAX);
+			conf.list_max_bytes = (size_t)parse_size_opt(ch, optarg,
+			    1024, (int64_t)CFG_LINE_MAX);
 			break;
 		default:
 			usage();

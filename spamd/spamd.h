@@ -49,6 +49,11 @@ struct spamd_conf {
 	size_t			 list_max_blocks;	/* --list-max-blocks */
 	size_t			 list_max_blocks6;	/* --list-max-blocks6 */
 	size_t			 list_max_bytes;	/* --list-max-bytes */
+	/* Flood bounds (issue 15); 0 = no bound. */
+	uint32_t		 grey_max_tuples; /* --grey-max-tuples */
+	uint32_t		 grey_rate_n;	/* --grey-max-rate N/period */
+	int64_t			 grey_rate_period; /* seconds */
+	int64_t			 db_max_size;	/* --db-max-size, bytes */
 };
 
 extern struct spamd_conf conf;

@@ -13,6 +13,7 @@ private_net "$@"
 need_cmd pgrep
 t_tmp
 
+# (Bursts from one address beyond the default --grey-max-rate: off here.)
 # burst TAG: 3 connections of 100 tuples each, in the background
 burst() {
 	local c r
@@ -33,7 +34,7 @@ burst() {
 round=0
 for victim in spamd-smtp spamd-grey spamd-nft; do
 	round=$((round + 1))
-	spamd_start -s 0 -v
+	spamd_start -s 0 -v --grey-max-rate 0/1s
 	procs=$(spamd_procs)
 	[ "$(echo $procs | wc -w)" = 3 ] || fail "$victim: spamd has $(echo $procs | wc -w) processes"
 	tuple_session "kill$round"
@@ -74,7 +75,7 @@ for victim in spamd-smtp spamd-grey spamd-nft; do
 done
 
 # A clean start, a session, and a clean stop on the same database.
-spamd_start -s 0 -v
+spamd_start -s 0 -v --grey-max-rate 0/1s
 tuple_session again
 wait_stored 5 again kill1 kill2 kill3
 procs=$(spamd_procs)

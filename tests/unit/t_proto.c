@@ -97,10 +97,35 @@ bare_and_types(void)
 	T_EQ_INT(proto_dec_entries(buf, n, e, 1, &got), -1);	/* wrong type */
 }
 
+/* One entry per address, the latest expiry kept, sorted. */
+static void
+entries_uniq(void)
+{
+	struct proto_entry e[5];
+	const char *ips[5] = { "192.0.2.2", "192.0.2.1", "192.0.2.2",
+	    "2001:db8::1", "192.0.2.2" };
+	const int64_t exp[5] = { 10, 20, 30, 40, 5 };
+	size_t i, n;
+
+	for (i = 0; i < 5; i++) {
+		T_ASSERT(addr_parse(ips[i], &e[i].a) == 0);
+		e[i].expire = exp[i];
+	}
+	n = proto_entries_uniq(e, 5);
+	T_EQ_INT(n, 3);
+	T_EQ_INT(e[0].expire, 20);	/* 192.0.2.1 */
+	T_EQ_INT(e[1].expire, 30);	/* 192.0.2.2: the latest of three */
+	T_EQ_INT(e[2].expire, 40);	/* 2001:db8::1 */
+	T_EQ_INT(e[2].a.af, AF_INET6);
+	T_EQ_INT(proto_entries_uniq(e, 1), 1);
+	T_EQ_INT(proto_entries_uniq(e, 0), 0);
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(tuple_roundtrip),
 	T_CASE(tuple_limits),
 	T_CASE(entries_roundtrip),
 	T_CASE(bare_and_types),
+	T_CASE(entries_uniq),
 	{ NULL, NULL },
 };

@@ -120,9 +120,44 @@ byte_order(void)
 	T_EQ_INT((int64_t)util_get64(b), -2);
 }
 
+static void
+parse_size(void)
+{
+	static const struct {
+		const char *in;
+		int64_t out;	/* -1: refused */
+	} c[] = {
+		{ "0", 0 }, { "4096", 4096 }, { "64k", 65536 },
+		{ "512M", 512LL << 20 }, { "2G", 2LL << 30 }, { "1m", 1 << 20 },
+		{ "", -1 }, { "M", -1 }, { "-1M", -1 }, { "1T", -1 },
+		{ "1.5M", -1 }, { "9999999999G", -1 },
+	};
+	char buf[16];
+	const char *errstr;
+	int64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int rc = util_parse_size(c[i].in, 0, INT64_MAX / 2, &v,
+		    &errstr);
+
+		if (c[i].out == -1) {
+			if (rc != -1 || errstr == NULL)
+				t_fail("%s: accepted", c[i].in);
+		} else if (rc != 0 || v != c[i].out)
+			t_fail("%s: rc %d, %lld", c[i].in, rc, (long long)v);
+	}
+	T_EQ_INT(util_parse_size("10", 64, 100, &v, &errstr), -1);
+	T_EQ_STR(errstr, "too small");
+	T_EQ_STR(util_fmt_size(1000, buf, sizeof(buf)), "1000");
+	T_EQ_STR(util_fmt_size(1536, buf, sizeof(buf)), "1.5k");
+	T_EQ_STR(util_fmt_size(512LL << 20, buf, sizeof(buf)), "512.0M");
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(parse_time),
 	T_CASE(fmt_time),
+	T_CASE(parse_size),
 	T_CASE(compat_strl),
 	T_CASE(compat_strtonum),
 	T_CASE(byte_order),
