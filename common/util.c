@@ -19,39 +19,24 @@
 #include "common/util.h"
 
 /*
- * Parse "25", "25m", "90s", "4h", "36d". Bare numbers are multiplied by
- * `unit' so that OpenBSD's spellings keep their meaning (-G minutes:hours:
- * hours). Returns 0, or -1 with *errstr set to a short reason.
+ * The number in num[0 .. len-1) (the suffix, if any, already cut off),
+ * times mult (at most `mult_max', so the product cannot overflow), within
+ * [min, max]. Shared by the time and size parsers below.
  */
-int
-util_parse_time(const char *s, int64_t unit, int64_t min, int64_t max,
-    int64_t *out, const char **errstr)
+static int
+parse_scaled(char *num, size_t len, int64_t mult, int64_t mult_max,
+    int64_t min, int64_t max, int64_t *out, const char **errstr)
 {
-	char num[32];
-	size_t len = strlen(s);
-	int64_t mult = unit, v;
 	const char *e;
+	int64_t v;
 
-	*errstr = NULL;
-	if (len == 0 || len >= sizeof(num)) {
-		*errstr = "invalid";
-		return -1;
-	}
-	memcpy(num, s, len + 1);
-	switch (num[len - 1]) {
-	case 's': mult = 1; break;
-	case 'm': mult = 60; break;
-	case 'h': mult = 3600; break;
-	case 'd': mult = 86400; break;
-	default: mult = unit; len++; break;
-	}
 	num[len - 1] = '\0';
 	if (num[0] == '\0' || num[0] == '-' || num[0] == '+' ||
 	    num[0] == ' ') {
 		*errstr = "invalid";
 		return -1;
 	}
-	v = strtonum(num, 0, INT64_MAX / 86400, &e);
+	v = strtonum(num, 0, INT64_MAX / mult_max, &e);
 	if (e != NULL) {
 		*errstr = e;
 		return -1;
@@ -69,14 +54,42 @@ util_parse_time(const char *s, int64_t unit, int64_t min, int64_t max,
 	return 0;
 }
 
+/*
+ * Parse "25", "25m", "90s", "4h", "36d". Bare numbers are multiplied by
+ * `unit' so that OpenBSD's spellings keep their meaning (-G minutes:hours:
+ * hours). Returns 0, or -1 with *errstr set to a short reason.
+ */
+int
+util_parse_time(const char *s, int64_t unit, int64_t min, int64_t max,
+    int64_t *out, const char **errstr)
+{
+	char num[32];
+	size_t len = strlen(s);
+	int64_t mult = unit;
+
+	*errstr = NULL;
+	if (len == 0 || len >= sizeof(num)) {
+		*errstr = "invalid";
+		return -1;
+	}
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 's': mult = 1; break;
+	case 'm': mult = 60; break;
+	case 'h': mult = 3600; break;
+	case 'd': mult = 86400; break;
+	default: mult = unit; len++; break;
+	}
+	return parse_scaled(num, len, mult, 86400, min, max, out, errstr);
+}
+
 int
 util_parse_size(const char *s, int64_t min, int64_t max, int64_t *out,
     const char **errstr)
 {
 	char num[32];
 	size_t len = strlen(s);
-	int64_t mult = 1, v;
-	const char *e;
+	int64_t mult = 1;
 
 	*errstr = NULL;
 	if (len == 0 || len >= sizeof(num)) {
@@ -90,28 +103,8 @@ util_parse_size(const char *s, int64_t min, int64_t max, int64_t *out,
 	case 'g': case 'G': mult = 1024 * 1024 * 1024; break;
 	default: len++; break;
 	}
-	num[len - 1] = '\0';
-	if (num[0] == '\0' || num[0] == '-' || num[0] == '+' ||
-	    num[0] == ' ') {
-		*errstr = "invalid";
-		return -1;
-	}
-	v = strtonum(num, 0, INT64_MAX / (1024 * 1024 * 1024), &e);
-	if (e != NULL) {
-		*errstr = e;
-		return -1;
-	}
-	v *= mult;
-	if (v < min) {
-		*errstr = "too small";
-		return -1;
-	}
-	if (v > max) {
-		*errstr = "too large";
-		return -1;
-	}
-	*out = v;
-	return 0;
+	return parse_scaled(num, len, mult, 1024 * 1024 * 1024, min, max, out,
+	    errstr);
 }
 
 /* A byte count for logs: one decimal in the largest fitting unit. */
