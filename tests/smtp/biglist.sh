@@ -29,7 +29,15 @@ PY
 
 # A big IPv4 list: N distinct /32 blocks of 10.0.0.0/8 in scrambled order
 # (so the sort has work), then a small list "small" holding 127.0.0.2.
-N=${BIGLIST_BLOCKS:-6000000}
+# Under valgrind (tests/valgrind/smtp_memcheck.sh sets VG_TEST) the point
+# is memory errors, not size: a smaller list and a looser bound.
+if [ -n "${VG_TEST:-}" ]; then
+	N=${BIGLIST_BLOCKS:-200000}
+	BOUND=10
+else
+	N=${BIGLIST_BLOCKS:-6000000}
+	BOUND=1
+fi
 python3 - "$T/big" "$N" <<'PY' || fail "generating the list"
 import sys
 n = int(sys.argv[2])
@@ -42,9 +50,10 @@ PY
 echo "list: $(stat -c %s "$T/big") bytes, $N blocks"
 
 spamd_start -s 0
-python3 - "$T/send.py" "$T/big" "$T/spamd.log" <<'PY' >"$T/probe.out" || { cat "$T/probe.out"; tail -n 20 "$T/spamd.log"; fail "probing during the load"; }
+python3 - "$T/send.py" "$T/big" "$T/spamd.log" "$BOUND" <<'PY' >"$T/probe.out" || { cat "$T/probe.out"; tail -n 20 "$T/spamd.log"; fail "probing during the load"; }
 import socket, subprocess, sys, time
 send, big, log = sys.argv[1:4]
+bound = float(sys.argv[4])
 sender = subprocess.Popen([sys.executable, send, big])
 worst, probes, t0 = 0.0, 0, time.monotonic()
 def loaded():
@@ -68,7 +77,7 @@ while not loaded():
 sender.wait()
 print("probes %d worst %.3f s total %.1f s" % (probes, worst, time.monotonic() - t0))
 # generous: before the change a probe waited for the whole parse and sort
-if probes < 3 or worst > 1.0:
+if probes < 3 or worst > bound:
     print("FAIL: banner latency %.3f s over %d probes" % (worst, probes)); sys.exit(1)
 PY
 cat "$T/probe.out"

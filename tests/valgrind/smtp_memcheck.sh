@@ -15,7 +15,7 @@
 # suppressed errors is printed.
 #
 # VALGRIND_TESTS may name a subset (default: every tests/smtp/*.sh).
-# timeout: 300
+# timeout: 600
 . tests/lib.sh
 need_cmd valgrind "${CC:-cc}"
 [ "${SANITIZE:-0}" = 1 ] && skip "a SANITIZE=1 build cannot run under valgrind"
