@@ -6,7 +6,9 @@
  * Order rules, as in OpenBSD: HELO is optional; MAIL may come first;
  * RCPT before MAIL is accepted but records nothing; a second HELO, or a
  * second MAIL before RSET, is a bad command; every RCPT with non-empty
- * MAIL and RCPT values records one tuple; DATA needs a RCPT. Differences:
+ * MAIL and RCPT values records one tuple; DATA is honoured in every
+ * command state, even before MAIL or RCPT (a greylisted client gets the
+ * final reply, a blacklisted one the data phase). Differences:
  * verbs match exactly instead of by prefix, each pipelined line is
  * answered instead of dropped, and RSET forgets MAIL (OpenBSD keeps it).
  */
@@ -195,7 +197,7 @@ cmd_data(struct smtp_sess *s, const char *arg, size_t len,
     struct smtp_result *r)
 {
 	(void)arg;
-	if (s->state != SMTP_RCPT || len != 0) {
+	if (len != 0) {
 		badcmd(s, r);
 		return;
 	}
