@@ -205,6 +205,9 @@ handle(struct con *c, const char *line, size_t len,
 		log_info("%s: more than %d recipients, recording no more "
 		    "tuples for this connection", peer_str(c), SMTP_MAX_TUPLES);
 	}
+	if (r->starttls)
+		log_info("%s: sent STARTTLS, which is not offered",
+		    peer_str(c));
 	if (r->header)
 		log_verbose("(BLACK) %s: %.*s", peer_str(c), (int)len, line);
 	else if (r->from == SMTP_DATA && r->reply == SMTP_R_NONE)
@@ -448,6 +451,11 @@ con_close(struct con *c)
 
 	if (fd == -1)
 		return;
+	/* Senders that insist on TLS leave here; make them findable. */
+	if (smtp_ehlo_only(&c->s))
+		log_info("%s: left after EHLO without trying MAIL%s",
+		    peer_str(c), c->s.starttls ? "" :
+		    " (STARTTLS is not offered)");
 	log_info("%s: disconnected after %llu seconds.%s%s", peer_str(c),
 	    (unsigned long long)((ev_now() - c->start_ms) / 1000),
 	    c->nlists ? " lists: " : "",

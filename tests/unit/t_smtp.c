@@ -158,6 +158,43 @@ early_data(void)
 	run(1, black_helo);
 }
 
+/* EHLO without any MAIL/RCPT/DATA attempt; STARTTLS noted once. */
+static void
+ehlo_only(void)
+{
+	struct smtp_sess s;
+	struct smtp_result r;
+
+	smtp_init(&s, 0);
+	T_ASSERT(!smtp_ehlo_only(&s));
+	smtp_input(&s, "EHLO", 4, 0, &r);		/* 501: not answered */
+	T_ASSERT(!smtp_ehlo_only(&s));
+	smtp_input(&s, "EHLO a.example", 14, 0, &r);
+	T_ASSERT(smtp_ehlo_only(&s));
+	smtp_input(&s, "STARTTLS", 8, 0, &r);
+	T_EQ_INT(r.reply, SMTP_R_BAD);
+	T_EQ_INT(r.starttls, 1);
+	smtp_input(&s, "starttls", 8, 0, &r);
+	T_EQ_INT(r.starttls, 0);
+	T_ASSERT(smtp_ehlo_only(&s));
+	smtp_input(&s, "MAIL FROM:<a@b>", 15, 0, &r);
+	T_ASSERT(!smtp_ehlo_only(&s));
+	smtp_free(&s);
+
+	smtp_init(&s, 0);
+	smtp_input(&s, "HELO a.example", 14, 0, &r);
+	T_ASSERT(!smtp_ehlo_only(&s));
+	smtp_free(&s);
+
+	smtp_init(&s, 0);
+	smtp_input(&s, "EHLO a.example", 14, 0, &r);
+	smtp_input(&s, "MAIL", 4, 0, &r);	/* even a failed try counts */
+	smtp_input(&s, "MAIL FROM:<a@b>", 15, 0, &r);
+	smtp_input(&s, "MAIL FROM:<a@b>", 15, 0, &r);
+	T_ASSERT(!smtp_ehlo_only(&s));
+	smtp_free(&s);
+}
+
 static void
 exact_verbs(void)
 {
@@ -362,6 +399,7 @@ const struct t_case t_cases[] = {
 	T_CASE(helo_rules),
 	T_CASE(order_rules),
 	T_CASE(early_data),
+	T_CASE(ehlo_only),
 	T_CASE(exact_verbs),
 	T_CASE(badcmd_limit),
 	T_CASE(tuple_values),
