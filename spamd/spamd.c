@@ -65,7 +65,14 @@ struct spamd_conf conf = {
 	.trapscan = 60,
 	.user = SPAMD_USER,
 	.alloweddomains = PATH_ALLOWEDDOMAINS,
+	.maxcon_addr = -1,	/* MAXCON_ADDR, at most -c */
+	.prefix4 = 32,
+	.prefix6 = 64,
+	.log_per_con = 100,
+	.log_per_addr = 300,
 };
+
+#define MAXCON_ADDR	20	/* default --maxcon-per-address */
 
 static __dead void
 usage(void)
@@ -77,7 +84,11 @@ usage(void)
 	    "[-l address]\n"
 	    "             [-M address] [-n name] [-p port] [-S secs] "
 	    "[-s secs]\n"
-	    "             [-T timeout] [-t secs] [-u user] [-w window]\n");
+	    "             [-T timeout] [-t secs] [-u user] [-w window]\n"
+	    "             [--address-prefix v4len:v6len] "
+	    "[--log-lines-per-address n]\n"
+	    "             [--log-lines-per-connection n] "
+	    "[--maxcon-per-address n]\n");
 	exit(1);
 }
 
@@ -87,9 +98,19 @@ usage(void)
  */
 enum {
 	OPT_LONG_FIRST = 256,
+	/* Per-address limits of the SMTP process (issue 15). */
+	OPT_MAXCON_ADDR,
+	OPT_ADDR_PREFIX,
+	OPT_LOG_PER_CON,
+	OPT_LOG_PER_ADDR,
 };
 
 static const struct option long_opts[] = {
+	{ "maxcon-per-address", required_argument, NULL, OPT_MAXCON_ADDR },
+	{ "address-prefix", required_argument, NULL, OPT_ADDR_PREFIX },
+	{ "log-lines-per-connection", required_argument, NULL,
+	    OPT_LOG_PER_CON },
+	{ "log-lines-per-address", required_argument, NULL, OPT_LOG_PER_ADDR },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -184,6 +205,21 @@ parse_G(const char *arg)
 	if (conf.gl.passtime >= conf.gl.greyexp)
 		log_warnx("-G: passtime %s is not shorter than greyexp %s: no "
 		    "tuple can ever pass", p, g);
+}
+
+/* --address-prefix v4len:v6len */
+static void
+parse_prefix(const char *arg)
+{
+	char buf[16], *colon;
+
+	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf) ||
+	    (colon = strchr(buf, ':')) == NULL)
+		bad_opt(OPT_ADDR_PREFIX, arg, "not v4len:v6len");
+	*colon++ = '\0';
+	conf.prefix4 = (unsigned int)parse_num_opt(OPT_ADDR_PREFIX, buf, 1, 32);
+	conf.prefix6 = (unsigned int)parse_num_opt(OPT_ADDR_PREFIX, colon, 1,
+	    128);
 }
 
 static int
@@ -451,6 +487,21 @@ main(int argc, char *argv[])
 			conf.window = (int)parse_num_opt(ch, optarg, 1,
 			    INT_MAX);
 			break;
+		case OPT_MAXCON_ADDR:
+			conf.maxcon_addr = (int)parse_num_opt(ch, optarg, 1,
+			    INT_MAX);
+			break;
+		case OPT_ADDR_PREFIX:
+			parse_prefix(optarg);
+			break;
+		case OPT_LOG_PER_CON:
+			conf.log_per_con = (unsigned int)parse_num_opt(ch,
+			    optarg, 0, 65000);
+			break;
+		case OPT_LOG_PER_ADDR:
+			conf.log_per_addr = (unsigned int)parse_num_opt(ch,
+			    optarg, 0, INT_MAX);
+			break;
 		case 'C':
 		case 'K':
 			fatalx("-%c: STARTTLS is not supported yet", ch);
@@ -471,6 +522,10 @@ main(int argc, char *argv[])
 		usage();
 	else if (conf.maxblack == conf.maxcon)	/* OpenBSD's rule */
 		conf.maxblack = conf.maxcon > 100 ? conf.maxcon - 100 : 0;
+	if (conf.maxcon_addr == -1)
+		conf.maxcon_addr = MAXCON_ADDR;
+	if (conf.maxcon_addr > conf.maxcon)
+		conf.maxcon_addr = conf.maxcon;
 
 	if (priv_lookup(conf.user, &uid, &gid) == -1)
 		fatalx("cannot run as %s", conf.user);

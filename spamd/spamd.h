@@ -41,6 +41,10 @@ struct spamd_conf {
 	const char		*user;		/* -u */
 	int			 window;	/* -w, 0 = unset */
 	const char		*alloweddomains; /* -A */
+	int			 maxcon_addr;	/* --maxcon-per-address */
+	unsigned int		 prefix4, prefix6; /* --address-prefix */
+	unsigned int		 log_per_con;	/* --log-lines-per-connection */
+	unsigned int		 log_per_addr;	/* --log-lines-per-address */
 };
 
 extern struct spamd_conf conf;
