@@ -117,6 +117,12 @@ log_setverbose(int v)
 	log_verb = v;
 }
 
+int
+log_getverbose(void)
+{
+	return log_verb;
+}
+
 void
 log_set_hook(void (*hook)(int, const char *))
 {

@@ -7,6 +7,7 @@
  *				inherited across fork; see log.c)
  *	log_procname(name)	tag stderr lines of a forked process ("grey")
  *	log_setverbose(n)	0 quiet, 1 -v (greylist decisions), 2 debug
+ *	log_getverbose()	the current level
  *	log_warn/log_warnx	LOG_WARNING; warn appends ": strerror(errno)"
  *	log_notice/log_info	LOG_NOTICE / LOG_INFO, always emitted
  *	log_verbose		LOG_INFO, only when verbose >= 1
@@ -39,6 +40,7 @@ void	log_init(const char *, int, int);
 int	log_open(const char *);
 void	log_procname(const char *);
 void	log_setverbose(int);
+int	log_getverbose(void);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_notice(const char *, ...) __attribute__((format(printf, 1, 2)));

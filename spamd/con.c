@@ -13,6 +13,12 @@
  * -T seconds (400) after it entered the reading state (a partial line
  * does not reset that; a chunk of DATA does), and a reply that cannot be
  * written for -T seconds closes the connection too.
+ *
+ * Limits against one address hogging the process: at most
+ * --maxcon-per-address connections per address block (peers.c), and the
+ * log lines a client causes (one per command or message line at -v or
+ * debug level) are bounded per connection and per block a minute; the
+ * rest are counted and the count is logged at close.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -31,6 +37,7 @@
 #include "common/log.h"
 #include "spamd/con.h"
 #include "spamd/ev.h"
+#include "spamd/peers.h"
 #include "spamd/sdl.h"
 #include "spamd/smtp.h"
 #include "spamd/spamd.h"
@@ -69,6 +76,9 @@ struct con {
 	char			*in;		/* pending input, or NULL */
 	uint32_t		 inlen, incap;
 	struct sdl_list		**lists;	/* matched at connect time */
+	struct peer		*blk;		/* its address block, or NULL */
+	uint32_t		 logsupp;	/* client lines not logged */
+	uint16_t		 loglines;	/* client lines logged */
 	uint8_t			 nlists;
 	uint8_t			 flags;
 };
@@ -82,7 +92,7 @@ static size_t		 nclients, nblack;
 /* Every stutter, and every idle deadline, waits the same time: FIFOs. */
 static struct ev_fifo	 stutter_q, idle_q, now_q;
 static int		 queues_ready;
-static struct log_ratelimit rl_full, rl_accept, rl_mem;
+static struct log_ratelimit rl_full, rl_accept, rl_mem, rl_peer;
 
 static void	con_run(struct con *);
 static void	con_close(struct con *);
@@ -103,6 +113,40 @@ tags_str(const struct con *c, char *buf, size_t len)
 	if (sdl_tags(buf, len, c->lists, c->nlists) >= len - 1 && len > 4)
 		strlcpy(buf + len - 4, "...", 4);
 	return buf;
+}
+
+/*
+ * May a log line the client caused, at verbosity level (0 always, 1 -v,
+ * 2 debug), be written? Bounded per connection and per address block;
+ * each bound is announced when first hit.
+ */
+static int
+client_log(struct con *c, int level)
+{
+	int r;
+
+	if (log_getverbose() < level)
+		return 0;
+	if (conf.log_per_con > 0 && c->loglines >= conf.log_per_con) {
+		if (c->loglines == conf.log_per_con) {
+			c->loglines++;
+			log_info("%s: log limit of %u lines per connection "
+			    "reached, suppressing further lines", peer_str(c),
+			    conf.log_per_con);
+		}
+		c->logsupp++;
+		return 0;
+	}
+	if ((r = peers_log(c->blk, ev_now(), conf.log_per_addr)) <= 0) {
+		if (r == -1)
+			log_info("%s: log limit of %u lines per minute for "
+			    "the address reached, suppressing further lines",
+			    peer_str(c), conf.log_per_addr);
+		c->logsupp++;
+		return 0;
+	}
+	c->loglines++;
+	return 1;
 }
 
 static int
@@ -189,15 +233,17 @@ static void
 handle(struct con *c, const char *line, size_t len,
     const struct smtp_result *r)
 {
-	if (r->from != r->to)
+	if (r->from != r->to && client_log(c, 2))
 		log_debug("%s: %s -> %s", peer_str(c), smtp_state_name(r->from),
 		    smtp_state_name(r->to));
 	if (r->tuple) {
-		log_verbose("(GREY) %s: %s -> %s", peer_str(c), c->s.mail,
-		    r->rcpt);
+		if (client_log(c, 1))
+			log_verbose("(GREY) %s: %s -> %s", peer_str(c),
+			    c->s.mail, r->rcpt);
 		smtpproc_send_tuple(&c->peer, (c->flags & CF_LOWMX) != 0,
 		    c->s.helo ? c->s.helo : "", c->s.mail, r->rcpt);
-	} else if (r->reply == SMTP_R_RCPT && (c->flags & CF_LISTED))
+	} else if (r->reply == SMTP_R_RCPT && (c->flags & CF_LISTED) &&
+	    client_log(c, 1))
 		log_verbose("(BLACK) %s: %s -> %s", peer_str(c),
 		    c->s.mail ? c->s.mail : "", r->rcptbuf);
 	if (r->tuple_capped && !(c->flags & CF_CAPPED)) {
@@ -205,9 +251,15 @@ handle(struct con *c, const char *line, size_t len,
 		log_info("%s: more than %d recipients, recording no more "
 		    "tuples for this connection", peer_str(c), SMTP_MAX_TUPLES);
 	}
-	if (r->header)
-		log_verbose("(BLACK) %s: %.*s", peer_str(c), (int)len, line);
-	else if (r->from == SMTP_DATA && r->reply == SMTP_R_NONE)
+	if (r->starttls)
+		log_info("%s: sent STARTTLS, which is not offered",
+		    peer_str(c));
+	if (r->header) {
+		if (client_log(c, 1))
+			log_verbose("(BLACK) %s: %.*s", peer_str(c), (int)len,
+			    line);
+	} else if (r->from == SMTP_DATA && r->reply == SMTP_R_NONE &&
+	    client_log(c, 2))
 		log_debug("%s: body: %.*s", peer_str(c), (int)len, line);
 	if (r->data_begins && conf.window > 0 &&
 	    setsockopt(c->io.fd, SOL_SOCKET, SO_RCVBUF, &conf.window,
@@ -267,8 +319,9 @@ next_line(struct con *c)
 			return 0;
 		c->flags |= CF_DISCARD;
 		consume(c, c->inlen);
-		log_info("%s: line longer than %d bytes", peer_str(c),
-		    SMTP_LINE_MAX);
+		if (client_log(c, 0))
+			log_info("%s: line longer than %d bytes", peer_str(c),
+			    SMTP_LINE_MAX);
 		smtp_input(&c->s, "", 0, 1, &r);
 		handle(c, "", 0, &r);
 		return 1;
@@ -448,6 +501,14 @@ con_close(struct con *c)
 
 	if (fd == -1)
 		return;
+	/* Senders that insist on TLS leave here; make them findable. */
+	if (smtp_ehlo_only(&c->s))
+		log_info("%s: left after EHLO without trying MAIL%s",
+		    peer_str(c), c->s.starttls ? "" :
+		    " (STARTTLS is not offered)");
+	if (c->logsupp > 0)
+		log_info("%s: %lu log lines suppressed", peer_str(c),
+		    (unsigned long)c->logsupp);
 	log_info("%s: disconnected after %llu seconds.%s%s", peer_str(c),
 	    (unsigned long long)((ev_now() - c->start_ms) / 1000),
 	    c->nlists ? " lists: " : "",
@@ -463,6 +524,8 @@ con_close(struct con *c)
 		nblack--;
 	}
 	smtp_free(&c->s);
+	peers_put(c->blk);
+	c->blk = NULL;
 	free(c->in);
 	free(c->outbuf);
 	/* Callers up the stack may still look at these before returning. */
@@ -531,6 +594,30 @@ to_lowmx(int fd, const struct con *c)
 	return addr_cmp(&dst, &conf.lowmx) == 0;
 }
 
+/* Log, at a bounded rate, that a block's limit closed a connection. */
+static void
+refuse_peer(const struct con *c)
+{
+	struct cidr blk;
+	char buf[CIDR_STRLEN];
+	unsigned int plen = c->peer.af == AF_INET ? conf.prefix4 :
+	    conf.prefix6;
+	unsigned long n;
+
+	if ((n = log_ratelimit(&rl_peer, 10)) == 0)
+		return;
+	blk.a = c->peer;
+	blk.plen = (uint8_t)plen;
+	addr_mask(&blk.a, plen);
+	if (plen == addr_len(&c->peer) * 8)
+		addr_ntop(&blk.a, buf, sizeof(buf));
+	else
+		cidr_ntop(&blk, buf, sizeof(buf));
+	log_warnx("%d connections from %s (--maxcon-per-address) reached: "
+	    "closed %lu new connection%s", conf.maxcon_addr, buf, n,
+	    n == 1 ? "" : "s");
+}
+
 static void
 con_new(int fd, const struct sockaddr_storage *ss)
 {
@@ -545,6 +632,15 @@ con_new(int fd, const struct sockaddr_storage *ss)
 	}
 	if (addr_from_sockaddr((const struct sockaddr *)ss, &c->peer,
 	    NULL) == -1) {
+		close(fd);
+		free(c);
+		return;
+	}
+	/* One address block may not take every slot (-c). */
+	c->blk = peers_get(&c->peer);
+	if (peers_ncon(c->blk) > (unsigned int)conf.maxcon_addr) {
+		refuse_peer(c);
+		peers_put(c->blk);
 		close(fd);
 		free(c);
 		return;
@@ -638,6 +734,7 @@ con_listen(int fd)
 		ev_fifo_init(&stutter_q, conf.stutter_ms);
 		ev_fifo_init(&idle_q, (uint64_t)conf.idle_timeout * 1000);
 		ev_fifo_init(&now_q, 0);
+		peers_init(conf.prefix4, conf.prefix6, (size_t)conf.maxcon);
 		queues_ready = 1;
 	}
 	if (n == CON_LISTENERS_MAX) {

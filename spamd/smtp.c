@@ -6,7 +6,9 @@
  * Order rules, as in OpenBSD: HELO is optional; MAIL may come first;
  * RCPT before MAIL is accepted but records nothing; a second HELO, or a
  * second MAIL before RSET, is a bad command; every RCPT with non-empty
- * MAIL and RCPT values records one tuple; DATA needs a RCPT. Differences:
+ * MAIL and RCPT values records one tuple; DATA is honoured in every
+ * command state, even before MAIL or RCPT (a greylisted client gets the
+ * final reply, a blacklisted one the data phase). Differences:
  * verbs match exactly instead of by prefix, each pipelined line is
  * answered instead of dropped, and RSET forgets MAIL (OpenBSD keeps it).
  */
@@ -152,6 +154,15 @@ cmd_helo(struct smtp_sess *s, const char *arg, size_t len,
 }
 
 static void
+cmd_ehlo(struct smtp_sess *s, const char *arg, size_t len,
+    struct smtp_result *r)
+{
+	cmd_helo(s, arg, len, r);
+	if (r->reply == SMTP_R_HELO)
+		s->ehlo = 1;
+}
+
+static void
 cmd_mail(struct smtp_sess *s, const char *arg, size_t len,
     struct smtp_result *r)
 {
@@ -195,7 +206,7 @@ cmd_data(struct smtp_sess *s, const char *arg, size_t len,
     struct smtp_result *r)
 {
 	(void)arg;
-	if (s->state != SMTP_RCPT || len != 0) {
+	if (len != 0) {
 		badcmd(s, r);
 		return;
 	}
@@ -252,7 +263,7 @@ static const struct {
 	smtp_handler	 fn;
 } commands[] = {
 	{ "HELO", cmd_helo },
-	{ "EHLO", cmd_helo },
+	{ "EHLO", cmd_ehlo },
 	{ "MAIL", cmd_mail },
 	{ "RCPT", cmd_rcpt },
 	{ "DATA", cmd_data },
@@ -356,11 +367,26 @@ smtp_input(struct smtp_sess *s, const char *line, size_t len, int overlong,
 			while (alen > 0 && (arg[alen - 1] == ' ' ||
 			    arg[alen - 1] == '\t'))
 				alen--;
+			if (commands[i].fn == cmd_mail ||
+			    commands[i].fn == cmd_rcpt ||
+			    commands[i].fn == cmd_data)
+				s->envelope = 1;
 			commands[i].fn(s, arg, alen, r);
 			r->to = (enum smtp_state)s->state;
 			return;
 		}
 	}
+	/* Not offered (no TLS yet): a bad command, noted once. */
+	if (is_word(line, len, "STARTTLS") && !s->starttls) {
+		s->starttls = 1;
+		r->starttls = 1;
+	}
 	badcmd(s, r);
 	r->to = (enum smtp_state)s->state;
+}
+
+int
+smtp_ehlo_only(const struct smtp_sess *s)
+{
+	return s->ehlo && !s->envelope;
 }

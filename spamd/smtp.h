@@ -14,6 +14,9 @@
  *	smtp_state_name(st)	"GREET", "HELO", ... for debug logs
  *	smtp_value(arg, buf, len)	the first token after the first ':'
  *				(OpenBSD's rule for MAIL FROM:/RCPT TO:)
+ *	smtp_ehlo_only(s)	1 if the client said EHLO and never tried
+ *				MAIL, RCPT or DATA (a sender that wants
+ *				STARTTLS leaves like that)
  *
  * Commands are matched exactly and case-insensitively: the verb must end
  * at a space or the end of the line ("MAILX" is not MAIL). Each line is
@@ -64,6 +67,9 @@ struct smtp_sess {
 	uint8_t		 bodylines;	/* body lines seen in DATA */
 	uint8_t		 black : 1;	/* gets 354 and the body phase */
 	uint8_t		 inbody : 1;	/* DATA: past the empty line */
+	uint8_t		 ehlo : 1;	/* an EHLO was answered 250 */
+	uint8_t		 envelope : 1;	/* MAIL, RCPT or DATA was tried */
+	uint8_t		 starttls : 1;	/* STARTTLS was sent */
 };
 
 struct smtp_result {
@@ -74,6 +80,7 @@ struct smtp_result {
 	const char	*rcpt;		/* the RCPT value when tuple is 1 */
 	int		 header;	/* DATA: a Subject:/From:/To: line */
 	int		 data_begins;	/* 354 sent: shrink the window now */
+	int		 starttls;	/* the first STARTTLS (not offered) */
 	char		 rcptbuf[1024];	/* storage for rcpt */
 };
 
@@ -84,5 +91,6 @@ void		 smtp_free(struct smtp_sess *);
 const char	*smtp_reply_text(enum smtp_reply);
 const char	*smtp_state_name(enum smtp_state);
 size_t		 smtp_value(const char *, size_t, char *, size_t);
+int		 smtp_ehlo_only(const struct smtp_sess *);
 
 #endif /* SMTP_H */

@@ -83,7 +83,14 @@ struct spamd_conf conf = {
 	.grey_rate_n = 500,		/* new tuples per address ... */
 	.grey_rate_period = 60,		/* ... per minute (bursts of 500) */
 	.db_max_size = 512LL * 1024 * 1024,	/* db + checkpoint + journal */
+	.maxcon_addr = -1,	/* MAXCON_ADDR, at most -c */
+	.prefix4 = 32,
+	.prefix6 = 64,
+	.log_per_con = 100,
+	.log_per_addr = 300,
 };
+
+#define MAXCON_ADDR	20	/* default --maxcon-per-address */
 
 static __dead void
 usage(void)
@@ -100,7 +107,11 @@ usage(void)
 	    "             [--log syslog|stderr|file] [--pidfile file]\n"
 	    "             [--list-max-blocks n] [--list-max-blocks6 n]\n"
 	    "             [--list-max-bytes size] [--db-max-size size]\n"
-	    "             [--grey-max-rate count/time] [--grey-max-tuples count]\n");
+	    "             [--grey-max-rate count/time] [--grey-max-tuples count]\n"
+	    "             [--address-prefix v4len:v6len] "
+	    "[--log-lines-per-address n]\n"
+	    "             [--log-lines-per-connection n] "
+	    "[--maxcon-per-address n]\n");
 	exit(1);
 }
 
@@ -120,6 +131,11 @@ enum {
 	OPT_DB_MAX_SIZE,
 	OPT_GREY_MAX_RATE,
 	OPT_GREY_MAX_TUPLES,
+	/* Per-address limits of the SMTP process (issue 15). */
+	OPT_MAXCON_ADDR,
+	OPT_ADDR_PREFIX,
+	OPT_LOG_PER_CON,
+	OPT_LOG_PER_ADDR,
 };
 
 static const struct option long_opts[] = {
@@ -133,6 +149,11 @@ static const struct option long_opts[] = {
 	{ "db-max-size", required_argument, NULL, OPT_DB_MAX_SIZE },
 	{ "grey-max-rate", required_argument, NULL, OPT_GREY_MAX_RATE },
 	{ "grey-max-tuples", required_argument, NULL, OPT_GREY_MAX_TUPLES },
+	{ "maxcon-per-address", required_argument, NULL, OPT_MAXCON_ADDR },
+	{ "address-prefix", required_argument, NULL, OPT_ADDR_PREFIX },
+	{ "log-lines-per-connection", required_argument, NULL,
+	    OPT_LOG_PER_CON },
+	{ "log-lines-per-address", required_argument, NULL, OPT_LOG_PER_ADDR },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -257,6 +278,21 @@ parse_G(const char *arg)
 	if (conf.gl.passtime >= conf.gl.greyexp)
 		log_warnx("-G: passtime %s is not shorter than greyexp %s: no "
 		    "tuple can ever pass", p, g);
+}
+
+/* --address-prefix v4len:v6len */
+static void
+parse_prefix(const char *arg)
+{
+	char buf[16], *colon;
+
+	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf) ||
+	    (colon = strchr(buf, ':')) == NULL)
+		bad_opt(OPT_ADDR_PREFIX, arg, "not v4len:v6len");
+	*colon++ = '\0';
+	conf.prefix4 = (unsigned int)parse_num_opt(OPT_ADDR_PREFIX, buf, 1, 32);
+	conf.prefix6 = (unsigned int)parse_num_opt(OPT_ADDR_PREFIX, colon, 1,
+	    128);
 }
 
 static int
@@ -594,6 +630,21 @@ main(int argc, char *argv[])
 			conf.grey_max_tuples = (uint32_t)parse_num_opt(ch,
 			    optarg, 0, UINT32_MAX);
 			break;
+		case OPT_MAXCON_ADDR:
+			conf.maxcon_addr = (int)parse_num_opt(ch, optarg, 1,
+			    INT_MAX);
+			break;
+		case OPT_ADDR_PREFIX:
+			parse_prefix(optarg);
+			break;
+		case OPT_LOG_PER_CON:
+			conf.log_per_con = (unsigned int)parse_num_opt(ch,
+			    optarg, 0, 65000);
+			break;
+		case OPT_LOG_PER_ADDR:
+			conf.log_per_addr = (unsigned int)parse_num_opt(ch,
+			    optarg, 0, INT_MAX);
+			break;
 		case 'C':
 		case 'K':
 			fatalx("-%c: STARTTLS is not supported yet", ch);
@@ -626,6 +677,10 @@ main(int argc, char *argv[])
 		usage();
 	else if (conf.maxblack == conf.maxcon)	/* OpenBSD's rule */
 		conf.maxblack = conf.maxcon > 100 ? conf.maxcon - 100 : 0;
+	if (conf.maxcon_addr == -1)
+		conf.maxcon_addr = MAXCON_ADDR;
+	if (conf.maxcon_addr > conf.maxcon)
+		conf.maxcon_addr = conf.maxcon;
 
 	if (priv_lookup(conf.user, &uid, &gid) == -1)
 		fatalx("cannot run as %s", conf.user);

@@ -54,6 +54,10 @@ struct spamd_conf {
 	uint32_t		 grey_rate_n;	/* --grey-max-rate N/period */
 	int64_t			 grey_rate_period; /* seconds */
 	int64_t			 db_max_size;	/* --db-max-size, bytes */
+	int			 maxcon_addr;	/* --maxcon-per-address */
+	unsigned int		 prefix4, prefix6; /* --address-prefix */
+	unsigned int		 log_per_con;	/* --log-lines-per-connection */
+	unsigned int		 log_per_addr;	/* --log-lines-per-address */
 };
 
 extern struct spamd_conf conf;

@@ -51,6 +51,16 @@ expect 451 451 Temporary failure, please try again later.
 expect-close
 EOF
 
+# DATA right after HELO: the final reply and close, as in OpenBSD.
+chat 127.0.0.1 <<EOF || fail "DATA after HELO"
+expect 220
+send HELO early.example
+expect 250
+send DATA
+expect 451 451 Temporary failure, please try again later.
+expect-close
+EOF
+
 expect_grep '^spamd\[smtp\]: 127\.0\.0\.1: connected \(1/0\)$' "$T/spamd.log"
 expect_grep '^spamd\[smtp\]: ::1: connected \(1/0\)$' "$T/spamd.log"
 expect_grep '^spamd\[smtp\]: 127\.0\.0\.1: disconnected after [0-9]+ seconds\.$' "$T/spamd.log"

@@ -94,10 +94,8 @@ order_rules(void)
 	/* MAIL first, a second MAIL is bad, RCPT before MAIL records nothing. */
 	static const struct step s1[] = {
 		{ "RSET", SMTP_R_BAD, SMTP_GREET, 0 },
-		{ "DATA", SMTP_R_BAD, SMTP_GREET, 0 },
 		{ "MAIL FROM:<a@b>", SMTP_R_MAIL, SMTP_MAIL, 0 },
 		{ "MAIL FROM:<a@b>", SMTP_R_BAD, SMTP_MAIL, 0 },
-		{ "DATA", SMTP_R_BAD, SMTP_MAIL, 0 },
 		{ "RCPT TO:<c@d>", SMTP_R_RCPT, SMTP_RCPT, 1 },
 		{ "HELO late", SMTP_R_BAD, SMTP_RCPT, 0 },
 		{ "MAIL FROM:<x@y>", SMTP_R_BAD, SMTP_RCPT, 0 },
@@ -122,6 +120,79 @@ order_rules(void)
 
 	run(0, s1);
 	run(0, s2);
+}
+
+/*
+ * DATA before any RCPT is DATA, as in OpenBSD (its DATA test is reached
+ * from every command state): greylisted clients get the final reply and
+ * no tuple, blacklisted ones enter the data phase.
+ */
+static void
+early_data(void)
+{
+	static const struct step grey_greet[] = {
+		{ "DATA", SMTP_R_FINAL, SMTP_DONE, 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	static const struct step grey_helo[] = {
+		{ "HELO a.example", SMTP_R_HELO, SMTP_HELO, 0 },
+		{ "DATA", SMTP_R_FINAL, SMTP_DONE, 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	static const struct step grey_mail[] = {
+		{ "HELO a.example", SMTP_R_HELO, SMTP_HELO, 0 },
+		{ "MAIL FROM:<a@b>", SMTP_R_MAIL, SMTP_MAIL, 0 },
+		{ "DATA", SMTP_R_FINAL, SMTP_DONE, 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	static const struct step black_helo[] = {
+		{ "HELO a.example", SMTP_R_HELO, SMTP_HELO, 0 },
+		{ "DATA", SMTP_R_DATA, SMTP_DATA, 0 },
+		{ ".", SMTP_R_FINAL, SMTP_DONE, 0 },
+		{ NULL, 0, 0, 0 },
+	};
+
+	run(0, grey_greet);
+	run(0, grey_helo);
+	run(0, grey_mail);
+	run(1, black_helo);
+}
+
+/* EHLO without any MAIL/RCPT/DATA attempt; STARTTLS noted once. */
+static void
+ehlo_only(void)
+{
+	struct smtp_sess s;
+	struct smtp_result r;
+
+	smtp_init(&s, 0);
+	T_ASSERT(!smtp_ehlo_only(&s));
+	smtp_input(&s, "EHLO", 4, 0, &r);		/* 501: not answered */
+	T_ASSERT(!smtp_ehlo_only(&s));
+	smtp_input(&s, "EHLO a.example", 14, 0, &r);
+	T_ASSERT(smtp_ehlo_only(&s));
+	smtp_input(&s, "STARTTLS", 8, 0, &r);
+	T_EQ_INT(r.reply, SMTP_R_BAD);
+	T_EQ_INT(r.starttls, 1);
+	smtp_input(&s, "starttls", 8, 0, &r);
+	T_EQ_INT(r.starttls, 0);
+	T_ASSERT(smtp_ehlo_only(&s));
+	smtp_input(&s, "MAIL FROM:<a@b>", 15, 0, &r);
+	T_ASSERT(!smtp_ehlo_only(&s));
+	smtp_free(&s);
+
+	smtp_init(&s, 0);
+	smtp_input(&s, "HELO a.example", 14, 0, &r);
+	T_ASSERT(!smtp_ehlo_only(&s));
+	smtp_free(&s);
+
+	smtp_init(&s, 0);
+	smtp_input(&s, "EHLO a.example", 14, 0, &r);
+	smtp_input(&s, "MAIL", 4, 0, &r);	/* even a failed try counts */
+	smtp_input(&s, "MAIL FROM:<a@b>", 15, 0, &r);
+	smtp_input(&s, "MAIL FROM:<a@b>", 15, 0, &r);
+	T_ASSERT(!smtp_ehlo_only(&s));
+	smtp_free(&s);
 }
 
 static void
@@ -327,6 +398,8 @@ const struct t_case t_cases[] = {
 	T_CASE(greylisted_dialogue),
 	T_CASE(helo_rules),
 	T_CASE(order_rules),
+	T_CASE(early_data),
+	T_CASE(ehlo_only),
 	T_CASE(exact_verbs),
 	T_CASE(badcmd_limit),
 	T_CASE(tuple_values),
