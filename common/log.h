@@ -14,6 +14,12 @@
  *	fatal/fatalx		LOG_CRIT and exit(1); fatal appends strerror(errno)
  *	log_ratelimit(rl, secs)	1 if a repeating message may be logged now
  *	log_set_hook(fn)	tests: every emitted line also goes to fn
+ *	log_seal()		from now on make no new socket: syslog lines
+ *				that cannot be sent are dropped and counted
+ *				(the SMTP process, before its seccomp filter)
+ *	log_dropped()		syslog lines dropped so far in this process
+ *	log_syslog_path(p)	tests: syslog's socket path (not /dev/log);
+ *				before log_init
  *
  * Lines go to syslog (facility LOG_DAEMON, ident as given), or to what
  * log_open chose, unless foreground is set, in which case they go to
@@ -50,5 +56,8 @@ __dead void fatalx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_emit(int, const char *, va_list) __attribute__((format(printf, 2, 0)));
 unsigned long log_ratelimit(struct log_ratelimit *, unsigned int);
 void	log_set_hook(void (*)(int, const char *));
+void	log_seal(void);
+unsigned long log_dropped(void);
+void	log_syslog_path(const char *);
 
 #endif /* LOG_H */

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "spamd/sandbox.h"
 #include "tests/unit/harness.h"
 
@@ -241,7 +242,77 @@ loop_calls_allowed(void)
 	T_EQ_INT(WEXITSTATUS(st), 0);
 }
 
+/*
+ * Syslog under the filter: lines reach the socket connected before the
+ * filter; when the syslog daemon goes away and comes back (a new socket
+ * at the same path) the process neither dies nor reconnects: lines are
+ * dropped and counted, one send(2) each.
+ */
+static void
+syslog_under_filter(void)
+{
+	struct sockaddr_un sun;
+	char path[300], buf[4096];
+	int srv, srv2, st, i;
+	ssize_t n;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/log", t_tmpdir());
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	T_ASSERT((srv = socket(AF_UNIX, SOCK_DGRAM, 0)) != -1);
+	T_ASSERT(bind(srv, (struct sockaddr *)&sun, sizeof(sun)) == 0);
+	log_set_hook(NULL);
+	log_syslog_path(path);
+	log_init("tsyslog", 0, 0);
+	tzset();
+	T_ASSERT(socketpair(AF_UNIX, SOCK_STREAM, 0, pair) == 0);
+	pid = fork();
+	T_ASSERT(pid != -1);
+	if (pid == 0) {
+		close(srv);	/* only the parent plays syslog */
+		if (sandbox_smtp() == -1)
+			_exit(3);
+		log_warnx("first line");
+		/* wait for the parent to restart "syslog" */
+		if (read(pair[1], buf, 1) != 1)
+			_exit(4);
+		for (i = 0; i < 1000; i++)
+			log_warnx("line %d while syslog is away", i);
+		if (log_dropped() != 1000) {
+			fprintf(stderr, "%lu lines dropped, not 1000\n",
+			    log_dropped());
+			(void)fflush(stderr);
+			_exit(5);
+		}
+		_exit(0);
+	}
+	n = recv(srv, buf, sizeof(buf) - 1, 0);
+	T_ASSERT(n > 0);
+	buf[n] = '\0';
+	T_ASSERT(strstr(buf, "tsyslog[") != NULL);
+	T_ASSERT(strstr(buf, "]: first line") != NULL);
+	T_ASSERT(strncmp(buf, "<28>", 4) == 0);	/* LOG_DAEMON|LOG_WARNING */
+	/* syslog restarts: a new socket at the same path */
+	close(srv);
+	T_ASSERT(unlink(path) == 0);
+	T_ASSERT((srv2 = socket(AF_UNIX, SOCK_DGRAM, 0)) != -1);
+	T_ASSERT(bind(srv2, (struct sockaddr *)&sun, sizeof(sun)) == 0);
+	T_ASSERT(write(pair[0], "g", 1) == 1);
+	T_EQ_INT(waitpid(pid, &st, 0), pid);
+	if (WIFSIGNALED(st))
+		fprintf(stderr, "killed by signal %d\n", WTERMSIG(st));
+	(void)fflush(stderr);
+	T_ASSERT(WIFEXITED(st));
+	T_EQ_INT(WEXITSTATUS(st), 0);
+	/* nothing reconnected to the new one */
+	T_ASSERT(recv(srv2, buf, sizeof(buf), MSG_DONTWAIT) == -1);
+	close(srv2);
+}
+
 const struct t_case t_cases[] = {
+	T_CASE(syslog_under_filter),
 	T_CASE(forbidden_calls_kill),
 	T_CASE(loop_calls_allowed),
 	{ NULL, NULL },
