@@ -288,9 +288,14 @@ syslog_under_filter(void)
 		}
 		_exit(0);
 	}
-	n = recv(srv, buf, sizeof(buf) - 1, 0);
-	T_ASSERT(n > 0);
-	buf[n] = '\0';
+	/* (the sanitizer build first says it loads no filter) */
+	for (i = 0; i < 3; i++) {
+		n = recv(srv, buf, sizeof(buf) - 1, 0);
+		T_ASSERT(n > 0);
+		buf[n] = '\0';
+		if (strstr(buf, "first line") != NULL)
+			break;
+	}
 	T_ASSERT(strstr(buf, "tsyslog[") != NULL);
 	T_ASSERT(strstr(buf, "]: first line") != NULL);
 	T_ASSERT(strncmp(buf, "<28>", 4) == 0);	/* LOG_DAEMON|LOG_WARNING */
