@@ -12,10 +12,11 @@
  * log_init connects one datagram socket to /dev/log before any fork, drop
  * or filter; every line is one send(2) on it. Until log_seal, a failed
  * send reconnects once and retries; after log_seal (the sandboxed
- * process) a line that cannot be sent is dropped and counted
- * (log_dropped), never retried, so a dead syslog neither kills nor
- * spins the process. The next line that does get through says how many
- * were lost.
+ * process) a line that cannot be sent goes to the log_set_forward hook
+ * (the SMTP process hands it to the greylister, which is not sealed),
+ * or, without one or if it fails, is dropped and counted (log_dropped);
+ * never retried, so a dead syslog neither kills nor spins the process.
+ * The next line that does get through says how many were lost.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -46,6 +47,8 @@ static int	log_sysfd = -1;	/* the connected syslog socket, or -1 */
 static int	log_sealed;	/* no new socket: drop what cannot be sent */
 static unsigned long log_lost;	/* lines dropped since the last one sent */
 static unsigned long log_lost_total;
+static int	(*log_fwd)(int, const char *);
+static int	log_in_fwd;	/* the hook itself logging: no recursion */
 
 /* (Re)connect the syslog socket; -1 if there is no syslog to talk to. */
 static int
@@ -78,6 +81,12 @@ void
 log_syslog_path(const char *path)
 {
 	log_syspath = path;
+}
+
+void
+log_set_forward(int (*fn)(int, const char *))
+{
+	log_fwd = fn;
 }
 
 void
@@ -121,9 +130,18 @@ emit_syslog(int pri, const char *line)
 {
 	char note[96];
 
+	int r;
+
 	if (syslog_send(pri, line) == -1 &&
 	    (log_sealed || syslog_connect() == -1 ||
 	    syslog_send(pri, line) == -1)) {
+		if (log_sealed && log_fwd != NULL && !log_in_fwd) {
+			log_in_fwd = 1;
+			r = log_fwd(LOG_PRI(pri), line);
+			log_in_fwd = 0;
+			if (r == 0)
+				return;
+		}
 		log_lost++;
 		log_lost_total++;
 		return;
@@ -315,6 +333,16 @@ log_warnx(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	log_emit(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_pri(int pri, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(pri, fmt, ap);
 	va_end(ap);
 }
 

@@ -17,6 +17,9 @@
  *	log_seal()		from now on make no new socket: syslog lines
  *				that cannot be sent are dropped and counted
  *				(the SMTP process, before its seccomp filter)
+ *	log_set_forward(fn)	after log_seal, fn(pri, line) gets each syslog
+ *				line that could not be sent (0: taken care of)
+ *	log_pri(pri, fmt, ...)	a line at priority pri (a forwarded line)
  *	log_dropped()		syslog lines dropped so far in this process
  *	log_syslog_path(p)	tests: syslog's socket path (not /dev/log);
  *				before log_init
@@ -57,6 +60,8 @@ void	log_emit(int, const char *, va_list) __attribute__((format(printf, 2, 0)));
 unsigned long log_ratelimit(struct log_ratelimit *, unsigned int);
 void	log_set_hook(void (*)(int, const char *));
 void	log_seal(void);
+void	log_set_forward(int (*)(int, const char *));
+void	log_pri(int, const char *, ...) __attribute__((format(printf, 2, 3)));
 unsigned long log_dropped(void);
 void	log_syslog_path(const char *);
 

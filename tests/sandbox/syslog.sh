@@ -4,8 +4,9 @@
 # and makes no new socket. When the syslog daemon restarts (a new socket
 # at /dev/log) the SMTP process is neither killed (a reconnect would be
 # socket(2) + connect(2), fatal under the filter) nor spinning: it keeps
-# its PID, keeps answering clients, and its lines are dropped (counted in
-# the process); the unsandboxed processes reconnect.
+# its PID, keeps answering clients, and hands the lines syslog did not
+# take to the greylister, which logs them as "smtp: ..."; the unsandboxed
+# processes reconnect.
 # Runs in private mount and network namespaces: /dev is a private tmpfs
 # there, so the test's /dev/log is never the host's.
 # timeout: 90
@@ -88,6 +89,12 @@ grep -q 'killed by the sandbox' "$T/sys2.log" "$T/stderr" &&
 	fail "killed by the sandbox"
 grep -q "spamd\\[$SMTP\\]" "$T/sys2.log" &&
 	{ cat "$T/sys2.log"; fail "the SMTP process made a new syslog connection"; }
+GREY=
+for p in $(cat /proc/$SPAMD_PID/task/*/children); do
+	[ "$(cat /proc/$p/comm)" = spamd-grey ] && GREY=$p
+done
+wait_for 5 sh -c "[ \$(grep -c 'spamd\[$GREY\]: smtp: 127.0.0.1: connected' '$T/sys2.log') -ge 5 ]" ||
+	{ cat "$T/sys2.log"; fail "the SMTP process's lines were not forwarded through the greylister"; }
 # Not spinning: a few ms of CPU for 5 sessions, not seconds.
 ticks=$(awk '{ print $14 + $15 }' /proc/$SMTP/stat)
 [ "$ticks" -lt 200 ] || fail "the SMTP process used $ticks ticks of CPU"
