@@ -84,7 +84,7 @@ load() {
 	while [ "$(grep -c 'configuration connection from uid 0' "$LOG")" -le "$n0" ]; do
 		[ $i -lt 1500 ] || fail "list set $1 not applied after 150 s"
 		chat 127.0.0.1 -s 127.0.0.3 <<<$'timeout 20\nexpect 220' >/dev/null ||
-			fail "no banner while loading $1"
+			{ sleep 0.5; check_alive "loading $1"; fail "no banner while loading $1"; }
 		i=$((i + 1))
 		sleep 0.1
 	done
