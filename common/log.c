@@ -101,18 +101,20 @@ log_dropped(void)
 	return log_lost_total;
 }
 
-/* One datagram, as syslog(3) formats it: "<pri>Mmm dd hh:mm:ss ident[pid]: line". */
+/* One datagram as syslog(3) makes it: "<pri>Mmm dd hh:mm:ss ident[pid]: line". */
 static int
 syslog_send(int pri, const char *line)
 {
 	char buf[LOG_LINE_MAX + 128], stamp[32] = "";
-	time_t now = time(NULL);
+	struct timespec ts;
 	struct tm tm;
 	int n;
 
 	if (log_sysfd == -1)
 		return -1;
-	if (localtime_r(&now, &tm) != NULL)
+	/* clock_gettime, not time(2): the filter allows only the former */
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 &&
+	    localtime_r(&ts.tv_sec, &tm) != NULL)
 		(void)strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S ", &tm);
 	n = snprintf(buf, sizeof(buf), "<%d>%s%s[%ld]: %s",
 	    LOG_DAEMON | LOG_PRI(pri), stamp, log_ident, (long)getpid(), line);
@@ -129,7 +131,6 @@ static void
 emit_syslog(int pri, const char *line)
 {
 	char note[96];
-
 	int r;
 
 	if (syslog_send(pri, line) == -1 &&
