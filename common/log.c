@@ -101,7 +101,7 @@ log_dropped(void)
 	return log_lost_total;
 }
 
-/* One datagram as syslog(3) makes it: "<pri>Mmm dd hh:mm:ss ident[pid]: line". */
+/* One datagram as syslog(3) makes it: "<pri>Mmm dd hh:mm:ss ident[pid]: msg" */
 static int
 syslog_send(int pri, const char *line)
 {
