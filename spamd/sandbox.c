@@ -5,9 +5,9 @@
  * (audited with strace -f -c on spamd-smtp under tests/sandbox/realsize.sh,
  * REALSIZE_STRACE=FILE: lists loaded, replaced and emptied while clients
  * are greylisted, blacklisted and trapped, with -M, -w, -B, -S/-s, -T, -A
- * and stderr logging; -b and --log FILE are run by the same test without
- * strace; syslog logging adds only send(2) on the /dev/log socket
- * connected before the filter, or on the greylister channel, see log.c):
+ * and stderr logging, then -b -5 --log FILE; syslog logging adds only
+ * send(2) on the /dev/log socket connected before the filter, or on the
+ * greylister channel, see log.c):
  *	accept4, read, recvfrom, close, shutdown	clients and the config
  *					socket (recv is recvfrom)
  *	readv, writev			stdio may use them (fd-only, harmless)

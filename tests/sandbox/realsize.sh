@@ -155,7 +155,7 @@ else
 fi
 
 # REALSIZE_STRACE=FILE: count the SMTP process's system calls (the audit
-# in spamd/sandbox.c's header).
+# in spamd/sandbox.c's header); FILE.b for the -b run.
 if [ -n "${REALSIZE_STRACE:-}" ]; then
 	strace -f -c -o "$REALSIZE_STRACE" -p "$SMTP" 2>/dev/null &
 	at_exit "kill $! 2>/dev/null"
@@ -190,6 +190,11 @@ spamd_stop
 spamd_start -b -5 -s 0 --log "$LOG"
 SMTP=$(smtp_pid)
 [ -n "$SMTP" ] || fail "no spamd-smtp process with -b"
+if [ -n "${REALSIZE_STRACE:-}" ]; then
+	strace -f -c -o "$REALSIZE_STRACE.b" -p "$SMTP" 2>/dev/null &
+	at_exit "kill $! 2>/dev/null"
+	sleep 1
+fi
 load "$T/full.conf"
 listed 127.0.0.2 550 "550 Your address 127.0.0.2 is in big4"
 load "$T/tiny.conf"
