@@ -5,7 +5,22 @@
  * friends. A forked process calls log_procname so that foreground output
  * (and log_open's stderr or file) says which process spoke. Messages are formatted into a fixed buffer (truncated at
  * LOG_LINE_MAX) and sanitised before they reach syslog or stderr.
+ *
+ * Syslog is spoken here, not through syslog(3): glibc's syslog() makes a
+ * new socket and connects again whenever a send fails (the daemon was
+ * restarted), and the SMTP process's seccomp filter forbids new sockets.
+ * log_init connects one datagram socket to /dev/log before any fork, drop
+ * or filter; every line is one send(2) on it. Until log_seal, a failed
+ * send reconnects once and retries; after log_seal (the sandboxed
+ * process) a line that cannot be sent goes to the log_set_forward hook
+ * (the SMTP process hands it to the greylister, which is not sealed),
+ * or, without one or if it fails, is dropped and counted (log_dropped);
+ * never retried, so a dead syslog neither kills nor spins the process.
+ * The next line that does get through says how many were lost.
  */
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -27,6 +42,119 @@ static int	log_opened;
 static int	log_fd = -1;	/* log_open's stderr or file, or -1: syslog */
 static int	log_stamp;	/* a file: lines start with a UTC timestamp */
 static void	(*log_hook)(int, const char *);
+static const char *log_syspath = "/dev/log";
+static int	log_sysfd = -1;	/* the connected syslog socket, or -1 */
+static int	log_sealed;	/* no new socket: drop what cannot be sent */
+static unsigned long log_lost;	/* lines dropped since the last one sent */
+static unsigned long log_lost_total;
+static int	(*log_fwd)(int, const char *);
+static int	log_in_fwd;	/* the hook itself logging: no recursion */
+
+/* (Re)connect the syslog socket; -1 if there is no syslog to talk to. */
+static int
+syslog_connect(void)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	if (log_sysfd != -1) {
+		(void)close(log_sysfd);
+		log_sysfd = -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(log_syspath) >= sizeof(sun.sun_path))
+		return -1;
+	memcpy(sun.sun_path, log_syspath, strlen(log_syspath) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		(void)close(fd);
+		return -1;
+	}
+	log_sysfd = fd;
+	return 0;
+}
+
+/* Tests: the syslog socket's path instead of /dev/log. */
+void
+log_syslog_path(const char *path)
+{
+	log_syspath = path;
+}
+
+void
+log_set_forward(int (*fn)(int, const char *))
+{
+	log_fwd = fn;
+}
+
+void
+log_seal(void)
+{
+	log_sealed = 1;
+}
+
+unsigned long
+log_dropped(void)
+{
+	return log_lost_total;
+}
+
+/* One datagram as syslog(3) makes it: "<pri>Mmm dd hh:mm:ss ident[pid]: msg" */
+static int
+syslog_send(int pri, const char *line)
+{
+	char buf[LOG_LINE_MAX + 128], stamp[32] = "";
+	struct timespec ts;
+	struct tm tm;
+	int n;
+
+	if (log_sysfd == -1)
+		return -1;
+	/* clock_gettime, not time(2): the filter allows only the former */
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 &&
+	    localtime_r(&ts.tv_sec, &tm) != NULL)
+		(void)strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S ", &tm);
+	n = snprintf(buf, sizeof(buf), "<%d>%s%s[%ld]: %s",
+	    LOG_DAEMON | LOG_PRI(pri), stamp, log_ident, (long)getpid(), line);
+	if (n < 0)
+		return -1;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	/* A sealed (event loop) process must not block on a slow syslog. */
+	return send(log_sysfd, buf, (size_t)n, MSG_NOSIGNAL |
+	    (log_sealed ? MSG_DONTWAIT : 0)) == -1 ? -1 : 0;
+}
+
+static void
+emit_syslog(int pri, const char *line)
+{
+	char note[96];
+	int r;
+
+	if (syslog_send(pri, line) == -1 &&
+	    (log_sealed || syslog_connect() == -1 ||
+	    syslog_send(pri, line) == -1)) {
+		if (log_sealed && log_fwd != NULL && !log_in_fwd) {
+			log_in_fwd = 1;
+			r = log_fwd(LOG_PRI(pri), line);
+			log_in_fwd = 0;
+			if (r == 0)
+				return;
+		}
+		log_lost++;
+		log_lost_total++;
+		return;
+	}
+	if (log_lost > 0) {
+		(void)snprintf(note, sizeof(note), "%lu log line%s dropped: "
+		    "syslog was not reachable", log_lost,
+		    log_lost == 1 ? "" : "s");
+		if (syslog_send(LOG_WARNING, note) == 0)
+			log_lost = 0;
+	}
+}
 
 /*
  * Where a daemon logs once log_init says it is no longer in the
@@ -71,7 +199,7 @@ log_init(const char *ident, int foreground, int verbose)
 	log_fg = foreground;
 	log_verb = verbose;
 	if (!foreground && log_fd == -1 && !log_opened) {
-		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		(void)syslog_connect();	/* if it fails, emit_syslog retries */
 		log_opened = 1;
 	}
 }
@@ -165,7 +293,7 @@ log_emit(int pri, const char *fmt, va_list ap)
 	} else if (log_fd != -1)
 		emit_fd(line);
 	else
-		syslog(pri, "%s", line);
+		emit_syslog(pri, line);
 	errno = saved;
 }
 
@@ -212,6 +340,16 @@ log_warnx(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	log_emit(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_pri(int pri, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(pri, fmt, ap);
 	va_end(ap);
 }
 

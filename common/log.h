@@ -15,6 +15,15 @@
  *	fatal/fatalx		LOG_CRIT and exit(1); fatal appends strerror(errno)
  *	log_ratelimit(rl, secs)	1 if a repeating message may be logged now
  *	log_set_hook(fn)	tests: every emitted line also goes to fn
+ *	log_seal()		from now on make no new socket: syslog lines
+ *				that cannot be sent are dropped and counted
+ *				(the SMTP process, before its seccomp filter)
+ *	log_set_forward(fn)	after log_seal, fn(pri, line) gets each syslog
+ *				line that could not be sent (0: taken care of)
+ *	log_pri(pri, fmt, ...)	a line at priority pri (a forwarded line)
+ *	log_dropped()		syslog lines dropped so far in this process
+ *	log_syslog_path(p)	tests: syslog's socket path (not /dev/log);
+ *				before log_init
  *
  * Lines go to syslog (facility LOG_DAEMON, ident as given), or to what
  * log_open chose, unless foreground is set, in which case they go to
@@ -52,5 +61,10 @@ __dead void fatalx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_emit(int, const char *, va_list) __attribute__((format(printf, 2, 0)));
 unsigned long log_ratelimit(struct log_ratelimit *, unsigned int);
 void	log_set_hook(void (*)(int, const char *));
+void	log_seal(void);
+void	log_set_forward(int (*)(int, const char *));
+void	log_pri(int, const char *, ...) __attribute__((format(printf, 2, 3)));
+unsigned long log_dropped(void);
+void	log_syslog_path(const char *);
 
 #endif /* LOG_H */

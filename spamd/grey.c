@@ -942,10 +942,17 @@ smtp_msg(struct chan *c, const uint8_t *buf, size_t len)
 {
 	struct proto_tuple t;
 	struct proto_entry e[PROTO_ENTRIES_MAX];
+	char line[PROTO_LOG_MAX + 1];
 	size_t n;
+	int pri;
 
 	(void)c;
 	switch (proto_type(buf, len)) {
+	case PROTO_LOG:
+		if (proto_dec_log(buf, len, &pri, line, sizeof(line)) == -1)
+			break;
+		log_pri(pri, "smtp: %s", line);
+		return;
 	case PROTO_TUPLE:
 		if (proto_dec_tuple(buf, len, &t) == -1)
 			break;

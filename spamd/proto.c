@@ -196,3 +196,39 @@ proto_entries_uniq(struct proto_entry *e, size_t n)
 	}
 	return k + 1;
 }
+
+/* A log line: the priority in the header, then the line (cut to fit). */
+size_t
+proto_enc_log(uint8_t *buf, size_t len, int pri, const char *line)
+{
+	size_t n = strlen(line);
+
+	if (len < HDR + 1 || pri < 0 || pri > 7)
+		return 0;
+	if (n > PROTO_LOG_MAX)
+		n = PROTO_LOG_MAX;
+	if (n > len - HDR)
+		n = len - HDR;
+	put_hdr(buf, PROTO_LOG, (uint32_t)pri);
+	memcpy(buf + HDR, line, n);
+	return HDR + n;
+}
+
+/* line gets a NUL-terminated copy; no NUL inside, a priority 0..7. */
+int
+proto_dec_log(const uint8_t *buf, size_t len, int *pri, char *line,
+    size_t size)
+{
+	uint32_t p;
+
+	if (len < HDR || len - HDR > PROTO_LOG_MAX || len - HDR >= size ||
+	    proto_type(buf, len) != PROTO_LOG)
+		return -1;
+	memcpy(&p, buf + 4, 4);
+	if (p > 7 || memchr(buf + HDR, '\0', len - HDR) != NULL)
+		return -1;
+	*pri = (int)p;
+	memcpy(line, buf + HDR, len - HDR);
+	line[len - HDR] = '\0';
+	return 0;
+}

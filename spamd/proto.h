@@ -17,9 +17,12 @@
  *	smtp -> grey	PROTO_BLLISTED (entries), PROTO_BLCHECK_END
  *			these are; that was all
  *	smtp -> grey	PROTO_LISTS_CHANGED	a blacklist was loaded
+ *	smtp -> grey	PROTO_LOG	a log line the SMTP process could not send
+ *			to syslog (it may make no new socket): the
+ *			greylister logs it
  *
  *	proto_enc_tuple/proto_dec_tuple, proto_enc_entries/proto_dec_entries,
- *	proto_enc_bare, proto_type(buf, len)
+ *	proto_enc_bare, proto_enc_log/proto_dec_log, proto_type(buf, len)
  *	proto_entries_uniq(e, n)	sort entries by address and keep one
  *		per address (the latest expiry); returns the new count. A
  *		batch of nft elements must not name one twice: the refresh
@@ -57,7 +60,10 @@ enum proto_type {
 	PROTO_LISTS_CHANGED,
 	PROTO_TRAP_SYNC_BEGIN,
 	PROTO_TRAP_SYNC_END,
+	PROTO_LOG,
 };
+
+#define PROTO_LOG_MAX		2047	/* bytes of a PROTO_LOG line */
 
 struct proto_tuple {
 	struct addr	ip;
@@ -82,5 +88,7 @@ int	proto_dec_entries(const uint8_t *, size_t, struct proto_entry *,
 	    size_t, size_t *);
 size_t	proto_enc_bare(uint8_t *, size_t, enum proto_type);
 size_t	proto_entries_uniq(struct proto_entry *, size_t);
+size_t	proto_enc_log(uint8_t *, size_t, int, const char *);
+int	proto_dec_log(const uint8_t *, size_t, int *, char *, size_t);
 
 #endif /* PROTO_H */

@@ -168,6 +168,23 @@ on_signal(int sig)
 	ev_break();
 }
 
+/*
+ * A log line syslog did not take (it restarted, and this process may not
+ * reconnect): the greylister logs it. Lines of the channel's own
+ * failures are not forwarded (log.c stops the recursion).
+ */
+static int
+forward_log(int pri, const char *line)
+{
+	uint8_t buf[PROTO_LOG_MAX + 16];
+	size_t n;
+
+	if (!have_grey ||
+	    (n = proto_enc_log(buf, sizeof(buf), pri, line)) == 0)
+		return -1;
+	return chan_send(&grey, buf, n);
+}
+
 void
 smtpproc_main(int *lfds, int nl, int cfgfd, int greyfd)
 {
@@ -187,6 +204,7 @@ smtpproc_main(int *lfds, int nl, int cfgfd, int greyfd)
 			fatalx("cannot watch the greylister channel");
 		have_grey = 1;
 	}
+	log_set_forward(forward_log);
 	signal(SIGPIPE, SIG_IGN);
 	ev_signal(SIGTERM, on_signal);
 	ev_signal(SIGINT, on_signal);

@@ -2,6 +2,8 @@
  * t_proto.c: spamd's inter-process messages (spamd/proto.c): round trips
  * and strict rejection of short, long and malformed messages.
  */
+#include <string.h>
+
 #include "spamd/proto.h"
 #include "tests/unit/harness.h"
 
@@ -121,7 +123,37 @@ entries_uniq(void)
 	T_EQ_INT(proto_entries_uniq(e, 0), 0);
 }
 
+/* PROTO_LOG: a forwarded log line; cut to PROTO_LOG_MAX; no NUL inside. */
+static void
+log_roundtrip(void)
+{
+	uint8_t buf[PROTO_LOG_MAX + 64];
+	char line[PROTO_LOG_MAX + 1], big[PROTO_LOG_MAX + 100];
+	size_t n;
+	int pri;
+
+	n = proto_enc_log(buf, sizeof(buf), 4, "127.0.0.1: connected");
+	T_ASSERT(n > 0);
+	T_EQ_INT(proto_type(buf, n), PROTO_LOG);
+	T_EQ_INT(proto_dec_log(buf, n, &pri, line, sizeof(line)), 0);
+	T_EQ_INT(pri, 4);
+	T_EQ_STR(line, "127.0.0.1: connected");
+	T_EQ_INT(proto_enc_log(buf, sizeof(buf), 8, "x"), 0);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	n = proto_enc_log(buf, sizeof(buf), 6, big);
+	T_EQ_INT(proto_dec_log(buf, n, &pri, line, sizeof(line)), 0);
+	T_EQ_INT(strlen(line), PROTO_LOG_MAX);
+	buf[n - 1] = '\0';			/* a NUL inside */
+	T_EQ_INT(proto_dec_log(buf, n, &pri, line, sizeof(line)), -1);
+	T_EQ_INT(proto_dec_log(buf, n, &pri, line, 10), -1);	/* too small */
+	buf[n - 1] = 'a';
+	buf[4] = 9;				/* priority out of range */
+	T_EQ_INT(proto_dec_log(buf, n, &pri, line, sizeof(line)), -1);
+}
+
 const struct t_case t_cases[] = {
+	T_CASE(log_roundtrip),
 	T_CASE(tuple_roundtrip),
 	T_CASE(tuple_limits),
 	T_CASE(entries_roundtrip),
