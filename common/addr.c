@@ -149,6 +149,18 @@ addr_inc(struct addr *a)
 	return 1;
 }
 
+int
+addr_dec(struct addr *a)
+{
+	size_t i = addr_len(a);
+
+	while (i-- > 0) {
+		if (a->u.b[i]-- != 0)
+			return 0;
+	}
+	return 1;
+}
+
 void
 addr_mask(struct addr *a, unsigned int plen)
 {

@@ -9,6 +9,7 @@
  *	addr_cmp(a, b)		total order: IPv4 before IPv6, then bytes
  *	addr_len(a)		4 or 16
  *	addr_inc(a)		a + 1; returns 1 on wrap-around past the top
+ *	addr_dec(a)		a - 1; returns 1 on wrap-around below zero
  *	cidr_parse(s, c, flags)	"a/m" or "a"; see CIDR_* flags
  *	cidr_ntop(c, buf, len)	"a/m"
  *	cidr_contains(c, a)	1 if a lies in c
@@ -59,6 +60,7 @@ int	addr_to_sockaddr(const struct addr *, uint16_t,
 int	addr_cmp(const struct addr *, const struct addr *);
 size_t	addr_len(const struct addr *);
 int	addr_inc(struct addr *);
+int	addr_dec(struct addr *);
 void	addr_mask(struct addr *, unsigned int);
 int	cidr_parse(const char *, struct cidr *, int, const char **);
 const char *cidr_ntop(const struct cidr *, char *, size_t);

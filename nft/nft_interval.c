@@ -138,17 +138,6 @@ nft_interval_range_cidrs(const struct addr *lo, const struct addr *hi,
 	}
 }
 
-static void
-addr_dec(struct addr *a)
-{
-	size_t i = addr_len(a);
-
-	while (i-- > 0) {
-		if (a->u.b[i]-- != 0)
-			return;
-	}
-}
-
 int
 nft_interval_to_cidrs(const struct nft_set *set, struct nft_raw *raw,
     size_t n, struct nft_elem **el, size_t *cnt)

@@ -60,18 +60,6 @@ range_cmp(const void *a, const void *b)
 	return addr_cmp(&x->hi, &y->hi);
 }
 
-/* a - 1; the caller knows a is not the lowest address of its family */
-static void
-addr_dec(struct addr *a)
-{
-	size_t i = addr_len(a);
-
-	while (i-- > 0) {
-		if (a->u.b[i]-- != 0)
-			break;
-	}
-}
-
 /* 1 if b starts right after a ends, or earlier (same family) */
 static int
 touches(const struct iprange *a, const struct iprange *b)

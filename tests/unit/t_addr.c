@@ -92,6 +92,21 @@ ordering_and_increment(void)
 	T_EQ_INT(addr_inc(&a), 0);
 	T_EQ_STR(addr_ntop(&a, buf, sizeof(buf)), "2001:db8::1:0");
 
+	/* addr_dec borrows across bytes and is addr_inc's inverse */
+	T_EQ_INT(addr_parse("203.0.114.0", &a), 0);
+	T_EQ_INT(addr_dec(&a), 0);
+	T_EQ_STR(addr_ntop(&a, buf, sizeof(buf)), "203.0.113.255");
+	T_EQ_INT(addr_parse("2001:db8::1:0", &a), 0);
+	T_EQ_INT(addr_dec(&a), 0);
+	T_EQ_STR(addr_ntop(&a, buf, sizeof(buf)), "2001:db8::ffff");
+	T_EQ_INT(addr_parse("0.0.0.0", &a), 0);
+	T_EQ_INT(addr_dec(&a), 1);		/* wrapped */
+	T_EQ_STR(addr_ntop(&a, buf, sizeof(buf)), "255.255.255.255");
+	T_EQ_INT(addr_parse("::", &a), 0);
+	T_EQ_INT(addr_dec(&a), 1);
+	T_EQ_INT(addr_inc(&a), 1);		/* and back */
+	T_EQ_STR(addr_ntop(&a, buf, sizeof(buf)), "::");
+
 	T_EQ_INT(addr_parse("255.255.255.255", &a), 0);
 	T_EQ_INT(addr_parse("::", &b), 0);
 	T_ASSERT(addr_cmp(&a, &b) < 0);		/* IPv4 sorts first */

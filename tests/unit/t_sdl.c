@@ -334,17 +334,6 @@ in_blocks(const struct addr *lo, const struct addr *hi, size_t n,
 }
 
 static void
-addr_dec(struct addr *a)
-{
-	size_t i = addr_len(a);
-
-	while (i-- > 0) {
-		if (a->u.b[i]-- != 0)
-			break;
-	}
-}
-
-static void
 index_family(int af)
 {
 	enum { N = 2000 };
