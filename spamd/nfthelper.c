@@ -340,6 +340,34 @@ stop_children(int sig)
 		kill(grey_pid, sig);
 }
 
+/* What a waited-for pid was; call it before forgetting the pid. */
+static const char *
+child_name(pid_t pid)
+{
+	return pid == smtp_pid ? "SMTP process" :
+	    pid == grey_pid ? "greylister" : "child";
+}
+
+/*
+ * Log how a child ended, at WARN: "<who> (pid N) killed by the
+ * sandbox<why><when>", "... killed by signal S<when>" or "... exited
+ * with status X<when>". `why' explains SIGSYS, `when' ends each line.
+ */
+static void
+child_log(const char *who, pid_t pid, int status, const char *why,
+    const char *when)
+{
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		log_warnx("%s (pid %d) killed by the sandbox%s%s", who,
+		    (int)pid, why, when);
+	else if (WIFSIGNALED(status))
+		log_warnx("%s (pid %d) killed by signal %d%s", who, (int)pid,
+		    WTERMSIG(status), when);
+	else
+		log_warnx("%s (pid %d) exited with status %d%s", who,
+		    (int)pid, WEXITSTATUS(status), when);
+}
+
 static void
 on_child(int sig)
 {
@@ -348,8 +376,7 @@ on_child(int sig)
 
 	(void)sig;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		const char *who = pid == smtp_pid ? "SMTP process" :
-		    pid == grey_pid ? "greylister" : "child";
+		const char *who = child_name(pid);
 
 		if (pid == smtp_pid)
 			smtp_pid = -1;
@@ -360,16 +387,8 @@ on_child(int sig)
 			log_debug("%s (pid %d) stopped", who, (int)pid);
 			continue;
 		}
-		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
-			log_warnx("%s (pid %d) killed by the sandbox: a system "
-			    "call outside its allow-list; stopping", who,
-			    (int)pid);
-		else if (WIFSIGNALED(status))
-			log_warnx("%s (pid %d) killed by signal %d; stopping",
-			    who, (int)pid, WTERMSIG(status));
-		else
-			log_warnx("%s (pid %d) exited with status %d; "
-			    "stopping", who, (int)pid, WEXITSTATUS(status));
+		child_log(who, pid, status,
+		    ": a system call outside its allow-list", "; stopping");
 		child_died = 1;
 		/*
 		 * Without a greylister the SMTP process must stop; without
@@ -418,22 +437,11 @@ reap(void)
 		pid_t pid = waitpid(-1, &status, WNOHANG);
 
 		if (pid > 0) {
-			const char *who = pid == smtp_pid ? "SMTP process" :
-			    pid == grey_pid ? "greylister" : "child";
-
-			if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
-				log_warnx("%s (pid %d) killed by the sandbox "
-				    "while stopping", who, (int)pid);
-			else if (WIFSIGNALED(status))
-				log_warnx("%s (pid %d) killed by signal %d "
-				    "while stopping", who, (int)pid,
-				    WTERMSIG(status));
-			else if (WEXITSTATUS(status) != 0)
-				log_warnx("%s (pid %d) exited with status %d "
-				    "while stopping", who, (int)pid,
-				    WEXITSTATUS(status));
-			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+				child_log(child_name(pid), pid, status, "",
+				    " while stopping");
 				rc = 1;
+			}
 			if (pid == smtp_pid)
 				smtp_pid = -1;
 			if (pid == grey_pid)
