@@ -2,7 +2,8 @@
  * nft.c: the public face of libnft (see nft.h): backends chosen by name,
  * and one commit loop shared by every change.
  *
- *	nft_open(spec)		"netlink" or "record:PATH"; either may carry
+ *	nft_open(spec)		"netlink", or "record:PATH" once a test has
+ *				called nft_record_register(); either may carry
  *				",sndbuf=BYTES" before the colon
  *				("netlink,sndbuf=262144", "record,sndbuf=65536:-")
  *				to cap the size of one batch, as an unprivileged
@@ -10,6 +11,8 @@
  *	nft_open_errstr()	why the last nft_open failed (static buffer)
  *	nft_add, nft_del, nft_replace, nft_list, nft_error, nft_errstr,
  *	nft_close		as documented in nft.h
+ *	nft_backend_register(be)	(internal) another backend for
+ *				nft_open(); tests add the record one
  *	nft_seterr(n, err, fmt, ...)	(internal) record a failure
  *	nft_family_name(f)	"inet", "ip", "ip6", ... for messages
  *
@@ -88,9 +91,10 @@ struct job {
 	size_t			 last_len;	/* bytes of the last batch built */
 };
 
-static const struct nft_backend *backends[] = {
+/* The kernel's, then whatever nft_backend_register() added (tests). */
+#define BACKENDS_MAX	4
+static const struct nft_backend *backends[BACKENDS_MAX + 1] = {
 	&nft_backend_netlink,
-	&nft_backend_record,
 	NULL
 };
 
@@ -126,6 +130,21 @@ nft_seterr(struct nft *n, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(n->errstr, sizeof(n->errstr), fmt, ap);
 	va_end(ap);
+}
+
+int
+nft_backend_register(const struct nft_backend *be)
+{
+	size_t i;
+
+	for (i = 0; i < BACKENDS_MAX && backends[i] != NULL; i++) {
+		if (backends[i] == be)
+			return 0;
+	}
+	if (i == BACKENDS_MAX)
+		return -1;
+	backends[i] = be;
+	return 0;
 }
 
 struct nft *

@@ -7,7 +7,8 @@
  * atomically (only nft_add/nft_del of more elements than fit one batch
  * are split, and say so in the log).
  *
- *	nft_open(spec)		"netlink" (the kernel) or "record:PATH" (write
+ *	nft_open(spec)		"netlink" (the kernel) or, in tests only,
+ *				"record:PATH" (tests/nftlib/nft_record.c: write
  *				what would be sent, decoded back from the very
  *				netlink messages, to PATH; "record:-" is stdout).
  *				NULL on failure with errno set; nft_open_errstr()
@@ -23,10 +24,6 @@
  *	nft_error(n)		errno of the last failure: ENOENT = table or set
  *				missing, EPERM = no CAP_NET_ADMIN, ...
  *	nft_errstr(n)		"spamd_white: No such file or directory" etc.
- *	nft_watch_open(table)	a netlink fd subscribed to nftables events
- *	nft_watch_read(fd, table)	drain it; 1 if `table' or one of its sets
- *				was (re)created since the last call, 0 if not,
- *				-1 on error
  *	nft_signature(table, &sig)	a value that changes whenever `table'
  *				or one of its sets is (re)created or deleted;
  *				polling it notices a ruleset reload without
@@ -79,8 +76,6 @@ int		 nft_list(struct nft *, const struct nft_set *,
 		    struct nft_elem **, size_t *);
 int		 nft_error(const struct nft *);
 const char	*nft_errstr(const struct nft *);
-int		 nft_watch_open(const char *);
-int		 nft_watch_read(int, const char *);
 int		 nft_signature(const char *, uint64_t *);
 void		 nft_close(struct nft *);
 

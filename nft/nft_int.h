@@ -9,8 +9,11 @@
  * pointers chosen by name in nft_open():
  *
  *	nft_backend_netlink	nft_netlink.c: the kernel, over libmnl
- *	nft_backend_record	nft_record.c: decodes the batch back with
- *				libnftnl, writes it as text, keeps a model
+ *	nft_backend_record	tests/nftlib/nft_record.c: decodes the batch
+ *				back with libnftnl, writes it as text, keeps a
+ *				model; a test backend, added with
+ *				nft_backend_register() and never linked into
+ *				the programs
  *
  * Both see exactly the same bytes: the record backend is how the batch
  * builder is tested without CAP_NET_ADMIN.
@@ -126,9 +129,10 @@ struct nft {
 };
 
 extern const struct nft_backend nft_backend_netlink;
-extern const struct nft_backend nft_backend_record;
 
 /* nft.c */
+/* add a backend for nft_open() to find by name; 0, or -1 when full */
+int	nft_backend_register(const struct nft_backend *);
 void	nft_seterr(struct nft *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 const char *nft_family_name(uint8_t);

@@ -47,6 +47,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "nft/nft.h"
+#include "tests/nftlib/nftlib.h"
 
 #define LINE_MAX_LEN	512
 #define TIME_MAX_S	(3650LL * 86400)	/* ten years */
@@ -297,6 +298,7 @@ main(int argc, char *argv[])
 	} else if (argc != 3)
 		usage();
 
+	nft_record_register();
 	if ((n = nft_open(backend)) == NULL) {
 		fprintf(stderr, "nftset: %s\n", nft_open_errstr());
 		return 1;

@@ -23,6 +23,7 @@
 #include "common/addr.h"
 #include "nft/nft.h"
 #include "nft/nft_int.h"
+#include "tests/nftlib/nftlib.h"
 #include "tests/unit/harness.h"
 
 static const struct nft_set white = { "spamd", "spamd_white", NFPROTO_INET,
@@ -40,6 +41,7 @@ rec_open(const char *opts)
 	static char spec[600];
 	struct nft *n;
 
+	nft_record_register();
 	snprintf(spec, sizeof(spec), "record%s:%s", opts, t_path("rec"));
 	if ((n = nft_open(spec)) == NULL)
 		t_fail("nft_open(%s): %s", spec, nft_open_errstr());
@@ -503,6 +505,7 @@ bad_set(void)
 static void
 open_errors(void)
 {
+	nft_record_register();
 	T_ASSERT(nft_open("bogus") == NULL);
 	T_EQ_INT(errno, EINVAL);
 	T_ASSERT(strstr(nft_open_errstr(), "unknown nft backend \"bogus\"")

@@ -1,6 +1,9 @@
 /*
  * nft_record.c: the "record:PATH" backend: what would be sent, as text.
+ * A test backend: linked only into the unit tests and test tools, which
+ * call nft_record_register() before nft_open("record:...").
  *
+ *	nft_record_register()	add it to nft_open()'s backends
  *	nft_backend_record	open, fit, send, list, close (see nft_int.h)
  *
  * send() gets the very batch the netlink backend would send, decodes
@@ -57,7 +60,9 @@
 
 #include "common/addr.h"
 #include "common/compat.h"
+#include "common/log.h"
 #include "nft/nft_int.h"
+#include "tests/nftlib/nftlib.h"
 
 #define MS_MAX	18446744073709ULL	/* U64_MAX / NSEC_PER_MSEC */
 
@@ -710,7 +715,7 @@ rec_list(struct nft *n, const struct nft_set *set, struct nft_raw **raw,
 	return 0;
 }
 
-const struct nft_backend nft_backend_record = {
+static const struct nft_backend nft_backend_record = {
 	.name = "record",
 	.open = rec_open,
 	.fit = rec_fit,
@@ -718,3 +723,10 @@ const struct nft_backend nft_backend_record = {
 	.list = rec_list,
 	.close = rec_close,
 };
+
+void
+nft_record_register(void)
+{
+	if (nft_backend_register(&nft_backend_record) == -1)
+		fatalx("%s: no room for another nft backend", __func__);
+}
