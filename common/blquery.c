@@ -110,27 +110,6 @@ blquery_answer(const char *buf, size_t len, int (*listed)(const struct addr *),
 	return o.p;
 }
 
-/* Send all of buf; -1 with err. */
-static int
-send_all(int fd, const char *buf, size_t len, char *err, size_t errlen)
-{
-	size_t off;
-	ssize_t r;
-
-	for (off = 0; off < len; off += (size_t)r) {
-		if ((r = send(fd, buf + off, len - off, MSG_NOSIGNAL)) == -1) {
-			if (errno == EINTR) {
-				r = 0;
-				continue;
-			}
-			util_errf(err, errlen, "sending the question: %s",
-			    errno == EAGAIN ? "timed out" : strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* Parse the answer into flag[]; -1 with err. */
 static int
 parse_answer(char *buf, size_t len, const struct addr *a, size_t n,
@@ -218,8 +197,11 @@ blquery_ask(const char *path, const struct addr *a, size_t n,
 		addr_ntop(&a[i], ip, sizeof(ip) - 1);
 		rlen += (size_t)snprintf(req + rlen, rcap - rlen, "%s\n", ip);
 	}
-	if (send_all(fd, req, rlen, err, errlen) == -1)
+	if (util_send_all(fd, req, rlen) == -1) {
+		util_errf(err, errlen, "sending the question: %s",
+		    errno == EAGAIN ? "timed out" : strerror(errno));
 		goto done;
+	}
 	if (shutdown(fd, SHUT_WR) == -1) {
 		util_errf(err, errlen, "shutdown: %s", strerror(errno));
 		goto done;

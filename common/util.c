@@ -2,6 +2,7 @@
  * util.c: duration parsing, allocation wrappers, error formatting and file
  * ownership helpers (see util.h).
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -198,6 +199,27 @@ xstrdup(const char *s)
 	if (p == NULL)
 		fatal("strdup");
 	return p;
+}
+
+/*
+ * Send all of buf on a socket without SIGPIPE, going on after EINTR.
+ * -1 with errno set (EAGAIN: the socket's send timeout ran out).
+ */
+int
+util_send_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	size_t off;
+	ssize_t r;
+
+	for (off = 0; off < len; off += (size_t)r) {
+		if ((r = send(fd, p + off, len - off, MSG_NOSIGNAL)) == -1) {
+			if (errno != EINTR)
+				return -1;
+			r = 0;
+		}
+	}
+	return 0;
 }
 
 void

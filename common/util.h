@@ -51,6 +51,7 @@ void	util_put32(uint8_t *, uint32_t);
 uint32_t util_get32(const uint8_t *);
 void	util_put64(uint8_t *, uint64_t);
 uint64_t util_get64(const uint8_t *);
+int	util_send_all(int, const void *, size_t);
 void	util_errf(char *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 

@@ -153,6 +153,11 @@ int	nft_batch_nest_offset(const struct nft_batch *,
 int	nft_batch_reply_add(struct nft_replies *, uint32_t, int, uint32_t,
 	    const char *);
 
+/* nft_signature.c: netlink attribute helpers, also used by tests/nftlib */
+struct nlattr;
+int	nft_signature_attr_cb(const struct nlattr *, void *);
+int	nft_signature_str_eq(const struct nlattr *, const char *);
+
 /* nft_interval.c */
 int	nft_interval_keys(const struct nft_set *, const struct nft_elem *,
 	    uint32_t, struct nft_key *);

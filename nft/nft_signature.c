@@ -40,6 +40,7 @@
 #include "common/compat.h"
 #include "common/log.h"
 #include "nft/nft.h"
+#include "nft/nft_int.h"
 
 #define QUERY_WAIT_S	2
 
@@ -60,8 +61,9 @@ fnv(uint64_t h, const void *p, size_t len)
 	return h;
 }
 
-static int
-attr_cb(const struct nlattr *attr, void *data)
+/* mnl_attr_parse callback: file table and set attributes by type. */
+int
+nft_signature_attr_cb(const struct nlattr *attr, void *data)
 {
 	const struct nlattr **tb = data;
 	uint16_t type = mnl_attr_get_type(attr);
@@ -71,8 +73,9 @@ attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static int
-str_eq(const struct nlattr *a, const char *s)
+/* Whether a is a valid NUL-terminated string equal to s. */
+int
+nft_signature_str_eq(const struct nlattr *a, const char *s)
 {
 	return a != NULL && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
 	    strcmp(mnl_attr_get_str(a), s) == 0;
@@ -90,15 +93,15 @@ sig_cb(const struct nlmsghdr *nlh, void *data)
 	uint64_t h = 0xcbf29ce484222325ULL, hv;
 
 	memset(tb, 0, sizeof(tb));
-	if (mnl_attr_parse(nlh, sizeof(*g), attr_cb, tb) < 0)
+	if (mnl_attr_parse(nlh, sizeof(*g), nft_signature_attr_cb, tb) < 0)
 		return MNL_CB_OK;
 	if (type == NFT_MSG_NEWTABLE) {
-		if (!str_eq(tb[NFTA_TABLE_NAME], c->table))
+		if (!nft_signature_str_eq(tb[NFTA_TABLE_NAME], c->table))
 			return MNL_CB_OK;
 		name = tb[NFTA_TABLE_NAME];
 		handle = tb[NFTA_TABLE_HANDLE];
 	} else if (type == NFT_MSG_NEWSET) {
-		if (!str_eq(tb[NFTA_SET_TABLE], c->table))
+		if (!nft_signature_str_eq(tb[NFTA_SET_TABLE], c->table))
 			return MNL_CB_OK;
 		name = tb[NFTA_SET_NAME];
 		handle = tb[NFTA_SET_HANDLE];

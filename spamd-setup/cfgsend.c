@@ -66,23 +66,15 @@ deliver(int fd, const char *buf, size_t len, int want_ack, char *err,
 	char junk[512], ack[128];
 	size_t acklen = 0;
 	uint64_t deadline;
-	size_t off;
 	ssize_t r;
 	int ms;
 
 	/* MSG_NOSIGNAL: a spamd that hangs up is an error, not SIGPIPE */
-	for (off = 0; off < len; off += (size_t)r) {
-		if ((r = send(fd, buf + off, len - off, MSG_NOSIGNAL)) == -1) {
-			if (errno == EINTR) {
-				r = 0;
-				continue;
-			}
-			util_errf(err, errlen, "sending to spamd: %s%s",
-			    strerror(errno), errno == EPIPE ||
-			    errno == ECONNRESET ? " (refused? see spamd's log)" :
-			    "");
-			return -1;
-		}
+	if (util_send_all(fd, buf, len) == -1) {
+		util_errf(err, errlen, "sending to spamd: %s%s",
+		    strerror(errno), errno == EPIPE || errno == ECONNRESET ?
+		    " (refused? see spamd's log)" : "");
+		return -1;
 	}
 	if (shutdown(fd, SHUT_WR) == -1) {
 		util_errf(err, errlen, "shutdown: %s", strerror(errno));

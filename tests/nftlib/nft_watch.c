@@ -46,6 +46,7 @@
 #include "common/compat.h"
 #include "common/log.h"
 #include "nft/nft.h"
+#include "nft/nft_int.h"
 #include "tests/nftlib/nftlib.h"
 
 #define WATCH_MAX	16
@@ -58,24 +59,6 @@ static struct watch {
 	uint64_t	 sig;
 } watches[WATCH_MAX];
 static int watches_init;
-
-static int
-attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	uint16_t type = mnl_attr_get_type(attr);
-
-	if (type <= NFTA_SET_MAX)	/* the largest of the two */
-		tb[type] = attr;
-	return MNL_CB_OK;
-}
-
-static int
-str_eq(const struct nlattr *a, const char *s)
-{
-	return a != NULL && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
-	    strcmp(mnl_attr_get_str(a), s) == 0;
-}
 
 static struct watch *
 slot(int fd, int create)
@@ -154,11 +137,13 @@ event_hit(const struct nlmsghdr *nlh, const char *table)
 	    type != NFT_MSG_DELTABLE && type != NFT_MSG_DELSET))
 		return 0;
 	memset(tb, 0, sizeof(tb));
-	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_cb, tb) < 0)
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg),
+	    nft_signature_attr_cb, tb) < 0)
 		return 0;
 	/* NFTA_TABLE_NAME and NFTA_SET_TABLE are both attribute 1. */
-	return str_eq(tb[type == NFT_MSG_NEWTABLE || type == NFT_MSG_DELTABLE ?
-	    NFTA_TABLE_NAME : NFTA_SET_TABLE], table);
+	return nft_signature_str_eq(tb[type == NFT_MSG_NEWTABLE ||
+	    type == NFT_MSG_DELTABLE ? NFTA_TABLE_NAME : NFTA_SET_TABLE],
+	    table);
 }
 
 int
