@@ -237,31 +237,35 @@ unusable(const struct addr *a)
 	return memcmp(a->u.b, zero, 16) == 0 || a->u.b[0] == 0xff;
 }
 
-int
-nflog_parse(const uint8_t *buf, size_t len, struct nflog_pkt *p,
-    const char **why)
+/* The log prefix, up to its NUL, cut to fit p->prefix. */
+static void
+prefix_copy(struct nflog_pkt *p, const uint8_t *v, size_t vlen)
 {
-	const uint8_t *payload = NULL, *l4 = NULL;
-	size_t off, plen = 0, l4len = 0;
-	int rc;
+	size_t n = vlen;
+	const uint8_t *nul = memchr(v, '\0', vlen);
 
-	memset(p, 0, sizeof(*p));
-	p->hook = -1;
-	*why = NULL;
-	if (buf == NULL || len < 4) {
-		*why = "shorter than the NFLOG header";
-		return NFLOG_BAD;
-	}
-	p->family = buf[0];
-	if (buf[1] != 0) {
-		*why = "unknown NFLOG version";
-		return NFLOG_BAD;
-	}
-	p->group = ntohs(get16(buf + 2));
+	if (nul != NULL)
+		n = (size_t)(nul - v);
+	if (n >= sizeof(p->prefix))
+		n = sizeof(p->prefix) - 1;
+	memcpy(p->prefix, v, n);
+	p->prefix[n] = '\0';
+}
+
+/*
+ * The NFLOG attributes after the 4-byte header: hook, interfaces, prefix
+ * into p; the packet itself into *payload. NFLOG_OPEN or NFLOG_BAD.
+ */
+static int
+tlv_walk(const uint8_t *buf, size_t len, struct nflog_pkt *p,
+    const uint8_t **payload, size_t *plen, const char **why)
+{
+	size_t off;
 
 	for (off = 4; off < len; ) {
 		size_t tlen, vlen, step;
 		const uint8_t *v;
+		uint16_t type;
 
 		if (len - off < 4) {
 			*why = "truncated TLV header";
@@ -278,7 +282,8 @@ nflog_parse(const uint8_t *buf, size_t len, struct nflog_pkt *p,
 		}
 		v = buf + off + 4;
 		vlen = tlen - 4;
-		switch (get16(buf + off + 2) & NLA_TYPE_MASK) {
+		type = get16(buf + off + 2) & NLA_TYPE_MASK;
+		switch (type) {
 		case NFULA_PACKET_HDR:
 			if (vlen < 4) {
 				*why = "short NFULA_PACKET_HDR";
@@ -292,43 +297,31 @@ nflog_parse(const uint8_t *buf, size_t len, struct nflog_pkt *p,
 				*why = "short interface index";
 				return NFLOG_BAD;
 			}
-			if ((get16(buf + off + 2) & NLA_TYPE_MASK) ==
-			    NFULA_IFINDEX_INDEV)
+			if (type == NFULA_IFINDEX_INDEV)
 				p->indev = ntohl(get32(v));
 			else
 				p->outdev = ntohl(get32(v));
 			break;
-		case NFULA_PREFIX: {
-			size_t n = vlen;
-			const uint8_t *nul = memchr(v, '\0', vlen);
-
-			if (nul != NULL)
-				n = (size_t)(nul - v);
-			if (n >= sizeof(p->prefix))
-				n = sizeof(p->prefix) - 1;
-			memcpy(p->prefix, v, n);
-			p->prefix[n] = '\0';
+		case NFULA_PREFIX:
+			prefix_copy(p, v, vlen);
 			break;
-		}
 		case NFULA_PAYLOAD:
-			payload = v;
-			plen = vlen;
+			*payload = v;
+			*plen = vlen;
 			break;
 		}
 		/* The last attribute may lack its padding. */
 		step = (tlen + 3) & ~(size_t)3;
 		off += step < len - off ? step : len - off;
 	}
-	if (payload == NULL) {
-		*why = "no payload TLV";
-		return NFLOG_BAD;
-	}
-	if (p->family != AF_INET && p->family != AF_INET6) {
-		*why = "NFLOG family is neither IPv4 nor IPv6";
-		return NFLOG_SKIP;
-	}
-	if ((rc = ip_parse(payload, plen, p, &l4, &l4len, why)) != NFLOG_OPEN)
-		return rc;
+	return NFLOG_OPEN;
+}
+
+/* The TCP header: a SYN without ACK to port 25, or why not. */
+static int
+tcp_check(const uint8_t *l4, size_t l4len, struct nflog_pkt *p,
+    const char **why)
+{
 	if (p->proto != IPPROTO_TCP) {
 		*why = "not TCP";
 		return NFLOG_SKIP;
@@ -357,6 +350,44 @@ nflog_parse(const uint8_t *buf, size_t len, struct nflog_pkt *p,
 		*why = "not to port 25";
 		return NFLOG_SKIP;
 	}
+	return NFLOG_OPEN;
+}
+
+int
+nflog_parse(const uint8_t *buf, size_t len, struct nflog_pkt *p,
+    const char **why)
+{
+	const uint8_t *payload = NULL, *l4 = NULL;
+	size_t plen = 0, l4len = 0;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->hook = -1;
+	*why = NULL;
+	if (buf == NULL || len < 4) {
+		*why = "shorter than the NFLOG header";
+		return NFLOG_BAD;
+	}
+	p->family = buf[0];
+	if (buf[1] != 0) {
+		*why = "unknown NFLOG version";
+		return NFLOG_BAD;
+	}
+	p->group = ntohs(get16(buf + 2));
+	if ((rc = tlv_walk(buf, len, p, &payload, &plen, why)) != NFLOG_OPEN)
+		return rc;
+	if (payload == NULL) {
+		*why = "no payload TLV";
+		return NFLOG_BAD;
+	}
+	if (p->family != AF_INET && p->family != AF_INET6) {
+		*why = "NFLOG family is neither IPv4 nor IPv6";
+		return NFLOG_SKIP;
+	}
+	if ((rc = ip_parse(payload, plen, p, &l4, &l4len, why)) != NFLOG_OPEN)
+		return rc;
+	if ((rc = tcp_check(l4, l4len, p, why)) != NFLOG_OPEN)
+		return rc;
 	if ((p->dir = direction(p, why)) == NFLOG_DIR_NONE)
 		return NFLOG_SKIP;
 	if (unusable(nflog_peer(p))) {
