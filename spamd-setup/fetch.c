@@ -235,29 +235,18 @@ drop_to(uid_t uid, gid_t gid)
 	return 0;
 }
 
-int
-fetch_exec(char *const *argv, const char *user, const struct fetch_opts *o,
-    char **bufp, size_t *lenp, char *err, size_t errlen)
+/*
+ * Start argv with its stdout on a pipe, as uid/gid when drop is set.
+ * *pid and *outfd on success; -1 with err when the fork or the exec
+ * failed (the child is reaped then).
+ */
+static int
+spawn(char *const *argv, int drop, uid_t uid, gid_t gid, pid_t *pid,
+    int *outfd, char *err, size_t errlen)
 {
-	struct passwd *pw;
-	uid_t uid = 0;
-	gid_t gid = 0;
-	int out[2], rep[2], cerrno, status, drop = 0, devnull, rc;
-	char e[256];
-	uint64_t deadline;
+	int out[2], rep[2], cerrno, status, devnull;
 	ssize_t r;
-	pid_t pid, w;
 
-	if (user != NULL && geteuid() == 0) {
-		if ((pw = getpwnam(user)) == NULL) {
-			util_errf(err, errlen, "no user %s to run %s as", user,
-			    argv[0]);
-			return -1;
-		}
-		uid = pw->pw_uid;
-		gid = pw->pw_gid;
-		drop = 1;
-	}
 	if (pipe2(out, O_CLOEXEC) == -1) {
 		util_errf(err, errlen, "pipe: %s", strerror(errno));
 		return -1;
@@ -269,7 +258,7 @@ fetch_exec(char *const *argv, const char *user, const struct fetch_opts *o,
 		return -1;
 	}
 	fflush(NULL);
-	if ((pid = fork()) == -1) {
+	if ((*pid = fork()) == -1) {
 		util_errf(err, errlen, "fork: %s", strerror(errno));
 		close(out[0]);
 		close(out[1]);
@@ -277,7 +266,7 @@ fetch_exec(char *const *argv, const char *user, const struct fetch_opts *o,
 		close(rep[1]);
 		return -1;
 	}
-	if (pid == 0) {
+	if (*pid == 0) {
 		/* only async-signal-safe calls from here on */
 		if ((devnull = open("/dev/null", O_RDONLY)) == -1 ||
 		    dup2(devnull, STDIN_FILENO) == -1 ||
@@ -304,33 +293,77 @@ childfail:
 		    strcmp(argv[0], "curl") == 0 ? " (install the curl package)"
 		    : "");
 		close(out[0]);
-		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		while (waitpid(*pid, &status, 0) == -1 && errno == EINTR)
 			;
 		return -1;
 	}
-	deadline = clock_mono_ms() + (uint64_t)o->timeout * 1000;
-	rc = read_all(out[0], o->max, deadline, bufp, lenp, e, sizeof(e));
-	close(out[0]);
-	if (rc == -1)
-		kill(pid, SIGKILL);
-	/* a child may close its output and linger: bound the wait too */
-	while ((w = waitpid(pid, &status, WNOHANG)) != pid) {
-		if (w == -1 && errno != EINTR) {
-			util_errf(err, errlen, "waitpid: %s", strerror(errno));
-			if (rc == 0)
-				free(*bufp);
+	*outfd = out[0];
+	return 0;
+}
+
+/*
+ * Wait for pid; a child that closed its output and lingers past the
+ * deadline is killed. *rc becomes -1 with "timed out" in e if that
+ * happened while the output was complete. -1 when waitpid fails.
+ */
+static int
+reap(pid_t pid, uint64_t deadline, int *status, int *rc, char **bufp,
+    char *e, size_t elen)
+{
+	pid_t w;
+
+	while ((w = waitpid(pid, status, WNOHANG)) != pid) {
+		if (w == -1 && errno != EINTR)
 			return -1;
-		}
 		if (w == 0 && clock_mono_ms() >= deadline) {
 			kill(pid, SIGKILL);
-			if (rc == 0) {
+			if (*rc == 0) {
 				free(*bufp);
-				rc = -1;
-				strlcpy(e, "timed out", sizeof(e));
+				*rc = -1;
+				strlcpy(e, "timed out", elen);
 			}
 		}
 		if (w == 0)
 			usleep(10000);
+	}
+	return 0;
+}
+
+int
+fetch_exec(char *const *argv, const char *user, const struct fetch_opts *o,
+    char **bufp, size_t *lenp, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int outfd, status, drop = 0, rc;
+	char e[256];
+	uint64_t deadline;
+	pid_t pid;
+
+	if (user != NULL && geteuid() == 0) {
+		if ((pw = getpwnam(user)) == NULL) {
+			util_errf(err, errlen, "no user %s to run %s as", user,
+			    argv[0]);
+			return -1;
+		}
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+		drop = 1;
+	}
+	if (spawn(argv, drop, uid, gid, &pid, &outfd, err, errlen) == -1)
+		return -1;
+	deadline = clock_mono_ms() + (uint64_t)o->timeout * 1000;
+	rc = read_all(outfd, o->max, deadline, bufp, lenp, e, sizeof(e));
+	close(outfd);
+	if (rc == -1)
+		kill(pid, SIGKILL);
+	/* a child may close its output and linger: bound the wait too */
+	if (reap(pid, deadline, &status, &rc, bufp, e, sizeof(e)) == -1) {
+		util_errf(err, errlen, "waitpid: %s", strerror(errno));
+		if (rc == 0)
+			free(*bufp);
+		return -1;
 	}
 	if (rc == -1) {
 		if (strcmp(e, "timed out") == 0)
