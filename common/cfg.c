@@ -273,33 +273,20 @@ cfg_parse(const char *buf, size_t len, struct cfg_line *cl, char *err,
 	return rc == -1 ? -1 : 0;
 }
 
-int
-cfg_parse_begin(struct cfg_parser *ps, const char *buf, size_t len,
-    const struct cfg_bounds *bounds, struct cfg_line *cl, char *err,
-    size_t errlen)
+/*
+ * The checks on the whole line, then "tag;": 1 when the line ends
+ * there (the list is cleared), 0 to go on, -1 with the error.
+ */
+static int
+begin_tag(struct cfg_parser *ps)
 {
 	struct cur *c = &ps->c;
-	const char *f, *semi, *why;
-	char sh[SHOW_MAX + 1];
-	size_t flen, i, mlen;
-	unsigned char ch;
+	struct cfg_line *cl = ps->cl;
+	const char *buf = c->p, *f, *semi, *why;
+	size_t len = c->len, flen;
+	char sh[SHOW_MAX + 1], *err = ps->err;
+	size_t errlen = ps->errlen;
 
-	memset(ps, 0, sizeof(*ps));
-	c->p = buf;
-	c->len = len;
-	ps->cl = cl;
-	ps->err = err;
-	ps->errlen = errlen;
-	if (bounds != NULL)
-		ps->b = *bounds;
-	else {
-		ps->b.max_blocks = CFG_LINE_MAX;
-		ps->b.max_blocks6 = CFG_LINE_MAX;
-		ps->b.max_bytes = CFG_LINE_MAX;
-	}
-	memset(cl, 0, sizeof(*cl));
-	if (errlen > 0)
-		err[0] = '\0';
 	if (len == 0) {
 		util_errf(err, errlen, "empty line");
 		return -1;
@@ -313,8 +300,6 @@ cfg_parse_begin(struct cfg_parser *ps, const char *buf, size_t len,
 		util_errf(err, errlen, "NUL byte at offset %zu", (size_t)(f - buf));
 		return -1;
 	}
-
-	/* tag */
 	if ((semi = memchr(buf, ';', len)) == NULL) {
 		util_errf(err, errlen, "no ';' after the tag \"%s\"",
 		    show(sh, sizeof(sh), buf, len));
@@ -334,53 +319,62 @@ cfg_parse_begin(struct cfg_parser *ps, const char *buf, size_t len,
 	cl->tag[flen] = '\0';
 	if ((why = cfg_tag_check(cl->tag)) != NULL) {
 		util_errf(err, errlen, "invalid tag \"%s\": %s", cl->tag, why);
-		goto fail;
+		return -1;
 	}
 	if (len > ps->b.max_bytes) {
 		util_errf(err, errlen, "more than %zu bytes "
 		    "(--list-max-bytes)", ps->b.max_bytes);
-		goto fail;
+		return -1;
 	}
 	c->off = flen + 1;
 	if (c->off == len) {
 		cl->clear = 1;
 		return 1;
 	}
+	return 0;
+}
 
-	/* "message" */
+/*
+ * "message" and the ';' after it: 1 when the line ends after the
+ * message, 0 to go on with the addresses, -1 with the error.
+ */
+static int
+begin_msg(struct cfg_parser *ps)
+{
+	struct cur *c = &ps->c;
+	struct cfg_line *cl = ps->cl;
+	const char *buf = c->p;
+	size_t len = c->len, i, mlen, errlen = ps->errlen;
+	char *err = ps->err;
+	unsigned char ch;
+
 	if (buf[c->off] != '"') {
 		util_errf(err, errlen, "message does not start with '\"'");
-		goto fail;
+		return -1;
 	}
 	for (i = c->off + 1; i < len && buf[i] != '"'; i++) {
 		ch = (unsigned char)buf[i];
+		/* an escaped byte never ends the message; check it too */
+		if (ch == '\\' && i + 1 < len)
+			ch = (unsigned char)buf[++i];
 		if (ch < ' ' || ch == 0x7f) {
 			util_errf(err, errlen, "control character 0x%02x in the "
 			    "message", ch);
-			goto fail;
-		}
-		/* an escaped byte never ends the message; check it too */
-		if (ch == '\\' && i + 1 < len) {
-			ch = (unsigned char)buf[++i];
-			if (ch < ' ' || ch == 0x7f) {
-				util_errf(err, errlen, "control character 0x%02x "
-				    "in the message", ch);
-				goto fail;
-			}
+			return -1;
 		}
 	}
 	if (i >= len) {
 		util_errf(err, errlen, "message has no closing '\"'");
-		goto fail;
+		return -1;
 	}
 	mlen = i - c->off - 1;
 	if (mlen > CFG_MSG_MAX) {
 		util_errf(err, errlen, "message longer than %d bytes", CFG_MSG_MAX);
-		goto fail;
+		return -1;
 	}
 	if ((cl->msg = malloc(mlen + 1)) == NULL) {
 		util_errf(err, errlen, "out of memory");
-		goto fail;
+		return -1;
 	}
 	memcpy(cl->msg, buf + c->off + 1, mlen);
 	cl->msg[mlen] = '\0';
@@ -391,13 +385,40 @@ cfg_parse_begin(struct cfg_parser *ps, const char *buf, size_t len,
 		util_errf(err, errlen, "'%c' after the message where ';' belongs",
 		    (unsigned char)buf[c->off] >= ' ' && buf[c->off] != 0x7f ?
 		    buf[c->off] : '?');
-		goto fail;
+		return -1;
 	}
 	c->off++;
 	return 0;
-fail:
-	parse_fail(ps);
-	return -1;
+}
+
+int
+cfg_parse_begin(struct cfg_parser *ps, const char *buf, size_t len,
+    const struct cfg_bounds *bounds, struct cfg_line *cl, char *err,
+    size_t errlen)
+{
+	int rc;
+
+	memset(ps, 0, sizeof(*ps));
+	ps->c.p = buf;
+	ps->c.len = len;
+	ps->cl = cl;
+	ps->err = err;
+	ps->errlen = errlen;
+	if (bounds != NULL)
+		ps->b = *bounds;
+	else {
+		ps->b.max_blocks = CFG_LINE_MAX;
+		ps->b.max_blocks6 = CFG_LINE_MAX;
+		ps->b.max_bytes = CFG_LINE_MAX;
+	}
+	memset(cl, 0, sizeof(*cl));
+	if (errlen > 0)
+		err[0] = '\0';
+	if ((rc = begin_tag(ps)) == 0)
+		rc = begin_msg(ps);
+	if (rc == -1)
+		parse_fail(ps);
+	return rc;
 }
 
 int
