@@ -368,25 +368,15 @@ dump_msg(struct dump *d, const struct nlmsghdr *nlh)
 	return -1;
 }
 
-/* One dump attempt: 0 done, 1 interrupted (retry), -1 error. */
+/* Ask for a dump of set's elements with sequence number seq. */
 static int
-dump_once(struct nft *n, const struct nft_set *set, struct dump *d)
+dump_request(struct nft *n, const struct nft_set *set, uint32_t seq)
 {
 	struct nl *p = n->priv;
 	char req[1024];
 	struct nftnl_set *s;
 	struct nlmsghdr *nlh;
-	const struct nlmsghdr *m;
-	struct ext_ack x;
-	struct iovec iov;
-	struct msghdr mh;
-	struct sockaddr_nl sa;
-	uint64_t deadline;
-	uint32_t seq = n->seq++;
-	ssize_t len;
-	int err, rc, intr = 0;
 
-	d->cnt = 0;
 	if ((s = nftnl_set_alloc()) == NULL) {
 		nft_seterr(n, ENOMEM, "%s: %s", set->name, strerror(ENOMEM));
 		return -1;
@@ -402,6 +392,74 @@ dump_once(struct nft *n, const struct nft_set *set, struct dump *d)
 		    strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * The messages of one datagram of the dump: 1 at its end (*intr says
+ * whether the kernel interrupted it), 0 for more, -1 with the error.
+ */
+static int
+dump_datagram(struct nft *n, const struct nft_set *set, struct dump *d,
+    uint32_t seq, ssize_t len, int *intr)
+{
+	struct nl *p = n->priv;
+	const struct nlmsghdr *m;
+	struct ext_ack x;
+	int err;
+
+	for (m = (const void *)p->rbuf; mnl_nlmsg_ok(m, (int)len);
+	    m = mnl_nlmsg_next(m, (int *)&len)) {
+		if (m->nlmsg_seq != seq || m->nlmsg_pid != p->portid)
+			continue;
+		if (m->nlmsg_flags & NLM_F_DUMP_INTR)
+			*intr = 1;
+		if (m->nlmsg_type == NLMSG_DONE) {
+			err = 0;
+			if (m->nlmsg_len >= mnl_nlmsg_size(sizeof(int)))
+				memcpy(&err, mnl_nlmsg_get_payload(m),
+				    sizeof(err));
+			if (err >= 0)
+				return 1;
+			nft_seterr(n, -err, "%s: listing: %s",
+			    set->name, strerror(-err));
+			return -1;
+		}
+		if (m->nlmsg_type == NLMSG_ERROR) {
+			if (!parse_error(m, &err, &x))
+				continue;
+			if (err == 0)
+				continue;
+			nft_seterr(n, err, "%s: %s%s", set->name,
+			    strerror(err), err == ENOENT ?
+			    " (no such table or set)" : err == EPERM ?
+			    " (CAP_NET_ADMIN must be effective)" : "");
+			return -1;
+		}
+		if (NFNL_MSG_TYPE(m->nlmsg_type) != NFT_MSG_NEWSETELEM)
+			continue;
+		if (dump_msg(d, m) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* One dump attempt: 0 done, 1 interrupted (retry), -1 error. */
+static int
+dump_once(struct nft *n, const struct nft_set *set, struct dump *d)
+{
+	struct nl *p = n->priv;
+	struct iovec iov;
+	struct msghdr mh;
+	struct sockaddr_nl sa;
+	uint64_t deadline;
+	uint32_t seq = n->seq++;
+	ssize_t len;
+	int rc, intr = 0;
+
+	d->cnt = 0;
+	if (dump_request(n, set, seq) == -1)
+		return -1;
 	deadline = clock_mono_ms() + REPLY_WAIT_MS;
 	for (;;) {
 		iov.iov_base = p->rbuf;
@@ -435,39 +493,8 @@ dump_once(struct nft *n, const struct nft_set *set, struct dump *d)
 		}
 		/* A reply may take up to REPLY_WAIT_MS from the last one. */
 		deadline = clock_mono_ms() + REPLY_WAIT_MS;
-		for (m = (const void *)p->rbuf; mnl_nlmsg_ok(m, (int)len);
-		    m = mnl_nlmsg_next(m, (int *)&len)) {
-			if (m->nlmsg_seq != seq || m->nlmsg_pid != p->portid)
-				continue;
-			if (m->nlmsg_flags & NLM_F_DUMP_INTR)
-				intr = 1;
-			if (m->nlmsg_type == NLMSG_DONE) {
-				err = 0;
-				if (m->nlmsg_len >= mnl_nlmsg_size(sizeof(int)))
-					memcpy(&err, mnl_nlmsg_get_payload(m),
-					    sizeof(err));
-				if (err >= 0)
-					return intr;
-				nft_seterr(n, -err, "%s: listing: %s",
-				    set->name, strerror(-err));
-				return -1;
-			}
-			if (m->nlmsg_type == NLMSG_ERROR) {
-				if (!parse_error(m, &err, &x))
-					continue;
-				if (err == 0)
-					continue;
-				nft_seterr(n, err, "%s: %s%s", set->name,
-				    strerror(err), err == ENOENT ?
-				    " (no such table or set)" : err == EPERM ?
-				    " (CAP_NET_ADMIN must be effective)" : "");
-				return -1;
-			}
-			if (NFNL_MSG_TYPE(m->nlmsg_type) != NFT_MSG_NEWSETELEM)
-				continue;
-			if (dump_msg(d, m) == -1)
-				return -1;
-		}
+		if ((rc = dump_datagram(n, set, d, seq, len, &intr)) != 0)
+			return rc == 1 ? intr : -1;
 	}
 }
 
