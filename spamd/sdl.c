@@ -20,8 +20,9 @@
  * matching list must be reported in list order; deployments have a handful
  * of lists. Measurements are in bench/sdlbench.c's header.
  *
- * The IPv4 and IPv6 range code are two typed copies of the same few lines:
- * a 32-bit key and a 128-bit key, kept apart so the IPv4 arrays stay small.
+ * One range-set implementation serves both families: a key is w 32-bit
+ * words, most significant first (w = 1 for IPv4, 4 for IPv6), so the
+ * IPv4 arrays stay as small as a typed uint32_t copy would make them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,24 +46,19 @@ struct sdl_list {
 	char		msg[];
 };
 
-struct u128 {
-	uint64_t	hi, lo;
-};
+#define KEY_WORDS_MAX	4	/* an IPv6 key */
 
-struct rset4 {
-	uint32_t	*lo, *hi;	/* n sorted disjoint ranges */
+/* The two families, in the order of the per-family arrays below. */
+enum fam { FAM4, FAM6, NFAM };
+
+static const unsigned int fam_words[NFAM] = { 1, 4 };
+
+struct rset {
+	uint32_t	*lo, *hi;	/* n sorted disjoint ranges, w words each */
 	size_t		 n;
 	uint32_t	*idx;		/* nb + 1 entries, or NULL */
-	uint32_t	 base;		/* lo[0] */
-	unsigned int	 shift, nb;
-};
-
-struct rset6 {
-	struct u128	*lo, *hi;
-	size_t		 n;
-	uint32_t	*idx;		/* over the top 64 bits */
-	uint64_t	 base;		/* lo[0].hi */
-	unsigned int	 shift, nb;
+	uint64_t	 base;		/* the top 64 bits of lo[0] */
+	unsigned int	 w, shift, nb;
 };
 
 struct hent {
@@ -78,8 +74,7 @@ struct hostset {
 
 struct slot {
 	struct sdl_list	*cur;
-	struct rset4	 v4;
-	struct rset6	 v6;
+	struct rset	 set[NFAM];
 	struct hostset	 hosts;
 };
 
@@ -137,18 +132,68 @@ sdl_msg(const struct sdl_list *l)
 	return l->msg;
 }
 
-/* ---- IPv4 ranges ---- */
+/* ---- ranges over keys of w words ---- */
 
-struct r4 {
-	uint32_t	lo, hi;
-};
+static inline int
+key_cmp(const uint32_t *a, const uint32_t *b, unsigned int w)
+{
+	unsigned int i;
+
+	if (w == 1)	/* the common case, without the loop */
+		return a[0] < b[0] ? -1 : a[0] > b[0];
+	for (i = 0; i < w; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
+}
+
+/* The key after k in next; 0 when k is the largest key. */
+static int
+key_next(const uint32_t *k, uint32_t *next, unsigned int w)
+{
+	unsigned int i = w;
+
+	memcpy(next, k, w * sizeof(*k));
+	while (i-- > 0)
+		if (++next[i] != 0)
+			return 1;
+	return 0;
+}
+
+/* The bits the bucket index is built on: all of an IPv4 key, the top 64
+ * of an IPv6 key. */
+static inline uint64_t
+key_top(const uint32_t *k, unsigned int w)
+{
+	return w == 1 ? k[0] : (uint64_t)k[0] << 32 | k[1];
+}
+
+static void
+key_of(const struct addr *a, uint32_t *k)
+{
+	unsigned int i;
+
+	if (a->af == AF_INET) {
+		k[0] = ntohl(a->u.v4.s_addr);
+		return;
+	}
+	for (i = 0; i < 4; i++)
+		k[i] = (uint32_t)a->u.b[4 * i] << 24 |
+		    (uint32_t)a->u.b[4 * i + 1] << 16 |
+		    (uint32_t)a->u.b[4 * i + 2] << 8 | a->u.b[4 * i + 3];
+}
+
+/* Elements being sorted: a range as lo then hi, 2w words. */
+static int
+range1_cmp(const void *a, const void *b)
+{
+	return key_cmp(a, b, 1);
+}
 
 static int
-r4_cmp(const void *a, const void *b)
+range4_cmp(const void *a, const void *b)
 {
-	const struct r4 *x = a, *y = b;
-
-	return x->lo < y->lo ? -1 : x->lo > y->lo;
+	return key_cmp(a, b, 4);
 }
 
 static unsigned int
@@ -163,72 +208,84 @@ index_bits(size_t n)
 }
 
 static void
-rset4_free(struct rset4 *s)
+rset_free(struct rset *s)
 {
+	unsigned int w = s->w;
+
 	free(s->lo);
 	free(s->hi);
 	free(s->idx);
 	memset(s, 0, sizeof(*s));
+	s->w = w;
 }
 
-/* Merge and index r[0..n), sorted by lo; r is consumed. */
+/* Merge and index the n ranges r (2w words each, sorted by lo); r is
+ * consumed. */
 static int
-rset4_build(struct rset4 *s, struct r4 *r, size_t n)
+rset_build(struct rset *s, unsigned int w, uint32_t *r, size_t n)
 {
-	size_t i, o, b;
-	uint32_t span;
+	uint32_t next[KEY_WORDS_MAX], *o, *x;
+	size_t i, no, b, rw = 2 * (size_t)w;
+	uint64_t span;
 
 	memset(s, 0, sizeof(*s));
+	s->w = w;
 	if (n == 0)
 		return 0;
-	for (i = 1, o = 0; i < n; i++) {
-		if (r[o].hi == UINT32_MAX || r[i].lo <= r[o].hi + 1) {
-			if (r[i].hi > r[o].hi)
-				r[o].hi = r[i].hi;
+	for (i = 1, no = 0; i < n; i++) {
+		o = r + no * rw;
+		x = r + i * rw;
+		/* x starts inside o or right after it: one range */
+		if (!key_next(o + w, next, w) || key_cmp(x, next, w) <= 0) {
+			if (key_cmp(x + w, o + w, w) > 0)
+				memcpy(o + w, x + w, w * sizeof(*x));
 		} else
-			r[++o] = r[i];
+			memcpy(r + ++no * rw, x, rw * sizeof(*x));
 	}
-	n = o + 1;
-	s->lo = calloc(n, sizeof(*s->lo));
-	s->hi = calloc(n, sizeof(*s->hi));
+	n = no + 1;
+	s->lo = calloc(n, w * sizeof(*s->lo));
+	s->hi = calloc(n, w * sizeof(*s->hi));
 	if (s->lo == NULL || s->hi == NULL)
 		goto fail;
 	for (i = 0; i < n; i++) {
-		s->lo[i] = r[i].lo;
-		s->hi[i] = r[i].hi;
+		memcpy(s->lo + i * w, r + i * rw, w * sizeof(*r));
+		memcpy(s->hi + i * w, r + i * rw + w, w * sizeof(*r));
 	}
 	s->n = n;
-	s->base = s->lo[0];
+	s->base = key_top(s->lo, w);
 	if (n < INDEX_MIN)
 		return 0;
 	s->nb = 1U << index_bits(n);
-	span = s->lo[n - 1] - s->base;
-	while (s->shift < 32 && (span >> s->shift) >= s->nb)
+	span = key_top(s->lo + (n - 1) * w, w) - s->base;
+	while (s->shift < 64 && (span >> s->shift) >= s->nb)
 		s->shift++;
 	if ((s->idx = calloc(s->nb + 1, sizeof(*s->idx))) == NULL)
 		goto fail;
 	/* idx[b] = first range whose start falls in bucket b or later */
 	for (b = 0, i = 0; b <= s->nb; b++) {
-		while (i < n && ((s->lo[i] - s->base) >> s->shift) < b)
+		while (i < n &&
+		    ((key_top(s->lo + i * w, w) - s->base) >> s->shift) < b)
 			i++;
 		s->idx[b] = (uint32_t)i;
 	}
 	return 0;
 fail:
-	rset4_free(s);
+	rset_free(s);
 	errno = ENOMEM;
 	return -1;
 }
 
-static int
-rset4_has(const struct rset4 *s, uint32_t x)
+/* Called with a constant w, so the compiler makes one copy per family. */
+static inline int
+rset_has_w(const struct rset *s, const uint32_t *x, unsigned int w)
 {
-	size_t l, r, m, b;
+	size_t l, r, m;
+	uint64_t top, b;
 
-	if (s->n == 0 || x < s->base)
+	if (s->n == 0 || (top = key_top(x, w)) < s->base)
 		return 0;
 	if (s->idx != NULL) {
-		b = (x - s->base) >> s->shift;
+		b = (top - s->base) >> s->shift;
 		if (b >= s->nb)
 			b = s->nb - 1;
 		l = s->idx[b];
@@ -240,158 +297,18 @@ rset4_has(const struct rset4 *s, uint32_t x)
 	/* first range starting above x; the one before may hold x */
 	while (l < r) {
 		m = l + (r - l) / 2;
-		if (s->lo[m] <= x)
+		if (key_cmp(s->lo + m * w, x, w) <= 0)
 			l = m + 1;
 		else
 			r = m;
 	}
-	return l > 0 && x <= s->hi[l - 1];
-}
-
-/* ---- IPv6 ranges ---- */
-
-struct r6 {
-	struct u128	lo, hi;
-};
-
-static int
-u128_cmp(const struct u128 *a, const struct u128 *b)
-{
-	if (a->hi != b->hi)
-		return a->hi < b->hi ? -1 : 1;
-	if (a->lo != b->lo)
-		return a->lo < b->lo ? -1 : 1;
-	return 0;
+	return l > 0 && key_cmp(x, s->hi + (l - 1) * w, w) <= 0;
 }
 
 static int
-r6_cmp(const void *a, const void *b)
+rset_has(const struct rset *s, const uint32_t *x)
 {
-	const struct r6 *x = a, *y = b;
-
-	return u128_cmp(&x->lo, &y->lo);
-}
-
-static int
-u128_is_max(const struct u128 *a)
-{
-	return a->hi == UINT64_MAX && a->lo == UINT64_MAX;
-}
-
-static struct u128
-u128_inc(struct u128 a)
-{
-	if (++a.lo == 0)
-		a.hi++;
-	return a;
-}
-
-static void
-rset6_free(struct rset6 *s)
-{
-	free(s->lo);
-	free(s->hi);
-	free(s->idx);
-	memset(s, 0, sizeof(*s));
-}
-
-static int
-rset6_build(struct rset6 *s, struct r6 *r, size_t n)
-{
-	size_t i, o, b;
-	uint64_t span;
-	struct u128 next;
-
-	memset(s, 0, sizeof(*s));
-	if (n == 0)
-		return 0;
-	for (i = 1, o = 0; i < n; i++) {
-		next = u128_inc(r[o].hi);
-		if (u128_is_max(&r[o].hi) || u128_cmp(&r[i].lo, &next) <= 0) {
-			if (u128_cmp(&r[i].hi, &r[o].hi) > 0)
-				r[o].hi = r[i].hi;
-		} else
-			r[++o] = r[i];
-	}
-	n = o + 1;
-	s->lo = calloc(n, sizeof(*s->lo));
-	s->hi = calloc(n, sizeof(*s->hi));
-	if (s->lo == NULL || s->hi == NULL)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		s->lo[i] = r[i].lo;
-		s->hi[i] = r[i].hi;
-	}
-	s->n = n;
-	s->base = s->lo[0].hi;
-	if (n < INDEX_MIN)
-		return 0;
-	s->nb = 1U << index_bits(n);
-	span = s->lo[n - 1].hi - s->base;
-	while (s->shift < 64 && (span >> s->shift) >= s->nb)
-		s->shift++;
-	if ((s->idx = calloc(s->nb + 1, sizeof(*s->idx))) == NULL)
-		goto fail;
-	for (b = 0, i = 0; b <= s->nb; b++) {
-		/* compare (lo.hi - base) >> shift with b, without overflow */
-		while (i < n && ((s->lo[i].hi - s->base) >> s->shift) < b)
-			i++;
-		s->idx[b] = (uint32_t)i;
-	}
-	return 0;
-fail:
-	rset6_free(s);
-	errno = ENOMEM;
-	return -1;
-}
-
-static int
-rset6_has(const struct rset6 *s, const struct u128 *x)
-{
-	size_t l, r, m;
-	uint64_t b;
-
-	if (s->n == 0 || x->hi < s->base)
-		return 0;
-	if (s->idx != NULL) {
-		b = (x->hi - s->base) >> s->shift;
-		if (b >= s->nb)
-			b = s->nb - 1;
-		l = s->idx[b];
-		r = s->idx[b + 1];
-	} else {
-		l = 0;
-		r = s->n;
-	}
-	while (l < r) {
-		m = l + (r - l) / 2;
-		if (u128_cmp(&s->lo[m], x) <= 0)
-			l = m + 1;
-		else
-			r = m;
-	}
-	return l > 0 && u128_cmp(x, &s->hi[l - 1]) <= 0;
-}
-
-/* ---- keys ---- */
-
-static uint32_t
-key4(const struct addr *a)
-{
-	return ntohl(a->u.v4.s_addr);
-}
-
-static struct u128
-key6(const struct addr *a)
-{
-	struct u128 k = { 0, 0 };
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		k.hi = (k.hi << 8) | a->u.b[i];
-		k.lo = (k.lo << 8) | a->u.b[i + 8];
-	}
-	return k;
+	return s->w == 1 ? rset_has_w(s, x, 1) : rset_has_w(s, x, 4);
 }
 
 /* ---- single addresses ---- */
@@ -594,7 +511,7 @@ check_args(const char *fn, const char *tag, const char *msg)
  * process's seccomp filter forbids).
  */
 #define RUN		32
-#define ELEM_MAX	32	/* bytes in the largest element (struct r6) */
+#define ELEM_MAX	(2 * KEY_WORDS_MAX * 4)	/* bytes in an IPv6 range */
 
 typedef int (*cmp_fn)(const void *, const void *);
 
@@ -691,8 +608,7 @@ msort_step(struct msort *m, size_t budget)
 
 enum build_phase {
 	BUILD_CONVERT,		/* blocks to ranges */
-	BUILD_SORT4,
-	BUILD_SORT6,
+	BUILD_SORT,		/* the IPv4 ranges, then the IPv6 ones */
 	BUILD_INDEX,		/* merge ranges, build the index */
 	BUILD_DONE
 };
@@ -702,14 +618,27 @@ struct sdl_build {
 	char		*msg;
 	const struct cidr *v;
 	size_t		 n, conv;
-	struct r4	*r4, *t4;
-	struct r6	*r6, *t6;
-	size_t		 n4, n6;
-	struct msort	 m4, m6;
+	uint32_t	*r[NFAM], *t[NFAM];	/* ranges, scratch */
+	size_t		 nr[NFAM];
+	struct msort	 m[NFAM];
+	enum fam	 sorting;
 	enum build_phase phase;
-	struct rset4	 s4;
-	struct rset6	 s6;
+	struct rset	 s[NFAM];
 };
+
+static const cmp_fn fam_cmp[NFAM] = { range1_cmp, range4_cmp };
+
+static void
+build_free_ranges(struct sdl_build *b)
+{
+	int f;
+
+	for (f = 0; f < NFAM; f++) {
+		free(b->r[f]);
+		free(b->t[f]);
+		b->r[f] = b->t[f] = NULL;
+	}
+}
 
 void
 sdl_build_free(struct sdl_build *b)
@@ -717,12 +646,9 @@ sdl_build_free(struct sdl_build *b)
 	if (b == NULL)
 		return;
 	free(b->msg);
-	free(b->r4);
-	free(b->t4);
-	free(b->r6);
-	free(b->t6);
-	rset4_free(&b->s4);
-	rset6_free(&b->s6);
+	build_free_ranges(b);
+	rset_free(&b->s[FAM4]);
+	rset_free(&b->s[FAM6]);
 	free(b);
 }
 
@@ -731,7 +657,8 @@ sdl_build_new(const char *tag, const char *msg, const struct cidr *v,
     size_t n)
 {
 	struct sdl_build *b;
-	size_t i, n4 = 0, n6 = 0;
+	size_t i, n4 = 0, n6 = 0, cnt[NFAM], rb;
+	int f;
 
 	if (msg == NULL)
 		msg = "";
@@ -754,12 +681,16 @@ sdl_build_new(const char *tag, const char *msg, const struct cidr *v,
 	strlcpy(b->tag, tag, sizeof(b->tag));
 	b->v = v;
 	b->n = n;
-	if ((b->msg = strdup(msg)) == NULL ||
-	    (n4 > 0 && ((b->r4 = calloc(n4, sizeof(*b->r4))) == NULL ||
-	    (b->t4 = calloc(n4, sizeof(*b->t4))) == NULL)) ||
-	    (n6 > 0 && ((b->r6 = calloc(n6, sizeof(*b->r6))) == NULL ||
-	    (b->t6 = calloc(n6, sizeof(*b->t6))) == NULL)))
+	if ((b->msg = strdup(msg)) == NULL)
 		goto nomem;
+	cnt[FAM4] = n4;
+	cnt[FAM6] = n6;
+	for (f = 0; f < NFAM; f++) {
+		rb = 2 * fam_words[f] * sizeof(uint32_t);
+		if (cnt[f] > 0 && ((b->r[f] = calloc(cnt[f], rb)) == NULL ||
+		    (b->t[f] = calloc(cnt[f], rb)) == NULL))
+			goto nomem;
+	}
 	return b;
 nomem:
 	log_warnx("sdl_replace: list %s: out of memory for %zu blocks; list "
@@ -774,52 +705,49 @@ sdl_build_step(struct sdl_build *b, size_t budget)
 {
 	struct addr first, last;
 	const struct cidr *c;
+	uint32_t *e;
+	unsigned int w;
+	int f;
 
 	switch (b->phase) {
 	case BUILD_CONVERT:
 		for (; b->conv < b->n && budget > 0; b->conv++, budget--) {
 			c = &b->v[b->conv];
+			f = c->a.af == AF_INET ? FAM4 : FAM6;
+			w = fam_words[f];
+			e = b->r[f] + b->nr[f]++ * 2 * w;
 			cidr_first(c, &first);
 			cidr_last(c, &last);
-			if (c->a.af == AF_INET) {
-				b->r4[b->n4].lo = key4(&first);
-				b->r4[b->n4++].hi = key4(&last);
-			} else {
-				b->r6[b->n6].lo = key6(&first);
-				b->r6[b->n6++].hi = key6(&last);
-			}
+			key_of(&first, e);
+			key_of(&last, e + w);
 		}
 		if (b->conv < b->n)
 			return 0;
 		b->v = NULL;
-		msort_init(&b->m4, b->r4, b->t4, b->n4, sizeof(*b->r4), r4_cmp);
-		msort_init(&b->m6, b->r6, b->t6, b->n6, sizeof(*b->r6), r6_cmp);
-		b->phase = BUILD_SORT4;
+		for (f = 0; f < NFAM; f++)
+			msort_init(&b->m[f], b->r[f], b->t[f], b->nr[f],
+			    2 * fam_words[f] * sizeof(uint32_t), fam_cmp[f]);
+		b->sorting = FAM4;
+		b->phase = BUILD_SORT;
 		return 0;
-	case BUILD_SORT4:
-		if (msort_step(&b->m4, budget))
-			b->phase = BUILD_SORT6;
-		return 0;
-	case BUILD_SORT6:
-		if (msort_step(&b->m6, budget))
+	case BUILD_SORT:
+		if (msort_step(&b->m[b->sorting], budget) &&
+		    ++b->sorting == NFAM)
 			b->phase = BUILD_INDEX;
 		return 0;
 	case BUILD_INDEX:
 		/* linear in the number of blocks: one step */
-		if (rset4_build(&b->s4, (struct r4 *)(void *)b->m4.a,
-		    b->n4) == -1 || rset6_build(&b->s6,
-		    (struct r6 *)(void *)b->m6.a, b->n6) == -1) {
-			log_warnx("sdl_replace: list %s: out of memory for "
-			    "%zu blocks; list left unchanged", b->tag, b->n);
-			errno = ENOMEM;
-			return -1;
+		for (f = 0; f < NFAM; f++) {
+			if (rset_build(&b->s[f], fam_words[f],
+			    (uint32_t *)(void *)b->m[f].a, b->nr[f]) == -1) {
+				log_warnx("sdl_replace: list %s: out of memory "
+				    "for %zu blocks; list left unchanged",
+				    b->tag, b->n);
+				errno = ENOMEM;
+				return -1;
+			}
 		}
-		free(b->r4);
-		free(b->t4);
-		free(b->r6);
-		free(b->t6);
-		b->r4 = b->t4 = NULL;
-		b->r6 = b->t6 = NULL;
+		build_free_ranges(b);
 		b->phase = BUILD_DONE;
 		return 1;
 	case BUILD_DONE:
@@ -851,14 +779,12 @@ sdl_build_commit(struct sdl_build *b)
 		}
 	} else {
 		slot_publish(s, l);
-		rset4_free(&s->v4);
-		rset6_free(&s->v6);
+		rset_free(&s->set[FAM4]);
+		rset_free(&s->set[FAM6]);
 		hostset_free(&s->hosts);
 	}
-	s->v4 = b->s4;
-	s->v6 = b->s6;
-	memset(&b->s4, 0, sizeof(b->s4));
-	memset(&b->s6, 0, sizeof(b->s6));
+	memcpy(s->set, b->s, sizeof(s->set));
+	memset(b->s, 0, sizeof(b->s));
 	return 0;
 nomem:
 	log_warnx("sdl_replace: list %s: out of memory for %zu blocks; list "
@@ -899,8 +825,8 @@ sdl_clear(const char *tag)
 		return -1;
 	}
 	slot_publish(s, l);
-	rset4_free(&s->v4);
-	rset6_free(&s->v6);
+	rset_free(&s->set[FAM4]);
+	rset_free(&s->set[FAM6]);
 	hostset_free(&s->hosts);
 	return 0;
 }
@@ -954,32 +880,23 @@ sdl_addr_del(const char *tag, const struct addr *a)
 }
 
 static int
-slot_has(const struct slot *s, const struct addr *a, uint32_t k4,
-    const struct u128 *k6)
+slot_has(const struct slot *s, const struct addr *a, const uint32_t *k)
 {
-	if (a->af == AF_INET) {
-		if (rset4_has(&s->v4, k4))
-			return 1;
-	} else if (rset6_has(&s->v6, k6))
-		return 1;
-	return hostset_has(&s->hosts, a);
+	return rset_has(&s->set[a->af == AF_INET ? FAM4 : FAM6], k) ||
+	    hostset_has(&s->hosts, a);
 }
 
 size_t
 sdl_lookup(const struct addr *a, struct sdl_list **out, size_t max)
 {
-	struct u128 k6 = { 0, 0 };
-	uint32_t k4 = 0;
+	uint32_t k[KEY_WORDS_MAX];
 	size_t i, n = 0;
 
-	if (a->af == AF_INET)
-		k4 = key4(a);
-	else if (a->af == AF_INET6)
-		k6 = key6(a);
-	else
+	if (a->af != AF_INET && a->af != AF_INET6)
 		return 0;
+	key_of(a, k);
 	for (i = 0; i < nslots && n < max; i++) {
-		if (slot_has(&slots[i], a, k4, &k6)) {
+		if (slot_has(&slots[i], a, k)) {
 			sdl_ref(slots[i].cur);
 			out[n++] = slots[i].cur;
 		}
@@ -990,18 +907,14 @@ sdl_lookup(const struct addr *a, struct sdl_list **out, size_t max)
 int
 sdl_listed(const struct addr *a)
 {
-	struct u128 k6 = { 0, 0 };
-	uint32_t k4 = 0;
+	uint32_t k[KEY_WORDS_MAX];
 	size_t i;
 
-	if (a->af == AF_INET)
-		k4 = key4(a);
-	else if (a->af == AF_INET6)
-		k6 = key6(a);
-	else
+	if (a->af != AF_INET && a->af != AF_INET6)
 		return 0;
+	key_of(a, k);
 	for (i = 0; i < nslots; i++) {
-		if (slot_has(&slots[i], a, k4, &k6))
+		if (slot_has(&slots[i], a, k))
 			return 1;
 	}
 	return 0;
@@ -1019,8 +932,8 @@ sdl_info(size_t i, struct sdl_info *info)
 	if (i >= nslots)
 		return -1;
 	info->tag = slots[i].cur->tag;
-	info->ranges4 = slots[i].v4.n;
-	info->ranges6 = slots[i].v6.n;
+	info->ranges4 = slots[i].set[FAM4].n;
+	info->ranges6 = slots[i].set[FAM6].n;
 	info->hosts = slots[i].hosts.n;
 	return 0;
 }
@@ -1032,8 +945,8 @@ sdl_free_all(void)
 
 	for (i = 0; i < nslots; i++) {
 		sdl_unref(slots[i].cur);
-		rset4_free(&slots[i].v4);
-		rset6_free(&slots[i].v6);
+		rset_free(&slots[i].set[FAM4]);
+		rset_free(&slots[i].set[FAM6]);
 		hostset_free(&slots[i].hosts);
 	}
 	free(slots);
