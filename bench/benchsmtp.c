@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bench/benchsmtp.h"
+#include "bench/benchutil.h"
 
 int
 benchsmtp_connected(int ep, int fd, void *ptr, uint32_t events)
@@ -43,6 +44,29 @@ reply_code(const char *p, size_t len)
 	    (p[3] != ' ' && p[3] != '-' && p[3] != '\r' && p[3] != '\n'))
 		return -1;
 	return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+}
+
+void
+benchsmtp_start(int ep, int fd, const struct sockaddr *dst, size_t dstlen,
+    void *ptr)
+{
+	struct epoll_event ee;
+
+	if (connect(fd, dst, (socklen_t)dstlen) == -1 && errno != EINPROGRESS)
+		benchutil_die("connect");
+	memset(&ee, 0, sizeof(ee));
+	ee.events = EPOLLOUT | EPOLLIN;
+	ee.data.ptr = ptr;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ee) == -1)
+		benchutil_die("epoll_ctl add");
+}
+
+int
+benchsmtp_say(int fd, const char *line)
+{
+	size_t n = strlen(line);
+
+	return send(fd, line, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
 }
 
 int

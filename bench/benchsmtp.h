@@ -14,6 +14,11 @@
  *		BENCHSMTP_ENDED, or BENCHSMTP_ERROR (closed, reset, a line
  *		that is not a reply, a reply that fills the buffer, or -1
  *		from on_reply).
+ *	benchsmtp_start(ep, fd, dst, dstlen, ptr)	begin a non-blocking
+ *		connect of fd to dst and watch it (EPOLLOUT | EPOLLIN, data.ptr
+ *		= ptr); exits with a message on failure
+ *	benchsmtp_say(fd, line)	send a whole command line: 0, or -1 if
+ *		it could not be sent in one go
  */
 #ifndef BENCHSMTP_H
 #define BENCHSMTP_H
@@ -26,6 +31,9 @@
 #define BENCHSMTP_ERROR	(-1)
 
 int	benchsmtp_connected(int, int, void *, uint32_t);
+struct sockaddr;
+void	benchsmtp_start(int, int, const struct sockaddr *, size_t, void *);
+int	benchsmtp_say(int, const char *);
 int	benchsmtp_read(int, char *, size_t *, size_t, int (*)(void *, int),
 	    void *);
 

@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/benchutil.h"
+
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT	24
 #endif
@@ -58,35 +60,10 @@ struct hconn {
 	int	connected;
 };
 
-static volatile sig_atomic_t stop;
 static struct counters *shared;
 static struct sockaddr_in dst;
 static struct in_addr src0;
 static unsigned nsrc = 50;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "holdconn: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		die("clock_gettime");
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Sleep ms milliseconds; an interrupting signal just ends it early. */
 static void
@@ -95,7 +72,7 @@ pause_ms(long ms)
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
 	if (nanosleep(&ts, NULL) == -1 && errno != EINTR)
-		die("nanosleep");
+		benchutil_die("nanosleep");
 }
 
 static int
@@ -109,20 +86,20 @@ start_connect(int ep, struct hconn *h, unsigned srcidx)
 	    SOCK_CLOEXEC, 0)) == -1) {
 		if (errno == EMFILE || errno == ENFILE)
 			return -1;
-		die("socket");
+		benchutil_die("socket");
 	}
 	if (setsockopt(h->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
 	    sizeof(one)) == -1)
-		die("IP_BIND_ADDRESS_NO_PORT");
+		benchutil_die("IP_BIND_ADDRESS_NO_PORT");
 	memset(&src, 0, sizeof(src));
 	src.sin_family = AF_INET;
 	src.sin_addr.s_addr = htonl(ntohl(src0.s_addr) + srcidx % nsrc);
 	if (bind(h->fd, (struct sockaddr *)&src, sizeof(src)) == -1)
-		die("bind source address");
+		benchutil_die("bind source address");
 	if (connect(h->fd, (struct sockaddr *)&dst, sizeof(dst)) == -1 &&
 	    errno != EINPROGRESS) {
 		if (close(h->fd) == -1)
-			die("close");
+			benchutil_die("close");
 		h->fd = -1;
 		return -1;
 	}
@@ -131,7 +108,7 @@ start_connect(int ep, struct hconn *h, unsigned srcidx)
 	ee.events = EPOLLOUT | EPOLLIN | EPOLLRDHUP;
 	ee.data.ptr = h;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, h->fd, &ee) == -1)
-		die("epoll_ctl add");
+		benchutil_die("epoll_ctl add");
 	return 0;
 }
 
@@ -139,7 +116,7 @@ static void
 drop(struct hconn *h, volatile uint64_t *counter)
 {
 	if (close(h->fd) == -1)
-		die("close");
+		benchutil_die("close");
 	h->fd = -1;
 	(*counter)++;
 }
@@ -156,17 +133,17 @@ child(unsigned idx, unsigned want, unsigned inflight_max, double deadline)
 	int ep, n, k;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		die("getrlimit");
+		benchutil_die("getrlimit");
 	if (rl.rlim_cur < want + 16 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-			die("setrlimit");
+			benchutil_die("setrlimit");
 	}
 	if ((hc = calloc(want, sizeof(*hc))) == NULL)
-		die("calloc");
+		benchutil_die("calloc");
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
-		die("epoll_create1");
-	while (!stop && now_s() < deadline) {
+		benchutil_die("epoll_create1");
+	while (!benchutil_stop && benchutil_now_s() < deadline) {
 		while (started < want && inflight < inflight_max) {
 			if (start_connect(ep, &hc[started],
 			    idx * 7919 + started) == -1)
@@ -178,7 +155,7 @@ child(unsigned idx, unsigned want, unsigned inflight_max, double deadline)
 		if ((n = epoll_wait(ep, ev, MAX_EVENTS, 200)) == -1) {
 			if (errno == EINTR)
 				continue;
-			die("epoll_wait");
+			benchutil_die("epoll_wait");
 		}
 		for (k = 0; k < n; k++) {
 			struct hconn *h = ev[k].data.ptr;
@@ -193,7 +170,7 @@ child(unsigned idx, unsigned want, unsigned inflight_max, double deadline)
 				inflight--;
 				if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR,
 				    &err, &el) == -1)
-					die("SO_ERROR");
+					benchutil_die("SO_ERROR");
 				if (err != 0) {
 					drop(h, &c->failed);
 					continue;
@@ -205,7 +182,7 @@ child(unsigned idx, unsigned want, unsigned inflight_max, double deadline)
 				ee.data.ptr = h;
 				if (epoll_ctl(ep, EPOLL_CTL_MOD, h->fd, &ee) ==
 				    -1)
-					die("epoll_ctl mod");
+					benchutil_die("epoll_ctl mod");
 				if (!(ev[k].events & (EPOLLIN | EPOLLRDHUP |
 				    EPOLLHUP | EPOLLERR)))
 					continue;
@@ -239,16 +216,16 @@ write_status(const char *path, unsigned target, unsigned procs, double t0)
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if ((fp = fopen(tmp, "w")) == NULL)
-		die(tmp);
+		benchutil_die(tmp);
 	fprintf(fp, "target=%u open=%llu established=%llu closed=%llu "
 	    "failed=%llu bytes=%llu elapsed=%.1f\n", target,
 	    (unsigned long long)(e - cl), (unsigned long long)e,
 	    (unsigned long long)cl, (unsigned long long)f,
-	    (unsigned long long)b, now_s() - t0);
+	    (unsigned long long)b, benchutil_now_s() - t0);
 	if (fclose(fp) == EOF)
-		die(tmp);
+		benchutil_die(tmp);
 	if (rename(tmp, path) == -1)
-		die("rename");
+		benchutil_die("rename");
 }
 
 static __attribute__((noreturn)) void
@@ -262,7 +239,6 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	struct sigaction sa;
 	pid_t pids[MAX_PROCS];
 	const char *status = NULL;
 	unsigned total = 10000, procs = 2, inflight = 256, i;
@@ -312,34 +288,28 @@ main(int argc, char *argv[])
 	shared = mmap(NULL, MAX_PROCS * sizeof(*shared), PROT_READ |
 	    PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED)
-		die("mmap");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1)
-		die("sigaction");
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		die("signal");
-	t0 = now_s();
+		benchutil_die("mmap");
+	benchutil_signals();
+	t0 = benchutil_now_s();
 	deadline = t0 + maxsecs;
 	for (i = 0; i < procs; i++) {
 		unsigned want = total / procs + (i < total % procs ? 1 : 0);
 
 		if ((pids[i] = fork()) == -1)
-			die("fork");
+			benchutil_die("fork");
 		if (pids[i] == 0)
 			child(i, want, inflight, deadline);
 	}
-	while (!stop && now_s() < deadline) {
+	while (!benchutil_stop && benchutil_now_s() < deadline) {
 		write_status(status, total, procs, t0);
 		pause_ms(500);
 	}
 	write_status(status, total, procs, t0);
 	for (i = 0; i < procs; i++)
 		if (kill(pids[i], SIGTERM) == -1 && errno != ESRCH)
-			die("kill");
+			benchutil_die("kill");
 	for (i = 0; i < procs; i++)
 		if (waitpid(pids[i], NULL, 0) == -1)
-			die("waitpid");
+			benchutil_die("waitpid");
 	return 0;
 }

@@ -10,17 +10,20 @@
 # Benchmarks are not tests: nothing here fails on a number. Needs root
 # (namespaces, nftables) and the Debian packages postfix, postgrey and
 # endlessh (`make deps`).
-# benchsmtp.c is the SMTP client code the load tools share, not a program.
-BENCH_SHARED := bench/benchsmtp.c
+# benchsmtp.c (the SMTP client code the load tools share) and benchutil.c
+# (clock, fatal error, stop flag) are not programs.
+BENCH_SHARED := bench/benchsmtp.c bench/benchutil.c
 BENCH_SRCS := $(filter-out $(BENCH_SHARED),$(sort $(wildcard bench/*.c)))
 BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRCS))
 BENCH_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(BENCH_SRCS) $(BENCH_SHARED))
 BENCH_LIBS := $(O)/lib/libspamd.a $(O)/lib/libnft.a $(O)/lib/libcommon.a
 BENCH ?=
 
-$(O)/bench/%: $(O)/obj/bench/%.o $(O)/obj/bench/benchsmtp.o $(BENCH_LIBS)
+BENCH_SHARED_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(BENCH_SHARED))
+
+$(O)/bench/%: $(O)/obj/bench/%.o $(BENCH_SHARED_OBJS) $(BENCH_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(O)/obj/bench/benchsmtp.o \
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BENCH_SHARED_OBJS) \
 		$(BENCH_LIBS) $(LDLIBS_ALL)
 
 .SECONDARY: $(BENCH_OBJS)

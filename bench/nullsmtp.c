@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/benchutil.h"
+
 #define LINE_MAX_LEN	512
 #define MAX_EVENTS	256
 #define BACKLOG		4096
@@ -43,31 +45,16 @@ struct conn {
 	char	buf[LINE_MAX_LEN];
 };
 
-static volatile sig_atomic_t stop;
 static int lmark;		/* epoll tag of the listener */
 static unsigned long long sessions;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "nullsmtp: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static void
 conn_close(int ep, struct conn *c)
 {
 	if (epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL) == -1)
-		die("epoll_ctl del");
+		benchutil_die("epoll_ctl del");
 	if (close(c->fd) == -1)
-		die("close");
+		benchutil_die("close");
 	free(c);
 }
 
@@ -145,17 +132,17 @@ accept_burst(int ep, int lfd)
 				continue;
 			if (errno == EMFILE || errno == ENFILE)
 				return;
-			die("accept4");
+			benchutil_die("accept4");
 		}
 		if ((c = malloc(sizeof(*c))) == NULL)
-			die("malloc");
+			benchutil_die("malloc");
 		c->fd = fd;
 		c->len = 0;
 		memset(&ee, 0, sizeof(ee));
 		ee.events = EPOLLIN;
 		ee.data.ptr = c;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ee) == -1)
-			die("epoll_ctl add");
+			benchutil_die("epoll_ctl add");
 		if (reply(c, "220 null ESMTP\r\n") == -1)
 			conn_close(ep, c);
 	}
@@ -193,16 +180,16 @@ listen_on(const char *addr, unsigned port)
 	}
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1)
-		die("socket");
+		benchutil_die("socket");
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
-		die("SO_REUSEADDR");
+		benchutil_die("SO_REUSEADDR");
 	if (ss.ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, addr == NULL ? &zero : &one, sizeof(int)) == -1)
-		die("IPV6_V6ONLY");
+		benchutil_die("IPV6_V6ONLY");
 	if (bind(fd, (struct sockaddr *)&ss, len) == -1)
-		die("bind");
+		benchutil_die("bind");
 	if (listen(fd, BACKLOG) == -1)
-		die("listen");
+		benchutil_die("listen");
 	return fd;
 }
 
@@ -210,7 +197,6 @@ int
 main(int argc, char *argv[])
 {
 	struct epoll_event ev[MAX_EVENTS], ee;
-	struct sigaction sa;
 	struct timespec t0, t;
 	unsigned port = 2525;
 	long secs = 600;
@@ -235,29 +221,23 @@ main(int argc, char *argv[])
 		fprintf(stderr, "nullsmtp: bad arguments\n");
 		return 2;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1)
-		die("sigaction");
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		die("signal");
+	benchutil_signals();
 	lfd = listen_on(argc > optind ? argv[optind] : NULL, port);
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
-		die("epoll_create1");
+		benchutil_die("epoll_create1");
 	memset(&ee, 0, sizeof(ee));
 	ee.events = EPOLLIN;
 	ee.data.ptr = &lmark;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ee) == -1)
-		die("epoll_ctl listener");
+		benchutil_die("epoll_ctl listener");
 	fprintf(stderr, "nullsmtp: listening on port %u\n", port);
 	if (clock_gettime(CLOCK_MONOTONIC, &t0) == -1)
-		die("clock_gettime");
-	while (!stop) {
+		benchutil_die("clock_gettime");
+	while (!benchutil_stop) {
 		if ((n = epoll_wait(ep, ev, MAX_EVENTS, 500)) == -1) {
 			if (errno == EINTR)
 				continue;
-			die("epoll_wait");
+			benchutil_die("epoll_wait");
 		}
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.ptr == &lmark)
@@ -266,7 +246,7 @@ main(int argc, char *argv[])
 				conn_event(ep, ev[i].data.ptr);
 		}
 		if (clock_gettime(CLOCK_MONOTONIC, &t) == -1)
-			die("clock_gettime");
+			benchutil_die("clock_gettime");
 		if (t.tv_sec - t0.tv_sec >= secs)
 			break;
 	}

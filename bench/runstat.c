@@ -22,17 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1) {
-		perror("runstat: clock_gettime");
-		exit(1);
-	}
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench/benchutil.h"
 
 int
 main(int argc, char *argv[])
@@ -59,7 +49,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "usage: runstat [-o file] command [args...]\n");
 		return 2;
 	}
-	t0 = now_s();
+	t0 = benchutil_now_s();
 	if ((pid = fork()) == -1) {
 		perror("runstat: fork");
 		return 1;
@@ -76,7 +66,7 @@ main(int argc, char *argv[])
 			return 1;
 		}
 	}
-	wall = now_s() - t0;
+	wall = benchutil_now_s() - t0;
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) :
 	    128 + WTERMSIG(status);
 	if (out != NULL && (fp = fopen(out, "a")) == NULL) {

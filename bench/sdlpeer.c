@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench/benchutil.h"
+
 struct v4net {
 	uint32_t	net, mask;
 };
@@ -37,18 +39,6 @@ next_rand(void)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1) {
-		perror("sdlpeer: clock_gettime");
-		exit(1);
-	}
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int
@@ -103,17 +93,17 @@ main(int argc, char *argv[])
 		    ~(0xffffffffu >> plen);
 		v[i].net = (uint32_t)(r >> 32) & v[i].mask;
 	}
-	t0 = now_s();
+	t0 = benchutil_now_s();
 	for (i = 0; i < nq; i++)
 		hits += (size_t)linear_lookup(v, n, (uint32_t)next_rand());
-	dt = now_s() - t0;
+	dt = benchutil_now_s() - t0;
 	printf("linear: %zu lookups over %zu blocks: %.0f ns each, %zu "
 	    "matches\n", nq, n, dt / (double)nq * 1e9, hits);
 	for (i = 0; i < n; i++)
 		s[i] = v[i];
-	t0 = now_s();
+	t0 = benchutil_now_s();
 	qsort(s, n, sizeof(*s), cmp_net);
-	printf("sort: %zu blocks in %.3f s\n", n, now_s() - t0);
+	printf("sort: %zu blocks in %.3f s\n", n, benchutil_now_s() - t0);
 	free(v);
 	free(s);
 	return 0;

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "bench/benchsmtp.h"
+#include "bench/benchutil.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT	24
@@ -74,62 +75,35 @@ static uint64_t win_start, win_end, timeout_ms = 30000;
 static unsigned long long done_win, rcpt4xx, data4xx, errors, connfail,
     timeouts, sum_ms;
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1) {
-		perror("smtpload: clock_gettime");
-		exit(1);
-	}
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "smtpload: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
 static void
 sess_start(struct sess *s)
 {
 	struct sockaddr_in src;
-	struct epoll_event ee;
 	int one = 1;
 
 	s->len = 0;
 	s->st = S_CONNECT;
-	s->start_ms = now_ms();
+	s->start_ms = benchutil_now_ms();
 	if ((s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1)
-		die("socket");
+		benchutil_die("socket");
 	if (setsockopt(s->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
 	    sizeof(one)) == -1)
-		die("IP_BIND_ADDRESS_NO_PORT");
+		benchutil_die("IP_BIND_ADDRESS_NO_PORT");
 	memset(&src, 0, sizeof(src));
 	src.sin_family = AF_INET;
 	src.sin_addr.s_addr = htonl(ntohl(src0.s_addr) + srcnext);
 	srcnext = (srcnext + 1) % nsrc;
 	if (bind(s->fd, (struct sockaddr *)&src, sizeof(src)) == -1)
-		die("bind source address");
-	if (connect(s->fd, (struct sockaddr *)&dst, sizeof(dst)) == -1 &&
-	    errno != EINPROGRESS)
-		die("connect");
-	memset(&ee, 0, sizeof(ee));
-	ee.events = EPOLLOUT | EPOLLIN;
-	ee.data.ptr = s;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, s->fd, &ee) == -1)
-		die("epoll_ctl add");
+		benchutil_die("bind source address");
+	benchsmtp_start(ep, s->fd, (struct sockaddr *)&dst, sizeof(dst), s);
 }
 
 /* End this session (counted or not) and begin the next one. */
 static void
 sess_end(struct sess *s, unsigned long long *counter, int ok)
 {
-	uint64_t t = now_ms();
+	uint64_t t = benchutil_now_ms();
 
 	(*counter)++;
 	if (ok && t >= win_start && t < win_end) {
@@ -137,18 +111,10 @@ sess_end(struct sess *s, unsigned long long *counter, int ok)
 		sum_ms += t - s->start_ms;
 	}
 	if (close(s->fd) == -1)		/* also leaves the epoll set */
-		die("close");
+		benchutil_die("close");
 	s->fd = -1;
 	if (t < win_end)
 		sess_start(s);
-}
-
-static int
-say(struct sess *s, const char *line)
-{
-	size_t n = strlen(line);
-
-	return send(s->fd, line, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
 }
 
 /* Act on one final reply line; -1 ends the session as an error. */
@@ -164,26 +130,27 @@ on_reply(void *arg, int code)
 		if (code / 100 != 2)
 			return -1;
 		s->st = S_HELO;
-		return say(s, "HELO load.example\r\n");
+		return benchsmtp_say(s->fd, "HELO load.example\r\n");
 	case S_HELO:
 		if (code / 100 != 2)
 			return -1;
 		s->st = S_MAIL;
-		return say(s, "MAIL FROM:<sender@example.com>\r\n");
+		return benchsmtp_say(s->fd,
+		    "MAIL FROM:<sender@example.com>\r\n");
 	case S_MAIL:
 		if (code / 100 != 2)
 			return -1;
 		s->st = S_RCPT;
 		snprintf(cmd, sizeof(cmd), "RCPT TO:<r%s-%llu@example.org>\r\n",
 		    tag, rcptno++);
-		return say(s, cmd);
+		return benchsmtp_say(s->fd, cmd);
 	case S_RCPT:
 		if (code / 100 == 2) {
 			s->st = S_DATA;
-			return say(s, "DATA\r\n");
+			return benchsmtp_say(s->fd, "DATA\r\n");
 		}
 		if (code / 100 == 4) {
-			(void)say(s, "QUIT\r\n");
+			(void)benchsmtp_say(s->fd, "QUIT\r\n");
 			sess_end(s, &rcpt4xx, 1);
 			return 1;
 		}
@@ -277,22 +244,22 @@ main(int argc, char *argv[])
 	    dst.sin_port == 0)
 		usage();
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		die("signal");
+		benchutil_die("signal");
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
-		die("epoll_create1");
+		benchutil_die("epoll_create1");
 	if ((ss = calloc(conc, sizeof(*ss))) == NULL)
-		die("calloc");
-	t = now_ms();
+		benchutil_die("calloc");
+	t = benchutil_now_ms();
 	win_start = t + (uint64_t)(warm * 1000);
 	win_end = win_start + (uint64_t)(secs * 1000);
 	for (i = 0; i < conc; i++)
 		sess_start(&ss[i]);
 	last_scan = t;
-	while ((t = now_ms()) < win_end) {
+	while ((t = benchutil_now_ms()) < win_end) {
 		if ((n = epoll_wait(ep, ev, MAX_EVENTS, 100)) == -1) {
 			if (errno == EINTR)
 				continue;
-			die("epoll_wait");
+			benchutil_die("epoll_wait");
 		}
 		for (k = 0; k < n; k++)
 			sess_event(ev[k].data.ptr, ev[k].events);
@@ -312,7 +279,7 @@ main(int argc, char *argv[])
 	}
 	for (i = 0; i < conc; i++)
 		if (ss[i].fd != -1 && close(ss[i].fd) == -1)
-			die("close");
+			benchutil_die("close");
 	printf("sessions=%llu secs=%.1f rate=%.0f rcpt4xx=%llu data4xx=%llu "
 	    "errors=%llu connfail=%llu timeouts=%llu avg_ms=%.2f\n", done_win,
 	    secs, (double)done_win / secs, rcpt4xx, data4xx, errors, connfail,

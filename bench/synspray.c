@@ -29,17 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1) {
-		perror("synspray: clock_gettime");
-		exit(1);
-	}
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench/benchutil.h"
 
 int
 main(int argc, char *argv[])
@@ -72,8 +62,8 @@ main(int argc, char *argv[])
 	memset(&dst, 0, sizeof(dst));
 	dst.sin_family = AF_INET;
 	dst.sin_port = htons(25);
-	t0 = now_s();
-	while ((t = now_s()) - t0 < secs) {
+	t0 = benchutil_now_s();
+	while ((t = benchutil_now_s()) - t0 < secs) {
 		if ((double)n > (t - t0) * rate) {
 			struct timespec ts = { 0, 1000000L };
 
@@ -101,7 +91,7 @@ main(int argc, char *argv[])
 		}
 		n++;
 	}
-	printf("attempts=%lu secs=%.1f\n", n, now_s() - t0);
+	printf("attempts=%lu secs=%.1f\n", n, benchutil_now_s() - t0);
 	return 0;
 usage:
 	fprintf(stderr, "usage: synspray [-r rate] [-d secs] first count\n");

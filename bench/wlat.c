@@ -63,6 +63,7 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include "bench/benchsmtp.h"
+#include "bench/benchutil.h"
 #include "common/addr.h"
 #include "common/log.h"
 #include "nft/nft.h"
@@ -102,25 +103,6 @@ static unsigned long long errors, early, overruns;
 static size_t done;			/* sessions finished in this phase */
 static int evmark;			/* epoll tag of the event socket */
 
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1) {
-		perror("wlat: clock_gettime");
-		exit(1);
-	}
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static void
-die(const char *what)
-{
-	fprintf(stderr, "wlat: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
 static struct host *
 host_by_key(const uint8_t *k, size_t len)
 {
@@ -140,7 +122,7 @@ read_hosts(const char *path)
 	FILE *fp;
 
 	if ((fp = fopen(path, "r")) == NULL)
-		die(path);
+		benchutil_die(path);
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		struct host *h;
 
@@ -179,11 +161,11 @@ read_hosts(const char *path)
 		}
 		if (inet_ntop(h->keylen == 4 ? AF_INET : AF_INET6, h->key,
 		    h->name, sizeof(h->name)) == NULL)
-			die("inet_ntop");
+			benchutil_die("inet_ntop");
 		nhosts++;
 	}
 	if (ferror(fp) || fclose(fp) == EOF)
-		die(path);
+		benchutil_die(path);
 	nall = nhosts;
 	return;
 bad:
@@ -202,21 +184,21 @@ open_events(void)
 
 	if ((nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) == NULL)
-		die("netlink socket");
+		benchutil_die("netlink socket");
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		die("netlink bind");
+		benchutil_die("netlink bind");
 	evfd = mnl_socket_get_fd(nl);
 	if (setsockopt(evfd, SOL_SOCKET, SO_RCVBUFFORCE, &sz,
 	    sizeof(sz)) == -1)
-		die("SO_RCVBUFFORCE");
+		benchutil_die("SO_RCVBUFFORCE");
 	if (setsockopt(evfd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp,
 	    sizeof(grp)) == -1)
-		die("join NFNLGRP_NFTABLES");
+		benchutil_die("join NFNLGRP_NFTABLES");
 	memset(&ee, 0, sizeof(ee));
 	ee.events = EPOLLIN;
 	ee.data.ptr = &evmark;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, evfd, &ee) == -1)
-		die("epoll_ctl events");
+		benchutil_die("epoll_ctl events");
 	/* The mnl handle stays open for the life of the process. */
 }
 
@@ -291,7 +273,7 @@ read_events(void)
 
 	for (i = 0; i < 1024; i++) {
 		n = recv(evfd, buf, sizeof(buf), 0);
-		c.t = now_us();
+		c.t = benchutil_now_us();
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
@@ -299,7 +281,7 @@ read_events(void)
 				overruns++;
 				continue;
 			}
-			die("netlink recv");
+			benchutil_die("netlink recv");
 		}
 		(void)mnl_cb_run(buf, (size_t)n, 0, 0, event_cb, &c);
 	}
@@ -313,7 +295,7 @@ sess_finish(struct sess *s, int ok)
 	if (!ok)
 		errors++;
 	if (close(s->fd) == -1)
-		die("close");
+		benchutil_die("close");
 	s->fd = -1;
 	s->st = S_IDLE;
 	done++;
@@ -324,7 +306,6 @@ sess_start(struct sess *s, struct host *h, int retry)
 {
 	const struct sockaddr_storage *d = h->src.ss_family == AF_INET ?
 	    &dst4 : &dst6;
-	struct epoll_event ee;
 
 	s->h = h;
 	s->retry = retry;
@@ -332,29 +313,15 @@ sess_start(struct sess *s, struct host *h, int retry)
 	s->st = S_CONNECT;
 	if ((s->fd = socket(h->src.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1)
-		die("socket");
+		benchutil_die("socket");
 	if (bind(s->fd, (const struct sockaddr *)&h->src, h->srclen) == -1) {
 		fprintf(stderr, "wlat: bind %s: %s\n", h->name,
 		    strerror(errno));
 		exit(1);
 	}
-	if (connect(s->fd, (const struct sockaddr *)d, d->ss_family ==
-	    AF_INET ? sizeof(struct sockaddr_in) :
-	    sizeof(struct sockaddr_in6)) == -1 && errno != EINPROGRESS)
-		die("connect");
-	memset(&ee, 0, sizeof(ee));
-	ee.events = EPOLLOUT | EPOLLIN;
-	ee.data.ptr = s;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, s->fd, &ee) == -1)
-		die("epoll_ctl add");
-}
-
-static int
-say(struct sess *s, const char *line)
-{
-	size_t n = strlen(line);
-
-	return send(s->fd, line, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
+	benchsmtp_start(ep, s->fd, (const struct sockaddr *)d,
+	    d->ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+	    sizeof(struct sockaddr_in6), s);
 }
 
 static int
@@ -371,14 +338,14 @@ on_reply(void *arg, int code)
 			return -1;
 		s->st = S_HELO;
 		snprintf(cmd, sizeof(cmd), "HELO h%zu.example\r\n", idx);
-		return say(s, cmd);
+		return benchsmtp_say(s->fd, cmd);
 	case S_HELO:
 		if (code / 100 != 2)
 			return -1;
 		s->st = S_MAIL;
 		snprintf(cmd, sizeof(cmd), "MAIL FROM:<s%zu@example.com>\r\n",
 		    idx);
-		return say(s, cmd);
+		return benchsmtp_say(s->fd, cmd);
 	case S_MAIL:
 		if (code / 100 != 2)
 			return -1;
@@ -386,13 +353,13 @@ on_reply(void *arg, int code)
 		snprintf(cmd, sizeof(cmd), "RCPT TO:<r%zu@example.org>\r\n",
 		    idx);
 		if (s->retry && s->h->t_rcpt == 0)
-			s->h->t_rcpt = now_us();
-		return say(s, cmd);
+			s->h->t_rcpt = benchutil_now_us();
+		return benchsmtp_say(s->fd, cmd);
 	case S_RCPT:
 		if (code / 100 != 2)
 			return -1;
 		s->st = S_DATA;
-		return say(s, "DATA\r\n");
+		return benchsmtp_say(s->fd, "DATA\r\n");
 	case S_DATA:
 		sess_finish(s, code / 100 == 4);
 		return 1;
@@ -428,14 +395,14 @@ run_phase(struct sess *ss, unsigned conc, double rate, int retry,
     double maxsecs)
 {
 	struct epoll_event ev[MAX_EVENTS];
-	uint64_t t0 = now_us(), end = t0 + (uint64_t)(maxsecs * 1e6);
+	uint64_t t0 = benchutil_now_us(), end = t0 + (uint64_t)(maxsecs * 1e6);
 	size_t next = 0;
 	unsigned i;
 	int n, k;
 
 	done = 0;
 	while (done < nhosts) {
-		uint64_t t = now_us();
+		uint64_t t = benchutil_now_us();
 
 		if (t > end) {
 			fprintf(stderr, "wlat: phase %d did not finish in "
@@ -453,7 +420,7 @@ run_phase(struct sess *ss, unsigned conc, double rate, int retry,
 		if ((n = epoll_wait(ep, ev, MAX_EVENTS, 1)) == -1) {
 			if (errno == EINTR)
 				continue;
-			die("epoll_wait");
+			benchutil_die("epoll_wait");
 		}
 		for (k = 0; k < n; k++) {
 			if (ev[k].data.ptr == &evmark)
@@ -468,11 +435,11 @@ static void
 wait_events(double secs)
 {
 	struct epoll_event ev[MAX_EVENTS];
-	uint64_t end = now_us() + (uint64_t)(secs * 1e6);
+	uint64_t end = benchutil_now_us() + (uint64_t)(secs * 1e6);
 	size_t i, missing;
 	int n, k;
 
-	while (now_us() < end) {
+	while (benchutil_now_us() < end) {
 		for (i = 0, missing = 0; i < nhosts; i++)
 			missing += hosts[i].t_set == 0;
 		if (missing == 0)
@@ -480,7 +447,7 @@ wait_events(double secs)
 		if ((n = epoll_wait(ep, ev, MAX_EVENTS, 50)) == -1) {
 			if (errno == EINTR)
 				continue;
-			die("epoll_wait");
+			benchutil_die("epoll_wait");
 		}
 		for (k = 0; k < n; k++)
 			if (ev[k].data.ptr == &evmark)
@@ -530,19 +497,19 @@ floor_run(size_t n, uint64_t *out)
 		snprintf(h->name, sizeof(h->name), "%s", a);
 		nall++;
 		el.timeout_ms = 3600 * 1000;
-		h->t_rcpt = now_us();
+		h->t_rcpt = benchutil_now_us();
 		if (nft_add(nft, v6 ? &set6 : &set4, &el, 1, NFT_REFRESH) !=
 		    0) {
 			fprintf(stderr, "wlat: nft_add %s: %s\n", a,
 			    nft_errstr(nft));
 			break;
 		}
-		end = now_us() + 1000000;
-		while (h->t_set == 0 && now_us() < end) {
+		end = benchutil_now_us() + 1000000;
+		while (h->t_set == 0 && benchutil_now_us() < end) {
 			if ((m = epoll_wait(ep, ev, MAX_EVENTS, 10)) == -1) {
 				if (errno == EINTR)
 					continue;
-				die("epoll_wait");
+				benchutil_die("epoll_wait");
 			}
 			for (k = 0; k < m; k++)
 				if (ev[k].data.ptr == &evmark)
@@ -657,22 +624,22 @@ main(int argc, char *argv[])
 	if (nhosts == 0)
 		usage();
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		die("signal");
+		benchutil_die("signal");
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
-		die("epoll_create1");
+		benchutil_die("epoll_create1");
 	open_events();
 	if ((ss = calloc(conc, sizeof(*ss))) == NULL ||
 	    (lat = calloc(nhosts, sizeof(*lat))) == NULL)
-		die("calloc");
+		benchutil_die("calloc");
 	for (i = 0; i < conc; i++)
 		ss[i].fd = -1;
 
 	run_phase(ss, conc, 0, 0, 120);
 	/* Let passtime elapse, reading (and counting) any early events. */
 	wait_events(passwait);
-	t0 = now_us();
+	t0 = benchutil_now_us();
 	run_phase(ss, conc, rate, 1, 120);
-	span = (double)(now_us() - t0) / 1e6;
+	span = (double)(benchutil_now_us() - t0) / 1e6;
 	wait_events(waitsecs);
 
 	for (k = 0; k < nhosts; k++)
@@ -684,7 +651,7 @@ main(int argc, char *argv[])
 		FILE *fp = fopen(rawfile, "w");
 
 		if (fp == NULL)
-			die(rawfile);
+			benchutil_die(rawfile);
 		for (k = 0; k < nhosts; k++) {
 			if (hosts[k].t_set == 0)
 				fprintf(fp, "%s missing\n", hosts[k].name);
@@ -694,7 +661,7 @@ main(int argc, char *argv[])
 				    hosts[k].t_rcpt) / 1000.0);
 		}
 		if (fclose(fp) == EOF)
-			die(rawfile);
+			benchutil_die(rawfile);
 	}
 	qsort(lat, got, sizeof(*lat), cmp_u64);
 	qsort(flat, fgot, sizeof(*flat), cmp_u64);
