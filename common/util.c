@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/compat.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -220,6 +223,28 @@ util_send_all(int fd, const void *buf, size_t len)
 		}
 	}
 	return 0;
+}
+
+int
+util_wait_in(int fd, uint64_t deadline)
+{
+	struct pollfd pfd;
+	uint64_t now;
+	int r;
+
+	for (;;) {
+		if ((now = clock_mono_ms()) >= deadline)
+			return 0;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, deadline - now > INT_MAX ? INT_MAX :
+		    (int)(deadline - now));
+		if (r == -1 && errno != EINTR)
+			return -1;
+		if (r > 0)
+			return 1;
+	}
 }
 
 void

@@ -13,7 +13,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,12 +61,11 @@ static int
 deliver(int fd, const char *buf, size_t len, int want_ack, char *err,
     size_t errlen)
 {
-	struct pollfd pfd;
 	char junk[512], ack[128];
 	size_t acklen = 0;
 	uint64_t deadline;
 	ssize_t r;
-	int ms;
+	int w;
 
 	/* MSG_NOSIGNAL: a spamd that hangs up is an error, not SIGPIPE */
 	if (util_send_all(fd, buf, len) == -1) {
@@ -83,25 +81,16 @@ deliver(int fd, const char *buf, size_t len, int want_ack, char *err,
 	/* spamd applies the lines at EOF, then closes: wait for that */
 	deadline = clock_mono_ms() + CFGSEND_WAIT * 1000;
 	for (;;) {
-		uint64_t now = clock_mono_ms();
-
-		if (now >= deadline) {
+		if ((w = util_wait_in(fd, deadline)) == 0) {
 			util_errf(err, errlen, "spamd did not close the connection "
 			    "within %d s; the lists may not be applied yet",
 			    CFGSEND_WAIT);
 			return -1;
 		}
-		ms = (int)(deadline - now);
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, ms) == -1) {
-			if (errno == EINTR)
-				continue;
+		if (w == -1) {
 			util_errf(err, errlen, "poll: %s", strerror(errno));
 			return -1;
 		}
-		if (pfd.revents == 0)
-			continue;
 		r = read(fd, junk, sizeof(junk));
 		if (r == 0 || (r == -1 && errno == ECONNRESET))
 			break;

@@ -144,33 +144,20 @@ static int
 read_all(int fd, size_t max, uint64_t deadline, char **bufp, size_t *lenp,
     char *err, size_t errlen)
 {
-	struct pollfd pfd;
 	char *buf;
 	size_t len = 0, cap = 64 * 1024;
-	uint64_t now;
 	ssize_t r;
-	int ms;
+	int w;
 
 	buf = xmalloc(cap + 1);
 	for (;;) {
-		if (deadline != 0) {
-			now = clock_mono_ms();
-			if (now >= deadline) {
+		if (deadline != 0 && (w = util_wait_in(fd, deadline)) != 1) {
+			if (w == 0)
 				util_errf(err, errlen, "timed out");
-				goto fail;
-			}
-			ms = (int)(deadline - now > INT_MAX ? INT_MAX :
-			    deadline - now);
-			pfd.fd = fd;
-			pfd.events = POLLIN;
-			if (poll(&pfd, 1, ms) == -1) {
-				if (errno == EINTR)
-					continue;
-				util_errf(err, errlen, "poll: %s", strerror(errno));
-				goto fail;
-			}
-			if (pfd.revents == 0)
-				continue;
+			else
+				util_errf(err, errlen, "poll: %s",
+				    strerror(errno));
+			goto fail;
 		}
 		if (len == cap) {
 			cap *= 2;

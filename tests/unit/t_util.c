@@ -1,8 +1,11 @@
 /*
- * t_util.c: unit tests for common/util.c (durations) and common/compat.c.
+ * t_util.c: unit tests for common/util.c (durations, sizes, waiting for
+ * input) and common/compat.c.
  */
 #include <stdint.h>
+#include <unistd.h>
 
+#include "common/clock.h"
 #include "common/compat.h"
 #include "common/util.h"
 #include "tests/unit/harness.h"
@@ -154,6 +157,29 @@ parse_size(void)
 	T_EQ_STR(util_fmt_size(512LL << 20, buf, sizeof(buf)), "512.0M");
 }
 
+/* util_wait_in: data, the deadline, a hang-up, a deadline already gone. */
+static void
+wait_in(void)
+{
+	int p[2];
+	uint64_t t0;
+
+	T_ASSERT(pipe(p) == 0);
+	t0 = clock_mono_ms();
+	T_EQ_INT(util_wait_in(p[0], t0 + 60), 0);
+	T_ASSERT(clock_mono_ms() - t0 >= 60);
+	T_ASSERT(clock_mono_ms() - t0 < 5000);
+	T_EQ_INT(util_wait_in(p[0], 0), 0);
+	T_ASSERT(write(p[1], "x", 1) == 1);
+	T_EQ_INT(util_wait_in(p[0], clock_mono_ms() + 5000), 1);
+	T_ASSERT(read(p[0], &t0, 1) == 1);
+	T_ASSERT(close(p[1]) == 0);
+	t0 = clock_mono_ms();
+	T_EQ_INT(util_wait_in(p[0], t0 + 5000), 1);	/* EOF is readable */
+	T_ASSERT(clock_mono_ms() - t0 < 1000);
+	T_ASSERT(close(p[0]) == 0);
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(parse_time),
 	T_CASE(fmt_time),
@@ -161,5 +187,6 @@ const struct t_case t_cases[] = {
 	T_CASE(compat_strl),
 	T_CASE(compat_strtonum),
 	T_CASE(byte_order),
+	T_CASE(wait_in),
 	{ NULL, NULL },
 };
