@@ -6,6 +6,15 @@
 
 #include "common/greylist.h"
 
+/* A record seen for the first time now: one sighting, nothing else. */
+static void
+fresh(struct gd_rec *r, int64_t now)
+{
+	memset(r, 0, sizeof(*r));
+	r->first = now;
+	r->bcount = 1;
+}
+
 int
 greylist_tuple(struct gd_rec *r, int found, int64_t now,
     const struct greylist_params *p)
@@ -16,11 +25,8 @@ greylist_tuple(struct gd_rec *r, int found, int64_t now,
 	 * it, and a retry hours late is no proof of a real MTA.
 	 */
 	if (!found || r->kind != GD_GREY || r->expire <= now) {
-		memset(r, 0, sizeof(*r));
+		fresh(r, now);
 		r->kind = GD_GREY;
-		r->first = now;
-		r->bcount = 1;
-		r->pcount = 0;
 		r->pass = r->expire = now + p->greyexp;
 		return 0;
 	}
@@ -52,9 +58,7 @@ greylist_trap(struct gd_rec *r, int found, int64_t now,
 		return;
 	}
 	if (!found || r->kind != GD_WHITE) {
-		memset(r, 0, sizeof(*r));
-		r->first = now;
-		r->bcount = 1;
+		fresh(r, now);
 	} else if (r->bcount < UINT32_MAX)
 		r->bcount++;
 	r->kind = GD_TRAPPED;
@@ -76,12 +80,10 @@ int
 greylist_refresh(struct gd_rec *r, int found, int64_t now, int64_t whiteexp)
 {
 	if (!found) {
-		memset(r, 0, sizeof(*r));
+		fresh(r, now);
 		r->kind = GD_WHITE;
-		r->first = r->pass = now;
+		r->pass = now;
 		r->expire = now + whiteexp;
-		r->bcount = 1;
-		r->pcount = 0;
 		return 1;
 	}
 	if (r->kind != GD_WHITE)
@@ -114,9 +116,7 @@ greylist_spamdb_white(struct gd_rec *r, int found, int64_t now,
     int64_t whiteexp)
 {
 	if (!found) {
-		memset(r, 0, sizeof(*r));
-		r->first = now;
-		r->bcount = 1;
+		fresh(r, now);
 	} else if (r->kind == GD_WHITE) {
 		if (r->pcount < UINT32_MAX)
 			r->pcount++;
@@ -132,10 +132,7 @@ greylist_spamdb_trapped(struct gd_rec *r, int found, int64_t now,
     int64_t trapexp)
 {
 	if (!found) {
-		memset(r, 0, sizeof(*r));
-		r->first = now;
-		r->bcount = 1;
-		r->pass = 0;
+		fresh(r, now);
 	}
 	r->kind = GD_TRAPPED;
 	r->pcount = 0;
@@ -146,9 +143,7 @@ void
 greylist_spamdb_spamtrap(struct gd_rec *r, int found, int64_t now)
 {
 	if (!found) {
-		memset(r, 0, sizeof(*r));
-		r->first = now;
-		r->bcount = 1;
+		fresh(r, now);
 	}
 	r->kind = GD_SPAMTRAP;
 	r->pcount = 0;
