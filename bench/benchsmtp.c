@@ -46,6 +46,21 @@ reply_code(const char *p, size_t len)
 	return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
 }
 
+int
+benchsmtp_event(int ep, int fd, void *ptr, uint32_t events, int *connected,
+    char *buf, size_t *len, size_t cap, int (*on_reply)(void *, int),
+    void *arg)
+{
+	if (!*connected) {
+		if (benchsmtp_connected(ep, fd, ptr, events) == -1)
+			return BENCHSMTP_CONNFAIL;
+		*connected = 1;
+		if (!(events & EPOLLIN))
+			return BENCHSMTP_MORE;
+	}
+	return benchsmtp_read(fd, buf, len, cap, on_reply, arg);
+}
+
 void
 benchsmtp_start(int ep, int fd, const struct sockaddr *dst, size_t dstlen,
     void *ptr)

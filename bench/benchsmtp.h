@@ -14,6 +14,10 @@
  *		BENCHSMTP_ENDED, or BENCHSMTP_ERROR (closed, reset, a line
  *		that is not a reply, a reply that fills the buffer, or -1
  *		from on_reply).
+ *	benchsmtp_event(ep, fd, ptr, events, &connected, buf, &len, cap,
+ *	    on_reply, arg)	a session's socket got events: finish the
+ *		connect while *connected is 0 (then set it), then read as
+ *		benchsmtp_read; BENCHSMTP_CONNFAIL if the connect failed
  *	benchsmtp_start(ep, fd, dst, dstlen, ptr)	begin a non-blocking
  *		connect of fd to dst and watch it (EPOLLOUT | EPOLLIN, data.ptr
  *		= ptr); exits with a message on failure
@@ -29,9 +33,12 @@
 #define BENCHSMTP_MORE	0
 #define BENCHSMTP_ENDED	1
 #define BENCHSMTP_ERROR	(-1)
+#define BENCHSMTP_CONNFAIL (-2)
 
 int	benchsmtp_connected(int, int, void *, uint32_t);
 struct sockaddr;
+int	benchsmtp_event(int, int, void *, uint32_t, int *, char *, size_t *,
+	    size_t, int (*)(void *, int), void *);
 void	benchsmtp_start(int, int, const struct sockaddr *, size_t, void *);
 int	benchsmtp_say(int, const char *);
 int	benchsmtp_read(int, char *, size_t *, size_t, int (*)(void *, int),

@@ -55,11 +55,12 @@
 #define BUF_LEN		2048
 #define MAX_EVENTS	256
 
-enum st { S_CONNECT, S_BANNER, S_HELO, S_MAIL, S_RCPT, S_DATA };
+enum st { S_BANNER, S_HELO, S_MAIL, S_RCPT, S_DATA };
 
 struct sess {
 	int		fd;
 	enum st		st;
+	int		connected;
 	uint64_t	start_ms;
 	size_t		len;
 	char		buf[BUF_LEN];
@@ -82,7 +83,8 @@ sess_start(struct sess *s)
 	int one = 1;
 
 	s->len = 0;
-	s->st = S_CONNECT;
+	s->st = S_BANNER;
+	s->connected = 0;
 	s->start_ms = benchutil_now_ms();
 	if ((s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1)
@@ -169,19 +171,16 @@ on_reply(void *arg, int code)
 static void
 sess_event(struct sess *s, uint32_t events)
 {
-	if (s->st == S_CONNECT) {
-		if (benchsmtp_connected(ep, s->fd, s, events) == -1) {
-			sess_end(s, &connfail, 0);
-			return;
-		}
-		s->st = S_BANNER;
-		if (!(events & EPOLLIN))
-			return;
-	}
 	/* On BENCHSMTP_ENDED, s is already the next session. */
-	if (benchsmtp_read(s->fd, s->buf, &s->len, sizeof(s->buf), on_reply,
-	    s) == BENCHSMTP_ERROR)
+	switch (benchsmtp_event(ep, s->fd, s, events, &s->connected, s->buf,
+	    &s->len, sizeof(s->buf), on_reply, s)) {
+	case BENCHSMTP_CONNFAIL:
+		sess_end(s, &connfail, 0);
+		break;
+	case BENCHSMTP_ERROR:
 		sess_end(s, &errors, 0);
+		break;
+	}
 }
 
 static __attribute__((noreturn)) void

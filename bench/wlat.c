@@ -75,7 +75,7 @@
 #define TABLE		"spamd"
 #define ATTR_MAX	31	/* above every NFTA_* attribute parsed here */
 
-enum st { S_IDLE, S_CONNECT, S_BANNER, S_HELO, S_MAIL, S_RCPT, S_DATA };
+enum st { S_IDLE, S_BANNER, S_HELO, S_MAIL, S_RCPT, S_DATA };
 
 struct host {
 	struct sockaddr_storage	 src;
@@ -89,6 +89,7 @@ struct host {
 struct sess {
 	int		 fd;
 	enum st		 st;
+	int		 connected;
 	int		 retry;
 	struct host	*h;
 	size_t		 len;
@@ -310,7 +311,8 @@ sess_start(struct sess *s, struct host *h, int retry)
 	s->h = h;
 	s->retry = retry;
 	s->len = 0;
-	s->st = S_CONNECT;
+	s->st = S_BANNER;
+	s->connected = 0;
 	if ((s->fd = socket(h->src.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1)
 		benchutil_die("socket");
@@ -371,17 +373,8 @@ on_reply(void *arg, int code)
 static void
 sess_event(struct sess *s, uint32_t events)
 {
-	if (s->st == S_CONNECT) {
-		if (benchsmtp_connected(ep, s->fd, s, events) == -1) {
-			sess_finish(s, 0);
-			return;
-		}
-		s->st = S_BANNER;
-		if (!(events & EPOLLIN))
-			return;
-	}
-	if (benchsmtp_read(s->fd, s->buf, &s->len, sizeof(s->buf), on_reply,
-	    s) == BENCHSMTP_ERROR)
+	if (benchsmtp_event(ep, s->fd, s, events, &s->connected, s->buf,
+	    &s->len, sizeof(s->buf), on_reply, s) < 0)
 		sess_finish(s, 0);
 }
 
