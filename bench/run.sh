@@ -696,18 +696,17 @@ build_table() {
 	row "Whitelist latency, p99" "$(get wl_p99_ms) ms" \
 	    "floor $(get wl_floor_p99_ms) ms" "$(calc "$(get wl_p99_ms) / $(get wl_floor_p99_ms)" 0)x" \
 	    "< 50 ms" "$(verdict "$(get wl_p99_ms) < 50 && $(get wl_missing) == 0")"
-	row "Reconcile 1M, empty set, spamd running" "$(get sync_empty_spamd) s" \
-	    "nft -f $(get sync_peer) s" "$(calc "$(get sync_empty_spamd) / $(get sync_peer)" 2)x" \
-	    "<= 2 s" "$(verdict "$(get sync_empty_spamd) <= 2")"
-	row "Reconcile 1M, 1% different, spamd running" "$(get sync_diff_spamd) s" \
-	    "nft -f $(get sync_peer) s" "$(calc "$(get sync_diff_spamd) / $(get sync_peer)" 2)x" \
-	    "<= 2 s" "$(verdict "$(get sync_diff_spamd) <= 2")"
-	row "Reconcile 1M, empty set, no listener here" "$(get sync_empty) s" \
-	    "nft -f $(get sync_peer) s" "$(calc "$(get sync_empty) / $(get sync_peer)" 2)x" \
-	    "<= 2 s" "$(verdict "$(get sync_empty) <= 2")"
-	row "Reconcile 1M, 1% different, no listener here" "$(get sync_diff) s" \
-	    "nft -f $(get sync_peer) s" "$(calc "$(get sync_diff) / $(get sync_peer)" 2)x" \
-	    "<= 2 s" "$(verdict "$(get sync_diff) <= 2")"
+	local k what
+	for k in "sync_empty_spamd|empty set, spamd running" \
+	    "sync_diff_spamd|1% different, spamd running" \
+	    "sync_empty|empty set, no listener here" \
+	    "sync_diff|1% different, no listener here"; do
+		what=${k#*|}
+		k=${k%%|*}
+		row "Reconcile 1M, $what" "$(get "$k") s" \
+		    "nft -f $(get sync_peer) s" "$(calc "$(get "$k") / $(get sync_peer)" 2)x" \
+		    "<= 2 s" "$(verdict "$(get "$k") <= 2")"
+	done
 	row "Reconcile 1M: peak RSS" "$(get sync_empty_rss) MiB" \
 	    "nft -f $(get sync_peer_rss) MiB" "$(calc "$(get sync_empty_rss) / $(get sync_peer_rss)" 2)x" "-" "-"
 	row "Reconcile 1M, sets with size (proposal)" "$(get sync_empty_size) s / $(get sync_diff_size) s" \
