@@ -4,6 +4,9 @@
  * invoked (program_invocation_short_name, GNU), as each tool's own
  * copy did.
  */
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,4 +79,20 @@ benchutil_signals(void)
 		benchutil_die("sigaction");
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		benchutil_die("signal");
+}
+
+int
+benchutil_dst4(const char *host, const char *port, struct sockaddr_in *sin)
+{
+	unsigned long p;
+	char *end;
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	errno = 0;
+	p = strtoul(port, &end, 10);
+	if (errno != 0 || end == port || *end != '\0' || p == 0 || p > 65535)
+		return -1;
+	sin->sin_port = htons((uint16_t)p);
+	return inet_pton(AF_INET, host, &sin->sin_addr) == 1 ? 0 : -1;
 }

@@ -279,11 +279,7 @@ main(int argc, char *argv[])
 	    procs > MAX_PROCS || total == 0 || total / procs > 19800 ||
 	    nsrc == 0 || inflight == 0 || maxsecs <= 0 || maxsecs > 3600)
 		usage();
-	memset(&dst, 0, sizeof(dst));
-	dst.sin_family = AF_INET;
-	dst.sin_port = htons((uint16_t)strtoul(argv[optind + 1], NULL, 10));
-	if (inet_pton(AF_INET, argv[optind], &dst.sin_addr) != 1 ||
-	    dst.sin_port == 0)
+	if (benchutil_dst4(argv[optind], argv[optind + 1], &dst) == -1)
 		usage();
 	shared = mmap(NULL, MAX_PROCS * sizeof(*shared), PROT_READ |
 	    PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

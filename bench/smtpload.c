@@ -236,11 +236,7 @@ main(int argc, char *argv[])
 	    nsrc > 65535 || secs <= 0 || secs > 3600 || warm < 0 ||
 	    warm > 600 || timeout_ms == 0)
 		usage();
-	memset(&dst, 0, sizeof(dst));
-	dst.sin_family = AF_INET;
-	dst.sin_port = htons((uint16_t)strtoul(argv[optind + 1], NULL, 10));
-	if (inet_pton(AF_INET, argv[optind], &dst.sin_addr) != 1 ||
-	    dst.sin_port == 0)
+	if (benchutil_dst4(argv[optind], argv[optind + 1], &dst) == -1)
 		usage();
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		benchutil_die("signal");
