@@ -26,7 +26,6 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,21 +169,11 @@ set_reply(struct con *c, const char *text, char *owned)
 	c->flags &= (uint8_t)~CF_READING;
 }
 
+/* A reply built for this connection (NULL: out of memory, close it). */
 static void
-set_reply_fmt(struct con *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-set_reply_fmt(struct con *c, const char *fmt, ...)
+set_reply_owned(struct con *c, char *s)
 {
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n == -1) {
+	if (s == NULL) {
 		if (log_ratelimit(&rl_mem, 10))
 			log_warnx("%s: out of memory for a reply",
 			    peer_str(c));
@@ -197,35 +186,15 @@ set_reply_fmt(struct con *c, const char *fmt, ...)
 static void
 set_final_reply(struct con *c)
 {
-	static const char tempfail[] =
-	    "451 Temporary failure, please try again later.\r\n";
 	char *buf;
 
-	if (c->nlists == 0) {
-		set_reply(c, tempfail, NULL);
-		return;
-	}
-	if ((buf = malloc(SDL_REPLY_MAX)) == NULL) {
-		set_reply(c, tempfail, NULL);
+	if (c->nlists == 0 || (buf = malloc(SDL_REPLY_MAX)) == NULL) {
+		set_reply(c, smtp_tempfail(), NULL);
 		return;
 	}
 	sdl_reply(buf, SDL_REPLY_MAX, conf.code550 ? 550 : 450, c->lists,
 	    c->nlists, &c->peer);
 	set_reply(c, buf, buf);
-}
-
-static void
-set_banner(struct con *c)
-{
-	char when[64];
-	time_t t = (time_t)clock_now();
-	struct tm tm;
-
-	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm) == 0)
-		strlcpy(when, "?", sizeof(when));
-	set_reply_fmt(c, "220 %s ESMTP %s; %s\r\n", conf.hostname, conf.name,
-	    when);
 }
 
 /* Act on one decision of the state machine. */
@@ -270,7 +239,7 @@ handle(struct con *c, const char *line, size_t len,
 	case SMTP_R_NONE:
 		break;
 	case SMTP_R_QUIT:
-		set_reply_fmt(c, "221 %s\r\n", conf.hostname);
+		set_reply_owned(c, smtp_quit_reply(conf.hostname));
 		break;
 	case SMTP_R_FINAL:
 		set_final_reply(c);
@@ -660,7 +629,8 @@ con_new(int fd, const struct sockaddr_storage *ss)
 	log_info("%s: connected (%zu/%zu)%s%s", peer_str(c), nclients, nblack,
 	    c->nlists ? ", lists: " : "",
 	    c->nlists ? tags_str(c, tags, sizeof(tags)) : "");
-	set_banner(c);
+	set_reply_owned(c, smtp_banner(conf.hostname, conf.name,
+	    (time_t)clock_now()));
 	if (c->io.fd != -1)
 		con_run(c);
 }

@@ -13,6 +13,7 @@
  * answered instead of dropped, and RSET forgets MAIL (OpenBSD keeps it).
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -54,6 +55,37 @@ smtp_reply_text(enum smtp_reply r)
 	if ((size_t)r >= sizeof(reply_text) / sizeof(reply_text[0]))
 		return NULL;
 	return reply_text[r];
+}
+
+/* OpenBSD's date format in the banner: "Fri Dec  4 00:49:14 2026". */
+char *
+smtp_banner(const char *host, const char *name, time_t now)
+{
+	char when[64], *s;
+	struct tm tm;
+
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm) == 0)
+		strlcpy(when, "?", sizeof(when));
+	if (asprintf(&s, "220 %s ESMTP %s; %s\r\n", host, name, when) == -1)
+		return NULL;
+	return s;
+}
+
+char *
+smtp_quit_reply(const char *host)
+{
+	char *s;
+
+	if (asprintf(&s, "221 %s\r\n", host) == -1)
+		return NULL;
+	return s;
+}
+
+const char *
+smtp_tempfail(void)
+{
+	return "451 Temporary failure, please try again later.\r\n";
 }
 
 const char *

@@ -9,8 +9,14 @@
  *				its CR LF; may contain NUL bytes); fills res
  *	smtp_free(s)		release the stored HELO/MAIL values
  *	smtp_reply_text(id)	the fixed text of a reply, CR LF included;
- *				NULL for the ones con.c builds (banner, 221,
- *				the final reply)
+ *				NULL for SMTP_R_QUIT and SMTP_R_FINAL (below)
+ *	smtp_banner(host, name, now)	"220 host ESMTP name; date" CR LF,
+ *				allocated (NULL: out of memory)
+ *	smtp_quit_reply(host)	"221 host" CR LF, allocated (NULL: out of
+ *				memory)
+ *	smtp_tempfail()		the final reply of a greylisted client (451);
+ *				a blacklisted one's comes from its lists'
+ *				messages (sdl_reply)
  *	smtp_state_name(st)	"GREET", "HELO", ... for debug logs
  *	smtp_value(arg, buf, len)	the first token after the first ':'
  *				(OpenBSD's rule for MAIL FROM:/RCPT TO:)
@@ -29,6 +35,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define SMTP_LINE_MAX		8192	/* bytes in a line, CR LF included */
 #define SMTP_MAX_BADCMDS	20	/* the next bad command ends it */
@@ -89,6 +96,9 @@ void		 smtp_input(struct smtp_sess *, const char *, size_t, int,
 		    struct smtp_result *);
 void		 smtp_free(struct smtp_sess *);
 const char	*smtp_reply_text(enum smtp_reply);
+char		*smtp_banner(const char *, const char *, time_t);
+char		*smtp_quit_reply(const char *);
+const char	*smtp_tempfail(void);
 const char	*smtp_state_name(enum smtp_state);
 size_t		 smtp_value(const char *, size_t, char *, size_t);
 int		 smtp_ehlo_only(const struct smtp_sess *);

@@ -4,6 +4,8 @@
  * command, tuples per RCPT, pipelining order, and the DATA phase.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include "spamd/smtp.h"
 #include "tests/unit/harness.h"
@@ -56,6 +58,29 @@ reply_texts(void)
 	T_EQ_STR(smtp_reply_text(SMTP_R_BAD), "500 5.5.1 Command unrecognized\r\n");
 	T_ASSERT(smtp_reply_text(SMTP_R_QUIT) == NULL);
 	T_ASSERT(smtp_reply_text(SMTP_R_FINAL) == NULL);
+	T_EQ_STR(smtp_tempfail(),
+	    "451 Temporary failure, please try again later.\r\n");
+}
+
+/* The replies built per connection: banner (OpenBSD's date) and 221. */
+static void
+built_replies(void)
+{
+	char *r;
+
+	T_ASSERT(setenv("TZ", "UTC", 1) == 0);
+	tzset();
+	r = smtp_banner("mx.example", "spamd IP-based SPAM blocker",
+	    (time_t)1795843818);
+	T_EQ_STR(r, "220 mx.example ESMTP spamd IP-based SPAM blocker; "
+	    "Sat Nov 28 05:30:18 2026\r\n");
+	free(r);
+	r = smtp_banner("mx", "x", (time_t)1796353754);	/* %e pads */
+	T_EQ_STR(r, "220 mx ESMTP x; Fri Dec  4 03:09:14 2026\r\n");
+	free(r);
+	r = smtp_quit_reply("mx.example");
+	T_EQ_STR(r, "221 mx.example\r\n");
+	free(r);
 }
 
 static void
@@ -395,6 +420,7 @@ value_rule(void)
 
 const struct t_case t_cases[] = {
 	T_CASE(reply_texts),
+	T_CASE(built_replies),
 	T_CASE(greylisted_dialogue),
 	T_CASE(helo_rules),
 	T_CASE(order_rules),
