@@ -42,28 +42,34 @@ static void cwarn(struct checker *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
-cerr(struct checker *ck, int line, const char *fmt, ...)
+cvmsg(struct checker *ck, int line, const char *what, const char *fmt,
+    va_list ap)
 {
 	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_warnx("%s:%d: %s%s", ck->file, line, what, msg);
+}
+
+static void
+cerr(struct checker *ck, int line, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	cvmsg(ck, line, "", fmt, ap);
 	va_end(ap);
-	log_warnx("%s:%d: %s", ck->file, line, msg);
 	ck->errors++;
 }
 
 static void
 cwarn(struct checker *ck, int line, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	cvmsg(ck, line, "warning: ", fmt, ap);
 	va_end(ap);
-	log_warnx("%s:%d: warning: %s", ck->file, line, msg);
 }
 
 const char *

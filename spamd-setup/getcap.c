@@ -121,6 +121,27 @@ unescape(struct parser *p, size_t *i, char *out)
 }
 
 /*
+ * Copy the value character at text[*i] to v[*o], decoding an escape; a
+ * bad escape is reported, skipped and marks the value bad.
+ */
+static void
+take_char(struct parser *p, size_t *i, char *v, size_t *o, int *bad)
+{
+	char c;
+
+	if (p->text[*i] != '\\') {
+		v[(*o)++] = p->text[(*i)++];
+		return;
+	}
+	if (unescape(p, i, &c) == -1) {
+		*bad = 1;
+		*i += p->text[*i + 1] == '\0' ? 1 : 2;
+		return;
+	}
+	v[(*o)++] = c;
+}
+
+/*
  * Read a value starting at text[*i], up to ':' or the end (or, quoted, to
  * the closing quote). Returns a malloc'd decoded string, or NULL after an
  * error was reported; *i is left at the ':' or the end.
@@ -128,7 +149,7 @@ unescape(struct parser *p, size_t *i, char *out)
 static char *
 read_value(struct parser *p, size_t *i, int *quoted)
 {
-	char *v = xmalloc(p->len - *i + 1), c;
+	char *v = xmalloc(p->len - *i + 1);
 	size_t o = 0, start = *i;
 	int bad = 0;
 
@@ -142,18 +163,7 @@ read_value(struct parser *p, size_t *i, int *quoted)
 				free(v);
 				return NULL;
 			}
-			if (p->text[*i] == '\\') {
-				if (unescape(p, i, &c) == -1) {
-					bad = 1;
-					if (p->text[*i + 1] == '\0')
-						(*i)++;
-					else
-						*i += 2;
-					continue;
-				}
-				v[o++] = c;
-			} else
-				v[o++] = p->text[(*i)++];
+			take_char(p, i, v, &o, &bad);
 		}
 		(*i)++;
 		while (is_blank(p->text[*i]))
@@ -167,18 +177,7 @@ read_value(struct parser *p, size_t *i, int *quoted)
 		}
 	} else {
 		while (p->text[*i] != ':' && p->text[*i] != '\0') {
-			if (p->text[*i] == '\\') {
-				if (unescape(p, i, &c) == -1) {
-					bad = 1;
-					if (p->text[*i + 1] == '\0')
-						(*i)++;
-					else
-						*i += 2;
-					continue;
-				}
-				v[o++] = c;
-			} else
-				v[o++] = p->text[(*i)++];
+			take_char(p, i, v, &o, &bad);
 		}
 		while (o > 0 && is_blank(v[o - 1]))
 			o--;
