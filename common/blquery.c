@@ -165,17 +165,8 @@ blquery_ask(const char *path, const struct addr *a, size_t n,
 	int fd, rc = -1;
 
 	memset(flag, 0, n);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		util_errf(err, errlen, "%s: path too long for a socket", path);
+	if ((fd = util_unix_socket(path, &sun, err, errlen)) == -1)
 		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		util_errf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1) {
 		util_errf(err, errlen, "setsockopt: %s", strerror(errno));

@@ -3,6 +3,7 @@
  * ownership helpers (see util.h).
  */
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -245,6 +246,24 @@ util_wait_in(int fd, uint64_t deadline)
 		if (r > 0)
 			return 1;
 	}
+}
+
+int
+util_unix_socket(const char *path, struct sockaddr_un *sun, char *err,
+    size_t errlen)
+{
+	int fd;
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlcpy(sun->sun_path, path, sizeof(sun->sun_path)) >=
+	    sizeof(sun->sun_path)) {
+		util_errf(err, errlen, "%s: path too long for a socket", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		util_errf(err, errlen, "socket: %s", strerror(errno));
+	return fd;
 }
 
 void

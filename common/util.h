@@ -26,6 +26,9 @@
  *	util_keep_owner(fd, path, old)	as root, give a file rebuilt under a
  *		new inode (open at fd) the owner it had (old: its stat before)
  *	util_send_all(fd, buf, len)	send all of it (MSG_NOSIGNAL)
+ *	util_unix_socket(path, &sun, err, errlen)	a stream socket
+ *		(close-on-exec) and sun filled in for path: the descriptor,
+ *		or -1 with the reason in err
  *	util_wait_in(fd, deadline)	wait until fd is readable (or hung up)
  *		or the monotonic clock (clock_mono_ms) reaches deadline:
  *		1 readable, 0 deadline, -1 poll failed (errno)
@@ -57,6 +60,8 @@ void	util_put64(uint8_t *, uint64_t);
 uint64_t util_get64(const uint8_t *);
 int	util_send_all(int, const void *, size_t);
 int	util_wait_in(int, uint64_t);
+struct sockaddr_un;
+int	util_unix_socket(const char *, struct sockaddr_un *, char *, size_t);
 void	util_errf(char *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 

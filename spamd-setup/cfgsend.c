@@ -153,17 +153,8 @@ cfgsend_unix(const char *path, const char *buf, size_t len, char *err,
 	struct sockaddr_un sun;
 	int fd, rc = -1;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		util_errf(err, errlen, "%s: path too long for a socket", path);
+	if ((fd = util_unix_socket(path, &sun, err, errlen)) == -1)
 		return -1;
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		util_errf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		util_errf(err, errlen, "connect to spamd at %s: %s%s", path,
 		    strerror(errno), errno == ENOENT || errno == ECONNREFUSED ?
