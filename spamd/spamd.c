@@ -502,171 +502,184 @@ die_with_parent(pid_t parent)
 		exit(1);
 }
 
-int
-main(int argc, char *argv[])
-{
-	int ch, lfds[2], nl, cfgfd, unixfd, portfd, sp_sg[2], sp_gn[2];
-	int maxblack_set = 0;
-	uid_t uid = 0;
-	gid_t gid = 0;
-	pid_t parent, smtp_pid, grey_pid;
+static int maxblack_set;	/* -B given */
 
-	log_init("spamd", 1, 0);
-	if (gethostname(conf.hostname, sizeof(conf.hostname)) == -1)
-		fatal("gethostname");
-	conf.hostname[sizeof(conf.hostname) - 1] = '\0';
+/* One of OpenBSD's option letters; 0 if ch is not one of them. */
+static int
+opt_letter(int ch)
+{
+	switch (ch) {
+	case '4':
+		conf.code550 = 0;
+		break;
+	case '5':
+		conf.code550 = 1;
+		break;
+	case 'A':
+		conf.alloweddomains = optarg;
+		break;
+	case 'B':
+		conf.maxblack = (int)parse_num_opt(ch, optarg, 0,
+		    INT_MAX);
+		maxblack_set = 1;
+		break;
+	case 'b':
+		conf.blackonly = 1;
+		break;
+	case 'c':
+		conf.maxcon = (int)parse_num_opt(ch, optarg, 1,
+		    INT_MAX - FD_RESERVE);
+		break;
+	case 'd':
+		conf.debug = 1;
+		break;
+	case 'f':
+		conf.dbpath = optarg;
+		break;
+	case 'G':
+		parse_G(optarg);
+		break;
+	case 'h':
+		if (strlen(optarg) > HOST_NAME_MAX)
+			bad_opt(ch, optarg, "too long");
+		strlcpy(conf.hostname, optarg, sizeof(conf.hostname));
+		break;
+	case 'l':
+		conf.listen = optarg;
+		break;
+	case 'M':
+		if (addr_parse(optarg, &conf.lowmx) == -1)
+			bad_opt(ch, optarg, "not a numeric IPv4 or "
+			    "IPv6 address");
+		conf.lowmx_set = 1;
+		break;
+	case 'n':
+		conf.name = optarg;
+		break;
+	case 'p':
+		conf.port = (uint16_t)parse_num_opt(ch, optarg, 1,
+		    65535);
+		break;
+	case 'S':
+		conf.grey_stutter = parse_time_opt(ch, optarg, 1, 0, 90);
+		break;
+	case 's':
+		conf.stutter_ms = parse_stutter(optarg);
+		break;
+	case 'T':
+		conf.idle_timeout = parse_time_opt(ch, optarg, 1, 1,
+		    86400);
+		break;
+	case 't':
+		conf.trapscan = parse_time_opt(ch, optarg, 1, 1,
+		    86400);
+		break;
+	case 'u':
+		conf.user = optarg;
+		break;
+	case 'v':
+		conf.verbose = 1;
+		break;
+	case 'w':
+		conf.window = (int)parse_num_opt(ch, optarg, 1,
+		    INT_MAX);
+		break;
+	case 'C':
+	case 'K':
+		fatalx("-%c: STARTTLS is not supported yet", ch);
+	case 'Y':
+	case 'y':
+		fatalx("-%c: synchronisation is not supported yet", ch);
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* One of the long options beyond OpenBSD's; 0 if ch is not one. */
+static int
+opt_long(int ch)
+{
+	switch (ch) {
+	case OPT_CONFIG_GROUP:
+		conf.cfggroup = optarg;
+		break;
+	case OPT_CONFIG_SOCKET:
+		if (optarg[0] != '/')
+			bad_opt(ch, optarg, "not an absolute path");
+		conf.cfgsock = optarg;
+		break;
+	case OPT_LOG:
+		if (strcmp(optarg, "syslog") != 0 &&
+		    strcmp(optarg, "stderr") != 0 && optarg[0] != '/')
+			bad_opt(ch, optarg, "not syslog, stderr or an "
+			    "absolute path");
+		log_dest = optarg;
+		break;
+	case OPT_PIDFILE:
+		if (optarg[0] != '/')
+			bad_opt(ch, optarg, "not an absolute path");
+		pid_path = optarg;
+		break;
+	case OPT_DB_MAX_SIZE:
+		conf.db_max_size = parse_size_opt(ch, optarg, 0,
+		    INT64_MAX / 2);
+		if (conf.db_max_size > 0 &&
+		    conf.db_max_size < 64 * 1024)
+			bad_opt(ch, optarg, "too small (64k at least, "
+			    "or 0 for no bound)");
+		break;
+	case OPT_GREY_MAX_RATE:
+		parse_rate(ch, optarg);
+		break;
+	case OPT_GREY_MAX_TUPLES:
+		conf.grey_max_tuples = (uint32_t)parse_num_opt(ch,
+		    optarg, 0, UINT32_MAX);
+		break;
+	case OPT_MAXCON_ADDR:
+		conf.maxcon_addr = (int)parse_num_opt(ch, optarg, 1,
+		    INT_MAX);
+		break;
+	case OPT_ADDR_PREFIX:
+		parse_prefix(optarg);
+		break;
+	case OPT_LOG_PER_CON:
+		conf.log_per_con = (unsigned int)parse_num_opt(ch,
+		    optarg, 0, 65000);
+		break;
+	case OPT_LOG_PER_ADDR:
+		conf.log_per_addr = (unsigned int)parse_num_opt(ch,
+		    optarg, 0, INT_MAX);
+		break;
+	case OPT_LIST_MAX_BLOCKS:
+		conf.list_max_blocks = (size_t)parse_num_opt(ch, optarg,
+		    1, (long long)CFG_LINE_MAX);
+		break;
+	case OPT_LIST_MAX_BLOCKS6:
+		conf.list_max_blocks6 = (size_t)parse_num_opt(ch, optarg,
+		    0, (long long)CFG_LINE_MAX);
+		break;
+	case OPT_LIST_MAX_BYTES:
+		conf.list_max_bytes = (size_t)parse_size_opt(ch, optarg,
+		    1024, (int64_t)CFG_LINE_MAX);
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* The command line into conf, with the rules between options. */
+static void
+parse_options(int argc, char *argv[])
+{
+	int ch;
 
 	while ((ch = getopt_long(argc, argv,
 	    "45A:B:bC:c:df:G:h:K:l:M:n:p:S:s:T:t:u:vw:Y:y:", long_opts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case '4':
-			conf.code550 = 0;
-			break;
-		case '5':
-			conf.code550 = 1;
-			break;
-		case 'A':
-			conf.alloweddomains = optarg;
-			break;
-		case 'B':
-			conf.maxblack = (int)parse_num_opt(ch, optarg, 0,
-			    INT_MAX);
-			maxblack_set = 1;
-			break;
-		case 'b':
-			conf.blackonly = 1;
-			break;
-		case 'c':
-			conf.maxcon = (int)parse_num_opt(ch, optarg, 1,
-			    INT_MAX - FD_RESERVE);
-			break;
-		case 'd':
-			conf.debug = 1;
-			break;
-		case 'f':
-			conf.dbpath = optarg;
-			break;
-		case 'G':
-			parse_G(optarg);
-			break;
-		case 'h':
-			if (strlen(optarg) > HOST_NAME_MAX)
-				bad_opt(ch, optarg, "too long");
-			strlcpy(conf.hostname, optarg, sizeof(conf.hostname));
-			break;
-		case 'l':
-			conf.listen = optarg;
-			break;
-		case 'M':
-			if (addr_parse(optarg, &conf.lowmx) == -1)
-				bad_opt(ch, optarg, "not a numeric IPv4 or "
-				    "IPv6 address");
-			conf.lowmx_set = 1;
-			break;
-		case 'n':
-			conf.name = optarg;
-			break;
-		case 'p':
-			conf.port = (uint16_t)parse_num_opt(ch, optarg, 1,
-			    65535);
-			break;
-		case 'S':
-			conf.grey_stutter = parse_time_opt(ch, optarg, 1, 0, 90);
-			break;
-		case 's':
-			conf.stutter_ms = parse_stutter(optarg);
-			break;
-		case 'T':
-			conf.idle_timeout = parse_time_opt(ch, optarg, 1, 1,
-			    86400);
-			break;
-		case 't':
-			conf.trapscan = parse_time_opt(ch, optarg, 1, 1,
-			    86400);
-			break;
-		case 'u':
-			conf.user = optarg;
-			break;
-		case 'v':
-			conf.verbose = 1;
-			break;
-		case 'w':
-			conf.window = (int)parse_num_opt(ch, optarg, 1,
-			    INT_MAX);
-			break;
-		case OPT_CONFIG_GROUP:
-			conf.cfggroup = optarg;
-			break;
-		case OPT_CONFIG_SOCKET:
-			if (optarg[0] != '/')
-				bad_opt(ch, optarg, "not an absolute path");
-			conf.cfgsock = optarg;
-			break;
-		case OPT_LOG:
-			if (strcmp(optarg, "syslog") != 0 &&
-			    strcmp(optarg, "stderr") != 0 && optarg[0] != '/')
-				bad_opt(ch, optarg, "not syslog, stderr or an "
-				    "absolute path");
-			log_dest = optarg;
-			break;
-		case OPT_PIDFILE:
-			if (optarg[0] != '/')
-				bad_opt(ch, optarg, "not an absolute path");
-			pid_path = optarg;
-			break;
-		case OPT_DB_MAX_SIZE:
-			conf.db_max_size = parse_size_opt(ch, optarg, 0,
-			    INT64_MAX / 2);
-			if (conf.db_max_size > 0 &&
-			    conf.db_max_size < 64 * 1024)
-				bad_opt(ch, optarg, "too small (64k at least, "
-				    "or 0 for no bound)");
-			break;
-		case OPT_GREY_MAX_RATE:
-			parse_rate(ch, optarg);
-			break;
-		case OPT_GREY_MAX_TUPLES:
-			conf.grey_max_tuples = (uint32_t)parse_num_opt(ch,
-			    optarg, 0, UINT32_MAX);
-			break;
-		case OPT_MAXCON_ADDR:
-			conf.maxcon_addr = (int)parse_num_opt(ch, optarg, 1,
-			    INT_MAX);
-			break;
-		case OPT_ADDR_PREFIX:
-			parse_prefix(optarg);
-			break;
-		case OPT_LOG_PER_CON:
-			conf.log_per_con = (unsigned int)parse_num_opt(ch,
-			    optarg, 0, 65000);
-			break;
-		case OPT_LOG_PER_ADDR:
-			conf.log_per_addr = (unsigned int)parse_num_opt(ch,
-			    optarg, 0, INT_MAX);
-			break;
-		case 'C':
-		case 'K':
-			fatalx("-%c: STARTTLS is not supported yet", ch);
-		case 'Y':
-		case 'y':
-			fatalx("-%c: synchronisation is not supported yet", ch);
-		case OPT_LIST_MAX_BLOCKS:
-			conf.list_max_blocks = (size_t)parse_num_opt(ch, optarg,
-			    1, (long long)CFG_LINE_MAX);
-			break;
-		case OPT_LIST_MAX_BLOCKS6:
-			conf.list_max_blocks6 = (size_t)parse_num_opt(ch, optarg,
-			    0, (long long)CFG_LINE_MAX);
-			break;
-		case OPT_LIST_MAX_BYTES:
-			conf.list_max_bytes = (size_t)parse_size_opt(ch, optarg,
-			    1024, (int64_t)CFG_LINE_MAX);
-			break;
-		default:
+	    NULL)) != -1)
+		if (!opt_letter(ch) && !opt_long(ch))
 			usage();
-		}
-	}
 	if (argc != optind)
 		usage();
 	if (conf.blackonly)
@@ -681,6 +694,35 @@ main(int argc, char *argv[])
 		conf.maxcon_addr = MAXCON_ADDR;
 	if (conf.maxcon_addr > conf.maxcon)
 		conf.maxcon_addr = conf.maxcon;
+}
+
+/* What the processes inherit: listeners and the configuration sockets. */
+struct inherit {
+	int	lfds[2], nl, cfgfd, unixfd, portfd;
+};
+
+static void
+close_inherited(const struct inherit *in)
+{
+	int i;
+
+	for (i = 0; i < in->nl; i++)
+		close(in->lfds[i]);
+	close(in->cfgfd);
+	close(in->unixfd);
+	if (in->portfd != -1)
+		close(in->portfd);
+}
+
+/*
+ * As root: the user, logging, pid file, sockets and the database; then
+ * detach (without -d).
+ */
+static void
+start_up(struct inherit *in)
+{
+	uid_t uid = 0;
+	gid_t gid = 0;
 
 	if (priv_lookup(conf.user, &uid, &gid) == -1)
 		fatalx("cannot run as %s", conf.user);
@@ -704,10 +746,10 @@ main(int argc, char *argv[])
 		fatal("--pidfile %s", pid_path);
 	tzset();			/* the banner's local time, before the drop */
 	raise_nofile();
-	nl = open_listeners(lfds);
-	cfgfd = open_cfg_listener();
-	cfgsock_prepare(unixfd = cfgsock_unix_open(conf.cfgsock),
-	    portfd = cfgsock_portstart_open());
+	in->nl = open_listeners(in->lfds);
+	in->cfgfd = open_cfg_listener();
+	cfgsock_prepare(in->unixfd = cfgsock_unix_open(conf.cfgsock),
+	    in->portfd = cfgsock_portstart_open());
 	if (!conf.blackonly)
 		prepare_db(uid, gid);
 	if (!conf.debug && daemon(0, 0) == -1)
@@ -723,10 +765,25 @@ main(int argc, char *argv[])
 	 */
 	if (pid_path != NULL && pidfile_write(!conf.blackonly) == -1)
 		fatal("--pidfile %s", pid_path);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct inherit in;
+	int sp_sg[2], sp_gn[2];
+	pid_t parent, smtp_pid, grey_pid;
+
+	log_init("spamd", 1, 0);
+	if (gethostname(conf.hostname, sizeof(conf.hostname)) == -1)
+		fatal("gethostname");
+	conf.hostname[sizeof(conf.hostname) - 1] = '\0';
+	parse_options(argc, argv);
+	start_up(&in);
 
 	if (conf.blackonly) {
 		priv_drop(conf.user, PRIV_KEEP_NONE);
-		smtpproc_main(lfds, nl, cfgfd, -1);
+		smtpproc_main(in.lfds, in.nl, in.cfgfd, -1);
 	}
 
 	socketpair_or_die(sp_sg);
@@ -740,21 +797,14 @@ main(int argc, char *argv[])
 		close(sp_gn[1]);
 		priv_drop(conf.user, PRIV_KEEP_NONE);
 		die_with_parent(parent);
-		smtpproc_main(lfds, nl, cfgfd, sp_sg[0]);
+		smtpproc_main(in.lfds, in.nl, in.cfgfd, sp_sg[0]);
 	}
 	if ((grey_pid = fork()) == -1)
 		fatal("fork");
 	if (grey_pid == 0) {
-		int i;
-
 		close(sp_sg[0]);
 		close(sp_gn[0]);
-		for (i = 0; i < nl; i++)
-			close(lfds[i]);
-		close(cfgfd);
-		close(unixfd);
-		if (portfd != -1)
-			close(portfd);
+		close_inherited(&in);
 		grey_load_alloweddomains(conf.alloweddomains);
 		priv_drop(conf.user, PRIV_KEEP_NONE);
 		die_with_parent(parent);
@@ -763,12 +813,7 @@ main(int argc, char *argv[])
 	close(sp_sg[0]);
 	close(sp_sg[1]);
 	close(sp_gn[1]);
-	for (ch = 0; ch < nl; ch++)
-		close(lfds[ch]);
-	close(cfgfd);
-	close(unixfd);
-	if (portfd != -1)
-		close(portfd);
+	close_inherited(&in);
 	priv_drop(conf.user, PRIV_KEEP_NET_ADMIN);
 	nfthelper_main(sp_gn[0], smtp_pid, grey_pid);
 }
