@@ -323,28 +323,20 @@ live(struct capture *c, struct capture_conf *cc, struct refresh *r,
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
-{
-	struct capture_conf cc;
-	struct refresh_conf rc;
-	struct capture *c;
-	struct refresh *r;
-	struct greydb *db;
-	struct nft *nft = NULL;
-	struct sigaction sa;
-	sigset_t block, waitmask;
-	const char *dbpath = PATH_SPAMD_DB, *errstr;
-	const char *log_dest = NULL, *pid_path = NULL;
-	char err[1024];
-	int64_t whiteexp = GREYLIST_WHITEEXP;
-	int ch, debug = 0, file, status;
-	uid_t uid;
-	gid_t gid;
+/* The command line: the options, and capture's part of them into cc. */
+struct opts {
+	const char	*dbpath, *log_dest, *pid_path;
+	int64_t		 whiteexp;
+	int		 debug;
+};
 
-	memset(&cc, 0, sizeof(cc));
-	cc.dev = DEFAULT_DEV;
-	log_init("spamlogd", 1, 0);
+static void
+parse_options(int argc, char *argv[], struct opts *o,
+    struct capture_conf *cc)
+{
+	const char *errstr;
+	int ch;
+
 	while ((ch = getopt_long(argc, argv, "DIf:i:l:W:", long_opts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -352,22 +344,22 @@ main(int argc, char *argv[])
 			cfgsock = optarg;
 			break;
 		case 'D':
-			debug = 1;
+			o->debug = 1;
 			break;
 		case 'I':
-			cc.inbound_only = 1;
+			cc->inbound_only = 1;
 			break;
 		case 'f':
-			dbpath = optarg;
+			o->dbpath = optarg;
 			break;
 		case 'i':
-			cc.ifname = optarg;
+			cc->ifname = optarg;
 			break;
 		case 'l':
-			cc.dev = optarg;
+			cc->dev = optarg;
 			break;
 		case 'W':
-			if (refresh_whiteexp(optarg, &whiteexp, &errstr) == -1) {
+			if (refresh_whiteexp(optarg, &o->whiteexp, &errstr) == -1) {
 				log_warnx("-W %s: %s (hours 1-2160, or a "
 				    "duration from 1h to 90d)", optarg,
 				    errstr);
@@ -381,7 +373,7 @@ main(int argc, char *argv[])
 				    "absolute path", optarg);
 				usage();
 			}
-			log_dest = optarg;
+			o->log_dest = optarg;
 			break;
 		case OPT_PIDFILE:
 			if (optarg[0] != '/') {
@@ -389,22 +381,98 @@ main(int argc, char *argv[])
 				    optarg);
 				usage();
 			}
-			pid_path = optarg;
+			o->pid_path = optarg;
 			break;
 		default:
 			usage();
 		}
 	}
-	argc -= optind;
-	if (argc != 0)
+	if (argc != optind)
 		usage();
-	log_init("spamlogd", 1, debug ? 2 : 0);
+}
+
+/* SIGTERM, SIGINT and SIGHUP are blocked but for the wait in waitmask. */
+static void
+catch_signals(sigset_t *waitmask)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1 ||
+	    sigaction(SIGHUP, &sa, NULL) == -1)
+		fatal("sigaction");
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		fatal("sigaction");
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &block, waitmask) == -1)
+		fatal("sigprocmask");
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGINT);
+	sigdelset(waitmask, SIGHUP);
+
+}
+
+/*
+ * The database must be writable by the user we are now; a held lock
+ * only delays the updates. Fatal otherwise, after freeing what we hold.
+ */
+static void
+check_db(const char *dbpath, struct capture *c, struct refresh *r,
+    struct nft *nft)
+{
+	struct greydb *db;
+	char err[1024];
+
+	if ((db = greydb_open(dbpath, GREYDB_WRITE,
+	    START_LOCK_WAIT_MS)) == NULL) {
+		if (errno != EWOULDBLOCK) {
+			/* Free what we hold, so a sanitizer build exits clean. */
+			snprintf(err, sizeof(err), "%s", greydb_errstr());
+			capture_close(c);
+			refresh_free(r);
+			nft_close(nft);
+			fatalx("%s", err);
+		}
+		log_warnx("%s; carrying on, updates will wait",
+		    greydb_errstr());
+	} else if (greydb_close(db) == -1)
+		fatalx("%s", greydb_errstr());
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o = { PATH_SPAMD_DB, NULL, NULL, GREYLIST_WHITEEXP, 0 };
+	struct capture_conf cc;
+	struct refresh_conf rc;
+	struct capture *c;
+	struct refresh *r;
+	struct nft *nft = NULL;
+	sigset_t waitmask;
+	char err[1024];
+	int file, status;
+	uid_t uid;
+	gid_t gid;
+
+	memset(&cc, 0, sizeof(cc));
+	cc.dev = DEFAULT_DEV;
+	log_init("spamlogd", 1, 0);
+	parse_options(argc, argv, &o, &cc);
+	log_init("spamlogd", 1, o.debug ? 2 : 0);
 	file = capture_is_file(cc.dev);
 	/* Opened before the privilege drop; a replay ignores --pidfile. */
-	if (log_dest != NULL && log_open(log_dest) == -1)
-		fatal("--log %s", log_dest);
-	if (pid_path != NULL && !file && pidfile_open(pid_path) == -1)
-		fatal("--pidfile %s", pid_path);
+	if (o.log_dest != NULL && log_open(o.log_dest) == -1)
+		fatal("--log %s", o.log_dest);
+	if (o.pid_path != NULL && !file && pidfile_open(o.pid_path) == -1)
+		fatal("--pidfile %s", o.pid_path);
 
 	if (cc.ifname != NULL &&
 	    (cc.ifindex = if_nametoindex(cc.ifname)) == 0)
@@ -414,8 +482,8 @@ main(int argc, char *argv[])
 		fatalx("cannot run as %s", SPAMD_USER);
 
 	memset(&rc, 0, sizeof(rc));
-	rc.dbpath = dbpath;
-	rc.whiteexp = whiteexp;
+	rc.dbpath = o.dbpath;
+	rc.whiteexp = o.whiteexp;
 	rc.lock_wait_ms = REFRESH_LOCK_WAIT_MS;
 	rc.final_wait_ms = REFRESH_FINAL_WAIT_MS;
 	rc.window_ms = REFRESH_WINDOW_MS;
@@ -434,21 +502,7 @@ main(int argc, char *argv[])
 		priv_drop(SPAMD_USER,
 		    file ? PRIV_KEEP_NONE : PRIV_KEEP_NET_ADMIN);
 
-	/* The database must be writable by the user we are now. */
-	if ((db = greydb_open(dbpath, GREYDB_WRITE,
-	    START_LOCK_WAIT_MS)) == NULL) {
-		if (errno != EWOULDBLOCK) {
-			/* Free what we hold, so a sanitizer build exits clean. */
-			snprintf(err, sizeof(err), "%s", greydb_errstr());
-			capture_close(c);
-			refresh_free(r);
-			nft_close(nft);
-			fatalx("%s", err);
-		}
-		log_warnx("%s; carrying on, updates will wait",
-		    greydb_errstr());
-	} else if (greydb_close(db) == -1)
-		fatalx("%s", greydb_errstr());
+	check_db(o.dbpath, c, r, nft);
 
 	if (file) {
 		status = replay(c, r);
@@ -457,36 +511,18 @@ main(int argc, char *argv[])
 		return status;
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1 ||
-	    sigaction(SIGHUP, &sa, NULL) == -1)
-		fatal("sigaction");
-	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) == -1)
-		fatal("sigaction");
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &block, &waitmask) == -1)
-		fatal("sigprocmask");
-	sigdelset(&waitmask, SIGTERM);
-	sigdelset(&waitmask, SIGINT);
-	sigdelset(&waitmask, SIGHUP);
+	catch_signals(&waitmask);
 
 	/* -D logs to stderr, unless --log says where. */
-	if (!debug || log_dest != NULL)
-		log_init("spamlogd", 0, debug ? 2 : 0);
-	if (!debug && daemon(0, 0) == -1)
+	if (!o.debug || o.log_dest != NULL)
+		log_init("spamlogd", 0, o.debug ? 2 : 0);
+	if (!o.debug && daemon(0, 0) == -1)
 		fatal("daemon");
-	if (pid_path != NULL && pidfile_write(1) == -1)
-		fatal("--pidfile %s", pid_path);
+	if (o.pid_path != NULL && pidfile_write(1) == -1)
+		fatal("--pidfile %s", o.pid_path);
 	log_info("listening on %s%s%s, database %s, whiteexp %s%s", cc.dev,
 	    cc.ifname ? " for interface " : "", cc.ifname ? cc.ifname : "",
-	    dbpath, util_fmt_time(whiteexp, err, sizeof(err)),
+	    o.dbpath, util_fmt_time(o.whiteexp, err, sizeof(err)),
 	    cc.inbound_only ? ", inbound only" : "");
 
 	status = live(c, &cc, r, &waitmask);
