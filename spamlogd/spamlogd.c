@@ -359,7 +359,8 @@ parse_options(int argc, char *argv[], struct opts *o,
 			cc->dev = optarg;
 			break;
 		case 'W':
-			if (refresh_whiteexp(optarg, &o->whiteexp, &errstr) == -1) {
+			if (refresh_whiteexp(optarg, &o->whiteexp,
+			    &errstr) == -1) {
 				log_warnx("-W %s: %s (hours 1-2160, or a "
 				    "duration from 1h to 90d)", optarg,
 				    errstr);
@@ -434,7 +435,7 @@ check_db(const char *dbpath, struct capture *c, struct refresh *r,
 	if ((db = greydb_open(dbpath, GREYDB_WRITE,
 	    START_LOCK_WAIT_MS)) == NULL) {
 		if (errno != EWOULDBLOCK) {
-			/* Free what we hold, so a sanitizer build exits clean. */
+			/* Free what we hold: a sanitizer build exits clean. */
 			snprintf(err, sizeof(err), "%s", greydb_errstr());
 			capture_close(c);
 			refresh_free(r);
