@@ -496,40 +496,40 @@ flush_spool(FILE *spool)
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
-{
-	enum action act = ACT_SHOW;
-	enum ktype type = KT_WHITE;
-	const char *path = PATH_SPAMD_DB;
-	struct greydb *db;
-	struct stat st;
-	FILE *out = stdout;
-	int ch, i, nkeys = 0, wait_ms, rc = 0;
-	int64_t now;
+/* What the command line asks for. */
+struct request {
+	enum action	 act;
+	enum ktype	 type;
+	const char	*path;
+};
 
-	log_init("spamdb", 1, 0);
+/* The options; returns the index of the first key. */
+static int
+parse_options(int argc, char *argv[], struct request *rq)
+{
+	int ch;
+
 	opterr = 0;
 	/* "+": stop at the first key, as BSD getopt does */
 	while ((ch = getopt(argc, argv, "+:adf:GTt")) != -1) {
 		switch (ch) {
 		case 'a':
-			act = ACT_ADD;
+			rq->act = ACT_ADD;
 			break;
 		case 'd':
-			act = ACT_DEL;
+			rq->act = ACT_DEL;
 			break;
 		case 'f':
-			path = optarg;
+			rq->path = optarg;
 			break;
 		case 'G':
-			type = KT_GREY;
+			rq->type = KT_GREY;
 			break;
 		case 'T':
-			type = KT_SPAMTRAP;
+			rq->type = KT_SPAMTRAP;
 			break;
 		case 't':
-			type = KT_TRAPPED;
+			rq->type = KT_TRAPPED;
 			break;
 		case ':':
 			log_warnx("option requires an argument -- %c", optopt);
@@ -539,17 +539,25 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (act == ACT_SHOW && type != KT_WHITE)
+	if (rq->act == ACT_SHOW && rq->type != KT_WHITE)
 		usage();
-	if (*path == '\0') {
+	if (*rq->path == '\0') {
 		log_warnx("-f needs a database file name");
 		usage();
 	}
+	return optind;
+}
 
-	/* Refuse bad requests before the database is opened or created. */
-	if (act == ACT_ADD && type == KT_GREY) {
+/*
+ * Refuse bad requests before the database is opened or created; decodes
+ * the keys (as listed) in place.
+ */
+static void
+check_request(const struct request *rq, char *argv[], int argc)
+{
+	int i, nkeys = 0;
+
+	if (rq->act == ACT_ADD && rq->type == KT_GREY) {
 		log_warnx("cannot add GREY entries");
 		exit(EXIT_NOKEYS);
 	}
@@ -558,54 +566,41 @@ main(int argc, char *argv[])
 		if (argv[i][0] != '\0')
 			nkeys++;
 	}
-	if (act != ACT_SHOW && nkeys == 0) {
+	if (rq->act != ACT_SHOW && nkeys == 0) {
 		log_warnx("no addresses specified");
 		exit(EXIT_NOKEYS);
 	}
-	if (act == ACT_ADD && type == KT_SPAMTRAP)
+	if (rq->act == ACT_ADD && rq->type == KT_SPAMTRAP)
 		for (i = 0; i < argc; i++)
 			if (argv[i][0] != '\0' && !spamtrap_ok(argv[i])) {
 				log_warnx("not an email address: %s", argv[i]);
 				exit(EXIT_NOTEMAIL);
 			}
-	wait_ms = lock_wait_ms();
+}
 
-	/*
-	 * Root works in the database's directory only as its owner, for
-	 * good: that user may have planted symlinks there (DESIGN.md §4.3).
-	 */
-	if (statedir_enter(path, STATEDIR_FOR_GOOD) == -1)
-		exit(1);
+/* Carry out the request; the sum of the failures. A listing goes to *out. */
+static int
+run(struct greydb *db, const struct request *rq, char *argv[], int argc,
+    int64_t now, FILE **out)
+{
+	int i, rc = 0;
 
-	/* A reader would leave a stray lock file beside a missing database. */
-	if (act == ACT_SHOW && stat(path, &st) == -1) {
-		log_warn("cannot open %s for reading", path);
-		exit(1);
-	}
-	db = greydb_open(path, act == ACT_SHOW ? GREYDB_READ : GREYDB_WRITE,
-	    wait_ms);
-	if (db == NULL) {
-		log_warnx("%s", greydb_errstr());
-		exit(1);
-	}
-
-	now = clock_now();
-	switch (act) {
+	switch (rq->act) {
 	case ACT_SHOW:
-		if ((out = tmpfile()) == NULL)
-			out = stdout;	/* no spool: print under the lock */
+		if ((*out = tmpfile()) == NULL)
+			*out = stdout;	/* no spool: print under the lock */
 		if (argc > 0)
-			rc = show_keys(db, argv, argc, out);
+			rc = show_keys(db, argv, argc, *out);
 		else
-			rc = list_db(db, path, out);
+			rc = list_db(db, rq->path, *out);
 		break;
 	case ACT_ADD:
 		for (i = 0; i < argc; i++)
 			if (argv[i][0] != '\0')
-				rc += add_key(db, argv[i], type, now);
+				rc += add_key(db, argv[i], rq->type, now);
 		break;
 	case ACT_DEL:
-		if (type == KT_GREY)
+		if (rq->type == KT_GREY)
 			rc = del_grey(db, argv, argc);
 		else
 			for (i = 0; i < argc; i++)
@@ -613,6 +608,45 @@ main(int argc, char *argv[])
 					rc += del_key(db, argv[i]);
 		break;
 	}
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct request rq = { ACT_SHOW, KT_WHITE, PATH_SPAMD_DB };
+	struct greydb *db;
+	struct stat st;
+	FILE *out = stdout;
+	int n, wait_ms, rc;
+
+	log_init("spamdb", 1, 0);
+	n = parse_options(argc, argv, &rq);
+	argc -= n;
+	argv += n;
+	check_request(&rq, argv, argc);
+	wait_ms = lock_wait_ms();
+
+	/*
+	 * Root works in the database's directory only as its owner, for
+	 * good: that user may have planted symlinks there (DESIGN.md §4.3).
+	 */
+	if (statedir_enter(rq.path, STATEDIR_FOR_GOOD) == -1)
+		exit(1);
+
+	/* A reader would leave a stray lock file beside a missing database. */
+	if (rq.act == ACT_SHOW && stat(rq.path, &st) == -1) {
+		log_warn("cannot open %s for reading", rq.path);
+		exit(1);
+	}
+	db = greydb_open(rq.path, rq.act == ACT_SHOW ? GREYDB_READ :
+	    GREYDB_WRITE, wait_ms);
+	if (db == NULL) {
+		log_warnx("%s", greydb_errstr());
+		exit(1);
+	}
+
+	rc = run(db, &rq, argv, argc, clock_now(), &out);
 	if (greydb_close(db) == -1) {
 		log_warnx("%s", greydb_errstr());
 		if (rc == 0)
