@@ -133,48 +133,40 @@ elems(const struct greyscan_res *res, const unsigned char *listed, int af,
 	return k;
 }
 
-int
-main(int argc, char *argv[])
-{
-	const char *dbpath = PATH_SPAMD_DB, *sock = PATH_SPAMD_SOCK;
-	unsigned char *listed = NULL;
-	const struct nft_set sets[2] = {
-		{ NFT_TABLE, NFT_SET_WHITE4, NFPROTO_INET, AF_INET, 0 },
-		{ NFT_TABLE, NFT_SET_WHITE6, NFPROTO_INET, AF_INET6, 0 },
-	};
-	struct greylist_params gl = {
-		GREYLIST_PASSTIME, GREYLIST_GREYEXP, GREYLIST_WHITEEXP,
-		GREYLIST_TRAPEXP,
-	};
-	struct greyscan_res res;
-	struct nft_elem *el = NULL;
-	struct nft *n = NULL;
-	int ch, dry = 0, verbose = 0, rc = 0, i, saved_errno;
-	const char *errstr;
-	int64_t now;
+/* The command line. */
+struct opts {
+	const char		*dbpath, *sock;
+	struct greylist_params	 gl;
+	int			 dry, verbose;
+};
 
-	log_init("spamd-nftsync", 1, 0);
+static void
+parse_options(int argc, char *argv[], struct opts *o)
+{
+	const char *errstr;
+	int ch;
+
 	while ((ch = getopt_long(argc, argv, "f:nvW:", long_opts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case OPT_CONFIG_SOCKET:
-			sock = optarg;
+			o->sock = optarg;
 			break;
 		case 'W':
 			if (util_parse_time(optarg, 3600, 3600, 3650LL * 86400,
-			    &gl.whiteexp, &errstr) == -1) {
+			    &o->gl.whiteexp, &errstr) == -1) {
 				log_warnx("-W %s: %s", optarg, errstr);
 				usage();
 			}
 			break;
 		case 'f':
-			dbpath = optarg;
+			o->dbpath = optarg;
 			break;
 		case 'n':
-			dry = 1;
+			o->dry = 1;
 			break;
 		case 'v':
-			verbose = 1;
+			o->verbose = 1;
 			break;
 		default:
 			usage();
@@ -182,60 +174,68 @@ main(int argc, char *argv[])
 	}
 	if (argc != optind)
 		usage();
-	log_setverbose(verbose);
-	now = clock_now();
-	/*
-	 * The database work runs as the owner of its directory (that user
-	 * may have planted symlinks there, DESIGN.md §4.3); root comes back
-	 * for netlink.
-	 */
-	if (statedir_enter(dbpath, STATEDIR_FOR_NOW) == -1)
-		return 1;
-	rc = greyscan_run(dbpath, now, &gl, dry ? 0 : GREYSCAN_CHANGE, &res);
+}
+
+/*
+ * Expire, promote and read the WHITE addresses. The database work runs
+ * as the owner of its directory (that user may have planted symlinks
+ * there, DESIGN.md §4.3); root comes back for netlink. 0, or -1 logged.
+ */
+static int
+scan(const struct opts *o, int64_t now, struct greyscan_res *res)
+{
+	int rc, saved_errno;
+
+	if (statedir_enter(o->dbpath, STATEDIR_FOR_NOW) == -1)
+		return -1;
+	rc = greyscan_run(o->dbpath, now, &o->gl, o->dry ? 0 :
+	    GREYSCAN_CHANGE, res);
 	saved_errno = errno;
 	if (statedir_leave() == -1) {
 		if (rc == 0)
-			greyscan_free(&res);
-		return 1;
+			greyscan_free(res);
+		return -1;
 	}
 	errno = saved_errno;
 	if (rc == -1) {
 		if (errno == ENOENT)
 			log_warnx("%s: no database yet (spamd creates it)",
-			    dbpath);
+			    o->dbpath);
 		else
 			log_warnx("%s", greydb_errstr());
-		return 1;
+		return -1;
 	}
-	if (dry || verbose)
+	if (o->dry || o->verbose)
 		printf("%s%zu records: %zu expired, %zu corrupt, %zu "
 		    "promoted; %zu GREY, %zu WHITE, %zu TRAPPED, %zu "
-		    "SPAMTRAP%s\n", dry ? "would change: " : "", res.records,
-		    res.expired, res.corrupt, res.promoted, res.grey,
-		    res.nwhite, res.ntrapped, res.spamtraps,
-		    res.reorganized ? "; reorganized" : "");
-	if ((el = calloc(res.nwhite ? res.nwhite : 1, sizeof(*el))) == NULL ||
-	    (listed = calloc(res.nwhite ? res.nwhite : 1, 1)) == NULL) {
-		log_warn("calloc");
-		free(el);
-		greyscan_free(&res);
-		return 1;
-	}
-	if (ask_spamd(sock, &res, listed) == -1) {
-		free(listed);
-		free(el);
-		greyscan_free(&res);
-		return 1;
-	}
-	if (!dry && (n = nft_open("netlink")) == NULL) {
+		    "SPAMTRAP%s\n", o->dry ? "would change: " : "",
+		    res->records, res->expired, res->corrupt, res->promoted,
+		    res->grey, res->nwhite, res->ntrapped, res->spamtraps,
+		    res->reorganized ? "; reorganized" : "");
+	return 0;
+}
+
+/* Replace both white sets (or say what would be done); 0 or 1. */
+static int
+push_sets(const struct opts *o, const struct greyscan_res *res,
+    const unsigned char *listed, struct nft_elem *el, int64_t now)
+{
+	const struct nft_set sets[2] = {
+		{ NFT_TABLE, NFT_SET_WHITE4, NFPROTO_INET, AF_INET, 0 },
+		{ NFT_TABLE, NFT_SET_WHITE6, NFPROTO_INET, AF_INET6, 0 },
+	};
+	struct nft *n = NULL;
+	int i, rc = 0;
+
+	if (!o->dry && (n = nft_open("netlink")) == NULL) {
 		log_warnx("cannot open netlink: %s", nft_open_errstr());
-		rc = 1;
+		return 1;
 	}
-	for (i = 0; i < 2 && (dry || n != NULL); i++) {
-		size_t k = elems(&res, listed, sets[i].af, now, el);
+	for (i = 0; i < 2; i++) {
+		size_t k = elems(res, listed, sets[i].af, now, el);
 		int r;
 
-		if (dry) {
+		if (o->dry) {
 			printf("would replace inet %s %s with %zu element%s\n",
 			    sets[i].table, sets[i].name, k, k == 1 ? "" : "s");
 			continue;
@@ -245,13 +245,48 @@ main(int argc, char *argv[])
 			rc = 1;
 			continue;
 		}
-		if (verbose)
+		if (o->verbose)
 			printf("inet %s %s: %zu element%s%s\n", sets[i].table,
 			    sets[i].name, k, k == 1 ? "" : "s",
 			    r > 0 ? " (some refused, see above)" : "");
 	}
 	if (n != NULL)
 		nft_close(n);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o = { PATH_SPAMD_DB, PATH_SPAMD_SOCK, {
+		GREYLIST_PASSTIME, GREYLIST_GREYEXP, GREYLIST_WHITEEXP,
+		GREYLIST_TRAPEXP }, 0, 0 };
+	unsigned char *listed = NULL;
+	struct greyscan_res res;
+	struct nft_elem *el = NULL;
+	int rc;
+	int64_t now;
+
+	log_init("spamd-nftsync", 1, 0);
+	parse_options(argc, argv, &o);
+	log_setverbose(o.verbose);
+	now = clock_now();
+	if (scan(&o, now, &res) == -1)
+		return 1;
+	if ((el = calloc(res.nwhite ? res.nwhite : 1, sizeof(*el))) == NULL ||
+	    (listed = calloc(res.nwhite ? res.nwhite : 1, 1)) == NULL) {
+		log_warn("calloc");
+		free(el);
+		greyscan_free(&res);
+		return 1;
+	}
+	if (ask_spamd(o.sock, &res, listed) == -1) {
+		free(listed);
+		free(el);
+		greyscan_free(&res);
+		return 1;
+	}
+	rc = push_sets(&o, &res, listed, el, now);
 	free(listed);
 	free(el);
 	greyscan_free(&res);
