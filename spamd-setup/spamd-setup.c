@@ -304,17 +304,17 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-int
-main(int argc, char *argv[])
-{
-	const char *path = PATH_SPAMD_CONF, *sock = PATH_SPAMD_SOCK;
-	int tcp = 0, sock_set = 0;
-	struct conf conf;
-	char err[512];
-	size_t i, j;
-	int ch, Dflag = 0, rc = 0;
+/* The command line; the -b, -d and -n flags and fopts are globals. */
+struct opts {
+	const char	*path, *sock;
+	int		 tcp, Dflag;
+};
 
-	fetch_defaults(&fopts);
+static void
+parse_options(int argc, char *argv[], struct opts *o)
+{
+	int ch, sock_set = 0;
+
 	while ((ch = getopt_long(argc, argv, "bc:Ddn", long_opts, NULL)) !=
 	    -1) {
 		switch (ch) {
@@ -322,20 +322,20 @@ main(int argc, char *argv[])
 			fopts.user = optarg;
 			break;
 		case OPT_SOCKET:
-			sock = optarg;
+			o->sock = optarg;
 			sock_set = 1;
 			break;
 		case OPT_TCP:
-			tcp = 1;
+			o->tcp = 1;
 			break;
 		case 'b':
 			bflag = 1;
 			break;
 		case 'c':
-			path = optarg;
+			o->path = optarg;
 			break;
 		case 'D':
-			Dflag = 1;
+			o->Dflag = 1;
 			break;
 		case 'd':
 			dflag = 1;
@@ -347,18 +347,49 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	argc -= optind;
-	if (argc != 0 || (tcp && sock_set))
+	if (argc != optind || (o->tcp && sock_set))
 		usage();
+}
 
+/* The lists built: printed (-n) or sent to spamd; 0 or 1. */
+static int
+send_lists(const struct opts *o)
+{
+	char err[512];
+
+	if (nflag) {
+		if (outlen > 0 && fwrite(out, 1, outlen, stdout) != outlen)
+			fatal("stdout");
+	} else if (outlen > 0) {
+		if ((o->tcp ? cfgsend(SPAMD_CFG_PORT, out, outlen, err,
+		    sizeof(err)) : cfgsend_unix(o->sock, out, outlen, err,
+		    sizeof(err))) == -1) {
+			log_warnx("%s", err);
+			return 1;
+		}
+	} else
+		log_warnx("no list to send to spamd");
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o = { PATH_SPAMD_CONF, PATH_SPAMD_SOCK, 0, 0 };
+	struct conf conf;
+	size_t i, j;
+	int rc;
+
+	fetch_defaults(&fopts);
+	parse_options(argc, argv, &o);
 	log_init("spamd-setup", 1, dflag ? 2 : 0);
-	if (conf_load(path, &conf) != 0) {
-		log_warnx("%s: configuration errors, nothing loaded", path);
+	if (conf_load(o.path, &conf) != 0) {
+		log_warnx("%s: configuration errors, nothing loaded", o.path);
 		conf_free(&conf);
 		return 1;
 	}
 	/* keep the directory: list and message paths may be relative */
-	if (Dflag) {
+	if (o.Dflag) {
 		if (daemon(1, 0) == -1)
 			fatal("daemon");
 		log_init("spamd-setup", 0, dflag ? 2 : 0);
@@ -374,18 +405,7 @@ main(int argc, char *argv[])
 		do_black(&conf.lists[i], conf.lists + i + 1, j - i - 1);
 	}
 
-	if (nflag) {
-		if (outlen > 0 && fwrite(out, 1, outlen, stdout) != outlen)
-			fatal("stdout");
-	} else if (outlen > 0) {
-		if ((tcp ? cfgsend(SPAMD_CFG_PORT, out, outlen, err,
-		    sizeof(err)) : cfgsend_unix(sock, out, outlen, err,
-		    sizeof(err))) == -1) {
-			log_warnx("%s", err);
-			rc = 1;
-		}
-	} else
-		log_warnx("no list to send to spamd");
+	rc = send_lists(&o);
 	if (bflag && do_nft() == -1)
 		rc = 1;
 	if (nflag && fflush(stdout) == EOF)
