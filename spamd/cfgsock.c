@@ -40,6 +40,7 @@
 #define CFG_STEP	4096	/* blocks parsed or ranges sorted per step */
 #define CFG_SLICE_MS	5	/* steps per loop iteration: about this long */
 
+static void	(*lists_changed)(void);	/* cfgsock_listen's callback */
 static struct ev_io	 lio;		/* the TCP listener */
 static struct ev_io	 uio;		/* the unix listener */
 static struct ev_io	 cio;		/* the one active connection */
@@ -237,8 +238,8 @@ conn_step(struct ev_timer *t)
 	log_info("configuration connection from %s: %zu line%s, %zu applied, "
 	    "%zu rejected", peer, st.lines, st.lines == 1 ? "" : "s",
 	    st.applied, st.rejected);
-	if (st.applied > 0)
-		smtpproc_lists_changed();
+	if (st.applied > 0 && lists_changed != NULL)
+		lists_changed();
 	/* On the unix socket the client learns the outcome (cfgsend.h). */
 	if (from_unix && asprintf(&reply, "ok %zu %zu %zu\n", st.lines,
 	    st.applied, st.rejected) != -1) {
@@ -591,10 +592,11 @@ cfgsock_prepare(int ufd, int pfd)
 }
 
 int
-cfgsock_listen(int fd)
+cfgsock_listen(int fd, void (*changed)(void))
 {
 	int ps;
 
+	lists_changed = changed;
 	cio.fd = lio.fd = uio.fd = -1;
 	if (fd != -1 && ev_io_add(&lio, fd, EPOLLIN, listen_event) == -1)
 		return -1;

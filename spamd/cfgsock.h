@@ -13,8 +13,9 @@
  *	cfgsock_portstart_open()	open CFGSOCK_PORTSTART before the
  *		sandbox; -1 if the kernel has no such knob (then 1024)
  *	cfgsock_prepare(unixfd, portfd)	hand both to the SMTP process
- *	cfgsock_listen(tcpfd)	accept configuration connections on tcpfd
- *		(-1: none) and on the unix socket
+ *	cfgsock_listen(tcpfd, changed)	accept configuration connections on
+ *		tcpfd (-1: none) and on the unix socket; changed() is called
+ *		after a connection applied at least one line
  *
  * Who may say what:
  * - TCP, as in OpenBSD, only from a reserved source port, and only while
@@ -46,6 +47,6 @@
 int	cfgsock_unix_open(const char *);
 int	cfgsock_portstart_open(void);
 void	cfgsock_prepare(int, int);
-int	cfgsock_listen(int);
+int	cfgsock_listen(int, void (*)(void));
 
 #endif /* CFGSOCK_H */

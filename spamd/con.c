@@ -93,6 +93,7 @@ static struct ev_fifo	 stutter_q, idle_q, now_q;
 static int		 queues_ready;
 static struct log_ratelimit rl_full, rl_accept, rl_mem, rl_peer;
 
+static con_tuple_sink tuple_sink;	/* where tuples go (con_listen) */
 static void	con_run(struct con *);
 static void	con_close(struct con *);
 static void	con_timer(struct ev_timer *);
@@ -209,7 +210,7 @@ handle(struct con *c, const char *line, size_t len,
 		if (client_log(c, 1))
 			log_verbose("(GREY) %s: %s -> %s", peer_str(c),
 			    c->s.mail, r->rcpt);
-		smtpproc_send_tuple(&c->peer, (c->flags & CF_LOWMX) != 0,
+		tuple_sink(&c->peer, (c->flags & CF_LOWMX) != 0,
 		    c->s.helo ? c->s.helo : "", c->s.mail, r->rcpt);
 	} else if (r->reply == SMTP_R_RCPT && (c->flags & CF_LISTED) &&
 	    client_log(c, 1))
@@ -695,7 +696,7 @@ listener_event(struct ev_io *io, uint32_t events)
 }
 
 int
-con_listen(int fd)
+con_listen(int fd, con_tuple_sink sink)
 {
 	static struct listener listeners[CON_LISTENERS_MAX];
 	static size_t n;
@@ -707,6 +708,7 @@ con_listen(int fd)
 		peers_init(conf.prefix4, conf.prefix6, (size_t)conf.maxcon);
 		queues_ready = 1;
 	}
+	tuple_sink = sink;
 	if (n == CON_LISTENERS_MAX) {
 		log_warnx("more than %d listeners", CON_LISTENERS_MAX);
 		return -1;

@@ -5,12 +5,12 @@
  *
  *	smtpproc_main(lfds, nl, cfgfd, greyfd)	never returns; greyfd is -1
  *		in blacklist-only mode
- *	smtpproc_send_tuple(ip, lowmx, helo, from, to)	queue a tuple for
- *		the greylister (never blocks; drops with a log line when the
- *		greylister is hopelessly behind, or when this client holds its
- *		share of the queue: the others keep theirs)
- *	smtpproc_lists_changed()	tell the greylister a blacklist was
- *		loaded, so it re-checks the whitelist against the lists
+ *
+ * It hands con.c and cfgsock.c its callbacks: send_tuple queues a tuple
+ * for the greylister (never blocks; drops with a log line when the
+ * greylister is hopelessly behind, or when this client holds its share
+ * of the queue: the others keep theirs); lists_changed tells the
+ * greylister a blacklist was loaded, so it re-checks the whitelist.
  *
  * The greylister asks which WHITE addresses are on a blacklist
  * (PROTO_BLCHECK); the answer (PROTO_BLLISTED, then PROTO_BLCHECK_END)
@@ -40,8 +40,8 @@
 static struct chan	 grey;
 static int		 have_grey;
 
-int
-smtpproc_send_tuple(const struct addr *ip, int lowmx, const char *helo,
+static int
+send_tuple(const struct addr *ip, int lowmx, const char *helo,
     const char *from, const char *to)
 {
 	uint8_t buf[PROTO_MSG_MAX];
@@ -84,8 +84,8 @@ trap_update(const struct proto_entry *e)
 		    addr_ntop(&e->a, a, sizeof(a)));
 }
 
-void
-smtpproc_lists_changed(void)
+static void
+lists_changed(void)
 {
 	uint8_t buf[16];
 	size_t n;
@@ -194,9 +194,9 @@ smtpproc_main(int *lfds, int nl, int cfgfd, int greyfd)
 	(void)prctl(PR_SET_NAME, "spamd-smtp", 0, 0, 0);
 	ev_init();
 	for (i = 0; i < nl; i++)
-		if (con_listen(lfds[i]) == -1)
+		if (con_listen(lfds[i], send_tuple) == -1)
 			fatalx("cannot watch the SMTP listener");
-	if (cfgfd != -1 && cfgsock_listen(cfgfd) == -1)
+	if (cfgfd != -1 && cfgsock_listen(cfgfd, lists_changed) == -1)
 		fatalx("cannot watch the configuration listener");
 	if (greyfd != -1) {
 		if (chan_open(&grey, greyfd, "greylister", GREY_QUEUE_MAX,

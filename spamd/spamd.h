@@ -64,9 +64,6 @@ extern struct spamd_conf conf;
 
 /* The SMTP process (smtpproc.c): listeners, clients, config socket. */
 __attribute__((noreturn)) void smtpproc_main(int *, int, int, int);
-int	smtpproc_send_tuple(const struct addr *, int, const char *,
-	    const char *, const char *);
-void	smtpproc_lists_changed(void);
 
 /* The greylister (grey.c). */
 __attribute__((noreturn)) void grey_main(int, int);
