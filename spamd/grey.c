@@ -402,6 +402,74 @@ limit_new(const struct addr *a, int64_t now)
 	return greyaddr_new_ok(a, now, clock_mono_ms());
 }
 
+/* A write the database refused: the item stays queued. */
+static int
+put_failed(void)
+{
+	if (!failing)
+		log_warnx("cannot record tuples: %s", greydb_errstr());
+	return -1;
+}
+
+/* A tuple that trapped its client: the address becomes TRAPPED. */
+static int
+apply_trap(struct greydb *db, const struct item *it, const char *ip,
+    struct gd_rec *ir, int ifound, int64_t now, struct effects *fx)
+{
+	greylist_trap(ir, ifound, now, &conf.gl);
+	if (greydb_put(db, ip, strlen(ip), ir) == -1)
+		return -1;
+	log_info("Trapping %s for tuple %s %s %s", ip, it->helo,
+	    it->from, it->to);
+	if (fx_add(&fx->trap, &fx->ntrap, &fx->captrap, &it->ip,
+	    ir->expire) == -1)
+		log_warnx("%s: out of memory for the trap list", ip);
+	return 0;
+}
+
+/*
+ * After a tuple was recorded: push a WHITE address that still comes to
+ * us to the nft set again, or whitelist the address of a tuple that
+ * passed (unless it is TRAPPED).
+ */
+static int
+apply_white(struct greydb *db, const struct item *it, const char *ip,
+    const struct gd_rec *tr, struct gd_rec *ir, int ifound, int passed,
+    int64_t now, struct effects *fx)
+{
+	if (ifound && ir->kind == GD_WHITE && !greylist_expired(ir, now)) {
+		/*
+		 * WHITE, yet it came to us: the set may lack it, so push it
+		 * again (the nft helper refreshes it either way). A host
+		 * that passed moments ago is no news: the other recipients
+		 * of the session that passed (or sessions opened before its
+		 * element was added) come here too.
+		 */
+		if (now - ir->pass > GREY_SESSION_MAX)
+			log_info("%s: WHITE but not in the nft set, adding "
+			    "it again", ip);
+		else
+			log_debug("%s: whitelisted %lld s ago, still coming "
+			    "to us", ip, (long long)(now - ir->pass));
+		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip,
+		    ir->expire);
+	} else if (passed) {
+		if (ifound && ir->kind == GD_TRAPPED &&
+		    !greylist_expired(ir, now)) {
+			log_info("%s: passed, but TRAPPED: not whitelisting",
+			    ip);
+			return 0;
+		}
+		greylist_white_from_tuple(ir, tr, now, &conf.gl);
+		if (greydb_put(db, ip, strlen(ip), ir) == -1)
+			return -1;
+		log_info("whitelisting %s", ip);
+		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip,
+		    ir->expire);
+	}
+	return 0;
+}
+
 /*
  * Record one tuple. Returns -1 if the database refused a write, leaving
  * the item for a later attempt.
@@ -438,17 +506,9 @@ apply(struct greydb *db, const struct item *it, int64_t now,
 	 */
 	ifound = (trapped || found) &&
 	    greydb_get(db, ip, strlen(ip), &ir) == GREYDB_OK;
-	if (trapped) {
-		greylist_trap(&ir, ifound, now, &conf.gl);
-		if (greydb_put(db, ip, strlen(ip), &ir) == -1)
-			goto fail;
-		log_info("Trapping %s for tuple %s %s %s", ip, it->helo,
-		    it->from, it->to);
-		if (fx_add(&fx->trap, &fx->ntrap, &fx->captrap, &it->ip,
-		    ir.expire) == -1)
-			log_warnx("%s: out of memory for the trap list", ip);
-		return 0;
-	}
+	if (trapped)
+		return apply_trap(db, it, ip, &ir, ifound, now, fx) == -1 ?
+		    put_failed() : 0;
 	isnew = !found || tr.kind != GD_GREY || tr.expire <= now;
 	if (isnew && (why = limit_new(&it->ip, now)) != GREYADDR_OK) {
 		/* A WHITE host coming to us is still pushed to the set. */
@@ -463,7 +523,7 @@ apply(struct greydb *db, const struct item *it, int64_t now,
 	}
 	passed = greylist_tuple(&tr, found, now, &conf.gl);
 	if (greydb_put(db, key, (size_t)klen, &tr) == -1)
-		goto fail;
+		return put_failed();
 	if (isnew) {
 		greyaddr_added(&it->ip, tr.expire);
 		dbs.nnew++;
@@ -475,41 +535,9 @@ apply(struct greydb *db, const struct item *it, int64_t now,
 		log_verbose("tuple %s %s %s %s seen %u times, passes in %lld s",
 		    ip, it->helo, it->from, it->to, tr.bcount,
 		    (long long)(tr.first + conf.gl.passtime + 1 - now));
-	if (ifound && ir.kind == GD_WHITE && !greylist_expired(&ir, now)) {
-		/*
-		 * WHITE, yet it came to us: the set may lack it, so push it
-		 * again (the nft helper refreshes it either way). A host
-		 * that passed moments ago is no news: the other recipients
-		 * of the session that passed (or sessions opened before its
-		 * element was added) come here too.
-		 */
-		if (now - ir.pass > GREY_SESSION_MAX)
-			log_info("%s: WHITE but not in the nft set, adding "
-			    "it again", ip);
-		else
-			log_debug("%s: whitelisted %lld s ago, still coming "
-			    "to us", ip, (long long)(now - ir.pass));
-		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip,
-		    ir.expire);
-	} else if (passed) {
-		if (ifound && ir.kind == GD_TRAPPED &&
-		    !greylist_expired(&ir, now)) {
-			log_info("%s: passed, but TRAPPED: not whitelisting",
-			    ip);
-			return 0;
-		}
-		greylist_white_from_tuple(&ir, &tr, now, &conf.gl);
-		if (greydb_put(db, ip, strlen(ip), &ir) == -1)
-			goto fail;
-		log_info("whitelisting %s", ip);
-		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip,
-		    ir.expire);
-	}
+	if (apply_white(db, it, ip, &tr, &ir, ifound, passed, now, fx) == -1)
+		return put_failed();
 	return 0;
-fail:
-	if (!failing)
-		log_warnx("cannot record tuples: %s", greydb_errstr());
-	return -1;
 }
 
 static void flush(struct ev_timer *);
