@@ -149,19 +149,12 @@ known(const char *name)
 	return 0;
 }
 
-/* Fill l from entry e; 0, or -1 after reporting. */
-static int
-check_list(struct checker *ck, const struct getcap_ent *e,
-    struct conf_list *l)
+/* Capabilities we do not know, and a URL cut at its ':'. */
+static void
+check_caps(struct checker *ck, const struct getcap_ent *e, const char *name)
 {
-	const struct getcap_cap *black, *white, *msg, *method, *file;
-	const char *name = e->names[0], *why, *url;
-	char *line, scheme[16];
-	size_t i, len;
-	int errors = ck->errors;
+	size_t i;
 
-	memset(l, 0, sizeof(*l));
-	l->line = e->line;
 	for (i = 0; i < e->ncaps; i++) {
 		if (strncmp(e->caps[i].name, "//", 2) == 0)
 			cerr(ck, e->caps[i].line, "entry %s: \"%s\" looks like "
@@ -172,84 +165,126 @@ check_list(struct checker *ck, const struct getcap_ent *e,
 			cwarn(ck, e->caps[i].line, "entry %s: unknown "
 			    "capability \"%s\" ignored", name, e->caps[i].name);
 	}
+}
+
+/* :method=: into l->method (file when absent). */
+static void
+check_method(struct checker *ck, const struct getcap_cap *method,
+    const char *name, struct conf_list *l)
+{
+	size_t i;
+
+	l->method = CONF_FILE;
+	if (method == NULL)
+		return;
+	if (method->value == NULL || *method->value == '\0')
+		cerr(ck, method->line, "entry %s: method needs a value "
+		    "(file, exec, http or https)", name);
+	else if (strcmp(method->value, "ftp") == 0)
+		cerr(ck, method->line, "entry %s: method ftp is not "
+		    "supported; use http or https", name);
+	else {
+		for (i = 0; i < sizeof(method_names) /
+		    sizeof(method_names[0]); i++) {
+			if (strcmp(method->value, method_names[i]) == 0)
+				break;
+		}
+		if (i == sizeof(method_names) / sizeof(method_names[0]))
+			cerr(ck, method->line, "entry %s: unknown "
+			    "method \"%s\" (use file, exec, http or "
+			    "https)", name, method->value);
+		else
+			l->method = (enum conf_method)i;
+	}
+}
+
+/* :file=: into l->file, an http(s) URL without its scheme. */
+static void
+check_file(struct checker *ck, const struct getcap_ent *e,
+    const struct getcap_cap *file, const char *name, struct conf_list *l)
+{
+	const char *url;
+	char scheme[16];
+
+	if (file == NULL || file->value == NULL || *file->value == '\0') {
+		cerr(ck, e->line, "entry %s: no :file=: (a path, a command "
+		    "or a URL)", name);
+		return;
+	}
+	url = file->value;
+	if ((l->method == CONF_HTTP || l->method == CONF_HTTPS) &&
+	    strstr(url, "://") != NULL) {
+		snprintf(scheme, sizeof(scheme), "%s://",
+		    method_names[l->method]);
+		if (strncmp(url, scheme, strlen(scheme)) != 0)
+			cerr(ck, file->line, "entry %s: file=%s does "
+			    "not match method %s", name, url,
+			    method_names[l->method]);
+		else
+			url += strlen(scheme);
+		if (*url == '\0')
+			cerr(ck, file->line, "entry %s: file=%s names "
+			    "no host", name, file->value);
+	}
+	l->file = xstrdup(url);
+}
+
+/* A black list's name and :msg=: (quoted text or a file) into l->msg. */
+static void
+check_black(struct checker *ck, const struct getcap_ent *e,
+    const struct getcap_cap *msg, const char *name, struct conf_list *l)
+{
+	const char *why;
+	char *line;
+	size_t len;
+
+	if ((why = cfg_tag_check(name)) != NULL)
+		cerr(ck, e->line, "entry %s: unusable as a list name: "
+		    "%s", name, why);
+	if (msg == NULL || msg->value == NULL) {
+		cerr(ck, e->line, "entry %s: black list without "
+		    ":msg=:", name);
+		return;
+	}
+	if (msg->quoted)
+		l->msg = xstrdup(msg->value);
+	else
+		l->msg = read_msgfile(ck, msg, name);
+	/* the message must survive the wire format */
+	if (l->msg != NULL && (line = cfg_encode("m", l->msg,
+	    NULL, 0, &len, &why)) == NULL)
+		cerr(ck, msg->line, "entry %s: msg: %s", name,
+		    why);
+	else if (l->msg != NULL)
+		free(line);
+}
+
+/* Fill l from entry e; 0, or -1 after reporting. */
+static int
+check_list(struct checker *ck, const struct getcap_ent *e,
+    struct conf_list *l)
+{
+	const struct getcap_cap *black, *white, *msg;
+	const char *name = e->names[0];
+	int errors = ck->errors;
+
+	memset(l, 0, sizeof(*l));
+	l->line = e->line;
+	check_caps(ck, e, name);
 	black = getcap_get(e, "black");
 	white = getcap_get(e, "white");
 	msg = getcap_get(e, "msg");
-	method = getcap_get(e, "method");
-	file = getcap_get(e, "file");
 	if (black != NULL && white != NULL)
 		cerr(ck, e->line, "entry %s: both :black: and :white:", name);
 	else if (black == NULL && white == NULL)
 		cerr(ck, e->line, "entry %s: neither :black: nor :white:",
 		    name);
 	l->kind = white != NULL ? CONF_WHITE : CONF_BLACK;
-
-	l->method = CONF_FILE;
-	if (method != NULL) {
-		if (method->value == NULL || *method->value == '\0')
-			cerr(ck, method->line, "entry %s: method needs a value "
-			    "(file, exec, http or https)", name);
-		else if (strcmp(method->value, "ftp") == 0)
-			cerr(ck, method->line, "entry %s: method ftp is not "
-			    "supported; use http or https", name);
-		else {
-			for (i = 0; i < sizeof(method_names) /
-			    sizeof(method_names[0]); i++) {
-				if (strcmp(method->value, method_names[i]) == 0)
-					break;
-			}
-			if (i == sizeof(method_names) / sizeof(method_names[0]))
-				cerr(ck, method->line, "entry %s: unknown "
-				    "method \"%s\" (use file, exec, http or "
-				    "https)", name, method->value);
-			else
-				l->method = (enum conf_method)i;
-		}
-	}
-
-	if (file == NULL || file->value == NULL || *file->value == '\0')
-		cerr(ck, e->line, "entry %s: no :file=: (a path, a command "
-		    "or a URL)", name);
-	else {
-		url = file->value;
-		if ((l->method == CONF_HTTP || l->method == CONF_HTTPS) &&
-		    strstr(url, "://") != NULL) {
-			snprintf(scheme, sizeof(scheme), "%s://",
-			    method_names[l->method]);
-			if (strncmp(url, scheme, strlen(scheme)) != 0)
-				cerr(ck, file->line, "entry %s: file=%s does "
-				    "not match method %s", name, url,
-				    method_names[l->method]);
-			else
-				url += strlen(scheme);
-			if (*url == '\0')
-				cerr(ck, file->line, "entry %s: file=%s names "
-				    "no host", name, file->value);
-		}
-		l->file = xstrdup(url);
-	}
-
-	if (l->kind == CONF_BLACK && black != NULL) {
-		if ((why = cfg_tag_check(name)) != NULL)
-			cerr(ck, e->line, "entry %s: unusable as a list name: "
-			    "%s", name, why);
-		if (msg == NULL || msg->value == NULL)
-			cerr(ck, e->line, "entry %s: black list without "
-			    ":msg=:", name);
-		else {
-			if (msg->quoted)
-				l->msg = xstrdup(msg->value);
-			else
-				l->msg = read_msgfile(ck, msg, name);
-			/* the message must survive the wire format */
-			if (l->msg != NULL && (line = cfg_encode("m", l->msg,
-			    NULL, 0, &len, &why)) == NULL)
-				cerr(ck, msg->line, "entry %s: msg: %s", name,
-				    why);
-			else if (l->msg != NULL)
-				free(line);
-		}
-	} else if (l->kind == CONF_WHITE && white != NULL && msg != NULL)
+	check_method(ck, getcap_get(e, "method"), name, l);
+	check_file(ck, e, getcap_get(e, "file"), name, l);
+	if (l->kind == CONF_BLACK && black != NULL)
+		check_black(ck, e, msg, name, l);
+	else if (l->kind == CONF_WHITE && white != NULL && msg != NULL)
 		cwarn(ck, msg->line, "entry %s: a white list has no message; "
 		    ":msg=: ignored", name);
 	l->name = xstrdup(name);
