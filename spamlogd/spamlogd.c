@@ -418,7 +418,6 @@ catch_signals(sigset_t *waitmask)
 	sigdelset(waitmask, SIGTERM);
 	sigdelset(waitmask, SIGINT);
 	sigdelset(waitmask, SIGHUP);
-
 }
 
 /*
