@@ -35,7 +35,10 @@ cat "$T/demo.log"
 [ "$rc" = 0 ] || fail "make demo's script exited $rc"
 [ "$took" -le 60 ] || fail "the demo took ${took} s, more than a minute"
 expect_grep 'Postfix: deferred, the MX said: 451 Temporary failure' "$T/demo.log"
-expect_grep 'status=deferred \(host 192\.0\.2\.25' "$T/demo.log"
+# The demo folds the maillog line at 90 columns, and where it breaks
+# depends on its length (delay=2 or delay=0.02): join the lines first.
+tr '\n' ' ' <"$T/demo.log" | grep -Eq 'status=deferred +\(host 192\.0\.2\.25' ||
+	{ cat "$T/demo.log"; fail "no maillog line 'status=deferred (host 192.0.2.25' in the demo"; }
 expect_grep 'spamd: +whitelisting 192\.0\.2\.10' "$T/demo.log"
 expect_grep 'elements = \{ 192\.0\.2\.10 timeout' "$T/demo.log"
 expect_grep 'Postfix: sent, through 192\.0\.2\.25\[192\.0\.2\.25\]:25' "$T/demo.log"
