@@ -239,11 +239,11 @@ check_black(struct checker *ck, const struct getcap_ent *e,
 	size_t len;
 
 	if ((why = cfg_tag_check(name)) != NULL)
-		cerr(ck, e->line, "entry %s: unusable as a list name: "
-		    "%s", name, why);
+		cerr(ck, e->line, "entry %s: unusable as a list name: %s",
+		    name, why);
 	if (msg == NULL || msg->value == NULL) {
-		cerr(ck, e->line, "entry %s: black list without "
-		    ":msg=:", name);
+		cerr(ck, e->line, "entry %s: black list without :msg=:",
+		    name);
 		return;
 	}
 	if (msg->quoted)
@@ -251,10 +251,9 @@ check_black(struct checker *ck, const struct getcap_ent *e,
 	else
 		l->msg = read_msgfile(ck, msg, name);
 	/* the message must survive the wire format */
-	if (l->msg != NULL && (line = cfg_encode("m", l->msg,
-	    NULL, 0, &len, &why)) == NULL)
-		cerr(ck, msg->line, "entry %s: msg: %s", name,
-		    why);
+	if (l->msg != NULL && (line = cfg_encode("m", l->msg, NULL, 0, &len,
+	    &why)) == NULL)
+		cerr(ck, msg->line, "entry %s: msg: %s", name, why);
 	else if (l->msg != NULL)
 		free(line);
 }
