@@ -1,31 +1,21 @@
 /*
  * grey.c: the greylister process. It owns the database writes of spamd:
- * tuples arrive from the SMTP process, are queued, and are applied in
- * batches, one greydb transaction per batch, so the fsync of a commit is
- * paid once for many tuples. A retry that passes creates the WHITE record
- * and sends the address to the nft helper in the same step (immediate
- * promotion); traps go to the SMTP process.
+ * tuples arrive from the SMTP process and go into the queue of greyq.c,
+ * which writes them in batches and decides what passes, what traps and
+ * what is refused; this file carries its effects out (passed addresses to
+ * the nft helper at once, traps to the SMTP process), runs its timer,
+ * resyncs the whole whitelist and trap list, and drains the queue on the
+ * way out.
  *
  *	grey_main(smtpfd, nftfd)	never returns
  *	grey_load_alloweddomains(path)	read the recipient domain suffixes
  *		(as root, before the privilege drop)
  *	grey_trapcheck(db, to)		1 if a RCPT value is a trap
  *
- * Nothing is lost to a busy or broken database: while the lock is held
- * elsewhere, the disk is full or the file unwritable, tuples stay queued
- * (up to GREY_QUEUE_MAX) and the batch is retried with back-off; each
- * state change is logged. A tuple counts as stored only after the
- * transaction that holds it has been synced and closed.
- *
- * One client cannot fill the disk or crowd out the others (issue 15):
- * once the queue is half full, an address may hold no more than
- * GREY_QUEUE_SHARE of it (the other half is for the others); its new tuples
- * are refused beyond --grey-max-tuples live ones or --grey-max-rate
- * (greyaddr.c counts them); and the database files (with checkpoint and
- * journal) stay under --db-max-size: above GREY_SOFT_PCT of it, new
- * tuples of the heaviest addresses are refused, near it every new tuple
- * is. Known tuples, traps and WHITE hosts are never refused. Refusals
- * are reported every GREY_REPORT_MS, per address, with counts.
+ * Nothing is lost to a busy or broken database (greyq.c keeps and retries
+ * its batches), nor to a stop: on SIGTERM the process keeps reading until
+ * the SMTP process has closed its channel, then commits the queue, for
+ * GREY_DRAIN_MAX at the most, and says how much could not be kept.
  */
 #include <sys/prctl.h>
 
@@ -50,66 +40,18 @@
 #include "spamd/ev.h"
 #include "spamd/grey.h"
 #include "spamd/greyaddr.h"
+#include "spamd/greyq.h"
 #include "spamd/proto.h"
 #include "spamd/spamd.h"
 
-#define GREY_QUEUE_MAX	200000		/* tuples waiting for the database */
-#define GREY_TXN_MAX	2000		/* tuples per transaction */
-#define GREY_LOCK_WAIT	200		/* ms to wait for the lock */
-#define GREY_RETRY_MIN	100		/* ms, doubled up to GREY_RETRY_MAX */
-#define GREY_RETRY_MAX	10000
 #define CHAN_MAXQ	(256u * 1024 * 1024)
 #define GREY_DRAIN_MAX	20000		/* ms to commit the backlog when stopping */
-#define GREY_SESSION_MAX 600		/* s: sessions that began before a pass */
-#define GREY_QUEUE_SHARE (GREY_QUEUE_MAX / 64)	/* one address's part */
-#define GREY_SOFT_PCT	80		/* % of --db-max-size: heaviest refused */
-#define GREY_FULL_PCT	95		/* % of --db-max-size: all new refused */
-#define GREY_TUPLE_BYTES 512		/* least disk growth assumed per tuple */
-#define GREY_PROBE_MAX	20		/* new tuples per transaction when full */
-#define GREY_PROBE_MS	60000		/* when full and growing: probe pace */
-#define GREY_REPORT_MS	10000		/* refusal reports, at most this often */
-
-struct item {
-	struct item	*next;
-	struct addr	 ip;
-	uint8_t		 lowmx;
-	char		*helo, *from, *to;	/* point into data[] */
-	char		 data[];
-};
-
-/* Side effects of a transaction, sent only once it is committed. */
-struct effects {
-	struct proto_entry	*white, *trap;
-	size_t			 nwhite, ntrap, capwhite, captrap;
-};
 
 static struct chan	 smtp, nft;
-static struct item	*head, *tail;
-static size_t		 queued;
-static struct ev_timer	 flush_tm, resync_tm;
-static uint64_t		 retry_ms = GREY_RETRY_MIN;
-static int		 failing;
-static struct log_ratelimit rl_drop;
-static struct ev_timer	 traps_tm;
+static struct greyq	*gq;
+static struct ev_timer	 gq_tm, resync_tm, traps_tm;
 static char		**allowed;
 static size_t		 nallowed;
-static struct ev_timer	 report_tm;
-
-enum dbzone { DBZ_OK, DBZ_SOFT, DBZ_FULL };
-
-/* --db-max-size: what the files take, and what the next batch may add. */
-static struct {
-	enum dbzone	 zone;
-	int64_t		 total, db;	/* at the last look */
-	int64_t		 per_tuple;	/* observed growth per new tuple */
-	int64_t		 budget;	/* new tuples this batch; -1 no bound */
-	size_t		 nnew;		/* new tuples in this batch */
-	size_t		 nitems;	/* tuples in this batch */
-	int		 grew;		/* the last new tuples grew the db */
-	uint64_t	 probe_ms;	/* full and growing: next probe */
-	uint32_t	 heavy;		/* live tuples that make a heavy address */
-	int		 stat_failed;
-} dbs = { .budget = -1, .per_tuple = GREY_TUPLE_BYTES };
 
 /*
  * Read spamd.alloweddomains: one suffix per line, '#' comments, blanks
@@ -204,24 +146,6 @@ grey_trapcheck(struct greydb *db, const char *to)
 	    r.kind == GD_SPAMTRAP;
 }
 
-static int
-fx_add(struct proto_entry **v, size_t *n, size_t *cap, const struct addr *a,
-    int64_t expire)
-{
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 64;
-		struct proto_entry *nv = reallocarray(*v, ncap, sizeof(*nv));
-
-		if (nv == NULL)
-			return -1;
-		*v = nv;
-		*cap = ncap;
-	}
-	(*v)[*n].a = *a;
-	(*v)[(*n)++].expire = expire;
-	return 0;
-}
-
 /* Send entries in as few messages as fit. */
 static void
 send_entries(struct chan *c, enum proto_type t, const struct proto_entry *e,
@@ -248,445 +172,6 @@ send_bare(struct chan *c, enum proto_type t)
 
 	if (chan_send(c, buf, len) == -1)
 		log_warnx("%s: could not send a control message", c->name);
-}
-
-static void
-report_one(const struct greyaddr_stat *st, void *arg)
-{
-	char ip[ADDR_STRLEN], why[256];
-	unsigned long total = 0;
-	size_t o = 0;
-	int i;
-
-	(void)arg;
-	why[0] = '\0';
-	for (i = GREYADDR_OK + 1; i < GREYADDR_NWHY; i++) {
-		if (st->refused[i] == 0)
-			continue;
-		total += st->refused[i];
-		o += (size_t)snprintf(why + o, o < sizeof(why) ?
-		    sizeof(why) - o : 0, "%s%lu for %s", o ? ", " : "",
-		    st->refused[i], greyaddr_why_name[i]);
-	}
-	addr_ntop(&st->a, ip, sizeof(ip));
-	log_warnx("refused %lu new tuple%s from %s%s (it holds %u live): %s",
-	    total, total == 1 ? "" : "s", ip,
-	    st->a.af == AF_INET6 ? "/64" : "", st->live, why);
-}
-
-/* Say who was refused since the last report, and why. */
-static void
-report(struct ev_timer *t)
-{
-	size_t n;
-
-	(void)t;
-	n = greyaddr_report(clock_now(), report_one, NULL);
-	if (n > GREYADDR_REPORT_MAX)
-		log_warnx("... and new tuples from %zu more address%s",
-		    n - GREYADDR_REPORT_MAX,
-		    n - GREYADDR_REPORT_MAX == 1 ? "" : "es");
-}
-
-static void
-refuse(const struct addr *a, enum greyaddr_why why)
-{
-	greyaddr_refused(a, why);
-	if (!ev_timer_armed(&report_tm))
-		ev_timer_set(&report_tm, ev_now() + GREY_REPORT_MS, report);
-}
-
-/*
- * Look at the files before a batch: which zone of --db-max-size they are
- * in, and how many new tuples the batch may add without crossing it.
- */
-static void
-dbsize_update(void)
-{
-	struct greydb_usage u;
-	int64_t total, room, soft, full, lim = conf.db_max_size;
-	enum dbzone zone;
-	char b[4][16];
-
-	dbs.budget = -1;
-	if (lim == 0)
-		return;
-	if (greydb_disk_usage(conf.dbpath, &u) == -1) {
-		if (!dbs.stat_failed)
-			log_warnx("cannot size the database (%s): "
-			    "--db-max-size not enforced", greydb_errstr());
-		dbs.stat_failed = 1;
-		return;
-	}
-	dbs.stat_failed = 0;
-	total = u.db + u.ckpt + u.journal;
-	if (dbs.nnew > 0) {
-		/*
-		 * What the last batch's new tuples cost, journal included,
-		 * when they were most of it (known tuples add journal only);
-		 * smoothed, so one bucket split or a checkpoint does not stick.
-		 */
-		if (total > dbs.total && dbs.nnew * 2 >= dbs.nitems) {
-			int64_t per = (total - dbs.total) / (int64_t)dbs.nnew;
-
-			dbs.per_tuple = (dbs.per_tuple + per) / 2;
-			if (dbs.per_tuple < GREY_TUPLE_BYTES)
-				dbs.per_tuple = GREY_TUPLE_BYTES;
-		}
-		dbs.grew = u.db > dbs.db;
-	}
-	dbs.nnew = dbs.nitems = 0;
-	dbs.total = total;
-	dbs.db = u.db;
-	room = lim - total;
-	soft = lim / 100 * GREY_SOFT_PCT;
-	full = lim / 100 * GREY_FULL_PCT;
-	zone = total >= full ? DBZ_FULL : total >= soft ? DBZ_SOFT : DBZ_OK;
-	if (zone != dbs.zone) {
-		util_fmt_size(total, b[0], sizeof(b[0]));
-		util_fmt_size(u.db, b[1], sizeof(b[1]));
-		util_fmt_size(u.ckpt, b[2], sizeof(b[2]));
-		util_fmt_size(u.journal, b[3], sizeof(b[3]));
-		if (zone == DBZ_FULL)
-			log_warnx("database files take %s (database %s, "
-			    "checkpoint %s, journal %s), at the --db-max-size "
-			    "bound: refusing new tuples; WHITE entries and "
-			    "known tuples are still recorded", b[0], b[1],
-			    b[2], b[3]);
-		else if (zone == DBZ_SOFT && dbs.zone == DBZ_OK)
-			log_warnx("database files take %s (database %s, "
-			    "checkpoint %s, journal %s), over %d%% of "
-			    "--db-max-size: refusing new tuples from the "
-			    "addresses that hold the most", b[0], b[1], b[2],
-			    b[3], GREY_SOFT_PCT);
-		else
-			log_warnx("database files take %s, under %d%% of "
-			    "--db-max-size again: accepting %s new tuples",
-			    b[0], zone == DBZ_OK ? GREY_SOFT_PCT :
-			    GREY_FULL_PCT, zone == DBZ_OK ? "all" : "more");
-		dbs.zone = zone;
-	}
-	if (zone != DBZ_OK)
-		dbs.heavy = greyaddr_heaviest(clock_now()) / 2 + 1;
-	/* Never let one batch's new tuples cross the bound. */
-	dbs.budget = room > 0 ? room / dbs.per_tuple : 0;
-	if (zone == DBZ_FULL) {
-		/*
-		 * GDBM files never shrink: after the cron job expires
-		 * records, new ones reuse the space. A few new tuples show
-		 * whether they still grow the file; while they do, one
-		 * probe per GREY_PROBE_MS.
-		 */
-		uint64_t now = clock_mono_ms();
-
-		if (!dbs.grew)
-			dbs.budget = GREY_PROBE_MAX;
-		else if (now >= dbs.probe_ms) {
-			dbs.budget = 1;
-			dbs.probe_ms = now + GREY_PROBE_MS;
-		} else if (dbs.budget > GREY_PROBE_MAX)
-			dbs.budget = GREY_PROBE_MAX;
-	}
-}
-
-/* May this address record one more new tuple? */
-static enum greyaddr_why
-limit_new(const struct addr *a, int64_t now)
-{
-	if (dbs.budget >= 0) {
-		if ((int64_t)dbs.nnew >= dbs.budget)
-			return GREYADDR_DBFULL;
-		if (dbs.zone != DBZ_OK && greyaddr_live(a, now) >= dbs.heavy)
-			return GREYADDR_DBFULL;
-	}
-	return greyaddr_new_ok(a, now, clock_mono_ms());
-}
-
-/* A write the database refused: the item stays queued. */
-static int
-put_failed(void)
-{
-	if (!failing)
-		log_warnx("cannot record tuples: %s", greydb_errstr());
-	return -1;
-}
-
-/* A tuple that trapped its client: the address becomes TRAPPED. */
-static int
-apply_trap(struct greydb *db, const struct item *it, const char *ip,
-    struct gd_rec *ir, int ifound, int64_t now, struct effects *fx)
-{
-	greylist_trap(ir, ifound, now, &conf.gl);
-	if (greydb_put(db, ip, strlen(ip), ir) == -1)
-		return -1;
-	log_info("Trapping %s for tuple %s %s %s", ip, it->helo,
-	    it->from, it->to);
-	if (fx_add(&fx->trap, &fx->ntrap, &fx->captrap, &it->ip,
-	    ir->expire) == -1)
-		log_warnx("%s: out of memory for the trap list", ip);
-	return 0;
-}
-
-/*
- * After a tuple was recorded: push a WHITE address that still comes to
- * us to the nft set again, or whitelist the address of a tuple that
- * passed (unless it is TRAPPED).
- */
-static int
-apply_white(struct greydb *db, const struct item *it, const char *ip,
-    const struct gd_rec *tr, struct gd_rec *ir, int ifound, int passed,
-    int64_t now, struct effects *fx)
-{
-	if (ifound && ir->kind == GD_WHITE && !greylist_expired(ir, now)) {
-		/*
-		 * WHITE, yet it came to us: the set may lack it, so push it
-		 * again (the nft helper refreshes it either way). A host
-		 * that passed moments ago is no news: the other recipients
-		 * of the session that passed (or sessions opened before its
-		 * element was added) come here too.
-		 */
-		if (now - ir->pass > GREY_SESSION_MAX)
-			log_info("%s: WHITE but not in the nft set, adding "
-			    "it again", ip);
-		else
-			log_debug("%s: whitelisted %lld s ago, still coming "
-			    "to us", ip, (long long)(now - ir->pass));
-		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip,
-		    ir->expire);
-	} else if (passed) {
-		if (ifound && ir->kind == GD_TRAPPED &&
-		    !greylist_expired(ir, now)) {
-			log_info("%s: passed, but TRAPPED: not whitelisting",
-			    ip);
-			return 0;
-		}
-		greylist_white_from_tuple(ir, tr, now, &conf.gl);
-		if (greydb_put(db, ip, strlen(ip), ir) == -1)
-			return -1;
-		log_info("whitelisting %s", ip);
-		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip,
-		    ir->expire);
-	}
-	return 0;
-}
-
-/*
- * Record one tuple. Returns -1 if the database refused a write, leaving
- * the item for a later attempt.
- */
-static int
-apply(struct greydb *db, const struct item *it, int64_t now,
-    struct effects *fx)
-{
-	char key[GD_KEY_MAX], ip[ADDR_STRLEN];
-	struct gd_tuple t;
-	struct gd_rec tr, ir;
-	enum greyaddr_why why;
-	int klen, found, ifound, trapped, passed, isnew;
-
-	addr_ntop(&it->ip, ip, sizeof(ip));
-	t.ip = ip;
-	t.helo = it->helo;
-	t.from = it->from;
-	t.to = it->to;
-	if ((klen = gd_key_tuple(key, sizeof(key), &t)) == -1) {
-		log_warnx("%s: unusable tuple, not recorded", ip);
-		return 0;
-	}
-	found = greydb_get(db, key, (size_t)klen, &tr) == GREYDB_OK;
-	trapped = grey_trapcheck(db, it->to);
-	if (!trapped && it->lowmx && !found) {
-		log_info("%s: new tuple at the low-priority MX", ip);
-		trapped = 1;
-	}
-	/*
-	 * The address record matters to a trap, a pass, or a retry (a WHITE
-	 * host retrying through us is missing from the nft set); a first
-	 * sighting, the common case, can skip the lookup.
-	 */
-	ifound = (trapped || found) &&
-	    greydb_get(db, ip, strlen(ip), &ir) == GREYDB_OK;
-	if (trapped)
-		return apply_trap(db, it, ip, &ir, ifound, now, fx) == -1 ?
-		    put_failed() : 0;
-	isnew = !found || tr.kind != GD_GREY || tr.expire <= now;
-	if (isnew && (why = limit_new(&it->ip, now)) != GREYADDR_OK) {
-		/* A WHITE host coming to us is still pushed to the set. */
-		if (!ifound)
-			ifound = greydb_get(db, ip, strlen(ip), &ir) ==
-			    GREYDB_OK;
-		if (!ifound || ir.kind != GD_WHITE ||
-		    greylist_expired(&ir, now)) {
-			refuse(&it->ip, why);
-			return 0;
-		}
-	}
-	passed = greylist_tuple(&tr, found, now, &conf.gl);
-	if (greydb_put(db, key, (size_t)klen, &tr) == -1)
-		return put_failed();
-	if (isnew) {
-		greyaddr_added(&it->ip, tr.expire);
-		dbs.nnew++;
-	}
-	if (!found)
-		log_verbose("new tuple %s %s %s %s", ip, it->helo, it->from,
-		    it->to);
-	else if (!passed)
-		log_verbose("tuple %s %s %s %s seen %u times, passes in %lld s",
-		    ip, it->helo, it->from, it->to, tr.bcount,
-		    (long long)(tr.first + conf.gl.passtime + 1 - now));
-	if (apply_white(db, it, ip, &tr, &ir, ifound, passed, now, fx) == -1)
-		return put_failed();
-	return 0;
-}
-
-static void flush(struct ev_timer *);
-
-static void
-schedule(uint64_t delay)
-{
-	if (!ev_timer_armed(&flush_tm) || flush_tm.when > ev_now() + delay)
-		ev_timer_set(&flush_tm, ev_now() + delay, flush);
-}
-
-static void
-backoff(const char *why)
-{
-	if (!failing)
-		log_warnx("database unavailable (%s); %zu tuple%s queued, "
-		    "retrying", why, queued, queued == 1 ? "" : "s");
-	failing = 1;
-	schedule(retry_ms);
-	if ((retry_ms *= 2) > GREY_RETRY_MAX)
-		retry_ms = GREY_RETRY_MAX;
-}
-
-/*
- * The writer handle is kept between transactions (greydb_commit and
- * greydb_resume): GDBM's bucket cache then stays warm, which the bench
- * found to be most of the greylister's cost per tuple. It is reopened
- * whenever another process wrote in between.
- */
-static struct greydb	*gdb;
-
-static void
-flush(struct ev_timer *t)
-{
-	struct effects fx;
-	struct item *it;
-	size_t done = 0;
-	int64_t now = clock_now();
-	int bad = 0, synced;
-
-	(void)t;
-	if (head == NULL)
-		return;
-	if (gdb == NULL)
-		gdb = greydb_open(conf.dbpath, GREYDB_WRITE, GREY_LOCK_WAIT);
-	else if (greydb_resume(gdb, GREY_LOCK_WAIT) == -1) {
-		backoff(greydb_errstr());
-		return;
-	}
-	if (gdb == NULL) {
-		backoff(greydb_errstr());
-		return;
-	}
-	memset(&fx, 0, sizeof(fx));
-	dbsize_update();
-	for (it = head; it != NULL && done < GREY_TXN_MAX; it = it->next) {
-		if (apply(gdb, it, now, &fx) == -1) {
-			bad = 1;
-			break;
-		}
-		done++;
-	}
-	if (!bad && greydb_commit(gdb) == 0)
-		synced = 1;
-	else {
-		/* A write or the sync failed: close, which syncs what was
-		 * stored, and start afresh next time. */
-		if (!bad)
-			log_warnx("%s", greydb_errstr());
-		synced = greydb_close(gdb) == 0;
-		if (!synced)
-			log_warnx("%s", greydb_errstr());
-		gdb = NULL;
-		bad = 1;
-	}
-	dbs.nitems = done;
-	if (!synced)
-		done = 0;	/* keep every tuple of the batch for a retry */
-	while (done-- > 0) {
-		it = head;
-		head = it->next;
-		if (head == NULL)
-			tail = NULL;
-		queued--;
-		greyaddr_queue_del(&it->ip);
-		free(it);
-	}
-	if (synced) {
-		/* What was stored is durable: its effects may go out,
-		 * once per address (a session's recipients pass together). */
-		fx.nwhite = proto_entries_uniq(fx.white, fx.nwhite);
-		send_entries(&nft, PROTO_WHITE, fx.white, fx.nwhite);
-		send_entries(&smtp, PROTO_TRAP, fx.trap, fx.ntrap);
-	}
-	if (!bad) {
-		if (failing)
-			log_warnx("database available again; %zu tuple%s "
-			    "still queued", queued, queued == 1 ? "" : "s");
-		failing = 0;
-		retry_ms = GREY_RETRY_MIN;
-		if (head != NULL)
-			schedule(0);
-	} else
-		backoff(greydb_errstr());
-	free(fx.white);
-	free(fx.trap);
-}
-
-static void
-enqueue(const struct proto_tuple *t)
-{
-	size_t lh = strlen(t->helo) + 1, lf = strlen(t->from) + 1,
-	    lt = strlen(t->to) + 1;
-	struct item *it;
-	unsigned long n;
-
-	/* Once half the queue is used, an address gets its share only:
-	 * the other half stays for the others. */
-	if (!greyaddr_queue_add(&t->ip, queued < GREY_QUEUE_MAX / 2 ?
-	    UINT32_MAX : GREY_QUEUE_SHARE)) {
-		refuse(&t->ip, GREYADDR_QUEUE);
-		return;
-	}
-	if (queued >= GREY_QUEUE_MAX ||
-	    (it = malloc(sizeof(*it) + lh + lf + lt)) == NULL) {
-		greyaddr_queue_del(&t->ip);
-		if ((n = log_ratelimit(&rl_drop, 10)) != 0)
-			log_warnx("%zu tuples waiting for the database: "
-			    "dropped %lu new one%s", queued, n,
-			    n == 1 ? "" : "s");
-		return;
-	}
-	it->next = NULL;
-	it->ip = t->ip;
-	it->lowmx = t->lowmx;
-	it->helo = it->data;
-	it->from = it->helo + lh;
-	it->to = it->from + lf;
-	memcpy(it->helo, t->helo, lh);
-	memcpy(it->from, t->from, lf);
-	memcpy(it->to, t->to, lt);
-	if (tail != NULL)
-		tail->next = it;
-	else
-		head = it;
-	tail = it;
-	queued++;
-	if (!failing)
-		schedule(0);
 }
 
 /*
@@ -816,7 +301,7 @@ resync_finish(struct ev_timer *t)
 			l.v[l.n++] = rs.res.white[i].a;	/* sorted already */
 		addr_ntop(&rs.res.white[i].a, ip, sizeof(ip));
 		if (db == NULL && (db = greydb_open(conf.dbpath, GREYDB_WRITE,
-		    GREY_LOCK_WAIT)) == NULL)
+		    GREYQ_LOCK_WAIT)) == NULL)
 			log_warnx("%s", greydb_errstr());
 		if (db != NULL && greydb_get(db, ip, strlen(ip), &r) ==
 		    GREYDB_OK && r.kind == GD_WHITE &&
@@ -942,7 +427,7 @@ send_traps(struct ev_timer *t)
 	    send_traps);
 	memset(&w, 0, sizeof(w));
 	w.now = clock_now();
-	if ((db = greydb_open(conf.dbpath, GREYDB_READ, GREY_LOCK_WAIT)) ==
+	if ((db = greydb_open(conf.dbpath, GREYDB_READ, GREYQ_LOCK_WAIT)) ==
 	    NULL) {
 		if (errno != ENOENT)
 			log_warnx("cannot read the trap list: %s",
@@ -965,6 +450,41 @@ send_traps(struct ev_timer *t)
 	free(w.v);
 }
 
+/* A committed batch: passed addresses to nft, traps to the SMTP process. */
+static void
+gq_effect(void *arg, enum greyq_effect fx, const struct proto_entry *e,
+    size_t n)
+{
+	(void)arg;
+	if (fx == GREYQ_WHITE)
+		send_entries(&nft, PROTO_WHITE, e, n);
+	else
+		send_entries(&smtp, PROTO_TRAP, e, n);
+}
+
+static void	gq_due(struct ev_timer *);
+
+/* Wake up when the queue has due work. */
+static void
+gq_arm(void)
+{
+	int64_t ms = greyq_timeout(gq);
+
+	if (ms < 0)
+		ev_timer_del(&gq_tm);
+	else if (!ev_timer_armed(&gq_tm) ||
+	    gq_tm.when != ev_now() + (uint64_t)ms)
+		ev_timer_set(&gq_tm, ev_now() + (uint64_t)ms, gq_due);
+}
+
+static void
+gq_due(struct ev_timer *t)
+{
+	(void)t;
+	greyq_run(gq, 0);
+	gq_arm();
+}
+
 static void
 smtp_msg(struct chan *c, const uint8_t *buf, size_t len)
 {
@@ -984,7 +504,8 @@ smtp_msg(struct chan *c, const uint8_t *buf, size_t len)
 	case PROTO_TUPLE:
 		if (proto_dec_tuple(buf, len, &t) == -1)
 			break;
-		enqueue(&t);
+		(void)greyq_add(gq, &t);
+		gq_arm();
 		return;
 	case PROTO_BLLISTED:
 		if (proto_dec_entries(buf, len, e, PROTO_ENTRIES_MAX, &n) ==
@@ -1026,27 +547,24 @@ static __dead void
 drain_and_exit(int code)
 {
 	uint64_t deadline = clock_mono_ms() + GREY_DRAIN_MAX;
-	size_t before = queued;
+	size_t before = greyq_queued(gq);
 
-	while (head != NULL && clock_mono_ms() < deadline) {
-		flush(NULL);
-		if (failing && head != NULL) {
+	while (greyq_queued(gq) > 0 && clock_mono_ms() < deadline) {
+		greyq_run(gq, 1);
+		if (greyq_failing(gq) && greyq_queued(gq) > 0) {
 			struct timespec ts = { 0, 200 * 1000000L };
 
 			nanosleep(&ts, NULL);
 		}
 	}
-	if (head != NULL)
+	if (greyq_queued(gq) > 0)
 		log_warnx("exiting with %zu tuple%s not recorded (database "
-		    "unavailable: %s)", queued, queued == 1 ? "" : "s",
-		    greydb_errstr());
+		    "unavailable: %s)", greyq_queued(gq),
+		    greyq_queued(gq) == 1 ? "" : "s", greydb_errstr());
 	else if (before > 0)
 		log_info("recorded the %zu queued tuple%s before exiting",
 		    before, before == 1 ? "" : "s");
-	if (gdb != NULL && greydb_close(gdb) == -1)
-		log_warnx("%s", greydb_errstr());
-	if (ev_timer_armed(&report_tm))
-		report(NULL);		/* refusals not reported yet */
+	greyq_free(gq);
 	chan_flush_blocking(&nft);
 	exit(code);
 }
@@ -1127,6 +645,19 @@ load_addrs(void)
 void
 grey_main(int smtpfd, int nftfd)
 {
+	struct greyq_conf qc = {
+		.dbpath = conf.dbpath,
+		.gl = &conf.gl,
+		.db_max_size = conf.db_max_size,
+		.queue_max = GREYQ_QUEUE_MAX,
+		.txn_max = GREYQ_TXN_MAX,
+		.lock_wait_ms = GREYQ_LOCK_WAIT,
+		.retry_min_ms = GREYQ_RETRY_MIN,
+		.retry_max_ms = GREYQ_RETRY_MAX,
+		.is_trap = grey_trapcheck,
+		.effect = gq_effect,
+	};
+
 	log_procname("grey");
 	(void)prctl(PR_SET_NAME, "spamd-grey", 0, 0, 0);
 	ev_init();
@@ -1140,6 +671,8 @@ grey_main(int smtpfd, int nftfd)
 	ev_signal(SIGINT, on_signal);
 	ev_signal(SIGHUP, on_signal);
 	load_addrs();
+	if ((gq = greyq_new(&qc)) == NULL)
+		fatal("greylister queue");
 	resync(NULL);
 	send_traps(NULL);
 	ev_run();

@@ -1,0 +1,630 @@
+/*
+ * greyq.c: the greylister's queue and its decisions (greyq.h): tuples
+ * queued, written in batches of one greydb transaction each (the fsync
+ * of a commit is paid once for many tuples), retried with back-off when
+ * the database refuses them, bounded per address and by --db-max-size.
+ * A retry that passes creates the WHITE record, and the committed batch
+ * hands its address to the effect callback in the same step (immediate
+ * promotion); traps likewise.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/gdata.h"
+#include "common/greydb.h"
+#include "common/greylist.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "spamd/greyaddr.h"
+#include "spamd/greyq.h"
+
+#define NEVER	UINT64_MAX
+
+struct item {
+	struct item	*next;
+	struct addr	 ip;
+	uint8_t		 lowmx;
+	char		*helo, *from, *to;	/* point into data[] */
+	char		 data[];
+};
+
+/* Side effects of a transaction, passed on only once it is committed. */
+struct effects {
+	struct proto_entry	*white, *trap;
+	size_t			 nwhite, ntrap, capwhite, captrap;
+};
+
+enum dbzone { DBZ_OK, DBZ_SOFT, DBZ_FULL };
+
+struct greyq {
+	struct greyq_conf	 c;
+	struct item		*head, *tail;
+	size_t			 queued;
+	uint64_t		 due_ms;	/* next batch; NEVER if none */
+	uint64_t		 report_ms;	/* next refusal report */
+	uint64_t		 retry_ms;
+	int			 failing;
+	struct log_ratelimit	 rl_drop;
+	/*
+	 * The writer handle is kept between transactions (greydb_commit
+	 * and greydb_resume): GDBM's bucket cache then stays warm, which
+	 * the bench found to be most of the greylister's cost per tuple.
+	 * It is reopened whenever another process wrote in between.
+	 */
+	struct greydb		*gdb;
+	/* db_max_size: what the files take, what the next batch may add. */
+	struct {
+		enum dbzone	 zone;
+		int64_t		 total, db;	/* at the last look */
+		int64_t		 per_tuple;	/* growth per new tuple */
+		int64_t		 budget;	/* new tuples this batch; -1 */
+		size_t		 nnew;		/* new tuples in this batch */
+		size_t		 nitems;	/* tuples in this batch */
+		int		 grew;		/* the last new ones grew it */
+		uint64_t	 probe_ms;	/* full and growing: next probe */
+		uint32_t	 heavy;		/* live tuples of a heavy address */
+		int		 stat_failed;
+	} dbs;
+};
+
+static int
+fx_add(struct proto_entry **v, size_t *n, size_t *cap, const struct addr *a,
+    int64_t expire)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct proto_entry *nv = reallocarray(*v, ncap, sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[*n].a = *a;
+	(*v)[(*n)++].expire = expire;
+	return 0;
+}
+
+static void
+report_one(const struct greyaddr_stat *st, void *arg)
+{
+	char ip[ADDR_STRLEN], why[256];
+	unsigned long total = 0;
+	size_t o = 0;
+	int i;
+
+	(void)arg;
+	why[0] = '\0';
+	for (i = GREYADDR_OK + 1; i < GREYADDR_NWHY; i++) {
+		if (st->refused[i] == 0)
+			continue;
+		total += st->refused[i];
+		o += (size_t)snprintf(why + o, o < sizeof(why) ?
+		    sizeof(why) - o : 0, "%s%lu for %s", o ? ", " : "",
+		    st->refused[i], greyaddr_why_name[i]);
+	}
+	addr_ntop(&st->a, ip, sizeof(ip));
+	log_warnx("refused %lu new tuple%s from %s%s (it holds %u live): %s",
+	    total, total == 1 ? "" : "s", ip,
+	    st->a.af == AF_INET6 ? "/64" : "", st->live, why);
+}
+
+/* Say who was refused since the last report, and why. */
+static void
+report(struct greyq *q)
+{
+	size_t n;
+
+	q->report_ms = NEVER;
+	n = greyaddr_report(clock_now(), report_one, NULL);
+	if (n > GREYADDR_REPORT_MAX)
+		log_warnx("... and new tuples from %zu more address%s",
+		    n - GREYADDR_REPORT_MAX,
+		    n - GREYADDR_REPORT_MAX == 1 ? "" : "es");
+}
+
+static void
+refuse(struct greyq *q, const struct addr *a, enum greyaddr_why why)
+{
+	greyaddr_refused(a, why);
+	if (q->report_ms == NEVER)
+		q->report_ms = clock_mono_ms() + GREYQ_REPORT_MS;
+}
+
+/*
+ * Look at the files before a batch: which zone of --db-max-size they are
+ * in, and how many new tuples the batch may add without crossing it.
+ */
+static void
+dbsize_update(struct greyq *q)
+{
+	struct greydb_usage u;
+	int64_t total, room, soft, full, lim = q->c.db_max_size;
+	enum dbzone zone;
+	char b[4][16];
+
+	q->dbs.budget = -1;
+	if (lim == 0)
+		return;
+	if (greydb_disk_usage(q->c.dbpath, &u) == -1) {
+		if (!q->dbs.stat_failed)
+			log_warnx("cannot size the database (%s): "
+			    "--db-max-size not enforced", greydb_errstr());
+		q->dbs.stat_failed = 1;
+		return;
+	}
+	q->dbs.stat_failed = 0;
+	total = u.db + u.ckpt + u.journal;
+	if (q->dbs.nnew > 0) {
+		/*
+		 * What the last batch's new tuples cost, journal included,
+		 * when they were most of it (known tuples add journal only);
+		 * smoothed, so one bucket split or a checkpoint does not stick.
+		 */
+		if (total > q->dbs.total && q->dbs.nnew * 2 >= q->dbs.nitems) {
+			int64_t per = (total - q->dbs.total) / (int64_t)q->dbs.nnew;
+
+			q->dbs.per_tuple = (q->dbs.per_tuple + per) / 2;
+			if (q->dbs.per_tuple < GREYQ_TUPLE_BYTES)
+				q->dbs.per_tuple = GREYQ_TUPLE_BYTES;
+		}
+		q->dbs.grew = u.db > q->dbs.db;
+	}
+	q->dbs.nnew = q->dbs.nitems = 0;
+	q->dbs.total = total;
+	q->dbs.db = u.db;
+	room = lim - total;
+	soft = lim / 100 * GREYQ_SOFT_PCT;
+	full = lim / 100 * GREYQ_FULL_PCT;
+	zone = total >= full ? DBZ_FULL : total >= soft ? DBZ_SOFT : DBZ_OK;
+	if (zone != q->dbs.zone) {
+		util_fmt_size(total, b[0], sizeof(b[0]));
+		util_fmt_size(u.db, b[1], sizeof(b[1]));
+		util_fmt_size(u.ckpt, b[2], sizeof(b[2]));
+		util_fmt_size(u.journal, b[3], sizeof(b[3]));
+		if (zone == DBZ_FULL)
+			log_warnx("database files take %s (database %s, "
+			    "checkpoint %s, journal %s), at the --db-max-size "
+			    "bound: refusing new tuples; WHITE entries and "
+			    "known tuples are still recorded", b[0], b[1],
+			    b[2], b[3]);
+		else if (zone == DBZ_SOFT && q->dbs.zone == DBZ_OK)
+			log_warnx("database files take %s (database %s, "
+			    "checkpoint %s, journal %s), over %d%% of "
+			    "--db-max-size: refusing new tuples from the "
+			    "addresses that hold the most", b[0], b[1], b[2],
+			    b[3], GREYQ_SOFT_PCT);
+		else
+			log_warnx("database files take %s, under %d%% of "
+			    "--db-max-size again: accepting %s new tuples",
+			    b[0], zone == DBZ_OK ? GREYQ_SOFT_PCT :
+			    GREYQ_FULL_PCT, zone == DBZ_OK ? "all" : "more");
+		q->dbs.zone = zone;
+	}
+	if (zone != DBZ_OK)
+		q->dbs.heavy = greyaddr_heaviest(clock_now()) / 2 + 1;
+	/* Never let one batch's new tuples cross the bound. */
+	q->dbs.budget = room > 0 ? room / q->dbs.per_tuple : 0;
+	if (zone == DBZ_FULL) {
+		/*
+		 * GDBM files never shrink: after the cron job expires
+		 * records, new ones reuse the space. A few new tuples show
+		 * whether they still grow the file; while they do, one
+		 * probe per GREYQ_PROBE_MS.
+		 */
+		uint64_t now = clock_mono_ms();
+
+		if (!q->dbs.grew)
+			q->dbs.budget = GREYQ_PROBE_MAX;
+		else if (now >= q->dbs.probe_ms) {
+			q->dbs.budget = 1;
+			q->dbs.probe_ms = now + GREYQ_PROBE_MS;
+		} else if (q->dbs.budget > GREYQ_PROBE_MAX)
+			q->dbs.budget = GREYQ_PROBE_MAX;
+	}
+}
+
+/* May this address record one more new tuple? */
+static enum greyaddr_why
+limit_new(struct greyq *q, const struct addr *a, int64_t now)
+{
+	if (q->dbs.budget >= 0) {
+		if ((int64_t)q->dbs.nnew >= q->dbs.budget)
+			return GREYADDR_DBFULL;
+		if (q->dbs.zone != DBZ_OK && greyaddr_live(a, now) >= q->dbs.heavy)
+			return GREYADDR_DBFULL;
+	}
+	return greyaddr_new_ok(a, now, clock_mono_ms());
+}
+
+/* A write the database refused: the item stays queued. */
+static int
+put_failed(struct greyq *q)
+{
+	if (!q->failing)
+		log_warnx("cannot record tuples: %s", greydb_errstr());
+	return -1;
+}
+
+/* A tuple that trapped its client: the address becomes TRAPPED. */
+static int
+apply_trap(struct greyq *q, struct greydb *db, const struct item *it, const char *ip,
+    struct gd_rec *ir, int ifound, int64_t now, struct effects *fx)
+{
+	greylist_trap(ir, ifound, now, q->c.gl);
+	if (greydb_put(db, ip, strlen(ip), ir) == -1)
+		return -1;
+	log_info("Trapping %s for tuple %s %s %s", ip, it->helo,
+	    it->from, it->to);
+	if (fx_add(&fx->trap, &fx->ntrap, &fx->captrap, &it->ip,
+	    ir->expire) == -1)
+		log_warnx("%s: out of memory for the trap list", ip);
+	return 0;
+}
+
+/*
+ * After a tuple was recorded: push a WHITE address that still comes to
+ * us to the nft set again, or whitelist the address of a tuple that
+ * passed (unless it is TRAPPED).
+ */
+static int
+apply_white(struct greyq *q, struct greydb *db, const struct item *it, const char *ip,
+    const struct gd_rec *tr, struct gd_rec *ir, int ifound, int passed,
+    int64_t now, struct effects *fx)
+{
+	if (ifound && ir->kind == GD_WHITE && !greylist_expired(ir, now)) {
+		/*
+		 * WHITE, yet it came to us: the set may lack it, so push it
+		 * again (the nft helper refreshes it either way). A host
+		 * that passed moments ago is no news: the other recipients
+		 * of the session that passed (or sessions opened before its
+		 * element was added) come here too.
+		 */
+		if (now - ir->pass > GREYQ_SESSION_MAX)
+			log_info("%s: WHITE but not in the nft set, adding "
+			    "it again", ip);
+		else
+			log_debug("%s: whitelisted %lld s ago, still coming "
+			    "to us", ip, (long long)(now - ir->pass));
+		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip,
+		    ir->expire);
+	} else if (passed) {
+		if (ifound && ir->kind == GD_TRAPPED &&
+		    !greylist_expired(ir, now)) {
+			log_info("%s: passed, but TRAPPED: not whitelisting",
+			    ip);
+			return 0;
+		}
+		greylist_white_from_tuple(ir, tr, now, q->c.gl);
+		if (greydb_put(db, ip, strlen(ip), ir) == -1)
+			return -1;
+		log_info("whitelisting %s", ip);
+		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip,
+		    ir->expire);
+	}
+	return 0;
+}
+
+/*
+ * Record one tuple. Returns -1 if the database refused a write, leaving
+ * the item for a later attempt.
+ */
+static int
+apply(struct greyq *q, struct greydb *db, const struct item *it, int64_t now,
+    struct effects *fx)
+{
+	char key[GD_KEY_MAX], ip[ADDR_STRLEN];
+	struct gd_tuple t;
+	struct gd_rec tr, ir;
+	enum greyaddr_why why;
+	int klen, found, ifound, trapped, passed, isnew;
+
+	addr_ntop(&it->ip, ip, sizeof(ip));
+	t.ip = ip;
+	t.helo = it->helo;
+	t.from = it->from;
+	t.to = it->to;
+	if ((klen = gd_key_tuple(key, sizeof(key), &t)) == -1) {
+		log_warnx("%s: unusable tuple, not recorded", ip);
+		return 0;
+	}
+	found = greydb_get(db, key, (size_t)klen, &tr) == GREYDB_OK;
+	trapped = q->c.is_trap != NULL && q->c.is_trap(db, it->to);
+	if (!trapped && it->lowmx && !found) {
+		log_info("%s: new tuple at the low-priority MX", ip);
+		trapped = 1;
+	}
+	/*
+	 * The address record matters to a trap, a pass, or a retry (a WHITE
+	 * host retrying through us is missing from the nft set); a first
+	 * sighting, the common case, can skip the lookup.
+	 */
+	ifound = (trapped || found) &&
+	    greydb_get(db, ip, strlen(ip), &ir) == GREYDB_OK;
+	if (trapped)
+		return apply_trap(q, db, it, ip, &ir, ifound, now, fx) ==
+		    -1 ? put_failed(q) : 0;
+	isnew = !found || tr.kind != GD_GREY || tr.expire <= now;
+	if (isnew && (why = limit_new(q, &it->ip, now)) != GREYADDR_OK) {
+		/* A WHITE host coming to us is still pushed to the set. */
+		if (!ifound)
+			ifound = greydb_get(db, ip, strlen(ip), &ir) ==
+			    GREYDB_OK;
+		if (!ifound || ir.kind != GD_WHITE ||
+		    greylist_expired(&ir, now)) {
+			refuse(q, &it->ip, why);
+			return 0;
+		}
+	}
+	passed = greylist_tuple(&tr, found, now, q->c.gl);
+	if (greydb_put(db, key, (size_t)klen, &tr) == -1)
+		return put_failed(q);
+	if (isnew) {
+		greyaddr_added(&it->ip, tr.expire);
+		q->dbs.nnew++;
+	}
+	if (!found)
+		log_verbose("new tuple %s %s %s %s", ip, it->helo, it->from,
+		    it->to);
+	else if (!passed)
+		log_verbose("tuple %s %s %s %s seen %u times, passes in %lld s",
+		    ip, it->helo, it->from, it->to, tr.bcount,
+		    (long long)(tr.first + q->c.gl->passtime + 1 - now));
+	if (apply_white(q, db, it, ip, &tr, &ir, ifound, passed, now, fx) ==
+	    -1)
+		return put_failed(q);
+	return 0;
+}
+
+/* Make a batch due within delay ms (never later than it already is). */
+static void
+schedule(struct greyq *q, uint64_t delay)
+{
+	uint64_t when = clock_mono_ms() + delay;
+
+	if (q->due_ms > when)
+		q->due_ms = when;
+}
+
+static void
+backoff(struct greyq *q, const char *why)
+{
+	if (!q->failing)
+		log_warnx("database unavailable (%s); %zu tuple%s queued, "
+		    "retrying", why, q->queued, q->queued == 1 ? "" : "s");
+	q->failing = 1;
+	schedule(q, q->retry_ms);
+	if ((q->retry_ms *= 2) > q->c.retry_max_ms)
+		q->retry_ms = q->c.retry_max_ms;
+}
+
+/* Open the writer, or take the kept one up again: 0, or -1 backed off. */
+static int
+writer(struct greyq *q)
+{
+	if (q->gdb == NULL)
+		q->gdb = greydb_open(q->c.dbpath, GREYDB_WRITE,
+		    q->c.lock_wait_ms);
+	else if (greydb_resume(q->gdb, q->c.lock_wait_ms) == -1) {
+		backoff(q, greydb_errstr());
+		return -1;
+	}
+	if (q->gdb == NULL) {
+		backoff(q, greydb_errstr());
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A write or the commit failed: close, which syncs what was stored, and
+ * start afresh next time. 1 if what was stored is durable.
+ */
+static int
+abandon(struct greyq *q, int bad)
+{
+	int synced;
+
+	if (!bad)
+		log_warnx("%s", greydb_errstr());
+	synced = greydb_close(q->gdb) == 0;
+	if (!synced)
+		log_warnx("%s", greydb_errstr());
+	q->gdb = NULL;
+	return synced;
+}
+
+/* The first n tuples are stored: let them go. */
+static void
+dequeue(struct greyq *q, size_t n)
+{
+	struct item *it;
+
+	while (n-- > 0) {
+		it = q->head;
+		q->head = it->next;
+		if (q->head == NULL)
+			q->tail = NULL;
+		q->queued--;
+		greyaddr_queue_del(&it->ip);
+		free(it);
+	}
+}
+
+static void
+flush(struct greyq *q)
+{
+	struct effects fx;
+	struct item *it;
+	size_t done = 0;
+	int64_t now = clock_now();
+	int bad = 0, synced;
+
+	if (q->head == NULL || writer(q) == -1)
+		return;
+	memset(&fx, 0, sizeof(fx));
+	dbsize_update(q);
+	for (it = q->head; it != NULL && done < q->c.txn_max; it = it->next) {
+		if (apply(q, q->gdb, it, now, &fx) == -1) {
+			bad = 1;
+			break;
+		}
+		done++;
+	}
+	if (!bad && greydb_commit(q->gdb) == 0)
+		synced = 1;
+	else {
+		synced = abandon(q, bad);
+		bad = 1;
+	}
+	q->dbs.nitems = done;
+	dequeue(q, synced ? done : 0);	/* else keep the batch for a retry */
+	if (synced && q->c.effect != NULL) {
+		/* What was stored is durable: its effects may go out,
+		 * once per address (a session's recipients pass together). */
+		fx.nwhite = proto_entries_uniq(fx.white, fx.nwhite);
+		if (fx.nwhite > 0)
+			q->c.effect(q->c.arg, GREYQ_WHITE, fx.white, fx.nwhite);
+		if (fx.ntrap > 0)
+			q->c.effect(q->c.arg, GREYQ_TRAP, fx.trap, fx.ntrap);
+	}
+	if (!bad) {
+		if (q->failing)
+			log_warnx("database available again; %zu tuple%s "
+			    "still queued", q->queued, q->queued == 1 ? "" :
+			    "s");
+		q->failing = 0;
+		q->retry_ms = q->c.retry_min_ms;
+		if (q->head != NULL)
+			schedule(q, 0);
+	} else
+		backoff(q, greydb_errstr());
+	free(fx.white);
+	free(fx.trap);
+}
+
+struct greyq *
+greyq_new(const struct greyq_conf *c)
+{
+	struct greyq *q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	q->c = *c;
+	q->due_ms = q->report_ms = NEVER;
+	q->retry_ms = c->retry_min_ms;
+	q->dbs.budget = -1;
+	q->dbs.per_tuple = GREYQ_TUPLE_BYTES;
+	return q;
+}
+
+/* One address's part of a half-full queue. */
+static uint32_t
+share(const struct greyq *q)
+{
+	size_t n = q->c.queue_max / 64;
+
+	return n > 0 ? (uint32_t)n : 1;
+}
+
+int
+greyq_add(struct greyq *q, const struct proto_tuple *t)
+{
+	size_t lh = strlen(t->helo) + 1, lf = strlen(t->from) + 1,
+	    lt = strlen(t->to) + 1;
+	struct item *it;
+	unsigned long n;
+
+	/* Once half the queue is used, an address gets its share only:
+	 * the other half stays for the others. */
+	if (!greyaddr_queue_add(&t->ip, q->queued < q->c.queue_max / 2 ?
+	    UINT32_MAX : share(q))) {
+		refuse(q, &t->ip, GREYADDR_QUEUE);
+		return -1;
+	}
+	if (q->queued >= q->c.queue_max ||
+	    (it = malloc(sizeof(*it) + lh + lf + lt)) == NULL) {
+		greyaddr_queue_del(&t->ip);
+		if ((n = log_ratelimit(&q->rl_drop, 10)) != 0)
+			log_warnx("%zu tuples waiting for the database: "
+			    "dropped %lu new one%s", q->queued, n,
+			    n == 1 ? "" : "s");
+		return -1;
+	}
+	it->next = NULL;
+	it->ip = t->ip;
+	it->lowmx = t->lowmx;
+	it->helo = it->data;
+	it->from = it->helo + lh;
+	it->to = it->from + lf;
+	memcpy(it->helo, t->helo, lh);
+	memcpy(it->from, t->from, lf);
+	memcpy(it->to, t->to, lt);
+	if (q->tail != NULL)
+		q->tail->next = it;
+	else
+		q->head = it;
+	q->tail = it;
+	q->queued++;
+	if (!q->failing)
+		schedule(q, 0);
+	return 0;
+}
+
+int64_t
+greyq_timeout(const struct greyq *q)
+{
+	uint64_t now = clock_mono_ms(), when;
+
+	when = q->due_ms < q->report_ms ? q->due_ms : q->report_ms;
+	if (when == NEVER)
+		return -1;
+	return when <= now ? 0 : (int64_t)(when - now);
+}
+
+void
+greyq_run(struct greyq *q, int force)
+{
+	uint64_t now = clock_mono_ms();
+
+	if (q->due_ms <= now || (force && q->head != NULL)) {
+		q->due_ms = NEVER;
+		flush(q);
+	}
+	if (q->report_ms <= now || (force && q->report_ms != NEVER))
+		report(q);
+}
+
+size_t
+greyq_queued(const struct greyq *q)
+{
+	return q->queued;
+}
+
+int
+greyq_failing(const struct greyq *q)
+{
+	return q->failing;
+}
+
+void
+greyq_free(struct greyq *q)
+{
+	struct item *it;
+
+	if (q == NULL)
+		return;
+	if (q->report_ms != NEVER)
+		report(q);		/* refusals not reported yet */
+	if (q->gdb != NULL && greydb_close(q->gdb) == -1)
+		log_warnx("%s", greydb_errstr());
+	while ((it = q->head) != NULL) {
+		q->head = it->next;
+		greyaddr_queue_del(&it->ip);
+		free(it);
+	}
+	free(q);
+}

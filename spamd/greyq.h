@@ -1,0 +1,94 @@
+/*
+ * greyq.h: the greylister's queue of tuples and what it decides: when a
+ * batch is written, what it writes, what a refused or failed write does,
+ * and which addresses a committed batch whitelists or traps. No process,
+ * channel or event loop here: grey.c owns those and passes the effects
+ * on; times come from common/clock.c, so unit tests run it on the fake
+ * clock (tests/unit/t_greyq.c).
+ *
+ *	greyq_new(conf)		an empty queue
+ *	greyq_add(q, tuple)	queue one tuple; 0, or -1 when it was refused
+ *		(the address has its share of a half-full queue: counted for
+ *		the refusal report) or dropped (the queue is full: logged)
+ *	greyq_timeout(q)	ms until greyq_run has due work, -1 if none
+ *	greyq_run(q, force)	do the due work: write a batch of at most
+ *		txn_max tuples in one transaction, report refusals. force
+ *		writes even during the back-off (the exit path)
+ *	greyq_queued(q)		tuples waiting for the database
+ *	greyq_failing(q)	1 while the database refuses the batches
+ *	greyq_free(q)		close the database, report what was refused
+ *
+ * Batches: a tuple is due at once unless the database is failing; a
+ * batch that cannot lock, write or sync the database stays queued, whole,
+ * and is retried after retry_min_ms, doubled up to retry_max_ms (each
+ * state change logged once). A tuple is removed only after the
+ * transaction holding it was committed; then, and only then, the
+ * effects go out: GREYQ_WHITE with the addresses that passed (or WHITE
+ * hosts that still come to spamd), GREYQ_TRAP with the trapped ones.
+ *
+ * Bounds (issue 15): once the queue is half full, an address may hold no
+ * more than queue_max / 64 of it; greyaddr.c bounds its live tuples and
+ * their rate; the database files stay under db_max_size (above
+ * GREYQ_SOFT_PCT, new tuples of the heaviest addresses are refused, near
+ * GREYQ_FULL_PCT every new one is, probing whether expiry made room).
+ * Known tuples, traps and WHITE hosts are never refused. Refusals are
+ * reported at most every GREYQ_REPORT_MS, per address, with counts.
+ */
+#ifndef GREYQ_H
+#define GREYQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/greydb.h"
+#include "common/greylist.h"
+#include "spamd/proto.h"
+
+#define GREYQ_QUEUE_MAX	200000		/* tuples waiting for the database */
+#define GREYQ_TXN_MAX	2000		/* tuples per transaction */
+#define GREYQ_LOCK_WAIT	200		/* ms to wait for the lock */
+#define GREYQ_RETRY_MIN	100		/* ms, doubled up to GREYQ_RETRY_MAX */
+#define GREYQ_RETRY_MAX	10000
+#define GREYQ_SESSION_MAX 600		/* s: sessions that began before a pass */
+#define GREYQ_SOFT_PCT	80		/* % of db_max_size: heaviest refused */
+#define GREYQ_FULL_PCT	95		/* % of db_max_size: all new refused */
+#define GREYQ_TUPLE_BYTES 512		/* least disk growth assumed per tuple */
+#define GREYQ_PROBE_MAX	20		/* new tuples per transaction when full */
+#define GREYQ_PROBE_MS	60000		/* when full and growing: probe pace */
+#define GREYQ_REPORT_MS	10000		/* refusal reports, at most this often */
+
+enum greyq_effect {
+	GREYQ_WHITE,		/* to the nft white sets */
+	GREYQ_TRAP		/* to the SMTP process's trap list */
+};
+
+typedef void (*greyq_effect_fn)(void *, enum greyq_effect,
+    const struct proto_entry *, size_t);
+
+/* 1 if the RCPT value is a greytrap (grey_trapcheck in the daemon). */
+typedef int (*greyq_trap_fn)(struct greydb *, const char *);
+
+struct greyq_conf {
+	const char			*dbpath;
+	const struct greylist_params	*gl;
+	int64_t				 db_max_size;	/* bytes; 0 no bound */
+	size_t				 queue_max;
+	size_t				 txn_max;
+	int				 lock_wait_ms;
+	uint64_t			 retry_min_ms, retry_max_ms;
+	greyq_trap_fn			 is_trap;
+	greyq_effect_fn			 effect;
+	void				*arg;		/* of effect */
+};
+
+struct greyq;
+
+struct greyq	*greyq_new(const struct greyq_conf *);
+int		 greyq_add(struct greyq *, const struct proto_tuple *);
+int64_t		 greyq_timeout(const struct greyq *);
+void		 greyq_run(struct greyq *, int);
+size_t		 greyq_queued(const struct greyq *);
+int		 greyq_failing(const struct greyq *);
+void		 greyq_free(struct greyq *);
+
+#endif /* GREYQ_H */
