@@ -251,8 +251,8 @@ put_failed(struct greyq *q)
 
 /* A tuple that trapped its client: the address becomes TRAPPED. */
 static int
-apply_trap(struct greyq *q, struct greydb *db, const struct item *it, const char *ip,
-    struct gd_rec *ir, int ifound, int64_t now, struct effects *fx)
+apply_trap(struct greyq *q, struct greydb *db, const struct item *it,
+    const char *ip, struct gd_rec *ir, int ifound, int64_t now, struct effects *fx)
 {
 	greylist_trap(ir, ifound, now, q->c.gl);
 	if (greydb_put(db, ip, strlen(ip), ir) == -1)
@@ -271,9 +271,9 @@ apply_trap(struct greyq *q, struct greydb *db, const struct item *it, const char
  * passed (unless it is TRAPPED).
  */
 static int
-apply_white(struct greyq *q, struct greydb *db, const struct item *it, const char *ip,
-    const struct gd_rec *tr, struct gd_rec *ir, int ifound, int passed,
-    int64_t now, struct effects *fx)
+apply_white(struct greyq *q, struct greydb *db, const struct item *it,
+    const char *ip, const struct gd_rec *tr, struct gd_rec *ir, int ifound,
+    int passed, int64_t now, struct effects *fx)
 {
 	if (ifound && ir->kind == GD_WHITE && !greylist_expired(ir, now)) {
 		/*
