@@ -252,7 +252,8 @@ put_failed(struct greyq *q)
 /* A tuple that trapped its client: the address becomes TRAPPED. */
 static int
 apply_trap(struct greyq *q, struct greydb *db, const struct item *it,
-    const char *ip, struct gd_rec *ir, int ifound, int64_t now, struct effects *fx)
+    const char *ip, struct gd_rec *ir, int ifound, int64_t now,
+    struct effects *fx)
 {
 	greylist_trap(ir, ifound, now, q->c.gl);
 	if (greydb_put(db, ip, strlen(ip), ir) == -1)
