@@ -16,7 +16,9 @@
  * of the table and its sets, polled every WATCH_MS) shows that it was
  * re-created (an admin reloaded the ruleset with `flush ruleset', which
  * empties the sets), it asks the greylister for the whole list again
- * (RESYNC). Each change of state is logged once. Polling instead of
+ * (RESYNC). Each change of state is logged once. The bookkeeping of
+ * pending entries, back-off and resyncs is nftpend.c; this file does the
+ * netlink work and the supervision. Polling instead of
  * subscribing to nftables events spares every batch, ours and the cron
  * job's, one kernel notification per element.
  *
@@ -39,34 +41,23 @@
 #include "nft/nft.h"
 #include "spamd/chan.h"
 #include "spamd/ev.h"
+#include "spamd/nftpend.h"
 #include "spamd/proto.h"
 #include "spamd/spamd.h"
 
 /* After the libc network headers (they clash otherwise). */
 #include <linux/netfilter.h>
 
-#define RETRY_MIN	500		/* ms, doubled up to RETRY_MAX */
-#define RETRY_MAX	30000
-#define PENDING_MAX	1000000		/* addresses waiting for nftables */
 #define CHAN_MAXQ	(16u * 1024 * 1024)
 #define WATCH_MS	5000		/* how often to look for a reloaded table */
 #define REAP_TICKS	350		/* x 100 ms: beyond the greylister's drain */
 
-struct entries {
-	struct proto_entry	*v;
-	size_t			 n, cap;
-};
-
 static struct nft	*nft;
 static struct chan	 grey;
-static struct ev_timer	 push_tm, resync_tm, watch_tm;
-static uint64_t		 table_sig;
-static int		 table_sig_known, watch_failed;
-static struct entries	 pending, replace;
-static int		 in_replace, need_resync, failing;
-static uint64_t		 retry_ms = RETRY_MIN;
+static struct nftpend	*np;
+static struct ev_timer	 push_tm, watch_tm;
+static int		 watch_failed;
 static pid_t		 smtp_pid, grey_pid;
-static struct log_ratelimit rl_full;
 static int		 child_died, stopping;
 
 static const struct nft_set set4 = {
@@ -76,179 +67,112 @@ static const struct nft_set set6 = {
 	NFT_TABLE, NFT_SET_WHITE6, NFPROTO_INET, AF_INET6, 0
 };
 
-static int
-entries_add(struct entries *e, const struct proto_entry *v, size_t n,
-    size_t max)
-{
-	if (e->n + n > max)
-		return -1;
-	if (e->n + n > e->cap) {
-		size_t ncap = e->cap ? e->cap : 1024;
-		struct proto_entry *nv;
-
-		while (ncap < e->n + n)
-			ncap *= 2;
-		if ((nv = reallocarray(e->v, ncap, sizeof(*nv))) == NULL)
-			return -1;
-		e->v = nv;
-		e->cap = ncap;
-	}
-	memcpy(e->v + e->n, v, n * sizeof(*v));
-	e->n += n;
-	return 0;
-}
-
-static void
-entries_clear(struct entries *e)
-{
-	free(e->v);
-	memset(e, 0, sizeof(*e));
-}
-
 /* Split entries by family into nft elements with their time left. */
 static size_t
-to_elems(const struct entries *e, int af, struct nft_elem *out, int64_t now)
+to_elems(const struct proto_entry *e, size_t n, int af, struct nft_elem *out,
+    int64_t now)
 {
 	size_t i, k = 0;
 
-	for (i = 0; i < e->n; i++) {
-		if (e->v[i].a.af != af || e->v[i].expire <= now)
+	for (i = 0; i < n; i++) {
+		if (e[i].a.af != af || e[i].expire <= now)
 			continue;
 		memset(&out[k], 0, sizeof(out[k]));
-		out[k].a = e->v[i].a;
-		out[k].timeout_ms = (uint64_t)(e->v[i].expire - now) * 1000;
+		out[k].a = e[i].a;
+		out[k].timeout_ms = (uint64_t)(e[i].expire - now) * 1000;
 		k++;
 	}
 	return k;
 }
 
+/* Ask the greylister for the whole whitelist (nftpend's callback). */
 static void
-send_resync(void)
+send_resync(void *arg)
 {
 	uint8_t buf[16];
 	size_t len = proto_enc_bare(buf, sizeof(buf), PROTO_RESYNC);
 
+	(void)arg;
 	if (chan_send(&grey, buf, len) == -1)
 		log_warnx("could not ask the greylister for a resync");
 }
 
+/* n elements went to a set, `refused' of them the kernel refused. */
+static void
+log_applied(const char *set, int replaced, size_t n, size_t refused)
+{
+	size_t ok = n - refused;
+
+	if (replaced || refused > 0)
+		log_info("%s: %s %zu address%s%s", set, replaced ? "now" :
+		    "added", ok, ok == 1 ? "" : "es", refused > 0 ?
+		    ", the kernel refused the rest" : "");
+	else
+		log_verbose("%s: added %zu address%s", set, ok,
+		    ok == 1 ? "" : "es");
+}
+
 /*
- * Apply entries to both sets: replace (one batch per set) or add.
- * Returns 0, or -1 when nftables refused (the error is logged on the
- * first failure after a success; ENOENT sets need_resync).
+ * Apply entries to both sets: replace (one batch per set) or add; the
+ * callback nftpend calls. 0, or -1 with *why (and *missing when the
+ * table or a set is not there).
  */
 static int
-apply(const struct entries *e, int do_replace)
+apply(void *arg, const struct proto_entry *e, size_t n, int do_replace,
+    const char **why, int *missing)
 {
 	const struct nft_set *sets[2] = { &set4, &set6 };
 	struct nft_elem *el;
 	int64_t now = clock_now();
 	int i, rc = 0;
 
-	if ((el = calloc(e->n ? e->n : 1, sizeof(*el))) == NULL) {
-		log_warnx("out of memory for %zu nft elements", e->n);
+	(void)arg;
+	if ((el = calloc(n ? n : 1, sizeof(*el))) == NULL) {
+		*why = "out of memory for the elements";
 		return -1;
 	}
 	if (priv_net_admin(1) == -1 && geteuid() != 0)
 		log_debug("CAP_NET_ADMIN not available");
 	for (i = 0; i < 2 && rc == 0; i++) {
-		size_t n = to_elems(e, sets[i]->af, el, now);
+		size_t k = to_elems(e, n, sets[i]->af, el, now);
 		int r;
 
-		if (!do_replace && n == 0)
+		if (!do_replace && k == 0)
 			continue;
-		r = do_replace ? nft_replace(nft, sets[i], el, n) :
-		    nft_add(nft, sets[i], el, n, NFT_REFRESH);
+		r = do_replace ? nft_replace(nft, sets[i], el, k) :
+		    nft_add(nft, sets[i], el, k, NFT_REFRESH);
 		if (r == -1) {
-			if (!failing)
-				log_warnx("cannot update nftables: %s; will "
-				    "retry", nft_errstr(nft));
-			if (nft_error(nft) == ENOENT)
-				need_resync = 1;
+			*why = nft_errstr(nft);
+			*missing = nft_error(nft) == ENOENT;
 			rc = -1;
-		} else {
-			/* r elements were refused (each logged by nft). */
-			size_t ok = n - (size_t)r;
-
-			if (do_replace || r > 0)
-				log_info("%s: %s %zu address%s%s", sets[i]->name,
-				    do_replace ? "now" : "added", ok,
-				    ok == 1 ? "" : "es",
-				    r > 0 ? ", the kernel refused the rest" :
-				    "");
-			else
-				log_verbose("%s: added %zu address%s",
-				    sets[i]->name, ok, ok == 1 ? "" : "es");
-		}
+		} else
+			log_applied(sets[i]->name, do_replace, k, (size_t)r);
 	}
 	priv_net_admin(0);
 	free(el);
 	return rc;
 }
 
-static void push(struct ev_timer *);
+static void	push(struct ev_timer *);
 
+/* Wake up when nftpend has a push due. */
 static void
-retry_later(void)
+push_arm(void)
 {
-	failing = 1;
-	ev_timer_set(&push_tm, ev_now() + retry_ms, push);
-	if ((retry_ms *= 2) > RETRY_MAX)
-		retry_ms = RETRY_MAX;
-}
+	int64_t ms = nftpend_timeout(np);
 
-static void
-recovered(void)
-{
-	if (failing)
-		log_warnx("nftables updates work again");
-	failing = 0;
-	retry_ms = RETRY_MIN;
-	if (need_resync) {
-		need_resync = 0;
-		send_resync();
-	}
+	if (ms < 0)
+		ev_timer_del(&push_tm);
+	else
+		ev_timer_set(&push_tm, ev_now() + (uint64_t)ms, push);
 }
 
 static void
 push(struct ev_timer *t)
 {
 	(void)t;
-	if (pending.n == 0) {
-		/*
-		 * Nothing to add: the retry is a whole-list resync, and the
-		 * REPLACE it brings is the probe. Its outcome, not this
-		 * request, says whether nftables works again.
-		 */
-		if (need_resync) {
-			need_resync = 0;
-			send_resync();
-		}
-		return;
-	}
-	/* The greylister may name an address in several messages. */
-	pending.n = proto_entries_uniq(pending.v, pending.n);
-	if (apply(&pending, 0) == -1) {
-		retry_later();
-		return;
-	}
-	entries_clear(&pending);
-	recovered();
-}
-
-static void
-do_replace(void)
-{
-	if (apply(&replace, 1) == -1) {
-		/* The greylister sends a fresh list when we ask again. */
-		need_resync = 1;
-		retry_later();
-	} else {
-		/* A replace holds every pending addition too. */
-		entries_clear(&pending);
-		recovered();
-	}
-	entries_clear(&replace);
+	nftpend_run(np);
+	push_arm();
 }
 
 static void
@@ -256,7 +180,6 @@ grey_msg(struct chan *c, const uint8_t *buf, size_t len)
 {
 	struct proto_entry e[PROTO_ENTRIES_MAX];
 	size_t n;
-	unsigned long dropped;
 	int t = proto_type(buf, len);
 
 	(void)c;
@@ -265,41 +188,21 @@ grey_msg(struct chan *c, const uint8_t *buf, size_t len)
 	case PROTO_REPLACE:
 		if (proto_dec_entries(buf, len, e, PROTO_ENTRIES_MAX, &n) == -1)
 			break;
-		if (t == PROTO_REPLACE) {
-			if (in_replace &&
-			    entries_add(&replace, e, n, SIZE_MAX / 2) == -1)
-				log_warnx("out of memory for the whitelist");
-			return;
-		}
-		if (entries_add(&pending, e, n, PENDING_MAX) == -1) {
-			if ((dropped = log_ratelimit(&rl_full, 10)) != 0)
-				log_warnx("%zu addresses waiting for "
-				    "nftables: dropped some; the next resync "
-				    "restores them", pending.n);
-			need_resync = 1;
-			return;
-		}
-		if (!failing)
-			ev_timer_set(&push_tm, ev_now(), push);
+		if (t == PROTO_REPLACE)
+			nftpend_replace_add(np, e, n);
+		else
+			nftpend_add(np, e, n);
+		push_arm();
 		return;
 	case PROTO_REPLACE_BEGIN:
-		entries_clear(&replace);
-		in_replace = 1;
+		nftpend_replace_begin(np);
 		return;
 	case PROTO_REPLACE_END:
-		if (in_replace)
-			do_replace();
-		in_replace = 0;
+		nftpend_replace_end(np);
+		push_arm();
 		return;
 	}
 	log_warnx("greylister sent a malformed message (%zu bytes)", len);
-}
-
-static void
-resync_now(struct ev_timer *t)
-{
-	(void)t;
-	send_resync();
 }
 
 static void
@@ -322,13 +225,9 @@ watch(struct ev_timer *t)
 		return;
 	}
 	watch_failed = 0;
-	if (table_sig_known && sig != table_sig) {
+	if (nftpend_reloaded(np, sig))
 		log_info("table inet %s was (re)loaded; restoring the "
 		    "whitelist", NFT_TABLE);
-		ev_timer_set(&resync_tm, ev_now(), resync_now);
-	}
-	table_sig = sig;
-	table_sig_known = 1;
 }
 
 static void
@@ -462,6 +361,13 @@ reap(void)
 void
 nfthelper_main(int greyfd, pid_t spid, pid_t gpid)
 {
+	struct nftpend_conf npc = {
+		.pending_max = NFTPEND_MAX,
+		.retry_min_ms = NFTPEND_RETRY_MIN,
+		.retry_max_ms = NFTPEND_RETRY_MAX,
+		.apply = apply,
+		.resync = send_resync,
+	};
 	int rc;
 
 	log_procname("nft");
@@ -480,12 +386,15 @@ nfthelper_main(int greyfd, pid_t spid, pid_t gpid)
 	priv_net_admin(0);
 	if (nft == NULL)
 		fatalx("cannot open netlink: %s", nft_open_errstr());
+	if ((np = nftpend_new(&npc)) == NULL)
+		fatal("nft helper queue");
 	if (chan_open(&grey, greyfd, "greylister", CHAN_MAXQ, grey_msg,
 	    grey_closed) == -1)
 		fatalx("cannot watch the greylister channel");
 	watch(NULL);
 	ev_run();
 	rc = reap();
+	nftpend_free(np);
 	nft_close(nft);
 	/* Exit 1 when a child died on its own: the service manager restarts. */
 	exit(child_died || rc ? 1 : 0);
