@@ -36,6 +36,7 @@
 #include "common/log.h"
 #include "spamd/con.h"
 #include "spamd/ev.h"
+#include "spamd/pace.h"
 #include "spamd/peers.h"
 #include "spamd/sdl.h"
 #include "spamd/smtp.h"
@@ -152,11 +153,12 @@ client_log(struct con *c, int level)
 static int
 stutter_now(const struct con *c)
 {
-	if (conf.stutter_ms == 0 || nclients + 5 >= (size_t)conf.maxcon)
-		return 0;
-	if (c->flags & CF_LISTED)
-		return (c->flags & CF_STUTTER_BL) != 0;
-	return ev_now() - c->start_ms < (uint64_t)conf.grey_stutter * 1000;
+	struct pace_conf p = { conf.stutter_ms, conf.grey_stutter,
+	    (size_t)conf.maxcon };
+	struct pace_con pc = { c->start_ms, (c->flags & CF_LISTED) != 0,
+	    (c->flags & CF_STUTTER_BL) != 0, nclients };
+
+	return pace_stutter(&p, &pc, ev_now());
 }
 
 static void
