@@ -208,3 +208,17 @@ gd_check(const char *key, size_t keylen, const struct gd_rec *r,
 	*errstr = NULL;
 	return 0;
 }
+
+int
+gd_key_addr(const char *key, size_t keylen, struct addr *a)
+{
+	char ip[ADDR_STRLEN];
+	const char *nl = memchr(key, '\n', keylen);
+	size_t n = nl != NULL ? (size_t)(nl - key) : keylen;
+
+	if (n >= sizeof(ip))
+		return -1;
+	memcpy(ip, key, n);
+	ip[n] = '\0';
+	return addr_parse(ip, a);
+}

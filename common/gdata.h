@@ -7,6 +7,9 @@
  *	gd_key_tuple(buf, len, tuple)	build "ip\nhelo\nfrom\nto"
  *	gd_key_split(key, tuple)	split a NUL-terminated key in place
  *	gd_check(key, keylen, rec, &errstr)	key shape agrees with the kind
+ *	gd_key_addr(key, keylen, &a)	the client address a key starts with
+ *		(the whole key of an address record, the first line of a
+ *		tuple); 0, or -1 if it is not an address
  *
  * The value layout is ours (OpenBSD's is native-endian db(3)): a version
  * byte, an explicit kind, big-endian fields, 64-bit times and a CRC-32, so
@@ -54,5 +57,6 @@ const char *gd_kind_name(enum gd_kind);
 int	gd_key_tuple(char *, size_t, const struct gd_tuple *);
 int	gd_key_split(char *, struct gd_tuple *);
 int	gd_check(const char *, size_t, const struct gd_rec *, const char **);
+int	gd_key_addr(const char *, size_t, struct addr *);
 
 #endif /* GDATA_H */

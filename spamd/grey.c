@@ -253,18 +253,11 @@ drop_listed_tuples(const char *key, size_t keylen, const struct gd_rec *r,
     const char *why, void *arg)
 {
 	const struct listed *l = arg;
-	const char *nl;
-	char ip[ADDR_STRLEN];
 	struct addr a;
 
 	(void)why;
 	if (r == NULL || r->kind != GD_GREY ||
-	    (nl = memchr(key, '\n', keylen)) == NULL ||
-	    (size_t)(nl - key) >= sizeof(ip))
-		return GREYDB_KEEP;
-	memcpy(ip, key, (size_t)(nl - key));
-	ip[nl - key] = '\0';
-	if (addr_parse(ip, &a) == -1 ||
+	    gd_key_addr(key, keylen, &a) == -1 ||
 	    bsearch(&a, l->v, l->n, sizeof(*l->v), cmp_addr) == NULL)
 		return GREYDB_KEEP;
 	return GREYDB_DELETE;
@@ -387,11 +380,11 @@ trap_walk(const char *key, size_t keylen, const struct gd_rec *r,
     const char *why, void *arg)
 {
 	struct trapwalk *w = arg;
-	char ip[ADDR_STRLEN];
+	struct addr a;
 
 	(void)why;
 	if (r == NULL || r->kind != GD_TRAPPED || greylist_expired(r, w->now) ||
-	    keylen >= sizeof(ip))
+	    gd_key_addr(key, keylen, &a) == -1)
 		return GREYDB_KEEP;
 	if (w->n == w->cap) {
 		size_t ncap = w->cap ? w->cap * 2 : 64;
@@ -403,10 +396,8 @@ trap_walk(const char *key, size_t keylen, const struct gd_rec *r,
 		w->v = nv;
 		w->cap = ncap;
 	}
-	memcpy(ip, key, keylen);
-	ip[keylen] = '\0';
-	if (addr_parse(ip, &w->v[w->n].a) == 0)
-		w->v[w->n++].expire = r->expire;
+	w->v[w->n].a = a;
+	w->v[w->n++].expire = r->expire;
 	return GREYDB_KEEP;
 }
 

@@ -183,17 +183,10 @@ void
 greyaddr_load_rec(const char *key, size_t keylen, const struct gd_rec *r,
     int64_t now)
 {
-	char ip[ADDR_STRLEN];
-	const char *nl;
 	struct addr a;
 
-	if (r == NULL || r->kind != GD_GREY || r->expire <= now ||
-	    (nl = memchr(key, '\n', keylen)) == NULL ||
-	    (size_t)(nl - key) >= sizeof(ip))
-		return;
-	memcpy(ip, key, (size_t)(nl - key));
-	ip[nl - key] = '\0';
-	if (addr_parse(ip, &a) == 0)
+	if (r != NULL && r->kind == GD_GREY && r->expire > now &&
+	    gd_key_addr(key, keylen, &a) == 0)
 		greyaddr_added(&a, r->expire);
 }
 

@@ -401,21 +401,12 @@ grey_match(const char *key, size_t keylen, const struct gd_rec *r,
     const char *why, void *arg)
 {
 	struct grey_del *gd = arg;
-	char ip[ADDR_STRLEN];
-	const char *nl;
 	struct addr a;
-	size_t n;
 	int i, hit = 0;
 
 	(void)why;
-	if (r == NULL || r->kind != GD_GREY)
-		return GREYDB_KEEP;
-	if ((nl = memchr(key, '\n', keylen)) == NULL ||
-	    (n = (size_t)(nl - key)) >= sizeof(ip))
-		return GREYDB_KEEP;
-	memcpy(ip, key, n);
-	ip[n] = '\0';
-	if (addr_parse(ip, &a) == -1)
+	if (r == NULL || r->kind != GD_GREY ||
+	    gd_key_addr(key, keylen, &a) == -1)
 		return GREYDB_KEEP;
 	for (i = 0; i < gd->n; i++)
 		if (addr_cmp(&a, &gd->want[i]) == 0) {

@@ -2,6 +2,7 @@
  * t_gdata.c: unit tests for the record and key codec (common/gdata.c).
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "common/gdata.h"
 #include "tests/unit/harness.h"
@@ -176,6 +177,30 @@ check_shapes(void)
 	T_EQ_INT(gd_check("", 0, &r, &err), -1);
 }
 
+/* The client address at the head of a key, for walks. */
+static void
+key_addr(void)
+{
+	struct addr a, want;
+	const char *t = "2001:db8::5\nmx\n<a@example.org>\n<b@example.net>";
+	char big[80];
+
+	T_EQ_INT(gd_key_addr("192.0.2.9", 9, &a), 0);
+	T_EQ_INT(addr_parse("192.0.2.9", &want), 0);
+	T_EQ_INT(addr_cmp(&a, &want), 0);
+	/* Only keylen bytes count: no NUL needed. */
+	T_EQ_INT(gd_key_addr("192.0.2.99", 9, &a), 0);
+	T_EQ_INT(addr_cmp(&a, &want), 0);
+	T_EQ_INT(gd_key_addr(t, strlen(t), &a), 0);
+	T_EQ_INT(addr_parse("2001:db8::5", &want), 0);
+	T_EQ_INT(addr_cmp(&a, &want), 0);
+	T_EQ_INT(gd_key_addr("<trap@example.org>", 18, &a), -1);
+	T_EQ_INT(gd_key_addr("\nmx\n<a>\n<b>", 11, &a), -1);
+	T_EQ_INT(gd_key_addr("", 0, &a), -1);
+	memset(big, '1', sizeof(big));
+	T_EQ_INT(gd_key_addr(big, sizeof(big), &a), -1);
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(roundtrip),
 	T_CASE(byte_order_is_fixed),
@@ -185,5 +210,6 @@ const struct t_case t_cases[] = {
 	T_CASE(tuple_keys_reject),
 	T_CASE(split_shapes),
 	T_CASE(check_shapes),
+	T_CASE(key_addr),
 	{ NULL, NULL },
 };
