@@ -653,6 +653,24 @@ again:
 }
 
 int
+greydb_found(struct greydb *db, const char *key, size_t keylen,
+    struct gd_rec *rec)
+{
+	switch (greydb_get(db, key, keylen, rec)) {
+	case GREYDB_OK:
+		return 1;
+	case GREYDB_NOTFOUND:
+		return 0;
+	case GREYDB_CORRUPT:
+		/* OpenBSD deletes it and fails; the new record replaces it */
+		log_warnx("replacing the corrupt record of %.*s", (int)keylen,
+		    key);
+		return 0;
+	}
+	return -1;
+}
+
+int
 greydb_put(struct greydb *db, const char *key, size_t keylen,
     const struct gd_rec *rec)
 {

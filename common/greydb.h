@@ -7,6 +7,9 @@
  *		once, -1 = forever). NULL on failure; see greydb_errstr().
  *	greydb_get(db, key, keylen, rec)	GREYDB_OK, GREYDB_NOTFOUND,
  *		GREYDB_CORRUPT (logged; treat as absent) or -1
+ *	greydb_found(db, key, keylen, rec)	for a caller about to write the
+ *		record: 1 if rec holds it, 0 if absent or corrupt (logged:
+ *		the new record replaces it), -1 on error
  *	greydb_put(db, key, keylen, rec)	0 or -1 (GREYDB_WRITE only)
  *	greydb_del(db, key, keylen)	GREYDB_OK, GREYDB_NOTFOUND or -1
  *	greydb_walk(db, fn, arg)	call fn for every record; fn gets
@@ -73,6 +76,7 @@ typedef int (*greydb_walk_fn)(const char *, size_t, const struct gd_rec *,
 
 struct greydb *greydb_open(const char *, enum greydb_mode, int);
 int	greydb_get(struct greydb *, const char *, size_t, struct gd_rec *);
+int	greydb_found(struct greydb *, const char *, size_t, struct gd_rec *);
 int	greydb_put(struct greydb *, const char *, size_t,
 	    const struct gd_rec *);
 int	greydb_del(struct greydb *, const char *, size_t);

@@ -331,19 +331,7 @@ add_key(struct greydb *db, const char *arg, enum ktype type, int64_t now)
 	}
 	klen = strlen(buf);
 
-	switch (greydb_get(db, buf, klen, &r)) {
-	case GREYDB_OK:
-		found = 1;
-		break;
-	case GREYDB_NOTFOUND:
-		found = 0;
-		break;
-	case GREYDB_CORRUPT:
-		/* OpenBSD deletes it and fails; the new record replaces it */
-		log_warnx("replacing the corrupt record of %s", buf);
-		found = 0;
-		break;
-	default:
+	if ((found = greydb_found(db, buf, klen, &r)) == -1) {
 		log_warnx("%s", greydb_errstr());
 		return 1;
 	}

@@ -197,19 +197,7 @@ apply(struct refresh *r, struct greydb *db, const struct sighting *s,
 	uint32_t h;
 
 	addr_ntop(&s->a, key, sizeof(key));
-	switch (greydb_get(db, key, strlen(key), &rec)) {
-	case GREYDB_OK:
-		found = 1;
-		break;
-	case GREYDB_NOTFOUND:
-		found = 0;
-		break;
-	case GREYDB_CORRUPT:
-		log_warnx("replacing the unreadable record of %s with a "
-		    "new WHITE one", key);
-		found = 0;
-		break;
-	default:
+	if ((found = greydb_found(db, key, strlen(key), &rec)) == -1) {
 		log_warnx("read %s: %s", key, greydb_errstr());
 		return -1;
 	}

@@ -473,7 +473,7 @@ corrupt_record(void)
 	refresh_run(r, 1);
 	T_EQ_INT(get("192.0.2.53", &g), GREYDB_OK);
 	T_EQ_INT(g.kind, GD_WHITE);
-	t_expect_log("replacing the unreadable record of 192.0.2.53");
+	t_expect_log("replacing the corrupt record of 192.0.2.53");
 	refresh_free(r);
 }
 
