@@ -134,13 +134,12 @@ cfgsend(uint16_t port, const char *buf, size_t len, char *err, size_t errlen)
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
 		util_errf(err, errlen, "connect to spamd at 127.0.0.1:%u: %s%s",
 		    port, strerror(errno), errno == ECONNREFUSED ?
 		    " (is spamd running?)" : "");
-		goto done;
-	}
-	rc = deliver(fd, buf, len, 0, err, errlen);
+	else
+		rc = deliver(fd, buf, len, 0, err, errlen);
 done:
 	close(fd);
 	return rc;
@@ -155,15 +154,13 @@ cfgsend_unix(const char *path, const char *buf, size_t len, char *err,
 
 	if ((fd = util_unix_socket(path, &sun, err, errlen)) == -1)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		util_errf(err, errlen, "connect to spamd at %s: %s%s", path,
 		    strerror(errno), errno == ENOENT || errno == ECONNREFUSED ?
 		    " (is spamd running? an older spamd listens only on TCP: "
 		    "--tcp)" : "");
-		goto done;
-	}
-	rc = deliver(fd, buf, len, 1, err, errlen);
-done:
+	else
+		rc = deliver(fd, buf, len, 1, err, errlen);
 	close(fd);
 	return rc;
 }

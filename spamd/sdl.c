@@ -528,12 +528,7 @@ struct msort {
 static void
 msort_init(struct msort *m, void *a, void *t, size_t n, size_t es, cmp_fn cmp)
 {
-	memset(m, 0, sizeof(*m));
-	m->a = a;
-	m->t = t;
-	m->n = n;
-	m->es = es;
-	m->cmp = cmp;
+	*m = (struct msort){ .a = a, .t = t, .n = n, .es = es, .cmp = cmp };
 }
 
 /* Do about budget element moves; 1 when sorted (the result is m->a). */
