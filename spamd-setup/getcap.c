@@ -268,14 +268,101 @@ read_names(struct parser *p, size_t end, struct getcap_ent *e)
 	return ok;
 }
 
+/* After a broken field: skip to its end. */
+static void
+skip_field(const struct parser *p, size_t *i)
+{
+	while (p->text[*i] != ':' && p->text[*i] != '\0')
+		(*i)++;
+}
+
+/* "#digits" at *i: a number capability's value, or NULL (reported). */
+static char *
+read_number(struct parser *p, size_t *i, const char *name, int line)
+{
+	size_t s = ++*i;
+	char *value;
+
+	while (p->text[*i] >= '0' && p->text[*i] <= '9')
+		(*i)++;
+	if (*i == s || (p->text[*i] != ':' && p->text[*i] != '\0')) {
+		perr(p, line, "capability %s: invalid number", name);
+		skip_field(p, i);
+		return NULL;
+	}
+	value = xmalloc(*i - s + 1);
+	memcpy(value, p->text + s, *i - s);
+	value[*i - s] = '\0';
+	return value;
+}
+
+/* "@" at *i: a cancelled capability; 0 if text follows it (reported). */
+static int
+read_cancel(struct parser *p, size_t *i, const char *name, int line)
+{
+	(*i)++;
+	while (is_blank(p->text[*i]))
+		(*i)++;
+	if (p->text[*i] == ':' || p->text[*i] == '\0')
+		return 1;
+	perr(p, line, "capability %s: text after '@'", name);
+	skip_field(p, i);
+	return 0;
+}
+
+/*
+ * One field at *i (after its ':' and blanks): "name", "name=value",
+ * "name#number" or "name@", added to e. 0 if it is broken (reported).
+ */
+static int
+read_field(struct parser *p, size_t *i, struct getcap_ent *e)
+{
+	enum getcap_type type = GETCAP_BOOL;
+	int line = line_of(p, *i), quoted = 0, ok = 1;
+	size_t s = *i, t;
+	char *name, *value = NULL;
+
+	while (p->text[*i] != '\0' && strchr(":=#@", p->text[*i]) == NULL)
+		(*i)++;
+	for (t = *i; t > s && is_blank(p->text[t - 1]); t--)
+		;
+	if (s == t) {
+		perr(p, line, "capability without a name");
+		skip_field(p, i);
+		return 0;
+	}
+	name = xmalloc(t - s + 1);
+	memcpy(name, p->text + s, t - s);
+	name[t - s] = '\0';
+	if (p->text[*i] == '=') {
+		for ((*i)++; is_blank(p->text[*i]); (*i)++)
+			;
+		type = GETCAP_STR;
+		if (strcmp(name, "tc") == 0) {
+			perr(p, line, "tc= (including another entry) is not "
+			    "supported");
+			ok = 0;
+		}
+		if ((value = read_value(p, i, &quoted)) == NULL)
+			ok = 0;
+	} else if (p->text[*i] == '#') {
+		type = GETCAP_NUM;
+		if ((value = read_number(p, i, name, line)) == NULL)
+			ok = 0;
+	} else if (p->text[*i] == '@') {
+		type = GETCAP_CANCEL;
+		ok = read_cancel(p, i, name, line);
+	}
+	add_cap(e, name, type, value, quoted, line);
+	return ok;
+}
+
 static void
 finish_entry(struct parser *p)
 {
 	struct getcap_ent e;
-	size_t i, s, t;
-	char *name, *value;
-	int quoted, ok, line;
-	enum getcap_type type;
+	size_t i;
+	int ok;
 
 	if (p->len == 0)
 		goto done;
@@ -290,70 +377,8 @@ finish_entry(struct parser *p)
 			i++;
 		if (p->text[i] == ':' || p->text[i] == '\0')
 			continue;		/* empty field */
-		line = line_of(p, i);
-		s = i;
-		while (p->text[i] != '\0' && strchr(":=#@", p->text[i]) == NULL)
-			i++;
-		t = i;
-		while (t > s && is_blank(p->text[t - 1]))
-			t--;
-		if (s == t) {
-			perr(p, line, "capability without a name");
+		if (!read_field(p, &i, &e))
 			ok = 0;
-			while (p->text[i] != ':' && p->text[i] != '\0')
-				i++;
-			continue;
-		}
-		name = xmalloc(t - s + 1);
-		memcpy(name, p->text + s, t - s);
-		name[t - s] = '\0';
-		value = NULL;
-		quoted = 0;
-		type = GETCAP_BOOL;
-		if (p->text[i] == '=') {
-			i++;
-			while (is_blank(p->text[i]))
-				i++;
-			type = GETCAP_STR;
-			if (strcmp(name, "tc") == 0) {
-				perr(p, line, "tc= (including another entry) "
-				    "is not supported");
-				ok = 0;
-			}
-			if ((value = read_value(p, &i, &quoted)) == NULL)
-				ok = 0;
-		} else if (p->text[i] == '#') {
-			i++;
-			type = GETCAP_NUM;
-			s = i;
-			while (p->text[i] >= '0' && p->text[i] <= '9')
-				i++;
-			if (i == s || (p->text[i] != ':' &&
-			    p->text[i] != '\0')) {
-				perr(p, line, "capability %s: invalid number",
-				    name);
-				ok = 0;
-				while (p->text[i] != ':' && p->text[i] != '\0')
-					i++;
-			} else {
-				value = xmalloc(i - s + 1);
-				memcpy(value, p->text + s, i - s);
-				value[i - s] = '\0';
-			}
-		} else if (p->text[i] == '@') {
-			i++;
-			type = GETCAP_CANCEL;
-			while (is_blank(p->text[i]))
-				i++;
-			if (p->text[i] != ':' && p->text[i] != '\0') {
-				perr(p, line, "capability %s: text after '@'",
-				    name);
-				ok = 0;
-				while (p->text[i] != ':' && p->text[i] != '\0')
-					i++;
-			}
-		}
-		add_cap(&e, name, type, value, quoted, line);
 	}
 	e.broken = !ok;
 	if (e.nnames > 0) {
