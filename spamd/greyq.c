@@ -134,6 +134,52 @@ refuse(struct greyq *q, const struct addr *a, enum greyaddr_why why)
 		q->report_ms = clock_mono_ms() + GREYQ_REPORT_MS;
 }
 
+/* The files moved from zone `was' to `zone' of --db-max-size: say so. */
+static void
+log_zone(enum dbzone zone, enum dbzone was, const struct greydb_usage *u)
+{
+	char b[4][16];
+
+	util_fmt_size(u->db + u->ckpt + u->journal, b[0], sizeof(b[0]));
+	util_fmt_size(u->db, b[1], sizeof(b[1]));
+	util_fmt_size(u->ckpt, b[2], sizeof(b[2]));
+	util_fmt_size(u->journal, b[3], sizeof(b[3]));
+	if (zone == DBZ_FULL)
+		log_warnx("database files take %s (database %s, checkpoint "
+		    "%s, journal %s), at the --db-max-size bound: refusing "
+		    "new tuples; WHITE entries and known tuples are still "
+		    "recorded", b[0], b[1], b[2], b[3]);
+	else if (zone == DBZ_SOFT && was == DBZ_OK)
+		log_warnx("database files take %s (database %s, checkpoint "
+		    "%s, journal %s), over %d%% of --db-max-size: refusing "
+		    "new tuples from the addresses that hold the most", b[0],
+		    b[1], b[2], b[3], GREYQ_SOFT_PCT);
+	else
+		log_warnx("database files take %s, under %d%% of "
+		    "--db-max-size again: accepting %s new tuples", b[0],
+		    zone == DBZ_OK ? GREYQ_SOFT_PCT : GREYQ_FULL_PCT,
+		    zone == DBZ_OK ? "all" : "more");
+}
+
+/*
+ * At the bound: GDBM files never shrink, but after the cron job expires
+ * records, new ones reuse the space. A few new tuples show whether they
+ * still grow the file; while they do, one probe per GREYQ_PROBE_MS.
+ */
+static void
+probe(struct greyq *q)
+{
+	uint64_t now = clock_mono_ms();
+
+	if (!q->dbs.grew)
+		q->dbs.budget = GREYQ_PROBE_MAX;
+	else if (now >= q->dbs.probe_ms) {
+		q->dbs.budget = 1;
+		q->dbs.probe_ms = now + GREYQ_PROBE_MS;
+	} else if (q->dbs.budget > GREYQ_PROBE_MAX)
+		q->dbs.budget = GREYQ_PROBE_MAX;
+}
+
 /*
  * Look at the files before a batch: which zone of --db-max-size they are
  * in, and how many new tuples the batch may add without crossing it.
@@ -144,7 +190,6 @@ dbsize_update(struct greyq *q)
 	struct greydb_usage u;
 	int64_t total, room, soft, full, lim = q->c.db_max_size;
 	enum dbzone zone;
-	char b[4][16];
 
 	q->dbs.budget = -1;
 	if (lim == 0)
@@ -181,50 +226,15 @@ dbsize_update(struct greyq *q)
 	full = lim / 100 * GREYQ_FULL_PCT;
 	zone = total >= full ? DBZ_FULL : total >= soft ? DBZ_SOFT : DBZ_OK;
 	if (zone != q->dbs.zone) {
-		util_fmt_size(total, b[0], sizeof(b[0]));
-		util_fmt_size(u.db, b[1], sizeof(b[1]));
-		util_fmt_size(u.ckpt, b[2], sizeof(b[2]));
-		util_fmt_size(u.journal, b[3], sizeof(b[3]));
-		if (zone == DBZ_FULL)
-			log_warnx("database files take %s (database %s, "
-			    "checkpoint %s, journal %s), at the --db-max-size "
-			    "bound: refusing new tuples; WHITE entries and "
-			    "known tuples are still recorded", b[0], b[1],
-			    b[2], b[3]);
-		else if (zone == DBZ_SOFT && q->dbs.zone == DBZ_OK)
-			log_warnx("database files take %s (database %s, "
-			    "checkpoint %s, journal %s), over %d%% of "
-			    "--db-max-size: refusing new tuples from the "
-			    "addresses that hold the most", b[0], b[1], b[2],
-			    b[3], GREYQ_SOFT_PCT);
-		else
-			log_warnx("database files take %s, under %d%% of "
-			    "--db-max-size again: accepting %s new tuples",
-			    b[0], zone == DBZ_OK ? GREYQ_SOFT_PCT :
-			    GREYQ_FULL_PCT, zone == DBZ_OK ? "all" : "more");
+		log_zone(zone, q->dbs.zone, &u);
 		q->dbs.zone = zone;
 	}
 	if (zone != DBZ_OK)
 		q->dbs.heavy = greyaddr_heaviest(clock_now()) / 2 + 1;
 	/* Never let one batch's new tuples cross the bound. */
 	q->dbs.budget = room > 0 ? room / q->dbs.per_tuple : 0;
-	if (zone == DBZ_FULL) {
-		/*
-		 * GDBM files never shrink: after the cron job expires
-		 * records, new ones reuse the space. A few new tuples show
-		 * whether they still grow the file; while they do, one
-		 * probe per GREYQ_PROBE_MS.
-		 */
-		uint64_t now = clock_mono_ms();
-
-		if (!q->dbs.grew)
-			q->dbs.budget = GREYQ_PROBE_MAX;
-		else if (now >= q->dbs.probe_ms) {
-			q->dbs.budget = 1;
-			q->dbs.probe_ms = now + GREYQ_PROBE_MS;
-		} else if (q->dbs.budget > GREYQ_PROBE_MAX)
-			q->dbs.budget = GREYQ_PROBE_MAX;
-	}
+	if (zone == DBZ_FULL)
+		probe(q);
 }
 
 /* May this address record one more new tuple? */
