@@ -85,6 +85,66 @@ save_groups(void)
 	return 0;
 }
 
+/*
+ * May root work in this directory? -1 no (world-writable, or root's but
+ * group-writable by another group: logged), 1 yes as root (root's own),
+ * 0 only as its owner.
+ */
+static int
+dir_trusted(const char *dir, const struct stat *st)
+{
+	if (st->st_mode & S_IWOTH) {
+		log_warnx("database directory %s is world-writable (mode %04o):"
+		    " refusing to work there as root; make it owned by the "
+		    "service user, mode 0755", dir,
+		    (unsigned)(st->st_mode & 07777));
+		return -1;
+	}
+	if (st->st_uid != 0)
+		return 0;
+	if ((st->st_mode & S_IWGRP) && st->st_gid != 0) {
+		log_warnx("database directory %s belongs to root but group %u "
+		    "may write it: refusing to work there as root; make it "
+		    "owned by the service user", dir, (unsigned)st->st_gid);
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * Take the owner's uid and gid: for good (all three ids), or for now
+ * (effective only, with what statedir_leave needs to come back saved).
+ */
+static int
+become(uid_t uid, gid_t gid, int how)
+{
+	if (how == STATEDIR_FOR_NOW) {
+		saved_egid = getegid();
+		if ((saved_dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0)) ==
+		    -1) {
+			log_warn("prctl(PR_GET_DUMPABLE)");
+			return -1;
+		}
+		if (save_groups() == -1)
+			return -1;
+	}
+	if (setgroups(1, &gid) == -1) {
+		log_warn("setgroups %u", (unsigned)gid);
+		return -1;
+	}
+	if (how == STATEDIR_FOR_GOOD ? setresgid(gid, gid, gid) == -1 :
+	    setresgid((gid_t)-1, gid, (gid_t)-1) == -1) {
+		log_warn("setresgid %u", (unsigned)gid);
+		return -1;
+	}
+	if (how == STATEDIR_FOR_GOOD ? setresuid(uid, uid, uid) == -1 :
+	    setresuid((uid_t)-1, uid, (uid_t)-1) == -1) {
+		log_warn("setresuid %u", (unsigned)uid);
+		return -1;
+	}
+	return 0;
+}
+
 int
 statedir_enter(const char *dbpath, int how)
 {
@@ -102,21 +162,10 @@ statedir_enter(const char *dbpath, int how)
 	case 1:
 		return 0;
 	}
-	if (st.st_mode & S_IWOTH) {
-		log_warnx("database directory %s is world-writable (mode %04o):"
-		    " refusing to work there as root; make it owned by the "
-		    "service user, mode 0755", dir,
-		    (unsigned)(st.st_mode & 07777));
+	switch (dir_trusted(dir, &st)) {
+	case -1:
 		goto fail;
-	}
-	if (st.st_uid == 0) {
-		if ((st.st_mode & S_IWGRP) && st.st_gid != 0) {
-			log_warnx("database directory %s belongs to root but "
-			    "group %u may write it: refusing to work there as "
-			    "root; make it owned by the service user", dir,
-			    (unsigned)st.st_gid);
-			goto fail;
-		}
+	case 1:
 		free(dir);
 		return 0;	/* root's own directory: nothing to fear */
 	}
@@ -132,30 +181,8 @@ statedir_enter(const char *dbpath, int how)
 	}
 	uid = pw->pw_uid;
 	gid = pw->pw_gid;
-	if (how == STATEDIR_FOR_NOW) {
-		saved_egid = getegid();
-		if ((saved_dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0)) ==
-		    -1) {
-			log_warn("prctl(PR_GET_DUMPABLE)");
-			goto fail;
-		}
-		if (save_groups() == -1)
-			goto fail;
-	}
-	if (setgroups(1, &gid) == -1) {
-		log_warn("setgroups %u", (unsigned)gid);
+	if (become(uid, gid, how) == -1)
 		goto fail;
-	}
-	if (how == STATEDIR_FOR_GOOD ? setresgid(gid, gid, gid) == -1 :
-	    setresgid((gid_t)-1, gid, (gid_t)-1) == -1) {
-		log_warn("setresgid %u", (unsigned)gid);
-		goto fail;
-	}
-	if (how == STATEDIR_FOR_GOOD ? setresuid(uid, uid, uid) == -1 :
-	    setresuid((uid_t)-1, uid, (uid_t)-1) == -1) {
-		log_warn("setresuid %u", (unsigned)uid);
-		goto fail;
-	}
 	if (geteuid() != uid || getegid() != gid) {
 		log_warnx("the switch to %s, owner of %s, did not stick",
 		    pw->pw_name, dir);
