@@ -135,96 +135,108 @@ ip6_walk(const uint8_t *ip, size_t len, uint8_t *nxt, size_t *off,
 	return NFLOG_SKIP;
 }
 
+/* The IPv4 header of ip_parse. */
+static int
+ip4_parse(const uint8_t *ip, size_t len, struct nflog_pkt *p,
+    const uint8_t **l4, size_t *l4len, const char **why)
+{
+	size_t hl, end;
+
+	if (len < 20) {
+		*why = "truncated IPv4 header";
+		return NFLOG_BAD;
+	}
+	hl = (size_t)(ip[0] & 0x0f) * 4;
+	if (hl < 20) {
+		*why = "IPv4 header length below 20";
+		return NFLOG_BAD;
+	}
+	if (hl > len) {
+		*why = "truncated IPv4 header";
+		return NFLOG_BAD;
+	}
+	end = ntohs(get16(ip + 2));
+	if (end < hl) {
+		*why = "IPv4 total length shorter than its header";
+		return NFLOG_BAD;
+	}
+	if (end > len)
+		end = len;	/* cut by a snaplen; headers may still fit */
+	memset(&p->src, 0, sizeof(p->src));
+	memset(&p->dst, 0, sizeof(p->dst));
+	p->src.af = p->dst.af = AF_INET;
+	memcpy(&p->src.u.v4, ip + 12, 4);
+	memcpy(&p->dst.u.v4, ip + 16, 4);
+	p->proto = ip[9];
+	p->has_ip = 1;
+	if ((ntohs(get16(ip + 6)) & 0x1fff) != 0) {
+		*why = "IPv4 fragment";
+		return NFLOG_SKIP;
+	}
+	*l4 = ip + hl;
+	*l4len = end - hl;
+	return NFLOG_OPEN;
+}
+
+/* The IPv6 header of ip_parse, and its extension headers. */
+static int
+ip6_parse(const uint8_t *ip, size_t len, struct nflog_pkt *p,
+    const uint8_t **l4, size_t *l4len, const char **why)
+{
+	struct sockaddr_in6 sin6;
+	size_t hl = 40, end;
+	uint8_t nxt;
+	int rc;
+
+	if (len < 40) {
+		*why = "truncated IPv6 header";
+		return NFLOG_BAD;
+	}
+	end = 40 + (size_t)ntohs(get16(ip + 4));
+	if (end == 40 && ip[6] == IPPROTO_HOPOPTS)
+		end = len;	/* a jumbogram: length in an option */
+	if (end > len)
+		end = len;	/* cut by a snaplen */
+	/* addr_from_sockaddr turns ::ffff:a.b.c.d into IPv4. */
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	memcpy(&sin6.sin6_addr, ip + 8, 16);
+	(void)addr_from_sockaddr((struct sockaddr *)&sin6, &p->src, NULL);
+	memcpy(&sin6.sin6_addr, ip + 24, 16);
+	(void)addr_from_sockaddr((struct sockaddr *)&sin6, &p->dst, NULL);
+	nxt = ip[6];
+	p->has_ip = 1;
+	p->proto = nxt;
+	if ((rc = ip6_walk(ip, end, &nxt, &hl, why)) != NFLOG_OPEN)
+		return rc;
+	p->proto = nxt;
+	*l4 = ip + hl;
+	*l4len = end - hl;
+	return NFLOG_OPEN;
+}
+
 /* Decode the IP header into p; *l4 and *l4len locate the transport header. */
 static int
 ip_parse(const uint8_t *ip, size_t len, struct nflog_pkt *p,
     const uint8_t **l4, size_t *l4len, const char **why)
 {
-	struct sockaddr_in6 sin6;
-	size_t hl, end;
-	uint8_t nxt;
-	int rc;
+	int v;
 
 	if (len < 1) {
 		*why = "empty payload";
 		return NFLOG_BAD;
 	}
-	switch (ip[0] >> 4) {
-	case 4:
-		if (p->family != AF_INET) {
-			*why = "IP version does not match the NFLOG family";
-			return NFLOG_BAD;
-		}
-		if (len < 20) {
-			*why = "truncated IPv4 header";
-			return NFLOG_BAD;
-		}
-		hl = (size_t)(ip[0] & 0x0f) * 4;
-		if (hl < 20) {
-			*why = "IPv4 header length below 20";
-			return NFLOG_BAD;
-		}
-		if (hl > len) {
-			*why = "truncated IPv4 header";
-			return NFLOG_BAD;
-		}
-		end = ntohs(get16(ip + 2));
-		if (end < hl) {
-			*why = "IPv4 total length shorter than its header";
-			return NFLOG_BAD;
-		}
-		if (end > len)
-			end = len;	/* cut by a snaplen; headers may still fit */
-		memset(&p->src, 0, sizeof(p->src));
-		memset(&p->dst, 0, sizeof(p->dst));
-		p->src.af = p->dst.af = AF_INET;
-		memcpy(&p->src.u.v4, ip + 12, 4);
-		memcpy(&p->dst.u.v4, ip + 16, 4);
-		p->proto = ip[9];
-		p->has_ip = 1;
-		if ((ntohs(get16(ip + 6)) & 0x1fff) != 0) {
-			*why = "IPv4 fragment";
-			return NFLOG_SKIP;
-		}
-		*l4 = ip + hl;
-		*l4len = end - hl;
-		return NFLOG_OPEN;
-	case 6:
-		if (p->family != AF_INET6) {
-			*why = "IP version does not match the NFLOG family";
-			return NFLOG_BAD;
-		}
-		if (len < 40) {
-			*why = "truncated IPv6 header";
-			return NFLOG_BAD;
-		}
-		end = 40 + (size_t)ntohs(get16(ip + 4));
-		if (end == 40 && ip[6] == IPPROTO_HOPOPTS)
-			end = len;	/* a jumbogram: length in an option */
-		if (end > len)
-			end = len;	/* cut by a snaplen */
-		/* addr_from_sockaddr turns ::ffff:a.b.c.d into IPv4. */
-		memset(&sin6, 0, sizeof(sin6));
-		sin6.sin6_family = AF_INET6;
-		memcpy(&sin6.sin6_addr, ip + 8, 16);
-		(void)addr_from_sockaddr((struct sockaddr *)&sin6, &p->src,
-		    NULL);
-		memcpy(&sin6.sin6_addr, ip + 24, 16);
-		(void)addr_from_sockaddr((struct sockaddr *)&sin6, &p->dst,
-		    NULL);
-		nxt = ip[6];
-		hl = 40;
-		p->has_ip = 1;
-		p->proto = nxt;
-		if ((rc = ip6_walk(ip, end, &nxt, &hl, why)) != NFLOG_OPEN)
-			return rc;
-		p->proto = nxt;
-		*l4 = ip + hl;
-		*l4len = end - hl;
-		return NFLOG_OPEN;
+	v = ip[0] >> 4;
+	if (v != 4 && v != 6) {
+		*why = "payload is neither IPv4 nor IPv6";
+		return NFLOG_BAD;
 	}
-	*why = "payload is neither IPv4 nor IPv6";
-	return NFLOG_BAD;
+	if (p->family != (v == 4 ? AF_INET : AF_INET6)) {
+		*why = "IP version does not match the NFLOG family";
+		return NFLOG_BAD;
+	}
+	return v == 4 ? ip4_parse(ip, len, p, l4, l4len, why) :
+	    ip6_parse(ip, len, p, l4, l4len, why);
 }
 
 static int
