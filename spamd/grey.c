@@ -636,18 +636,10 @@ load_addrs(void)
 void
 grey_main(int smtpfd, int nftfd)
 {
-	struct greyq_conf qc = {
-		.dbpath = conf.dbpath,
-		.gl = &conf.gl,
-		.db_max_size = conf.db_max_size,
-		.queue_max = GREYQ_QUEUE_MAX,
-		.txn_max = GREYQ_TXN_MAX,
-		.lock_wait_ms = GREYQ_LOCK_WAIT,
-		.retry_min_ms = GREYQ_RETRY_MIN,
-		.retry_max_ms = GREYQ_RETRY_MAX,
-		.is_trap = grey_trapcheck,
-		.effect = gq_effect,
-	};
+	/* The queue's bounds and back-off: greyq.h's defaults. */
+	struct greyq_conf qc = { .dbpath = conf.dbpath, .gl = &conf.gl,
+	    .db_max_size = conf.db_max_size, .lock_wait_ms = GREYQ_LOCK_WAIT,
+	    .is_trap = grey_trapcheck, .effect = gq_effect };
 
 	log_procname("grey");
 	(void)prctl(PR_SET_NAME, "spamd-grey", 0, 0, 0);

@@ -525,8 +525,16 @@ greyq_new(const struct greyq_conf *c)
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
 	q->c = *c;
+	if (q->c.queue_max == 0)
+		q->c.queue_max = GREYQ_QUEUE_MAX;
+	if (q->c.txn_max == 0)
+		q->c.txn_max = GREYQ_TXN_MAX;
+	if (q->c.retry_min_ms == 0)
+		q->c.retry_min_ms = GREYQ_RETRY_MIN;
+	if (q->c.retry_max_ms == 0)
+		q->c.retry_max_ms = GREYQ_RETRY_MAX;
 	q->due_ms = q->report_ms = NEVER;
-	q->retry_ms = c->retry_min_ms;
+	q->retry_ms = q->c.retry_min_ms;
 	q->dbs.budget = -1;
 	q->dbs.per_tuple = GREYQ_TUPLE_BYTES;
 	return q;

@@ -6,7 +6,8 @@
  * on; times come from common/clock.c, so unit tests run it on the fake
  * clock (tests/unit/t_greyq.c).
  *
- *	greyq_new(conf)		an empty queue
+ *	greyq_new(conf)		an empty queue; a zero queue_max, txn_max,
+ *		retry_min_ms or retry_max_ms takes the GREYQ_ default
  *	greyq_add(q, tuple)	queue one tuple; 0, or -1 when it was refused
  *		(the address has its share of a half-full queue: counted for
  *		the refusal report) or dropped (the queue is full: logged)
