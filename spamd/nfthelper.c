@@ -222,10 +222,11 @@ watch(struct ev_timer *t)
 			    "reload will be noticed only when an update fails",
 			    NFT_TABLE);
 		watch_failed = 1;
+		(void)nftpend_watch(np, 0, 0);
 		return;
 	}
 	watch_failed = 0;
-	if (nftpend_reloaded(np, sig))
+	if (nftpend_watch(np, 1, sig))
 		log_info("table inet %s was (re)loaded; restoring the "
 		    "whitelist", NFT_TABLE);
 }

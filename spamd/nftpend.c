@@ -21,6 +21,8 @@ struct nftpend {
 	struct entries		 pending, replace;
 	int			 in_replace;
 	int			 need_resync;
+	int			 missing;	/* the last failure: no table/set */
+	int			 watch_ok;	/* the signature can be read */
 	int			 failing;
 	uint64_t		 retry_ms;
 	uint64_t		 due_ms;	/* next push; NEVER if none */
@@ -71,6 +73,7 @@ apply(struct nftpend *p, const struct entries *e, int replace)
 		log_warnx("cannot update nftables: %s; will retry", why);
 	if (missing)
 		p->need_resync = 1;
+	p->missing = missing;
 	return -1;
 }
 
@@ -96,6 +99,7 @@ recovered(struct nftpend *p)
 	if (p->failing)
 		log_warnx("nftables updates work again");
 	p->failing = 0;
+	p->missing = 0;
 	p->retry_ms = p->c.retry_min_ms;
 	if (p->need_resync)
 		ask_resync(p);
@@ -108,9 +112,12 @@ push(struct nftpend *p)
 		/*
 		 * Nothing to add: the retry is a whole-list resync, and the
 		 * REPLACE it brings is the probe. Its outcome, not this
-		 * request, says whether nftables works again.
+		 * request, says whether nftables works again. While the
+		 * table or a set is missing and the watch works, the watch
+		 * says when it is back: each probe would cost the greylister
+		 * a walk of the whole database.
 		 */
-		if (p->need_resync)
+		if (p->need_resync && !(p->missing && p->watch_ok))
 			ask_resync(p);
 		return;
 	}
@@ -186,14 +193,20 @@ nftpend_replace_end(struct nftpend *p)
 }
 
 int
-nftpend_reloaded(struct nftpend *p, uint64_t sig)
+nftpend_watch(struct nftpend *p, int ok, uint64_t sig)
 {
-	int changed = p->sig_known && sig != p->sig;
+	int changed;
 
+	p->watch_ok = ok;
+	if (!ok)
+		return 0;
+	changed = p->sig_known && sig != p->sig;
 	p->sig = sig;
 	p->sig_known = 1;
-	if (changed)
+	if (changed) {
+		p->missing = 0;
 		ask_resync(p);
+	}
 	return changed;
 }
 

@@ -14,9 +14,11 @@
  *	nftpend_replace_begin(p), nftpend_replace_add(p, e, n),
  *	nftpend_replace_end(p)		a whole whitelist; the end applies it
  *		at once (a replace holds every pending addition too)
- *	nftpend_reloaded(p, sig)	the table's signature now; 1 if it
- *		changed since the last call (the ruleset was reloaded, the
- *		sets are empty): a resync is asked for at once
+ *	nftpend_watch(p, ok, sig)	what the watch read: ok 0 if the
+ *		signature could not be read, else the table's signature now.
+ *		1 if it changed since the last read (the ruleset was
+ *		reloaded, or the table came back: the sets are empty): a
+ *		resync is asked for at once
  *	nftpend_timeout(p)		ms until nftpend_run has due work, -1
  *	nftpend_run(p)			push the due additions
  *	nftpend_pending(p), nftpend_failing(p)
@@ -26,7 +28,10 @@
  * doubled up to retry_max_ms. A failure that says the table or a set is
  * missing (or a failed replace, or dropped entries) makes the next
  * success ask for a resync; with nothing to add, the retry is that
- * resync itself, and the REPLACE it brings is the probe. "cannot update
+ * resync itself, and the REPLACE it brings is the probe; but while the
+ * table or a set is missing and the watch can read the signature, no
+ * probe is sent (each costs the greylister a walk of the database): the
+ * signature's change says when it is back. "cannot update
  * nftables" is logged on the first failure, "works again" on recovery.
  */
 #ifndef NFTPEND_H
@@ -67,7 +72,7 @@ void		 nftpend_replace_begin(struct nftpend *);
 void		 nftpend_replace_add(struct nftpend *,
 		    const struct proto_entry *, size_t);
 void		 nftpend_replace_end(struct nftpend *);
-int		 nftpend_reloaded(struct nftpend *, uint64_t);
+int		 nftpend_watch(struct nftpend *, int, uint64_t);
 int64_t		 nftpend_timeout(const struct nftpend *);
 void		 nftpend_run(struct nftpend *);
 size_t		 nftpend_pending(const struct nftpend *);

@@ -2,6 +2,7 @@
 # nft_flap.sh: what tests/netns/nft_reload.sh leaves out. There the table
 # is missing at start, flushed and reloaded, and deleted for good. Here,
 # in a private network namespace:
+#  (0) the table is deleted for a while: no database walk per retry;
 #  (1) the table is deleted while spamd runs and a host passes meanwhile;
 #  (2) it comes back wrong (spamd_white of type ipv6_addr): spamd's
 #      updates fail, it says so and carries on;
@@ -10,7 +11,7 @@
 #      passes: afterwards all hosts are in the set;
 # and through it all no spamd process dies and the nft helper keeps the
 # descriptors it had (no netlink socket leaks).
-# timeout: 150
+# timeout: 180
 . tests/lib.sh
 . tests/faults/_faults.sh
 private_net "$@"
@@ -45,6 +46,22 @@ alive() { [ "$(spamd_procs | wc -w)" = 3 ] || fail "a spamd process died ($1)"; 
 white 127.0.0.1
 wait_for 10 in_set 127.0.0.1 || fail "127.0.0.1 not in spamd_white"
 fds0=$(nftfds)
+
+# (0) deleted while running, nothing passes: the helper's retries must not
+# make the greylister walk the database for the whole list each time (a
+# resync); the table watch says when it is back. One resync for the
+# deletion itself (the signature changed) is expected, not one per retry.
+resyncs() { grep -c 'whitelisted address.* to the nft helper' "$T/spamd.log"; }
+r0=$(resyncs)
+nft delete table inet spamd
+sleep 16	# the retries come at 0.5, 1, 2, 4 and 8 s
+r1=$(resyncs)
+echo "(0) $((r1 - r0)) resyncs in 16 s without a table"
+[ $((r1 - r0)) -le 2 ] ||
+	{ grep 'nft helper' "$T/spamd.log" | tail -n 12; fail "$((r1 - r0)) resyncs (database walks) in 16 s while the table was gone"; }
+nft -f nft/spamd.nft || fail "reload after (0)"
+wait_for 10 in_set 127.0.0.1 || fail "127.0.0.1 not restored after (0)"
+alive "table gone for 16 s"
 
 # (1) deleted while running; a host passes meanwhile
 nft delete table inet spamd

@@ -235,12 +235,70 @@ reloaded(void)
 {
 	struct nftpend *p = new(100);
 
-	T_EQ_INT(nftpend_reloaded(p, 42), 0);	/* the first look */
-	T_EQ_INT(nftpend_reloaded(p, 42), 0);
+	T_EQ_INT(nftpend_watch(p, 1, 42), 0);	/* the first look */
+	T_EQ_INT(nftpend_watch(p, 1, 42), 0);
 	T_EQ_INT(fk.resyncs, 0);
-	T_EQ_INT(nftpend_reloaded(p, 43), 1);
+	T_EQ_INT(nftpend_watch(p, 1, 43), 1);
 	T_EQ_INT(fk.resyncs, 1);
-	T_EQ_INT(nftpend_reloaded(p, 43), 0);
+	T_EQ_INT(nftpend_watch(p, 1, 43), 0);
+	T_EQ_INT(nftpend_watch(p, 0, 0), 0);	/* unreadable: no news */
+	T_EQ_INT(fk.resyncs, 1);
+	nftpend_free(p);
+}
+
+/*
+ * The table is gone (a flushed ruleset) and the watch works: the retries
+ * do not ask for the whole list, each of which would cost the greylister
+ * a database walk; the signature's change does, once.
+ */
+static void
+gone_table_waits_for_watch(void)
+{
+	struct nftpend *p = new(100);
+	struct proto_entry e = E("192.0.2.9");
+	int i;
+
+	T_EQ_INT(nftpend_watch(p, 1, 42), 0);
+	fk.fail = 100;
+	fk.missing = 1;
+	nftpend_replace_begin(p);
+	nftpend_replace_add(p, &e, 1);
+	nftpend_replace_end(p);		/* the start-up list: refused */
+	T_EQ_INT(nftpend_failing(p), 1);
+	for (i = 0; i < 10; i++) {
+		clock_fake_advance(5);
+		nftpend_run(p);
+		T_EQ_INT(nftpend_watch(p, 1, 0), i == 0);	/* gone */
+	}
+	T_EQ_INT(fk.calls, 1);		/* the REPLACE only */
+	T_EQ_INT(fk.resyncs, 1);	/* 42 -> 0: the table went */
+	/* The table is loaded again: one resync, which brings a REPLACE. */
+	fk.fail = 0;
+	T_EQ_INT(nftpend_watch(p, 1, 77), 1);
+	T_EQ_INT(fk.resyncs, 2);
+	nftpend_replace_begin(p);
+	nftpend_replace_add(p, &e, 1);
+	nftpend_replace_end(p);
+	T_EQ_INT(nftpend_failing(p), 0);
+	t_expect_log("nftables updates work again");
+	nftpend_free(p);
+}
+
+/* Without a working watch, the retry itself probes with a resync. */
+static void
+gone_table_no_watch(void)
+{
+	struct nftpend *p = new(100);
+	struct proto_entry e = E("192.0.2.10");
+
+	T_EQ_INT(nftpend_watch(p, 0, 0), 0);
+	fk.fail = 1;
+	fk.missing = 1;
+	nftpend_replace_begin(p);
+	nftpend_replace_add(p, &e, 1);
+	nftpend_replace_end(p);
+	clock_fake_advance(1);
+	nftpend_run(p);
 	T_EQ_INT(fk.resyncs, 1);
 	nftpend_free(p);
 }
@@ -252,5 +310,7 @@ const struct t_case t_cases[] = {
 	T_CASE(replace),
 	T_CASE(bound),
 	T_CASE(reloaded),
+	T_CASE(gone_table_waits_for_watch),
+	T_CASE(gone_table_no_watch),
 	{ NULL, NULL }
 };
