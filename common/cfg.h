@@ -14,7 +14,7 @@
  * reject the line (as OpenBSD). A block with host bits set is accepted with
  * the host bits cleared, as OpenBSD does, and counted in `masked' so spamd
  * can say so. The message is raw: \" \\ \n and %A %% stay escaped until a
- * reply is built (sdl_reply); control bytes are refused. Tags follow
+ * reply is built (smtp_listed_reply); control bytes are refused. Tags follow
  * cfg_tag_syntax(); "spamd-greytrap" is reserved for spamd itself.
  *
  *	cfg_parse(buf, len, cl, err, errlen)	one line (without its LF; any

@@ -189,14 +189,19 @@ set_reply_owned(struct con *c, char *s)
 static void
 set_final_reply(struct con *c)
 {
+	const char *msgs[UINT8_MAX];
 	char *buf;
+	size_t i;
 
-	if (c->nlists == 0 || (buf = malloc(SDL_REPLY_MAX)) == NULL) {
+	if (c->nlists == 0 ||
+	    (buf = malloc(SMTP_LISTED_REPLY_MAX)) == NULL) {
 		set_reply(c, smtp_tempfail(), NULL);
 		return;
 	}
-	sdl_reply(buf, SDL_REPLY_MAX, conf.code550 ? 550 : 450, c->lists,
-	    c->nlists, &c->peer);
+	for (i = 0; i < c->nlists; i++)
+		msgs[i] = sdl_msg(c->lists[i]);
+	smtp_listed_reply(buf, SMTP_LISTED_REPLY_MAX, conf.code550 ? 550 :
+	    450, msgs, c->nlists, &c->peer);
 	set_reply(c, buf, buf);
 }
 

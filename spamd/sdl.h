@@ -32,17 +32,6 @@
  *	sdl_listed(a)		1 if any list holds a (no references taken)
  *	sdl_ref/sdl_unref(l)	take or drop a reference
  *	sdl_tag(l), sdl_msg(l)	the list's tag and raw message
- *	sdl_reply(buf, size, code, l, n, a)	the SMTP reply for client a
- *		matched by lists l[0..n): every line of every message, in
- *		order, as "450-text" CRLF, the last as "450 text" CRLF (code
- *		is 450 or 550, any 100..599 works). Empty lines are dropped;
- *		if nothing is left, SDL_FALLBACK_MSG is used. Truncation: a
- *		line's text is cut at SDL_LINE_MAX - 6 bytes (so a line is at
- *		most 512 bytes) without splitting a UTF-8 sequence; a line
- *		that does not fit in size - 1 bytes is dropped with all after
- *		it, and the last line that fit ends the reply. Control bytes
- *		become blanks. Returns the length (0 and "" if size < 8 or the
- *		code is out of range); buf is NUL-terminated.
  *	sdl_tags(buf, size, l, n)	"tag1 tag2 ..." for log lines; cut to
  *		size - 1 bytes ending in "..." when too long; returns the
  *		length
@@ -60,7 +49,7 @@
  *   old snapshot is freed with its last reference. Addresses are not part
  *   of the snapshot: their memory is released at once on replace.
  * - Messages are stored raw, as they arrive between the quotes of a config
- *   line; sdl_reply expands \" \n \\ %A %% for each connection.
+ *   line; smtp_listed_reply (smtp.c) expands them for each connection.
  * - All functions that change lists return -1 on bad arguments (EINVAL)
  *   or memory exhaustion (ENOMEM) with a warning logged, and then leave the
  *   list as it was.
@@ -83,15 +72,11 @@
 
 #define SDL_TAG_MAX	CFG_TAG_MAX	/* bytes, printable ASCII, no blank ; " */
 #define SDL_MSG_MAX	CFG_MSG_MAX	/* raw message bytes */
-#define SDL_LINE_MAX	512	/* reply line incl. CRLF (RFC 5321 4.5.3.1.5) */
-#define SDL_REPLY_MAX	4096	/* a good size for sdl_reply's buffer */
 #define SDL_LOOKUP_MAX	32	/* a good size for sdl_lookup's array */
 
 /* The list spamd's greylister fills with trapped addresses. */
 #define SDL_GREYTRAP_TAG	CFG_GREYTRAP_TAG
 #define SDL_GREYTRAP_MSG	"Your address %A has mailed to spamtraps here"
-/* Used by sdl_reply when the matched messages hold no text at all. */
-#define SDL_FALLBACK_MSG	"Your address %A is listed here"
 
 struct sdl_list;
 
@@ -119,8 +104,6 @@ void	sdl_ref(struct sdl_list *);
 void	sdl_unref(struct sdl_list *);
 const char *sdl_tag(const struct sdl_list *);
 const char *sdl_msg(const struct sdl_list *);
-size_t	sdl_reply(char *, size_t, int, struct sdl_list *const *, size_t,
-	    const struct addr *);
 size_t	sdl_tags(char *, size_t, struct sdl_list *const *, size_t);
 size_t	sdl_count(void);
 int	sdl_info(size_t, struct sdl_info *);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/addr.h"
 #include "common/compat.h"
 #include "common/gdata.h"
 #include "spamd/smtp.h"
@@ -421,4 +422,135 @@ int
 smtp_ehlo_only(const struct smtp_sess *s)
 {
 	return s->ehlo && !s->envelope;
+}
+
+/*
+ * The reply is assembled line by line straight into the caller's buffer.
+ * Every line is first written as a continuation line ("450-text"); the
+ * last one written gets its '-' turned into ' ' at the end, so a reply cut
+ * short for space is still a well-formed SMTP reply.
+ */
+struct reply {
+	char		*buf;
+	size_t		 cap;		/* usable bytes, without the NUL */
+	size_t		 len;		/* bytes of complete lines */
+	size_t		 last;		/* offset of the last line's separator */
+	int		 lines;
+	int		 full;		/* a line did not fit: stop */
+	char		 code[4];
+	char		 text[SMTP_OUT_LINE_MAX];
+	size_t		 tlen, tmax;
+	int		 cut;		/* text of this line was cut */
+};
+
+static void
+reply_putc(struct reply *r, unsigned char c)
+{
+	if (r->cut)
+		return;
+	if (r->tlen >= r->tmax) {
+		/* do not leave half a UTF-8 sequence behind */
+		if ((c & 0xc0) == 0x80) {
+			while (r->tlen > 0 &&
+			    ((unsigned char)r->text[r->tlen - 1] & 0xc0) == 0x80)
+				r->tlen--;
+			if (r->tlen > 0 &&
+			    ((unsigned char)r->text[r->tlen - 1] & 0xc0) == 0xc0)
+				r->tlen--;
+		}
+		r->cut = 1;
+		return;
+	}
+	r->text[r->tlen++] = (char)c;
+}
+
+static void
+reply_endline(struct reply *r)
+{
+	size_t need = 4 + r->tlen + 2;
+
+	if (r->tlen == 0 || r->full) {
+		r->tlen = 0;
+		r->cut = 0;
+		return;
+	}
+	if (r->len + need > r->cap) {
+		r->full = 1;
+		return;
+	}
+	memcpy(r->buf + r->len, r->code, 3);
+	r->last = r->len + 3;
+	r->buf[r->len + 3] = '-';
+	memcpy(r->buf + r->len + 4, r->text, r->tlen);
+	memcpy(r->buf + r->len + 4 + r->tlen, "\r\n", 2);
+	r->len += need;
+	r->lines++;
+	r->tlen = 0;
+	r->cut = 0;
+}
+
+static void
+reply_msg(struct reply *r, const char *msg, const char *ip)
+{
+	const unsigned char *p = (const unsigned char *)msg;
+	const char *q;
+
+	for (; *p != '\0' && !r->full; p++) {
+		if (*p == '\\' && p[1] != '\0') {
+			p++;
+			if (*p == 'n')
+				reply_endline(r);
+			else if (*p == '"' || *p == '\\')
+				reply_putc(r, *p);
+			else {
+				/* unknown escape: keep it as written */
+				reply_putc(r, '\\');
+				reply_putc(r, *p);
+			}
+		} else if (*p == '%' && p[1] == 'A') {
+			p++;
+			for (q = ip; *q != '\0'; q++)
+				reply_putc(r, (unsigned char)*q);
+		} else if (*p == '%' && p[1] == '%') {
+			p++;
+			reply_putc(r, '%');
+		} else if (*p == '\n')
+			reply_endline(r);
+		else if (*p < ' ' || *p == 0x7f)
+			reply_putc(r, ' ');	/* never CR/LF injection */
+		else
+			reply_putc(r, *p);
+	}
+	reply_endline(r);
+}
+
+size_t
+smtp_listed_reply(char *buf, size_t size, int code, const char *const *msgs,
+    size_t n, const struct addr *a)
+{
+	struct reply rr, *r = &rr;
+	char ip[ADDR_STRLEN];
+	size_t i;
+
+	if (size > 0)
+		buf[0] = '\0';
+	/* room for "450 x\r\n" at least */
+	if (size < 8 || code < 100 || code > 599)
+		return 0;
+	memset(r, 0, sizeof(*r));
+	r->buf = buf;
+	r->cap = size - 1;
+	snprintf(r->code, sizeof(r->code), "%03d", code);
+	r->tmax = SMTP_OUT_LINE_MAX - 6;
+	if (r->tmax > r->cap - 6)
+		r->tmax = r->cap - 6;
+	addr_ntop(a, ip, sizeof(ip));
+	for (i = 0; i < n && !r->full; i++)
+		reply_msg(r, msgs[i], ip);
+	if (r->lines == 0)
+		reply_msg(r, SMTP_LISTED_FALLBACK, ip);
+	if (r->lines > 0)
+		r->buf[r->last] = ' ';
+	r->buf[r->len] = '\0';
+	return r->len;
 }

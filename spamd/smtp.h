@@ -14,9 +14,22 @@
  *				allocated (NULL: out of memory)
  *	smtp_quit_reply(host)	"221 host" CR LF, allocated (NULL: out of
  *				memory)
- *	smtp_tempfail()		the final reply of a greylisted client (451);
- *				a blacklisted one's comes from its lists'
- *				messages (sdl_reply)
+ *	smtp_tempfail()		the final reply of a greylisted client (451)
+ *	smtp_listed_reply(buf, size, code, msgs, n, a)	a blacklisted
+ *				client's final reply, from the messages of the
+ *				lists that hold it, msgs[0..n): every line of
+ *				every message, in order, as "450-text" CR LF,
+ *				the last as "450 text" CR LF (code is 450 or
+ *				550, any 100..599 works); returns its length.
+ *				Messages are raw (as between the quotes of a
+ *				config line): \" \n \\ %A %% are expanded, %A
+ *				to a's address; other control bytes become
+ *				blanks. Empty lines are dropped; if nothing is
+ *				left, SMTP_LISTED_FALLBACK is used. A line's
+ *				text is cut at SMTP_OUT_LINE_MAX - 6 bytes
+ *				(never inside a UTF-8 sequence); lines that do
+ *				not fit in size are dropped whole, and the
+ *				reply stays well-formed
  *	smtp_state_name(st)	"GREET", "HELO", ... for debug logs
  *	smtp_value(arg, buf, len)	the first token after the first ':'
  *				(OpenBSD's rule for MAIL FROM:/RCPT TO:)
@@ -37,7 +50,14 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "common/addr.h"
+
 #define SMTP_LINE_MAX		8192	/* bytes in a line, CR LF included */
+#define SMTP_OUT_LINE_MAX	512	/* a reply line incl. CR LF (RFC 5321
+					   4.5.3.1.5) */
+#define SMTP_LISTED_REPLY_MAX	4096	/* a good size for smtp_listed_reply */
+/* The listed reply when the matched messages hold no text at all. */
+#define SMTP_LISTED_FALLBACK	"Your address %A is listed here"
 #define SMTP_MAX_BADCMDS	20	/* the next bad command ends it */
 #define SMTP_MAX_TUPLES		100	/* tuples recorded per connection */
 #define SMTP_BODY_LINES		10	/* body lines read in DATA (OpenBSD) */
@@ -99,6 +119,8 @@ const char	*smtp_reply_text(enum smtp_reply);
 char		*smtp_banner(const char *, const char *, time_t);
 char		*smtp_quit_reply(const char *);
 const char	*smtp_tempfail(void);
+size_t		 smtp_listed_reply(char *, size_t, int, const char *const *,
+		    size_t, const struct addr *);
 const char	*smtp_state_name(enum smtp_state);
 size_t		 smtp_value(const char *, size_t, char *, size_t);
 int		 smtp_ehlo_only(const struct smtp_sess *);

@@ -1,9 +1,9 @@
 /*
  * fuzz_cfg.c: libFuzzer harness for spamd's configuration-socket input:
  * cfg_parse/cfg_line_free on one line, and cfg_process on a whole
- * connection's bytes followed by lookups and sdl_reply on the lists it
- * loaded (the reply text a blacklisted client gets is built from the raw
- * message of the line).
+ * connection's bytes followed by lookups and the listed reply
+ * (smtp_listed_reply) on the lists it loaded (the reply text a
+ * blacklisted client gets is built from the raw message of the line).
  *
  * Input: byte 0 chooses the mode (even: one line for cfg_parse; odd: the
  * rest is a whole connection for cfg_process); the rest is the data.
@@ -18,8 +18,9 @@
  * cfg_process:
  *	lines = applied + rejected, and each rejected line logged a warning;
  *	sdl_lookup and sdl_listed agree on the first address of every block
- *	the input loaded; when lists match, sdl_reply gives lines "450-..." / "450 ..." of at most
- *	SDL_LINE_MAX bytes, each ending in CR LF, with no other control byte.
+ *	the input loaded; when lists match, smtp_listed_reply gives lines
+ *	"450-..." / "450 ..." of at most SMTP_OUT_LINE_MAX bytes, each ending
+ *	in CR LF, with no other control byte.
  * In steps (cfg_parse_begin/cfg_parse_step, cfg_job): a line parsed a
  *	block at a time gives what cfg_parse gives (result, reason, blocks);
  *	with bounds taken from the input, a refusal names the option; a
@@ -35,6 +36,7 @@
 #include "common/addr.h"
 #include "spamd/cfg.h"
 #include "spamd/sdl.h"
+#include "spamd/smtp.h"
 #include "tests/fuzz/fuzz.h"
 
 #define LOOKUPS_MAX	64	/* addresses looked up per cfg_process input */
@@ -189,6 +191,19 @@ one_line(const char *buf, size_t len)
 	FUZZ_CHECK(cl.msg == NULL && cl.cidr == NULL, "cfg_line_free");
 }
 
+/* A blacklisted client's reply from list snapshots, as con.c builds it. */
+static size_t
+listed_reply(char *buf, size_t size, int code, struct sdl_list *const *l,
+    size_t n, const struct addr *a)
+{
+	const char *msgs[SDL_LOOKUP_MAX];
+	size_t i;
+
+	for (i = 0; i < n && i < SDL_LOOKUP_MAX; i++)
+		msgs[i] = sdl_msg(l[i]);
+	return smtp_listed_reply(buf, size, code, msgs, i, a);
+}
+
 static void
 check_reply(const char *buf, size_t n, size_t size)
 {
@@ -203,7 +218,7 @@ check_reply(const char *buf, size_t n, size_t size)
 		e = strstr(p, "\r\n");
 		FUZZ_CHECK(e != NULL, "reply line without CR LF");
 		len = (size_t)(e - p) + 2;
-		FUZZ_CHECK(len <= SDL_LINE_MAX, "reply line of %zu bytes", len);
+		FUZZ_CHECK(len <= SMTP_OUT_LINE_MAX, "reply line of %zu bytes", len);
 		FUZZ_CHECK(len >= 6 && memcmp(p, "450", 3) == 0 &&
 		    (p[3] == '-' || p[3] == ' '), "reply line \"%.*s\"",
 		    (int)len, p);
@@ -255,7 +270,7 @@ connection(const char *buf, size_t len)
 	struct cfg_line cl;
 	struct sdl_list *l[SDL_LOOKUP_MAX];
 	struct addr a;
-	char err[CFG_ERR_MAX], reply[SDL_REPLY_MAX], small[40];
+	char err[CFG_ERR_MAX], reply[SMTP_LISTED_REPLY_MAX], small[40];
 	const char *p = buf, *nl;
 	size_t rejected, n, i, k, lookups = 0;
 
@@ -284,11 +299,11 @@ connection(const char *buf, size_t len)
 				    "sdl_listed and sdl_lookup disagree");
 				if (k == 0)
 					continue;
-				check_reply(reply, sdl_reply(reply,
+				check_reply(reply, listed_reply(reply,
 				    sizeof(reply), 450, l, k, &a),
 				    sizeof(reply));
 				/* a tight buffer still ends cleanly */
-				n = sdl_reply(small, sizeof(small), 450, l, k,
+				n = listed_reply(small, sizeof(small), 450, l, k,
 				    &a);
 				if (n > 0)
 					check_reply(small, n, sizeof(small));

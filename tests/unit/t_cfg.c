@@ -16,6 +16,7 @@
 #include "common/compat.h"
 #include "spamd/cfg.h"
 #include "spamd/sdl.h"
+#include "spamd/smtp.h"
 #include "tests/unit/harness.h"
 
 /* Parse a copy of exactly len bytes, with nothing readable after it. */
@@ -552,8 +553,8 @@ round_trip(void)
 	struct cfg_line cl;
 	struct sdl_list *l[1];
 	struct addr a;
-	char msg[256], err[CFG_ERR_MAX], *line, reply[SDL_REPLY_MAX];
-	const char *e;
+	char msg[256], err[CFG_ERR_MAX], *line, reply[SMTP_LISTED_REPLY_MAX];
+	const char *e, *m;
 	size_t i, j, len;
 	uint64_t r;
 	int round;
@@ -611,7 +612,9 @@ round_trip(void)
 		free(line);
 		a = v[0].a;
 		T_EQ_INT(sdl_lookup(&a, l, 1), 1);
-		T_ASSERT(sdl_reply(reply, sizeof(reply), 450, l, 1, &a) > 0);
+		m = sdl_msg(l[0]);
+		T_ASSERT(smtp_listed_reply(reply, sizeof(reply), 450, &m, 1,
+		    &a) > 0);
 		sdl_unref(l[0]);
 		/* the reply's last line ends with the message's last piece */
 		T_ASSERT(strstr(reply, "end\r\n") != NULL);

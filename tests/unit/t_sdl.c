@@ -15,7 +15,22 @@
 #include "common/addr.h"
 #include "common/compat.h"
 #include "spamd/sdl.h"
+#include "spamd/smtp.h"
 #include "tests/unit/harness.h"
+
+/* A blacklisted client's reply from list snapshots, as con.c builds it. */
+static size_t
+listed_reply(char *buf, size_t size, int code, struct sdl_list *const *l,
+    size_t n, const struct addr *a)
+{
+	const char *msgs[8];
+	size_t i;
+
+	T_ASSERT(n <= 8);
+	for (i = 0; i < n; i++)
+		msgs[i] = sdl_msg(l[i]);
+	return smtp_listed_reply(buf, size, code, msgs, n, a);
+}
 
 static uint64_t rs = 0x9e3779b97f4a7c15ULL;
 
@@ -574,7 +589,7 @@ refs_survive_changes(void)
 	struct cidr c = C("203.0.113.0/24");
 	struct sdl_list *held[SDL_LOOKUP_MAX], *again[SDL_LOOKUP_MAX];
 	struct addr a = A("203.0.113.9");
-	char buf[SDL_REPLY_MAX];
+	char buf[SMTP_LISTED_REPLY_MAX];
 
 	T_EQ_INT(sdl_replace("x", "old message for %A", &c, 1), 0);
 	T_EQ_INT(sdl_addr_add(SDL_GREYTRAP_TAG, SDL_GREYTRAP_MSG, &a), 0);
@@ -596,7 +611,7 @@ refs_survive_changes(void)
 	/* everything is gone from the table; the snapshots still work */
 	T_EQ_STR(sdl_tag(held[0]), "x");
 	T_EQ_STR(sdl_msg(held[1]), SDL_GREYTRAP_MSG);
-	sdl_reply(buf, sizeof(buf), 450, held, 2, &a);
+	listed_reply(buf, sizeof(buf), 450, held, 2, &a);
 	T_EQ_STR(buf, "450-old message for 203.0.113.9\r\n"
 	    "450 Your address 203.0.113.9 has mailed to spamtraps here\r\n");
 	sdl_ref(held[0]);
@@ -773,7 +788,7 @@ replies(void)
 {
 	struct sdl_list *l[3];
 	struct addr a;
-	char buf[SDL_REPLY_MAX], tag[32];
+	char buf[SMTP_LISTED_REPLY_MAX], tag[32];
 	size_t i, j, n, len;
 
 	for (i = 0; i < sizeof(reply_cases) / sizeof(reply_cases[0]); i++) {
@@ -783,7 +798,7 @@ replies(void)
 			sdl_free_all();
 		}
 		a = A(reply_cases[i].client);
-		len = sdl_reply(buf, sizeof(buf), reply_cases[i].code, l, n,
+		len = listed_reply(buf, sizeof(buf), reply_cases[i].code, l, n,
 		    &a);
 		T_EQ_STR(buf, reply_cases[i].want);
 		T_EQ_INT(len, strlen(reply_cases[i].want));
@@ -797,7 +812,7 @@ reply_truncation(void)
 {
 	struct sdl_list *l[2];
 	struct addr a = A("192.0.2.7");
-	char msg[SDL_MSG_MAX], buf[SDL_REPLY_MAX], small[40], want[600];
+	char msg[SDL_MSG_MAX], buf[SMTP_LISTED_REPLY_MAX], small[40], want[600];
 	const char *ln = "line of about thirty bytes.";
 	size_t len, i, lines, ll;
 	char *p;
@@ -807,8 +822,8 @@ reply_truncation(void)
 	msg[700] = '\0';
 	l[0] = mklist("long", msg);
 	sdl_free_all();
-	len = sdl_reply(buf, sizeof(buf), 450, l, 1, &a);
-	T_EQ_INT(len, SDL_LINE_MAX);
+	len = listed_reply(buf, sizeof(buf), 450, l, 1, &a);
+	T_EQ_INT(len, SMTP_OUT_LINE_MAX);
 	T_EQ_MEM(buf, "450 aaa", 7);
 	T_EQ_MEM(buf + len - 3, "a\r\n", 3);
 	sdl_unref(l[0]);
@@ -818,7 +833,7 @@ reply_truncation(void)
 	strlcpy(msg + 505, "\xc3\xa9tail", sizeof(msg) - 505);
 	l[0] = mklist("utf8", msg);
 	sdl_free_all();
-	len = sdl_reply(buf, sizeof(buf), 450, l, 1, &a);
+	len = listed_reply(buf, sizeof(buf), 450, l, 1, &a);
 	T_EQ_INT(len, 4 + 505 + 2);
 	sdl_unref(l[0]);
 
@@ -833,7 +848,7 @@ reply_truncation(void)
 	l[1] = mklist("more", "never seen");
 	sdl_free_all();
 	ll = 4 + strlen(ln) + 2;
-	len = sdl_reply(buf, 400, 550, l, 2, &a);
+	len = listed_reply(buf, 400, 550, l, 2, &a);
 	T_EQ_INT(len, 399 / ll * ll);
 	for (lines = 0, p = buf; (p = strstr(p, "\r\n")) != NULL; p += 2)
 		lines++;
@@ -845,18 +860,18 @@ reply_truncation(void)
 	T_EQ_INT(strlen(buf), len);
 
 	/* a buffer smaller than a line still gives one well-formed line */
-	len = sdl_reply(small, sizeof(small), 550, l + 1, 1, &a);
+	len = listed_reply(small, sizeof(small), 550, l + 1, 1, &a);
 	T_EQ_STR(small, "550 never seen\r\n");
 	T_EQ_INT(len, 16);
-	len = sdl_reply(small, 33, 550, l, 1, &a);
+	len = listed_reply(small, 33, 550, l, 1, &a);
 	T_EQ_STR(small, "550 line of about thirty bytes\r\n");
 	T_EQ_INT(len, 32);
 
 	/* nonsense arguments give an empty reply, not a crash */
-	T_EQ_INT(sdl_reply(small, 7, 450, l, 1, &a), 0);
+	T_EQ_INT(listed_reply(small, 7, 450, l, 1, &a), 0);
 	T_EQ_STR(small, "");
-	T_EQ_INT(sdl_reply(small, sizeof(small), 45, l, 1, &a), 0);
-	T_EQ_INT(sdl_reply(small, 0, 450, l, 1, &a), 0);
+	T_EQ_INT(listed_reply(small, sizeof(small), 45, l, 1, &a), 0);
+	T_EQ_INT(listed_reply(small, 0, 450, l, 1, &a), 0);
 	sdl_unref(l[0]);
 	sdl_unref(l[1]);
 }

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "spamd/smtp.h"
@@ -418,6 +419,28 @@ value_rule(void)
 	T_EQ_STR(buf, "0123456789abcde");	/* truncated to the buffer */
 }
 
+/* A blacklisted client's final reply from its lists' raw messages (the
+ * escapes, truncation and bounds are in t_sdl's replies cases). */
+static void
+listed_reply(void)
+{
+	const char *msgs[2] = { "Your address %A is in nixspam\\nSee "
+	    "http://example.org/", "100%% \\\"sure\\\"" };
+	const char *none[1] = { "\\n" };
+	char buf[SMTP_LISTED_REPLY_MAX];
+	struct addr a;
+
+	T_EQ_INT(addr_parse("2001:db8::7", &a), 0);
+	T_EQ_INT(smtp_listed_reply(buf, sizeof(buf), 450, msgs, 2, &a),
+	    strlen(buf));
+	T_EQ_STR(buf, "450-Your address 2001:db8::7 is in nixspam\r\n"
+	    "450-See http://example.org/\r\n450 100% \"sure\"\r\n");
+	smtp_listed_reply(buf, sizeof(buf), 550, none, 1, &a);
+	T_EQ_STR(buf, "550 Your address 2001:db8::7 is listed here\r\n");
+	T_EQ_INT(smtp_listed_reply(buf, 7, 450, msgs, 2, &a), 0);
+	T_EQ_STR(buf, "");
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(reply_texts),
 	T_CASE(built_replies),
@@ -436,5 +459,6 @@ const struct t_case t_cases[] = {
 	T_CASE(data_ten_body_lines),
 	T_CASE(quit_in_data),
 	T_CASE(value_rule),
+	T_CASE(listed_reply),
 	{ NULL, NULL },
 };
