@@ -12,12 +12,15 @@
  * 451 anyway). Anything else (a 5xx, a 354, an early close, a session
  * older than -T seconds) counts as an error and the session is replaced.
  *
- * usage: smtpload [-c conc] [-d secs] [-w warmup] [-s src] [-n nsrc]
- *	    [-t tag] [-T timeout] host port
+ * usage: smtpload [-c conc] [-d secs | -N count] [-w warmup] [-s src]
+ *	    [-n nsrc] [-t tag] [-T timeout] host port
  *
  *	-c	concurrent sessions (default 50)
  *	-d	measured window in seconds (default 10), after
  *	-w	a warm-up in seconds that is not counted (default 1)
+ *	-N	instead of a window: run exactly count sessions, no warm-up,
+ *		and stop when the last has ended (a fixed amount of work, for
+ *		instruction counts)
  *	-s	first IPv4 source address (default 127.0.0.2); sessions bind
  *		round-robin to -n consecutive addresses (default 200) so the
  *		ephemeral ports of one address never run out
@@ -69,6 +72,7 @@ struct sess {
 static struct sockaddr_in dst;
 static struct in_addr src0;
 static unsigned nsrc = 200, srcnext;
+static unsigned long long maxsess, started, active;	/* -N */
 static int ep;
 static char tag[64];
 static unsigned long long rcptno;
@@ -82,6 +86,12 @@ sess_start(struct sess *s)
 	struct sockaddr_in src;
 	int one = 1;
 
+	if (maxsess > 0 && started >= maxsess) {
+		s->fd = -1;
+		return;
+	}
+	started++;
+	active++;
 	s->len = 0;
 	s->st = S_BANNER;
 	s->connected = 0;
@@ -108,6 +118,7 @@ sess_end(struct sess *s, unsigned long long *counter, int ok)
 	uint64_t t = benchutil_now_ms();
 
 	(*counter)++;
+	active--;
 	if (ok && t >= win_start && t < win_end) {
 		done_win++;
 		sum_ms += t - s->start_ms;
@@ -186,8 +197,9 @@ sess_event(struct sess *s, uint32_t events)
 static __attribute__((noreturn)) void
 usage(void)
 {
-	fprintf(stderr, "usage: smtpload [-c conc] [-d secs] [-w warmup] "
-	    "[-s src] [-n nsrc] [-t tag] [-T timeout] host port\n");
+	fprintf(stderr, "usage: smtpload [-c conc] [-d secs | -N count] "
+	    "[-w warmup] [-s src] [-n nsrc] [-t tag] [-T timeout] host "
+	    "port\n");
 	exit(2);
 }
 
@@ -204,13 +216,18 @@ main(int argc, char *argv[])
 	snprintf(tag, sizeof(tag), "%ld-%ld", (long)getpid(), (long)time(NULL));
 	if (inet_pton(AF_INET, "127.0.0.2", &src0) != 1)
 		return 1;
-	while ((ch = getopt(argc, argv, "c:d:n:s:T:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:N:n:s:T:t:w:")) != -1) {
 		switch (ch) {
 		case 'c':
 			conc = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		case 'd':
 			secs = strtod(optarg, NULL);
+			break;
+		case 'N':
+			maxsess = strtoull(optarg, NULL, 10);
+			warm = 0;
+			secs = 3600;
 			break;
 		case 'n':
 			nsrc = (unsigned)strtoul(optarg, NULL, 10);
@@ -250,7 +267,8 @@ main(int argc, char *argv[])
 	for (i = 0; i < conc; i++)
 		sess_start(&ss[i]);
 	last_scan = t;
-	while ((t = benchutil_now_ms()) < win_end) {
+	while ((t = benchutil_now_ms()) < win_end &&
+	    !(maxsess > 0 && active == 0)) {
 		if ((n = epoll_wait(ep, ev, MAX_EVENTS, 100)) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -275,9 +293,11 @@ main(int argc, char *argv[])
 	for (i = 0; i < conc; i++)
 		if (ss[i].fd != -1 && close(ss[i].fd) == -1)
 			benchutil_die("close");
+	if (maxsess > 0)
+		secs = (double)(t - win_start) / 1000;
 	printf("sessions=%llu secs=%.1f rate=%.0f rcpt4xx=%llu data4xx=%llu "
 	    "errors=%llu connfail=%llu timeouts=%llu avg_ms=%.2f\n", done_win,
-	    secs, (double)done_win / secs, rcpt4xx, data4xx, errors, connfail,
+	    secs, secs > 0 ? (double)done_win / secs : 0, rcpt4xx, data4xx, errors, connfail,
 	    timeouts, done_win ? (double)sum_ms / (double)done_win : 0.0);
 	free(ss);
 	return done_win > 0 ? 0 : 1;
