@@ -52,6 +52,29 @@ addr_parse(const char *s, struct addr *a)
 const char *
 addr_ntop(const struct addr *a, char *buf, size_t len)
 {
+	char v4[16], *p = v4;
+	int i;
+
+	/*
+	 * IPv4 by hand: inet_ntop formats it with sprintf, about 1,800
+	 * instructions, and every log line and database key of a client
+	 * needs it.
+	 */
+	if (a->af == AF_INET) {
+		for (i = 0; i < 4; i++) {
+			unsigned v = a->u.b[i];
+
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		if (len > 0)
+			strlcpy(buf, (size_t)(p - v4) <= len ? v4 : "?", len);
+		return buf;
+	}
 	if (inet_ntop(a->af, a->u.b, buf, (socklen_t)len) == NULL) {
 		if (len > 0)
 			strlcpy(buf, "?", len);

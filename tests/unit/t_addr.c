@@ -189,8 +189,33 @@ cidr_ranges(void)
 	T_ASSERT(!cidr_contains(&c, &a));	/* other family */
 }
 
+/* IPv4 is formatted by hand: every width of every octet, as inet_ntop
+ * would, and a buffer too small gives "?" like inet_ntop's failure. */
+static void
+ntop_v4(void)
+{
+	static const char *const v[] = { "0.0.0.0", "1.22.133.4",
+	    "9.10.99.100", "199.200.255.254", "255.255.255.255",
+	    "192.0.2.7" };
+	char buf[ADDR_STRLEN], ref[INET_ADDRSTRLEN], small[8];
+	struct addr a;
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		T_EQ_INT(addr_parse(v[i], &a), 0);
+		T_EQ_STR(addr_ntop(&a, buf, sizeof(buf)), v[i]);
+		T_ASSERT(inet_ntop(AF_INET, a.u.b, ref, sizeof(ref)) != NULL);
+		T_EQ_STR(buf, ref);
+	}
+	T_EQ_INT(addr_parse("192.0.2.7", &a), 0);
+	T_EQ_STR(addr_ntop(&a, small, sizeof(small)), "?");
+	T_EQ_STR(addr_ntop(&a, buf, 10), "192.0.2.7");
+	T_EQ_STR(addr_ntop(&a, buf, 9), "?");
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(parse_and_format),
+	T_CASE(ntop_v4),
 	T_CASE(sockaddr_roundtrip),
 	T_CASE(ordering_and_increment),
 	T_CASE(cidr_parse_cases),
