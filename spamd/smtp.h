@@ -11,7 +11,9 @@
  *	smtp_reply_text(id)	the fixed text of a reply, CR LF included;
  *				NULL for SMTP_R_QUIT and SMTP_R_FINAL (below)
  *	smtp_banner(host, name, now)	"220 host ESMTP name; date" CR LF,
- *				allocated (NULL: out of memory)
+ *				allocated (NULL: out of memory); host and
+ *				name must stay unchanged while used (the
+ *				last banner is reused within a second)
  *	smtp_quit_reply(host)	"221 host" CR LF, allocated (NULL: out of
  *				memory)
  *	smtp_tempfail()		the final reply of a greylisted client (451)

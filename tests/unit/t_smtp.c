@@ -67,7 +67,7 @@ reply_texts(void)
 static void
 built_replies(void)
 {
-	char *r;
+	char *r, *r2;
 
 	T_ASSERT(setenv("TZ", "UTC", 1) == 0);
 	tzset();
@@ -78,6 +78,18 @@ built_replies(void)
 	free(r);
 	r = smtp_banner("mx", "x", (time_t)1796353754);	/* %e pads */
 	T_EQ_STR(r, "220 mx ESMTP x; Fri Dec  4 03:09:14 2026\r\n");
+	/* the same second: a copy of the kept banner, the caller's own */
+	r2 = smtp_banner("mx", "x", (time_t)1796353754);
+	T_ASSERT(r2 != r);
+	T_EQ_STR(r2, r);
+	free(r2);
+	free(r);
+	/* the next second, or another name: formatted afresh */
+	r = smtp_banner("mx", "x", (time_t)1796353755);
+	T_EQ_STR(r, "220 mx ESMTP x; Fri Dec  4 03:09:15 2026\r\n");
+	free(r);
+	r = smtp_banner("mx2", "x", (time_t)1796353755);
+	T_EQ_STR(r, "220 mx2 ESMTP x; Fri Dec  4 03:09:15 2026\r\n");
 	free(r);
 	r = smtp_quit_reply("mx.example");
 	T_EQ_STR(r, "221 mx.example\r\n");
