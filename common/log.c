@@ -101,29 +101,95 @@ log_dropped(void)
 	return log_lost_total;
 }
 
+/*
+ * Lines are assembled with memcpy, not a second printf: a log line is
+ * formatted once, in log_emit. Timestamps change once a second, so the
+ * last one is kept (strftime is most of the cost of a short line).
+ */
+struct stamp {
+	time_t	t;
+	int	valid;
+	char	s[32];
+};
+
+/* Append s at *o, as much as fits in cap - 1 bytes; NUL-terminated. */
+static void
+put(char *buf, size_t cap, size_t *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*o >= cap - 1)
+		return;
+	if (n > cap - 1 - *o)
+		n = cap - 1 - *o;
+	memcpy(buf + *o, s, n);
+	*o += n;
+	buf[*o] = '\0';
+}
+
+/* v in decimal, at the end of buf[len]; returns where it starts. */
+static const char *
+utoa(unsigned long v, char *buf, size_t len)
+{
+	char *p = buf + len - 1;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0 && p > buf);
+	return p;
+}
+
+/*
+ * This second's time: a file's UTC stamp ("2026-12-04T03:09:14Z "), or
+ * syslog's local one ("Dec  4 03:09:14 "); "" if the clock fails.
+ */
+static const char *
+stamp(struct stamp *c, int utc)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	/* clock_gettime, not time(2): the filter allows only the former */
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return "";
+	if (!c->valid || ts.tv_sec != c->t) {
+		if ((utc ? gmtime_r(&ts.tv_sec, &tm) :
+		    localtime_r(&ts.tv_sec, &tm)) == NULL ||
+		    (utc ? strftime(c->s, sizeof(c->s), "%Y-%m-%dT%H:%M:%SZ ",
+		    &tm) : strftime(c->s, sizeof(c->s), "%b %e %H:%M:%S ",
+		    &tm)) == 0)
+			c->s[0] = '\0';
+		c->t = ts.tv_sec;
+		c->valid = 1;
+	}
+	return c->s;
+}
+
 /* One datagram as syslog(3) makes it: "<pri>Mmm dd hh:mm:ss ident[pid]: msg" */
 static int
 syslog_send(int pri, const char *line)
 {
-	char buf[LOG_LINE_MAX + 128], stamp[32] = "";
-	struct timespec ts;
-	struct tm tm;
-	int n;
+	static struct stamp st;
+	char buf[LOG_LINE_MAX + 128], num[24];
+	size_t o = 0;
 
 	if (log_sysfd == -1)
 		return -1;
-	/* clock_gettime, not time(2): the filter allows only the former */
-	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 &&
-	    localtime_r(&ts.tv_sec, &tm) != NULL)
-		(void)strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S ", &tm);
-	n = snprintf(buf, sizeof(buf), "<%d>%s%s[%ld]: %s",
-	    LOG_DAEMON | LOG_PRI(pri), stamp, log_ident, (long)getpid(), line);
-	if (n < 0)
-		return -1;
-	if ((size_t)n >= sizeof(buf))
-		n = sizeof(buf) - 1;
+	buf[0] = '\0';
+	put(buf, sizeof(buf), &o, "<");
+	put(buf, sizeof(buf), &o, utoa((unsigned long)(LOG_DAEMON |
+	    LOG_PRI(pri)), num, sizeof(num)));
+	put(buf, sizeof(buf), &o, ">");
+	put(buf, sizeof(buf), &o, stamp(&st, 0));
+	put(buf, sizeof(buf), &o, log_ident);
+	put(buf, sizeof(buf), &o, "[");
+	put(buf, sizeof(buf), &o, utoa((unsigned long)getpid(), num,
+	    sizeof(num)));
+	put(buf, sizeof(buf), &o, "]: ");
+	put(buf, sizeof(buf), &o, line);
 	/* A sealed (event loop) process must not block on a slow syslog. */
-	return send(log_sysfd, buf, (size_t)n, MSG_NOSIGNAL |
+	return send(log_sysfd, buf, o, MSG_NOSIGNAL |
 	    (log_sealed ? MSG_DONTWAIT : 0)) == -1 ? -1 : 0;
 }
 
@@ -204,33 +270,40 @@ log_init(const char *ident, int foreground, int verbose)
 	}
 }
 
+/* "[stamp ]ident[[proc]]: line" and a newline, into buf; its length. */
+static size_t
+assemble(char *buf, size_t cap, const char *stamp_s, const char *line)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	put(buf, cap - 1, &o, stamp_s);
+	put(buf, cap - 1, &o, log_ident);
+	if (log_proc != NULL) {
+		put(buf, cap - 1, &o, "[");
+		put(buf, cap - 1, &o, log_proc);
+		put(buf, cap - 1, &o, "]");
+	}
+	put(buf, cap - 1, &o, ": ");
+	put(buf, cap - 1, &o, line);
+	buf[o++] = '\n';
+	buf[o] = '\0';
+	return o;
+}
+
 /* One line to log_open's descriptor, in one write(2). */
 static void
 emit_fd(const char *line)
 {
-	char buf[LOG_LINE_MAX + 128], stamp[32] = "";
-	struct timespec ts;
-	struct tm tm;
-	int n;
+	static struct stamp st;
+	char buf[LOG_LINE_MAX + 128];
+	size_t n;
 
-	if (log_stamp && clock_gettime(CLOCK_REALTIME, &ts) == 0 &&
-	    gmtime_r(&ts.tv_sec, &tm) != NULL)
-		(void)strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ ", &tm);
-	if (log_proc != NULL)
-		n = snprintf(buf, sizeof(buf), "%s%s[%s]: %s\n", stamp,
-		    log_ident, log_proc, line);
-	else
-		n = snprintf(buf, sizeof(buf), "%s%s: %s\n", stamp, log_ident,
-		    line);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(buf)) {
-		n = sizeof(buf) - 1;
-		buf[n - 1] = '\n';
-	}
+	n = assemble(buf, sizeof(buf), log_stamp ?
+	    stamp(&st, 1) : "", line);
 	/* Nowhere to report a failure; a signal may interrupt once. */
-	if (write(log_fd, buf, (size_t)n) == -1 && errno == EINTR)
-		(void)write(log_fd, buf, (size_t)n);
+	if (write(log_fd, buf, n) == -1 && errno == EINTR)
+		(void)write(log_fd, buf, n);
 }
 
 void
@@ -285,11 +358,10 @@ log_emit(int pri, const char *fmt, va_list ap)
 	if (log_hook != NULL)
 		log_hook(pri, line);
 	if (log_fg) {
-		if (log_proc != NULL)
-			fprintf(stderr, "%s[%s]: %s\n", log_ident, log_proc,
-			    line);
-		else
-			fprintf(stderr, "%s: %s\n", log_ident, line);
+		char buf[LOG_LINE_MAX + 128];
+
+		(void)fwrite(buf, 1, assemble(buf, sizeof(buf), "", line),
+		    stderr);
 	} else if (log_fd != -1)
 		emit_fd(line);
 	else
@@ -374,7 +446,7 @@ log_info(const char *fmt, ...)
 }
 
 void
-log_verbose(const char *fmt, ...)
+(log_verbose)(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -386,7 +458,7 @@ log_verbose(const char *fmt, ...)
 }
 
 void
-log_debug(const char *fmt, ...)
+(log_debug)(const char *fmt, ...)
 {
 	va_list ap;
 

@@ -11,7 +11,8 @@
  *	log_warn/log_warnx	LOG_WARNING; warn appends ": strerror(errno)"
  *	log_notice/log_info	LOG_NOTICE / LOG_INFO, always emitted
  *	log_verbose		LOG_INFO, only when verbose >= 1
- *	log_debug		LOG_DEBUG, only when verbose >= 2
+ *	log_debug		LOG_DEBUG, only when verbose >= 2 (both
+ *				evaluate their arguments only then: below)
  *	fatal/fatalx		LOG_CRIT and exit(1); fatal appends strerror(errno)
  *	log_ratelimit(rl, secs)	1 if a repeating message may be logged now
  *	log_set_hook(fn)	tests: every emitted line also goes to fn
@@ -66,5 +67,20 @@ void	log_set_forward(int (*)(int, const char *));
 void	log_pri(int, const char *, ...) __attribute__((format(printf, 2, 3)));
 unsigned long log_dropped(void);
 void	log_syslog_path(const char *);
+
+/*
+ * log_verbose and log_debug test the level before their arguments are
+ * computed: a line that will not be written costs no inet_ntop and no
+ * formatting (most of the SMTP process's work per session at -v 0). The
+ * functions remain, for a pointer to them.
+ */
+#define log_verbose(...) do {						\
+	if (log_getverbose() >= 1)					\
+		(log_verbose)(__VA_ARGS__);				\
+} while (0)
+#define log_debug(...) do {						\
+	if (log_getverbose() >= 2)					\
+		(log_debug)(__VA_ARGS__);				\
+} while (0)
 
 #endif /* LOG_H */
