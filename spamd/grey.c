@@ -639,7 +639,8 @@ grey_main(int smtpfd, int nftfd)
 	/* The queue's bounds and back-off: greyq.h's defaults. */
 	struct greyq_conf qc = { .dbpath = conf.dbpath, .gl = &conf.gl,
 	    .db_max_size = conf.db_max_size, .lock_wait_ms = GREYQ_LOCK_WAIT,
-	    .is_trap = grey_trapcheck, .effect = gq_effect };
+	    .commit_gap_ms = GREYQ_COMMIT_GAP, .is_trap = grey_trapcheck,
+	    .effect = gq_effect };
 
 	log_procname("grey");
 	(void)prctl(PR_SET_NAME, "spamd-grey", 0, 0, 0);

@@ -46,6 +46,7 @@ struct greyq {
 	uint64_t		 due_ms;	/* next batch; NEVER if none */
 	uint64_t		 report_ms;	/* next refusal report */
 	uint64_t		 retry_ms;
+	uint64_t		 commit_ms;	/* the last commit; 0 never */
 	int			 failing;
 	struct log_ratelimit	 rl_drop;
 	/*
@@ -485,8 +486,10 @@ flush(struct greyq *q)
 		}
 		done++;
 	}
-	if (!bad && greydb_commit(q->gdb) == 0)
+	if (!bad && greydb_commit(q->gdb) == 0) {
 		synced = 1;
+		q->commit_ms = clock_mono_ms();
+	}
 	else {
 		synced = abandon(q, bad);
 		bad = 1;
@@ -540,6 +543,20 @@ greyq_new(const struct greyq_conf *c)
 	return q;
 }
 
+/*
+ * How long a new tuple waits: nothing if the last commit is commit_gap_ms
+ * old or a full transaction is waiting, else the rest of the gap.
+ */
+static uint64_t
+gap_left(const struct greyq *q)
+{
+	uint64_t now = clock_mono_ms(), end = q->commit_ms + q->c.commit_gap_ms;
+
+	if (q->commit_ms == 0 || end <= now || q->queued >= q->c.txn_max)
+		return 0;
+	return end - now;
+}
+
 /* One address's part of a half-full queue. */
 static uint32_t
 share(const struct greyq *q)
@@ -589,7 +606,7 @@ greyq_add(struct greyq *q, const struct proto_tuple *t)
 	q->tail = it;
 	q->queued++;
 	if (!q->failing)
-		schedule(q, 0);
+		schedule(q, gap_left(q));
 	return 0;
 }
 

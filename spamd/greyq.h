@@ -19,7 +19,12 @@
  *	greyq_failing(q)	1 while the database refuses the batches
  *	greyq_free(q)		close the database, report what was refused
  *
- * Batches: a tuple is due at once unless the database is failing; a
+ * Batches: a tuple is due at once, unless the database is failing or
+ * the last commit was less than commit_gap_ms ago: then it waits for the
+ * end of that gap, so under load commits (each an msync, the greylister's
+ * largest cost) come at most every commit_gap_ms with all that arrived
+ * meanwhile, and an idle greylister still commits a lone tuple at once
+ * (a passing retry is whitelisted without delay). A
  * batch that cannot lock, write or sync the database stays queued, whole,
  * and is retried after retry_min_ms, doubled up to retry_max_ms (each
  * state change logged once). A tuple is removed only after the
@@ -50,6 +55,7 @@
 #define GREYQ_LOCK_WAIT	200		/* ms to wait for the lock */
 #define GREYQ_RETRY_MIN	100		/* ms, doubled up to GREYQ_RETRY_MAX */
 #define GREYQ_RETRY_MAX	10000
+#define GREYQ_COMMIT_GAP 20		/* ms between commits under load */
 #define GREYQ_SESSION_MAX 600		/* s: sessions that began before a pass */
 #define GREYQ_SOFT_PCT	80		/* % of db_max_size: heaviest refused */
 #define GREYQ_FULL_PCT	95		/* % of db_max_size: all new refused */
@@ -77,6 +83,7 @@ struct greyq_conf {
 	size_t				 txn_max;
 	int				 lock_wait_ms;
 	uint64_t			 retry_min_ms, retry_max_ms;
+	uint64_t			 commit_gap_ms;	/* 0: at once */
 	greyq_trap_fn			 is_trap;
 	greyq_effect_fn			 effect;
 	void				*arg;		/* of effect */

@@ -412,6 +412,23 @@ db_full(void)
 	play(&tc);
 }
 
+/* Under load, commits come at most every commit_gap_ms (here 2 s); an
+ * idle queue commits a lone tuple at once. */
+static void
+commit_gap(void)
+{
+	static const struct tcase tc = { .qc.commit_gap_ms = 2000, .steps = {
+		"add " TUPLE, "timeout 0", "run", "queued 0",
+		"add " TUPLE2, "timeout 2000", "run", "queued 1",
+		"sleep 1", "add 192.0.2.9 h <a@example.org> <b@example.net>",
+		"timeout 1000", "sleep 1", "timeout 0", "run", "queued 0",
+		"grey " TUPLE2 " 1",
+		"sleep 5", "add " TUPLE, "timeout 0",	/* idle: at once */
+	} };
+
+	play(&tc);
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(first_sighting),
 	T_CASE(retry_passes),
@@ -423,5 +440,6 @@ const struct t_case t_cases[] = {
 	T_CASE(queue_full),
 	T_CASE(per_address_bound),
 	T_CASE(db_full),
+	T_CASE(commit_gap),
 	{ NULL, NULL }
 };
