@@ -83,6 +83,9 @@ struct con {
 	uint8_t			 flags;
 };
 
+/* DESIGN.md 5.1: thousands are held at once. */
+_Static_assert(sizeof(struct con) <= 256, "struct con grew past 256 bytes");
+
 struct listener {
 	struct ev_io		 io;
 	struct ev_timer		 pause;
@@ -491,8 +494,7 @@ con_close(struct con *c)
 	    c->nlists ? " lists: " : "",
 	    c->nlists ? tags_str(c, tags, sizeof(tags)) : "");
 	ev_timer_del(&c->tm);
-	ev_io_del(&c->io);
-	if (close(fd) == -1)
+	if (ev_io_close(&c->io) == -1)
 		log_warn("close");
 	if (c->lists != NULL) {
 		for (i = 0; i < c->nlists; i++)

@@ -56,19 +56,12 @@ ev_init(void)
 int
 ev_io_add(struct ev_io *io, int fd, uint32_t events, ev_io_cb cb)
 {
-	struct epoll_event ee;
-
 	io->fd = fd;
 	io->cb = cb;
-	io->events = events;
-	memset(&ee, 0, sizeof(ee));
-	ee.events = events;
-	ee.data.ptr = io;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ee) == -1) {
-		log_warn("epoll_ctl add fd %d", fd);
-		return -1;
-	}
-	return 0;
+	io->events = 0;
+	io->added = 0;
+	/* Watching for nothing needs no epoll_ctl yet: ev_io_mod adds it. */
+	return events == 0 ? 0 : ev_io_mod(io, events);
 }
 
 int
@@ -76,15 +69,18 @@ ev_io_mod(struct ev_io *io, uint32_t events)
 {
 	struct epoll_event ee;
 
-	if (io->events == events)
+	if (io->events == events && (io->added || events == 0))
 		return 0;
 	memset(&ee, 0, sizeof(ee));
 	ee.events = events;
 	ee.data.ptr = io;
-	if (epoll_ctl(epfd, EPOLL_CTL_MOD, io->fd, &ee) == -1) {
-		log_warn("epoll_ctl mod fd %d", io->fd);
+	if (epoll_ctl(epfd, io->added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, io->fd,
+	    &ee) == -1) {
+		log_warn("epoll_ctl %s fd %d", io->added ? "mod" : "add",
+		    io->fd);
 		return -1;
 	}
+	io->added = 1;
 	io->events = events;
 	return 0;
 }
@@ -94,10 +90,22 @@ ev_io_del(struct ev_io *io)
 {
 	if (io->fd == -1)
 		return;
-	if (epoll_ctl(epfd, EPOLL_CTL_DEL, io->fd, NULL) == -1 &&
+	if (io->added && epoll_ctl(epfd, EPOLL_CTL_DEL, io->fd, NULL) == -1 &&
 	    errno != EBADF && errno != ENOENT)
 		log_warn("epoll_ctl del fd %d", io->fd);
 	io->fd = -1;
+	io->added = 0;
+}
+
+int
+ev_io_close(struct ev_io *io)
+{
+	int fd = io->fd;
+
+	/* Closing the only descriptor of a file takes it out of epoll. */
+	io->fd = -1;
+	io->added = 0;
+	return fd == -1 ? 0 : close(fd);
 }
 
 /* Heap helpers: slot is 1-based so that 0 can mean "not armed". */

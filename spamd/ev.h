@@ -4,9 +4,15 @@
  * or cancel, never a scan of all connections), signalfd for signals.
  *
  *	ev_init()			create the loop (once per process)
- *	ev_io_add(io, fd, events, cb)	watch fd for EPOLLIN/EPOLLOUT
+ *	ev_io_add(io, fd, events, cb)	watch fd for EPOLLIN/EPOLLOUT (with
+ *					events 0, epoll hears of fd only at
+ *					the first ev_io_mod that wants some)
  *	ev_io_mod(io, events)		change the watched events (0 = none)
  *	ev_io_del(io)			stop watching (call before close)
+ *	ev_io_close(io)			stop watching and close fd, in one
+ *					system call: for a descriptor never
+ *					duplicated (close takes it out of
+ *					epoll); close(2)'s result
  *	ev_timer_set(t, when_ms, cb)	(re)arm a timer at monotonic ms
  *	ev_fifo_init(f, delay_ms)	a list of timers that all wait delay_ms
  *	ev_timer_fifo(t, f, cb)		(re)arm t at now + f's delay, O(1)
@@ -44,6 +50,7 @@ typedef void (*ev_signal_cb)(int);
 
 struct ev_io {
 	int		fd;
+	int		added;		/* epoll knows fd */
 	uint32_t	events;
 	ev_io_cb	cb;
 };
@@ -72,6 +79,7 @@ void		ev_init(void);
 int		ev_io_add(struct ev_io *, int, uint32_t, ev_io_cb);
 int		ev_io_mod(struct ev_io *, uint32_t);
 void		ev_io_del(struct ev_io *);
+int		ev_io_close(struct ev_io *);
 void		ev_timer_set(struct ev_timer *, uint64_t, ev_timer_cb);
 void		ev_fifo_init(struct ev_fifo *, uint64_t);
 void		ev_timer_fifo(struct ev_timer *, struct ev_fifo *, ev_timer_cb);

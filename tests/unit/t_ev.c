@@ -1,8 +1,15 @@
 /*
  * t_ev.c: the event loop's timer heap (spamd/ev.c): order, moves,
- * cancellation, and a randomized comparison with a brute-force model.
+ * cancellation, and a randomized comparison with a brute-force model;
+ * descriptors that epoll hears of only when they want events, and
+ * ev_io_close.
  */
+#include <sys/epoll.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "spamd/ev.h"
@@ -150,9 +157,69 @@ fifo_lists(void)
 	clock_fake_off();
 }
 
+static int io_calls;
+
+static void
+io_cb(struct ev_io *io, uint32_t events)
+{
+	char b;
+
+	T_ASSERT(events & EPOLLIN);
+	T_EQ_INT(read(io->fd, &b, 1), 1);
+	io_calls++;
+	ev_break();
+}
+
+/*
+ * A descriptor added with no events costs no epoll_ctl until it wants
+ * some; one that never did is deleted and closed without complaint; a
+ * watched one is closed, and so dropped from epoll, by ev_io_close.
+ */
+static void
+lazy_io(void)
+{
+	struct ev_io io, idle;
+	struct ev_timer stop;
+	int p[2], q[2];
+
+	ev_init();
+	T_EQ_INT(pipe(p), 0);
+	T_EQ_INT(pipe(q), 0);
+	T_EQ_INT(ev_io_add(&io, p[0], 0, io_cb), 0);
+	T_EQ_INT(io.added, 0);
+	T_EQ_INT(write(p[1], "xy", 2), 2);
+	T_EQ_INT(ev_io_mod(&io, 0), 0);		/* still nothing: no add */
+	T_EQ_INT(io.added, 0);
+	T_EQ_INT(ev_io_mod(&io, EPOLLIN), 0);
+	T_EQ_INT(io.added, 1);
+	memset(&stop, 0, sizeof(stop));
+	ev_timer_set(&stop, ev_now() + 5000, (ev_timer_cb)ev_break);
+	ev_run();
+	T_EQ_INT(io_calls, 1);
+
+	/* never watched: del and close are quiet */
+	T_EQ_INT(ev_io_add(&idle, q[0], 0, io_cb), 0);
+	ev_io_del(&idle);
+	T_EQ_INT(idle.fd, -1);
+	t_no_log("epoll_ctl");
+	T_EQ_INT(close(q[0]), 0);
+
+	/* closed while watched, with data still readable: never reported */
+	T_EQ_INT(ev_io_close(&io), 0);
+	T_EQ_INT(io.fd, -1);
+	T_ASSERT(fcntl(p[0], F_GETFD) == -1 && errno == EBADF);
+	ev_timer_set(&stop, ev_now() + 50, (ev_timer_cb)ev_break);
+	ev_run();
+	T_EQ_INT(io_calls, 1);
+	T_EQ_INT(ev_io_close(&io), 0);		/* twice: harmless */
+	close(p[1]);
+	close(q[1]);
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(random_heap),
 	T_CASE(loop_fires_in_order),
 	T_CASE(fifo_lists),
+	T_CASE(lazy_io),
 	{ NULL, NULL },
 };
