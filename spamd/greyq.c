@@ -47,6 +47,7 @@ struct greyq {
 	uint64_t		 report_ms;	/* next refusal report */
 	uint64_t		 retry_ms;
 	uint64_t		 commit_ms;	/* the last commit; 0 never */
+	size_t			 commit_n;	/* tuples it carried */
 	int			 failing;
 	struct log_ratelimit	 rl_drop;
 	/*
@@ -489,6 +490,7 @@ flush(struct greyq *q)
 	if (!bad && greydb_commit(q->gdb) == 0) {
 		synced = 1;
 		q->commit_ms = clock_mono_ms();
+		q->commit_n = done;
 	}
 	else {
 		synced = abandon(q, bad);
@@ -536,6 +538,8 @@ greyq_new(const struct greyq_conf *c)
 		q->c.retry_min_ms = GREYQ_RETRY_MIN;
 	if (q->c.retry_max_ms == 0)
 		q->c.retry_max_ms = GREYQ_RETRY_MAX;
+	if (q->c.busy_batch == 0)
+		q->c.busy_batch = GREYQ_BUSY_BATCH;
 	q->due_ms = q->report_ms = NEVER;
 	q->retry_ms = q->c.retry_min_ms;
 	q->dbs.budget = -1;
@@ -544,15 +548,17 @@ greyq_new(const struct greyq_conf *c)
 }
 
 /*
- * How long a new tuple waits: nothing if the last commit is commit_gap_ms
- * old or a full transaction is waiting, else the rest of the gap.
+ * How long a new tuple waits: nothing without load (the last commit was
+ * small, or commit_gap_ms old) or when a full transaction is waiting,
+ * else the rest of the gap.
  */
 static uint64_t
 gap_left(const struct greyq *q)
 {
 	uint64_t now = clock_mono_ms(), end = q->commit_ms + q->c.commit_gap_ms;
 
-	if (q->commit_ms == 0 || end <= now || q->queued >= q->c.txn_max)
+	if (q->commit_ms == 0 || q->commit_n < q->c.busy_batch ||
+	    end <= now || q->queued >= q->c.txn_max)
 		return 0;
 	return end - now;
 }

@@ -19,12 +19,13 @@
  *	greyq_failing(q)	1 while the database refuses the batches
  *	greyq_free(q)		close the database, report what was refused
  *
- * Batches: a tuple is due at once, unless the database is failing or
- * the last commit was less than commit_gap_ms ago: then it waits for the
- * end of that gap, so under load commits (each an msync, the greylister's
+ * Batches: a tuple is due at once, unless the database is failing, or
+ * the greylister is under load (its last commit carried busy_batch
+ * tuples or more, and was less than commit_gap_ms ago): then it waits for
+ * the end of that gap, so commits (each an msync, the greylister's
  * largest cost) come at most every commit_gap_ms with all that arrived
- * meanwhile, and an idle greylister still commits a lone tuple at once
- * (a passing retry is whitelisted without delay). A
+ * meanwhile. Below that load a tuple is committed at once, so a passing
+ * retry is whitelisted without delay. A
  * batch that cannot lock, write or sync the database stays queued, whole,
  * and is retried after retry_min_ms, doubled up to retry_max_ms (each
  * state change logged once). A tuple is removed only after the
@@ -56,6 +57,7 @@
 #define GREYQ_RETRY_MIN	100		/* ms, doubled up to GREYQ_RETRY_MAX */
 #define GREYQ_RETRY_MAX	10000
 #define GREYQ_COMMIT_GAP 20		/* ms between commits under load */
+#define GREYQ_BUSY_BATCH 16		/* a commit this big means load */
 #define GREYQ_SESSION_MAX 600		/* s: sessions that began before a pass */
 #define GREYQ_SOFT_PCT	80		/* % of db_max_size: heaviest refused */
 #define GREYQ_FULL_PCT	95		/* % of db_max_size: all new refused */
@@ -84,6 +86,7 @@ struct greyq_conf {
 	int				 lock_wait_ms;
 	uint64_t			 retry_min_ms, retry_max_ms;
 	uint64_t			 commit_gap_ms;	/* 0: at once */
+	size_t				 busy_batch;	/* 0: GREYQ_BUSY_BATCH */
 	greyq_trap_fn			 is_trap;
 	greyq_effect_fn			 effect;
 	void				*arg;		/* of effect */

@@ -412,13 +412,18 @@ db_full(void)
 	play(&tc);
 }
 
-/* Under load, commits come at most every commit_gap_ms (here 2 s); an
- * idle queue commits a lone tuple at once. */
+/* Under load (a commit of busy_batch tuples, here 2), commits come at
+ * most every commit_gap_ms (here 2 s); below it, or idle, at once. */
 static void
 commit_gap(void)
 {
-	static const struct tcase tc = { .qc.commit_gap_ms = 2000, .steps = {
-		"add " TUPLE, "timeout 0", "run", "queued 0",
+	static const struct tcase tc = { .qc.commit_gap_ms = 2000,
+	    .qc.busy_batch = 2, .steps = {
+		"add 192.0.2.5 h <a@example.org> <b@example.net>",
+		"run", "add 192.0.2.6 h <a@example.org> <b@example.net>",
+		"timeout 0", "run",		/* a commit of 1: no load */
+		"add " TUPLE, "add 192.0.2.7 h <a@example.org> <b@example.net>",
+		"timeout 0", "run", "queued 0",	/* 2: load from now on */
 		"add " TUPLE2, "timeout 2000", "run", "queued 1",
 		"sleep 1", "add 192.0.2.9 h <a@example.org> <b@example.net>",
 		"timeout 1000", "sleep 1", "timeout 0", "run", "queued 0",
