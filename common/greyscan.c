@@ -73,16 +73,14 @@ keyv_free(struct keyv *v)
 	free(v->len);
 }
 
-static int
-addr_add(struct greyscan_addr **v, size_t *n, size_t *cap, const char *ip,
-    size_t iplen, int64_t expire)
+int
+greyscan_addr_add(struct greyscan_addr **v, size_t *n, size_t *cap,
+    const char *key, size_t keylen, int64_t expire)
 {
-	char buf[ADDR_STRLEN];
+	struct addr a;
 
-	if (iplen >= sizeof(buf))
+	if (gd_key_addr(key, keylen, &a) == -1)
 		return 0;
-	memcpy(buf, ip, iplen);
-	buf[iplen] = '\0';
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 64;
 		struct greyscan_addr *nv = reallocarray(*v, ncap, sizeof(*nv));
@@ -92,8 +90,7 @@ addr_add(struct greyscan_addr **v, size_t *n, size_t *cap, const char *ip,
 		*v = nv;
 		*cap = ncap;
 	}
-	if (addr_parse(buf, &(*v)[*n].a) == -1)
-		return 0;
+	(*v)[*n].a = a;
 	(*v)[(*n)++].expire = expire;
 	return 0;
 }
@@ -122,12 +119,12 @@ walk(const char *key, size_t keylen, const struct gd_rec *r, const char *why,
 	}
 	switch (r->kind) {
 	case GD_WHITE:
-		if (addr_add(&res->white, &res->nwhite, &res->capwhite, key, keylen,
+		if (greyscan_addr_add(&res->white, &res->nwhite, &res->capwhite, key, keylen,
 		    r->expire) == -1)
 			s->oom = 1;
 		break;
 	case GD_TRAPPED:
-		if (addr_add(&res->trapped, &res->ntrapped, &res->captrapped, key,
+		if (greyscan_addr_add(&res->trapped, &res->ntrapped, &res->captrapped, key,
 		    keylen,
 		    r->expire) == -1)
 			s->oom = 1;
@@ -205,7 +202,7 @@ promote_chunk(struct greydb *db, struct scan *s, size_t lo, size_t hi,
 		res->promoted++;
 		if (!dry)
 			log_verbose("whitelisting %s", ip);
-		if (addr_add(&res->white, &res->nwhite, &res->capwhite, ip,
+		if (greyscan_addr_add(&res->white, &res->nwhite, &res->capwhite, ip,
 		    strlen(ip), w.expire) == -1)
 			return -1;
 	}

@@ -11,6 +11,9 @@
  *		counts. 0, or -1 with greydb_errstr() (or errno ENOENT if
  *		the database does not exist).
  *	greyscan_free(&res)
+ *	greyscan_addr_add(&v, &n, &cap, key, keylen, expire)	append the
+ *		address a key starts with to a growing array (a key that is
+ *		no address is skipped); 0, or -1 out of memory
  *
  * The walk runs under the shared lock, so spamd keeps writing meanwhile;
  * the changes are then made under the exclusive lock in chunks of
@@ -51,5 +54,7 @@ struct greyscan_res {
 int	greyscan_run(const char *, int64_t, const struct greylist_params *,
 	    int, struct greyscan_res *);
 void	greyscan_free(struct greyscan_res *);
+int	greyscan_addr_add(struct greyscan_addr **, size_t *, size_t *,
+	    const char *, size_t, int64_t);
 
 #endif /* GREYSCAN_H */

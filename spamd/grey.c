@@ -380,25 +380,12 @@ trap_walk(const char *key, size_t keylen, const struct gd_rec *r,
     const char *why, void *arg)
 {
 	struct trapwalk *w = arg;
-	struct addr a;
 
 	(void)why;
-	if (r == NULL || r->kind != GD_TRAPPED || greylist_expired(r, w->now) ||
-	    gd_key_addr(key, keylen, &a) == -1)
+	if (r == NULL || r->kind != GD_TRAPPED || greylist_expired(r, w->now))
 		return GREYDB_KEEP;
-	if (w->n == w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 64;
-		struct greyscan_addr *nv = reallocarray(w->v, ncap,
-		    sizeof(*nv));
-
-		if (nv == NULL)
-			return GREYDB_STOP;
-		w->v = nv;
-		w->cap = ncap;
-	}
-	w->v[w->n].a = a;
-	w->v[w->n++].expire = r->expire;
-	return GREYDB_KEEP;
+	return greyscan_addr_add(&w->v, &w->n, &w->cap, key, keylen,
+	    r->expire) == -1 ? GREYDB_STOP : GREYDB_KEEP;
 }
 
 /*
