@@ -297,8 +297,8 @@ main(int argc, char *argv[])
 		secs = (double)(t - win_start) / 1000;
 	printf("sessions=%llu secs=%.1f rate=%.0f rcpt4xx=%llu data4xx=%llu "
 	    "errors=%llu connfail=%llu timeouts=%llu avg_ms=%.2f\n", done_win,
-	    secs, secs > 0 ? (double)done_win / secs : 0, rcpt4xx, data4xx, errors, connfail,
-	    timeouts, done_win ? (double)sum_ms / (double)done_win : 0.0);
+	    secs, secs > 0 ? (double)done_win / secs : 0, rcpt4xx, data4xx,
+	    errors, connfail, timeouts, done_win ? (double)sum_ms / (double)done_win : 0.0);
 	free(ss);
 	return done_win > 0 ? 0 : 1;
 }

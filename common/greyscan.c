@@ -119,14 +119,13 @@ walk(const char *key, size_t keylen, const struct gd_rec *r, const char *why,
 	}
 	switch (r->kind) {
 	case GD_WHITE:
-		if (greyscan_addr_add(&res->white, &res->nwhite, &res->capwhite, key, keylen,
-		    r->expire) == -1)
+		if (greyscan_addr_add(&res->white, &res->nwhite,
+		    &res->capwhite, key, keylen, r->expire) == -1)
 			s->oom = 1;
 		break;
 	case GD_TRAPPED:
-		if (greyscan_addr_add(&res->trapped, &res->ntrapped, &res->captrapped, key,
-		    keylen,
-		    r->expire) == -1)
+		if (greyscan_addr_add(&res->trapped, &res->ntrapped,
+		    &res->captrapped, key, keylen, r->expire) == -1)
 			s->oom = 1;
 		break;
 	case GD_SPAMTRAP:

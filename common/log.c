@@ -3,8 +3,11 @@
  *
  * State is limited to the settings given by log_init, log_open and
  * friends. A forked process calls log_procname so that foreground output
- * (and log_open's stderr or file) says which process spoke. Messages are formatted into a fixed buffer (truncated at
- * LOG_LINE_MAX) and sanitised before they reach syslog or stderr.
+ * (and log_open's stderr or file) says which process spoke. Messages are
+ * formatted once into a fixed buffer (truncated at LOG_LINE_MAX) and
+ * sanitised; the prefix of each sink (syslog's "<pri>date ident[pid]: ",
+ * a file's UTC stamp) is added with memcpy, its timestamp kept for the
+ * second it names.
  *
  * Syslog is spoken here, not through syslog(3): glibc's syslog() makes a
  * new socket and connects again whenever a send fails (the daemon was
