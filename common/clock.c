@@ -36,6 +36,17 @@ clock_mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+int64_t
+clock_ms_until(uint64_t when)
+{
+	uint64_t now;
+
+	if (when == CLOCK_NEVER)
+		return -1;
+	now = clock_mono_ms();
+	return when > now ? (int64_t)(when - now) : 0;
+}
+
 void
 clock_fake_set(int64_t t)
 {

@@ -197,6 +197,15 @@ ev_timer_fifo(struct ev_timer *t, struct ev_fifo *f, ev_timer_cb cb)
 }
 
 void
+ev_timer_in(struct ev_timer *t, int64_t ms, ev_timer_cb cb)
+{
+	if (ms < 0)
+		ev_timer_del(t);
+	else
+		ev_timer_set(t, ev_now() + (uint64_t)ms, cb);
+}
+
+void
 ev_timer_del(struct ev_timer *t)
 {
 	size_t i;

@@ -14,6 +14,9 @@
  *					duplicated (close takes it out of
  *					epoll); close(2)'s result
  *	ev_timer_set(t, when_ms, cb)	(re)arm a timer at monotonic ms
+ *	ev_timer_in(t, ms, cb)		(re)arm it ms from now, or disarm it
+ *					if ms < 0: what a module's
+ *					*_timeout() answers
  *	ev_fifo_init(f, delay_ms)	a list of timers that all wait delay_ms
  *	ev_timer_fifo(t, f, cb)		(re)arm t at now + f's delay, O(1)
  *	ev_timer_del(t)			disarm (harmless if not armed)
@@ -81,6 +84,7 @@ int		ev_io_mod(struct ev_io *, uint32_t);
 void		ev_io_del(struct ev_io *);
 int		ev_io_close(struct ev_io *);
 void		ev_timer_set(struct ev_timer *, uint64_t, ev_timer_cb);
+void		ev_timer_in(struct ev_timer *, int64_t, ev_timer_cb);
 void		ev_fifo_init(struct ev_fifo *, uint64_t);
 void		ev_timer_fifo(struct ev_timer *, struct ev_fifo *, ev_timer_cb);
 void		ev_timer_del(struct ev_timer *);

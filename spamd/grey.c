@@ -440,27 +440,13 @@ gq_effect(void *arg, enum greyq_effect fx, const struct proto_entry *e,
 		send_entries(&smtp, PROTO_TRAP, e, n);
 }
 
-static void	gq_due(struct ev_timer *);
-
-/* Wake up when the queue has due work. */
-static void
-gq_arm(void)
-{
-	int64_t ms = greyq_timeout(gq);
-
-	if (ms < 0)
-		ev_timer_del(&gq_tm);
-	else if (!ev_timer_armed(&gq_tm) ||
-	    gq_tm.when != ev_now() + (uint64_t)ms)
-		ev_timer_set(&gq_tm, ev_now() + (uint64_t)ms, gq_due);
-}
-
+/* The queue's timer: do its due work, wake up when it has more. */
 static void
 gq_due(struct ev_timer *t)
 {
 	(void)t;
 	greyq_run(gq, 0);
-	gq_arm();
+	ev_timer_in(&gq_tm, greyq_timeout(gq), gq_due);
 }
 
 static void
@@ -483,7 +469,7 @@ smtp_msg(struct chan *c, const uint8_t *buf, size_t len)
 		if (proto_dec_tuple(buf, len, &t) == -1)
 			break;
 		(void)greyq_add(gq, &t);
-		gq_arm();
+		ev_timer_in(&gq_tm, greyq_timeout(gq), gq_due);
 		return;
 	case PROTO_BLLISTED:
 		if (proto_dec_entries(buf, len, e, PROTO_ENTRIES_MAX, &n) ==

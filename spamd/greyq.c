@@ -21,8 +21,6 @@
 #include "spamd/greyaddr.h"
 #include "spamd/greyq.h"
 
-#define NEVER	UINT64_MAX
-
 struct item {
 	struct item	*next;
 	struct addr	 ip;
@@ -43,7 +41,7 @@ struct greyq {
 	struct greyq_conf	 c;
 	struct item		*head, *tail;
 	size_t			 queued;
-	uint64_t		 due_ms;	/* next batch; NEVER if none */
+	uint64_t		 due_ms;	/* next batch; CLOCK_NEVER if none */
 	uint64_t		 report_ms;	/* next refusal report */
 	uint64_t		 retry_ms;
 	uint64_t		 commit_ms;	/* the last commit; 0 never */
@@ -120,7 +118,7 @@ report(struct greyq *q)
 {
 	size_t n;
 
-	q->report_ms = NEVER;
+	q->report_ms = CLOCK_NEVER;
 	n = greyaddr_report(clock_now(), report_one, NULL);
 	if (n > GREYADDR_REPORT_MAX)
 		log_warnx("... and new tuples from %zu more address%s",
@@ -132,7 +130,7 @@ static void
 refuse(struct greyq *q, const struct addr *a, enum greyaddr_why why)
 {
 	greyaddr_refused(a, why);
-	if (q->report_ms == NEVER)
+	if (q->report_ms == CLOCK_NEVER)
 		q->report_ms = clock_mono_ms() + GREYQ_REPORT_MS;
 }
 
@@ -491,8 +489,7 @@ flush(struct greyq *q)
 		synced = 1;
 		q->commit_ms = clock_mono_ms();
 		q->commit_n = done;
-	}
-	else {
+	} else {
 		synced = abandon(q, bad);
 		bad = 1;
 	}
@@ -540,7 +537,7 @@ greyq_new(const struct greyq_conf *c)
 		q->c.retry_max_ms = GREYQ_RETRY_MAX;
 	if (q->c.busy_batch == 0)
 		q->c.busy_batch = GREYQ_BUSY_BATCH;
-	q->due_ms = q->report_ms = NEVER;
+	q->due_ms = q->report_ms = CLOCK_NEVER;
 	q->retry_ms = q->c.retry_min_ms;
 	q->dbs.budget = -1;
 	q->dbs.per_tuple = GREYQ_TUPLE_BYTES;
@@ -619,12 +616,8 @@ greyq_add(struct greyq *q, const struct proto_tuple *t)
 int64_t
 greyq_timeout(const struct greyq *q)
 {
-	uint64_t now = clock_mono_ms(), when;
-
-	when = q->due_ms < q->report_ms ? q->due_ms : q->report_ms;
-	if (when == NEVER)
-		return -1;
-	return when <= now ? 0 : (int64_t)(when - now);
+	return clock_ms_until(q->due_ms < q->report_ms ? q->due_ms :
+	    q->report_ms);
 }
 
 void
@@ -633,10 +626,10 @@ greyq_run(struct greyq *q, int force)
 	uint64_t now = clock_mono_ms();
 
 	if (q->due_ms <= now || (force && q->head != NULL)) {
-		q->due_ms = NEVER;
+		q->due_ms = CLOCK_NEVER;
 		flush(q);
 	}
-	if (q->report_ms <= now || (force && q->report_ms != NEVER))
+	if (q->report_ms <= now || (force && q->report_ms != CLOCK_NEVER))
 		report(q);
 }
 
@@ -655,18 +648,12 @@ greyq_failing(const struct greyq *q)
 void
 greyq_free(struct greyq *q)
 {
-	struct item *it;
-
 	if (q == NULL)
 		return;
-	if (q->report_ms != NEVER)
+	if (q->report_ms != CLOCK_NEVER)
 		report(q);		/* refusals not reported yet */
 	if (q->gdb != NULL && greydb_close(q->gdb) == -1)
 		log_warnx("%s", greydb_errstr());
-	while ((it = q->head) != NULL) {
-		q->head = it->next;
-		greyaddr_queue_del(&it->ip);
-		free(it);
-	}
+	dequeue(q, q->queued);
 	free(q);
 }

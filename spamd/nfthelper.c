@@ -159,12 +159,7 @@ static void	push(struct ev_timer *);
 static void
 push_arm(void)
 {
-	int64_t ms = nftpend_timeout(np);
-
-	if (ms < 0)
-		ev_timer_del(&push_tm);
-	else
-		ev_timer_set(&push_tm, ev_now() + (uint64_t)ms, push);
+	ev_timer_in(&push_tm, nftpend_timeout(np), push);
 }
 
 static void

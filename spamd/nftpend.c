@@ -9,8 +9,6 @@
 #include "common/log.h"
 #include "spamd/nftpend.h"
 
-#define NEVER	UINT64_MAX
-
 struct entries {
 	struct proto_entry	*v;
 	size_t			 n, cap;
@@ -25,7 +23,7 @@ struct nftpend {
 	int			 watch_ok;	/* the signature can be read */
 	int			 failing;
 	uint64_t		 retry_ms;
-	uint64_t		 due_ms;	/* next push; NEVER if none */
+	uint64_t		 due_ms;	/* next push; CLOCK_NEVER if none */
 	uint64_t		 sig;		/* the table's, at the last look */
 	int			 sig_known;
 	struct log_ratelimit	 rl_full;
@@ -140,7 +138,7 @@ nftpend_new(const struct nftpend_conf *c)
 		return NULL;
 	p->c = *c;
 	p->retry_ms = c->retry_min_ms;
-	p->due_ms = NEVER;
+	p->due_ms = CLOCK_NEVER;
 	return p;
 }
 
@@ -213,11 +211,7 @@ nftpend_watch(struct nftpend *p, int ok, uint64_t sig)
 int64_t
 nftpend_timeout(const struct nftpend *p)
 {
-	uint64_t now = clock_mono_ms();
-
-	if (p->due_ms == NEVER)
-		return -1;
-	return p->due_ms <= now ? 0 : (int64_t)(p->due_ms - now);
+	return clock_ms_until(p->due_ms);
 }
 
 void
@@ -225,7 +219,7 @@ nftpend_run(struct nftpend *p)
 {
 	if (p->due_ms > clock_mono_ms())
 		return;
-	p->due_ms = NEVER;
+	p->due_ms = CLOCK_NEVER;
 	push(p);
 }
 

@@ -146,15 +146,13 @@ db_due(const struct refresh *r)
 int64_t
 refresh_timeout(const struct refresh *r)
 {
-	uint64_t now = clock_mono_ms(), due = UINT64_MAX;
+	uint64_t due = CLOCK_NEVER;
 
 	if (r->nq > 0)
 		due = db_due(r);
 	if (nft_pending(r) > 0 && r->c.push != NULL && r->nft_next < due)
 		due = r->nft_next;
-	if (due == UINT64_MAX)
-		return -1;
-	return due > now ? (int64_t)(due - now) : 0;
+	return clock_ms_until(due);
 }
 
 /* Queue a WHITE address for nft; an element already queued is kept. */
