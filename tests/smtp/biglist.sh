@@ -108,7 +108,7 @@ with open(sys.argv[1], "w") as f:
     f.write('small;"s";inet;1;127.0.0.2/32\n')
 PY
 python3 "$T/send.py" "$T/bounds" || fail "sending the bounded lists"
-wait_for 10 grep -q 'configuration connection from' "$T/spamd.log"
+wait_for 30 grep -Eq 'configuration connection from 127\.0\.0\.1: [0-9]+ lines?,' "$T/spamd.log"
 expect_grep 'list many left unchanged: 1001 blocks, more than --list-max-blocks 1000' "$T/spamd.log"
 expect_grep 'list many6 left unchanged: 101 IPv6 blocks, more than --list-max-blocks6 100' "$T/spamd.log"
 expect_grep 'list long refused: more than 16384 bytes \(--list-max-bytes\)' "$T/spamd.log"
@@ -122,7 +122,7 @@ spamd_stop
 spamd_start -s 0
 printf 'v6bomb;"b";inet6;3160000;2001:db8::/64\n' >"$T/bomb"
 python3 "$T/send.py" "$T/bomb" || fail "sending the bomb"
-wait_for 10 grep -q 'configuration connection from' "$T/spamd.log"
+wait_for 30 grep -Eq 'configuration connection from 127\.0\.0\.1: [0-9]+ lines?,' "$T/spamd.log"
 expect_grep 'list v6bomb left unchanged: 3160000 IPv6 blocks, more than --list-max-blocks6 1048576' "$T/spamd.log"
 spamd_stop
 
