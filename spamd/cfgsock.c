@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +32,9 @@
 #include "spamd/ev.h"
 #include "spamd/sdl.h"
 #include "spamd/spamd.h"
+#include "spamd/usock.h"
 
 #define CFG_READ_CHUNK	(64 * 1024)
-#define UNIX_BACKLOG	16
 #define PEER_GROUPS	256	/* supplementary groups read at once */
 #define CFG_STEP	4096	/* blocks parsed or ranges sorted per step */
 #define CFG_SLICE_MS	5	/* steps per loop iteration: about this long */
@@ -493,82 +492,10 @@ unix_event(struct ev_io *io, uint32_t events)
 	conn_start(fd);
 }
 
-/* Refuse a directory others could plant a socket or symlink in. */
-static void
-check_dir(const char *dir)
-{
-	struct stat st;
-
-	if (lstat(dir, &st) == -1) {
-		if (errno != ENOENT)
-			fatal("configuration socket directory %s", dir);
-		if (mkdir(dir, 0755) == -1)
-			fatal("creating %s", dir);
-		if (lstat(dir, &st) == -1)
-			fatal("configuration socket directory %s", dir);
-		log_info("created %s", dir);
-	}
-	if (!S_ISDIR(st.st_mode))
-		fatalx("%s is not a directory (a symlink?): refusing to put "
-		    "the configuration socket there", dir);
-	if (st.st_uid != 0 && st.st_uid != geteuid())
-		fatalx("%s is owned by uid %u, not root: refusing to put the "
-		    "configuration socket there", dir, (unsigned)st.st_uid);
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-		fatalx("%s is writable by group or others (mode %03o): "
-		    "refusing to put the configuration socket there", dir,
-		    (unsigned)(st.st_mode & 07777));
-}
-
 int
 cfgsock_unix_open(const char *path)
 {
-	struct sockaddr_un sun;
-	struct stat st;
-	char *copy;
-	int fd, probe;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path))
-		fatalx("--config-socket %s: longer than %zu bytes", path,
-		    sizeof(sun.sun_path) - 1);
-	if ((copy = strdup(path)) == NULL)
-		fatal("strdup");
-	check_dir(dirname(copy));
-	free(copy);
-	/* A leftover of a spamd that died is removed; anything else stays. */
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			fatalx("%s exists and is not a socket: not removing "
-			    "it", path);
-		if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
-		    0)) == -1)
-			fatal("socket");
-		if (connect(probe, (struct sockaddr *)&sun,
-		    sizeof(sun)) == 0)
-			fatalx("%s: another spamd is listening there", path);
-		if (errno != ECONNREFUSED)
-			fatal("%s: probing the old socket", path);
-		close(probe);
-		if (unlink(path) == -1)
-			fatal("removing the stale socket %s", path);
-		log_info("removed the stale socket %s", path);
-	} else if (errno != ENOENT)
-		fatal("%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1)
-		fatal("socket");
-	/* bind(2) never follows a symlink: one planted since fails here. */
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		fatal("bind %s", path);
-	/* Anyone may connect; the peer's credentials decide (cfgsock.h). */
-	if (chmod(path, 0666) == -1)
-		fatal("chmod %s", path);
-	if (listen(fd, UNIX_BACKLOG) == -1)
-		fatal("listen %s", path);
-	return fd;
+	return usock_open(path, "--config-socket", 1);
 }
 
 int
