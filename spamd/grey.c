@@ -440,6 +440,24 @@ gq_effect(void *arg, enum greyq_effect fx, const struct proto_entry *e,
 		send_entries(&smtp, PROTO_TRAP, e, n);
 }
 
+/* Policy requests' answers to the SMTP process, which holds the requests. */
+static void
+gq_verdict(void *arg, const struct proto_verdict *v, size_t n)
+{
+	uint8_t buf[PROTO_MSG_MAX];
+
+	(void)arg;
+	while (n > 0) {
+		size_t k = n > PROTO_VERDICTS_MAX ? PROTO_VERDICTS_MAX : n;
+		size_t len = proto_enc_verdicts(buf, sizeof(buf), v, k);
+
+		if (len == 0 || chan_send(&smtp, buf, len) == -1)
+			log_warnx("could not send %zu policy answers", k);
+		v += k;
+		n -= k;
+	}
+}
+
 /* The queue's timer: do its due work, wake up when it has more. */
 static void
 gq_due(struct ev_timer *t)
@@ -466,6 +484,7 @@ smtp_msg(struct chan *c, const uint8_t *buf, size_t len)
 		log_pri(pri, "smtp: %s", line);
 		return;
 	case PROTO_TUPLE:
+	case PROTO_POLICY:
 		if (proto_dec_tuple(buf, len, &t) == -1)
 			break;
 		(void)greyq_add(gq, &t);
@@ -613,7 +632,7 @@ grey_main(int smtpfd, int nftfd)
 	struct greyq_conf qc = { .dbpath = conf.dbpath, .gl = &conf.gl,
 	    .db_max_size = conf.db_max_size, .lock_wait_ms = GREYQ_LOCK_WAIT,
 	    .commit_gap_ms = GREYQ_COMMIT_GAP, .is_trap = grey_trapcheck,
-	    .effect = gq_effect };
+	    .effect = gq_effect, .verdict = gq_verdict };
 
 	log_procname("grey");
 	(void)prctl(PR_SET_NAME, "spamd-grey", 0, 0, 0);

@@ -20,10 +20,13 @@
 #include "common/util.h"
 #include "spamd/greyaddr.h"
 #include "spamd/greyq.h"
+#include "spamd/polreq.h"
 
 struct item {
 	struct item	*next;
 	struct addr	 ip;
+	uint32_t	 id;		/* a policy request's */
+	uint8_t		 policy;	/* from policy mode (policy.c) */
 	uint8_t		 lowmx;
 	char		*helo, *from, *to;	/* point into data[] */
 	char		 data[];
@@ -33,6 +36,8 @@ struct item {
 struct effects {
 	struct proto_entry	*white, *trap;
 	size_t			 nwhite, ntrap, capwhite, captrap;
+	struct proto_verdict	*verd;		/* policy requests' answers */
+	size_t			 nverd, capverd;
 };
 
 enum dbzone { DBZ_OK, DBZ_SOFT, DBZ_FULL };
@@ -86,6 +91,31 @@ fx_add(struct proto_entry **v, size_t *n, size_t *cap, const struct addr *a,
 	(*v)[*n].a = *a;
 	(*v)[(*n)++].expire = expire;
 	return 0;
+}
+
+/*
+ * A policy request's answer. Out of memory it is lost: the SMTP process
+ * answers DUNNO when the wait for it times out.
+ */
+static void
+verdict_add(struct effects *fx, const struct item *it, enum polreq_verdict v,
+    int64_t secs)
+{
+	struct proto_verdict *n;
+
+	if (fx->nverd == fx->capverd) {
+		size_t cap = fx->capverd ? fx->capverd * 2 : 16;
+
+		if ((n = reallocarray(fx->verd, cap, sizeof(*n))) == NULL) {
+			log_warnx("out of memory for a policy answer");
+			return;
+		}
+		fx->verd = n;
+		fx->capverd = cap;
+	}
+	fx->verd[fx->nverd].id = it->id;
+	fx->verd[fx->nverd].v = (uint8_t)v;
+	fx->verd[fx->nverd++].secs = secs;
 }
 
 static void
@@ -320,6 +350,85 @@ apply_white(struct greyq *q, struct greydb *db, const struct item *it,
 }
 
 /*
+ * A policy request's tuple (policy mode, where Postfix asks): the same
+ * records as a redirected client's, in an order fit for a front end that
+ * accepts the passing attempt. A WHITE client is answered at once (its
+ * expiry refreshed, as spamlogd would: policy mode sees its traffic
+ * itself), before any trap check, as in redirect mode, where a WHITE
+ * host never reaches spamd; a TRAPPED one is refused; a spamtrap
+ * recipient traps; then the tuple is recorded, and a pass whitelists the
+ * address (also in the nft sets, when they exist).
+ */
+static int
+apply_policy(struct greyq *q, struct greydb *db, const struct item *it,
+    int64_t now, struct effects *fx)
+{
+	char key[GD_KEY_MAX], ip[ADDR_STRLEN];
+	struct gd_tuple t;
+	struct gd_rec tr, ir;
+	enum greyaddr_why why;
+	int klen, found, ifound, passed, isnew;
+
+	addr_ntop(&it->ip, ip, sizeof(ip));
+	t.ip = ip;
+	t.helo = it->helo;
+	t.from = it->from;
+	t.to = it->to;
+	if ((klen = gd_key_tuple(key, sizeof(key), &t)) == -1) {
+		log_warnx("%s: unusable policy tuple, not recorded", ip);
+		verdict_add(fx, it, POLREQ_V_DUNNO, 0);
+		return 0;
+	}
+	ifound = greydb_get(db, ip, strlen(ip), &ir) == GREYDB_OK;
+	if (ifound && ir.kind == GD_WHITE && !greylist_expired(&ir, now)) {
+		greylist_refresh(&ir, 1, now, q->c.gl->whiteexp);
+		if (greydb_put(db, ip, strlen(ip), &ir) == -1)
+			return put_failed(q);
+		verdict_add(fx, it, POLREQ_V_DUNNO, 0);
+		return 0;
+	}
+	if (ifound && ir.kind == GD_TRAPPED && !greylist_expired(&ir, now)) {
+		verdict_add(fx, it, POLREQ_V_TRAP, 0);
+		return 0;
+	}
+	if (q->c.is_trap != NULL && q->c.is_trap(db, it->to)) {
+		if (apply_trap(q, db, it, ip, &ir, ifound, now, fx) == -1)
+			return put_failed(q);
+		verdict_add(fx, it, POLREQ_V_TRAP, 0);
+		return 0;
+	}
+	found = greydb_get(db, key, (size_t)klen, &tr) == GREYDB_OK;
+	isnew = !found || tr.kind != GD_GREY || tr.expire <= now;
+	if (isnew && (why = limit_new(q, &it->ip, now)) != GREYADDR_OK) {
+		refuse(q, &it->ip, why);
+		verdict_add(fx, it, POLREQ_V_BUSY, 0);
+		return 0;
+	}
+	passed = greylist_tuple(&tr, found, now, q->c.gl);
+	if (greydb_put(db, key, (size_t)klen, &tr) == -1)
+		return put_failed(q);
+	if (isnew) {
+		greyaddr_added(&it->ip, tr.expire);
+		q->dbs.nnew++;
+		log_verbose("new policy tuple %s %s %s %s", ip, it->helo,
+		    it->from, it->to);
+	}
+	if (!passed) {
+		verdict_add(fx, it, POLREQ_V_DEFER,
+		    tr.first + q->c.gl->passtime + 1 - now);
+		return 0;
+	}
+	greylist_white_from_tuple(&ir, &tr, now, q->c.gl);
+	if (greydb_put(db, ip, strlen(ip), &ir) == -1)
+		return put_failed(q);
+	log_info("whitelisting %s (policy request, delayed %lld s)", ip,
+	    (long long)(now - tr.first));
+	fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip, ir.expire);
+	verdict_add(fx, it, POLREQ_V_PASS, now - tr.first);
+	return 0;
+}
+
+/*
  * Record one tuple. Returns -1 if the database refused a write, leaving
  * the item for a later attempt.
  */
@@ -333,6 +442,8 @@ apply(struct greyq *q, struct greydb *db, const struct item *it, int64_t now,
 	enum greyaddr_why why;
 	int klen, found, ifound, trapped, passed, isnew;
 
+	if (it->policy)
+		return apply_policy(q, db, it, now, fx);
 	addr_ntop(&it->ip, ip, sizeof(ip));
 	t.ip = ip;
 	t.helo = it->helo;
@@ -504,6 +615,8 @@ flush(struct greyq *q)
 		if (fx.ntrap > 0)
 			q->c.effect(q->c.arg, GREYQ_TRAP, fx.trap, fx.ntrap);
 	}
+	if (synced && fx.nverd > 0 && q->c.verdict != NULL)
+		q->c.verdict(q->c.arg, fx.verd, fx.nverd);
 	if (!bad) {
 		if (q->failing)
 			log_warnx("database available again; %zu tuple%s "
@@ -517,6 +630,7 @@ flush(struct greyq *q)
 		backoff(q, greydb_errstr());
 	free(fx.white);
 	free(fx.trap);
+	free(fx.verd);
 }
 
 struct greyq *
@@ -569,6 +683,20 @@ share(const struct greyq *q)
 	return n > 0 ? (uint32_t)n : 1;
 }
 
+/* A policy tuple the queue refused is answered at once: try later. */
+static void
+busy(struct greyq *q, const struct proto_tuple *t)
+{
+	struct proto_verdict v;
+
+	if (!t->policy || q->c.verdict == NULL)
+		return;
+	v.id = t->id;
+	v.v = POLREQ_V_BUSY;
+	v.secs = 0;
+	q->c.verdict(q->c.arg, &v, 1);
+}
+
 int
 greyq_add(struct greyq *q, const struct proto_tuple *t)
 {
@@ -582,6 +710,7 @@ greyq_add(struct greyq *q, const struct proto_tuple *t)
 	if (!greyaddr_queue_add(&t->ip, q->queued < q->c.queue_max / 2 ?
 	    UINT32_MAX : share(q))) {
 		refuse(q, &t->ip, GREYADDR_QUEUE);
+		busy(q, t);
 		return -1;
 	}
 	if (q->queued >= q->c.queue_max ||
@@ -591,10 +720,13 @@ greyq_add(struct greyq *q, const struct proto_tuple *t)
 			log_warnx("%zu tuples waiting for the database: "
 			    "dropped %lu new one%s", q->queued, n,
 			    n == 1 ? "" : "s");
+		busy(q, t);
 		return -1;
 	}
 	it->next = NULL;
 	it->ip = t->ip;
+	it->id = t->id;
+	it->policy = t->policy;
 	it->lowmx = t->lowmx;
 	it->helo = it->data;
 	it->from = it->helo + lh;

@@ -33,6 +33,11 @@
  * effects go out: GREYQ_WHITE with the addresses that passed (or WHITE
  * hosts that still come to spamd), GREYQ_TRAP with the trapped ones.
  *
+ * Policy tuples (policy mode, issue 22) go through the same queue and
+ * transactions; each gets one verdict (polreq.h), passed to the verdict
+ * callback once its transaction is committed, or at once if the queue
+ * refused it.
+ *
  * Bounds (issue 15): once the queue is half full, an address may hold no
  * more than queue_max / 64 of it; greyaddr.c bounds its live tuples and
  * their rate; the database files stay under db_max_size (above
@@ -74,6 +79,10 @@ enum greyq_effect {
 typedef void (*greyq_effect_fn)(void *, enum greyq_effect,
     const struct proto_entry *, size_t);
 
+/* Policy requests' answers (enum polreq_verdict), after their commit. */
+typedef void (*greyq_verdict_fn)(void *, const struct proto_verdict *,
+    size_t);
+
 /* 1 if the RCPT value is a greytrap (grey_trapcheck in the daemon). */
 typedef int (*greyq_trap_fn)(struct greydb *, const char *);
 
@@ -89,7 +98,8 @@ struct greyq_conf {
 	size_t				 busy_batch;	/* 0: GREYQ_BUSY_BATCH */
 	greyq_trap_fn			 is_trap;
 	greyq_effect_fn			 effect;
-	void				*arg;		/* of effect */
+	greyq_verdict_fn		 verdict;	/* NULL: none */
+	void				*arg;		/* of both */
 };
 
 struct greyq;

@@ -4,7 +4,8 @@
  * Layout: an 8-byte header (type, 3 zero bytes, a 32-bit count or length)
  * then the body. A tuple body is the address entry (af + 16 bytes), a flag
  * byte, then three strings each as a 16-bit length and the bytes (no NUL).
- * An entry list is count x (af, 16 bytes, 64-bit expire).
+ * An entry list is count x (af, 16 bytes, 64-bit expire); a verdict list
+ * count x (32-bit id, verdict byte, 64-bit seconds).
  */
 #include <sys/socket.h>
 
@@ -81,9 +82,10 @@ get_str(const uint8_t *p, size_t len, size_t *off, char *out)
 	return 0;
 }
 
-size_t
-proto_enc_tuple(uint8_t *buf, size_t len, const struct addr *ip, int lowmx,
-    const char *helo, const char *from, const char *to)
+static size_t
+enc_tuple(uint8_t *buf, size_t len, enum proto_type type, uint32_t id,
+    const struct addr *ip, int lowmx, const char *helo, const char *from,
+    const char *to)
 {
 	size_t off = HDR + 18, n;
 	const char *s[3] = { helo, from, to };
@@ -91,7 +93,7 @@ proto_enc_tuple(uint8_t *buf, size_t len, const struct addr *ip, int lowmx,
 
 	if (len < off)
 		return 0;
-	put_hdr(buf, PROTO_TUPLE, 0);
+	put_hdr(buf, type, id);
 	put_addr(buf + HDR, ip);
 	buf[HDR + 17] = lowmx ? 1 : 0;
 	for (i = 0; i < 3; i++) {
@@ -102,14 +104,34 @@ proto_enc_tuple(uint8_t *buf, size_t len, const struct addr *ip, int lowmx,
 	return off;
 }
 
+size_t
+proto_enc_tuple(uint8_t *buf, size_t len, const struct addr *ip, int lowmx,
+    const char *helo, const char *from, const char *to)
+{
+	return enc_tuple(buf, len, PROTO_TUPLE, 0, ip, lowmx, helo, from, to);
+}
+
+size_t
+proto_enc_policy(uint8_t *buf, size_t len, uint32_t id, const struct addr *ip,
+    const char *helo, const char *from, const char *to)
+{
+	return enc_tuple(buf, len, PROTO_POLICY, id, ip, 0, helo, from, to);
+}
+
+/* A PROTO_TUPLE or a PROTO_POLICY. */
 int
 proto_dec_tuple(const uint8_t *buf, size_t len, struct proto_tuple *t)
 {
 	size_t off = HDR + 18;
+	int type = proto_type(buf, len);
 
-	if (len < off || proto_type(buf, len) != PROTO_TUPLE)
+	if (len < off || (type != PROTO_TUPLE && type != PROTO_POLICY))
 		return -1;
 	if (get_addr(buf + HDR, &t->ip) == -1 || buf[HDR + 17] > 1)
+		return -1;
+	t->policy = type == PROTO_POLICY;
+	memcpy(&t->id, buf + 4, 4);
+	if (!t->policy && t->id != 0)
 		return -1;
 	t->lowmx = buf[HDR + 17];
 	if (get_str(buf, len, &off, t->helo) == -1 ||
@@ -117,6 +139,48 @@ proto_dec_tuple(const uint8_t *buf, size_t len, struct proto_tuple *t)
 	    get_str(buf, len, &off, t->to) == -1)
 		return -1;
 	return off == len ? 0 : -1;
+}
+
+size_t
+proto_enc_verdicts(uint8_t *buf, size_t len, const struct proto_verdict *v,
+    size_t n)
+{
+	size_t i, need = HDR + n * PROTO_VERDICT_SIZE;
+
+	if (n > PROTO_VERDICTS_MAX || len < need)
+		return 0;
+	put_hdr(buf, PROTO_VERDICT, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		uint8_t *p = buf + HDR + i * PROTO_VERDICT_SIZE;
+
+		memcpy(p, &v[i].id, 4);
+		p[4] = v[i].v;
+		memcpy(p + 5, &v[i].secs, 8);
+	}
+	return need;
+}
+
+int
+proto_dec_verdicts(const uint8_t *buf, size_t len, struct proto_verdict *v,
+    size_t max, size_t *np)
+{
+	uint32_t n;
+	size_t i;
+
+	if (proto_type(buf, len) != PROTO_VERDICT)
+		return -1;
+	memcpy(&n, buf + 4, 4);
+	if (n > max || len != HDR + (size_t)n * PROTO_VERDICT_SIZE)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const uint8_t *p = buf + HDR + i * PROTO_VERDICT_SIZE;
+
+		memcpy(&v[i].id, p, 4);
+		v[i].v = p[4];
+		memcpy(&v[i].secs, p + 5, 8);
+	}
+	*np = n;
+	return 0;
 }
 
 size_t

@@ -20,8 +20,14 @@
  *	smtp -> grey	PROTO_LOG	a log line the SMTP process could not send
  *			to syslog (it may make no new socket): the
  *			greylister logs it
+ *	smtp -> grey	PROTO_POLICY	a policy request's tuple (policy.c),
+ *			its request id in the header's count field
+ *	grey -> smtp	PROTO_VERDICT	what became of such tuples, once
+ *			committed: id, verdict, seconds
  *
  *	proto_enc_tuple/proto_dec_tuple, proto_enc_entries/proto_dec_entries,
+ *	proto_enc_policy (decoded by proto_dec_tuple),
+ *	proto_enc_verdicts/proto_dec_verdicts,
  *	proto_enc_bare, proto_enc_log/proto_dec_log, proto_type(buf, len)
  *	proto_entries_uniq(e, n)	sort entries by address and keep one
  *		per address (the latest expiry); returns the new count. A
@@ -61,11 +67,15 @@ enum proto_type {
 	PROTO_TRAP_SYNC_BEGIN,
 	PROTO_TRAP_SYNC_END,
 	PROTO_LOG,
+	PROTO_POLICY,		/* a policy request's tuple, id in the header */
+	PROTO_VERDICT,		/* what became of policy tuples */
 };
 
 #define PROTO_LOG_MAX		2047	/* bytes of a PROTO_LOG line */
 
 struct proto_tuple {
+	uint32_t	id;		/* PROTO_POLICY: the request; else 0 */
+	uint8_t		policy;		/* 1 for PROTO_POLICY */
 	struct addr	ip;
 	uint8_t		lowmx;		/* arrived at the -M address */
 	char		helo[GD_FIELD_MAX + 1];
@@ -78,7 +88,23 @@ struct proto_entry {
 	int64_t		expire;		/* epoch seconds; 0 = remove (TRAP) */
 };
 
+/* A policy request's outcome (v: enum polreq_verdict; secs: its number). */
+struct proto_verdict {
+	uint32_t	id;
+	uint8_t		v;
+	int64_t		secs;
+};
+
+#define PROTO_VERDICT_SIZE	13	/* id, verdict, secs */
+#define PROTO_VERDICTS_MAX	((PROTO_MSG_MAX - 8) / PROTO_VERDICT_SIZE)
+
 int	proto_type(const uint8_t *, size_t);
+size_t	proto_enc_policy(uint8_t *, size_t, uint32_t, const struct addr *,
+	    const char *, const char *, const char *);
+size_t	proto_enc_verdicts(uint8_t *, size_t, const struct proto_verdict *,
+	    size_t);
+int	proto_dec_verdicts(const uint8_t *, size_t, struct proto_verdict *,
+	    size_t, size_t *);
 size_t	proto_enc_tuple(uint8_t *, size_t, const struct addr *, int,
 	    const char *, const char *, const char *);
 int	proto_dec_tuple(const uint8_t *, size_t, struct proto_tuple *);

@@ -18,6 +18,11 @@
  *	fx white IP... / fx trap IP...	the effects since the last fx step,
  *		in order ("fx none": no effect at all)
  *	log TEXT / nolog TEXT		a log line contains TEXT (or none does)
+ *	policy ID IP HELO FROM TO	a policy request's tuple; must return 0
+ *	policyrefused ID IP HELO FROM TO	the same; must return -1
+ *	verdicts ID KIND SECS...	the policy answers since the last such
+ *		step, in order ("verdicts none": none); KIND is dunno, defer,
+ *		pass, trap or busy
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +35,7 @@
 #include "common/greylist.h"
 #include "spamd/greyaddr.h"
 #include "spamd/greyq.h"
+#include "spamd/polreq.h"
 #include "tests/unit/harness.h"
 
 #define T0		1700000000
@@ -54,6 +60,49 @@ fake_effect(void *arg, enum greyq_effect fx, const struct proto_entry *e,
 		snprintf(fxlog + o, sizeof(fxlog) - o, "%s %s,",
 		    fx == GREYQ_WHITE ? "white" : "trap", ip);
 	}
+}
+
+/* The policy answers received, as text: "1 defer 61,2 pass 62,". */
+static char	 vlog[4096];
+
+static const char *const vnames[] = {
+	[POLREQ_V_DUNNO] = "dunno", [POLREQ_V_DEFER] = "defer",
+	[POLREQ_V_PASS] = "pass", [POLREQ_V_TRAP] = "trap",
+	[POLREQ_V_LISTED] = "listed", [POLREQ_V_BUSY] = "busy"
+};
+
+static void
+fake_verdict(void *arg, const struct proto_verdict *v, size_t n)
+{
+	size_t i, o;
+
+	T_ASSERT(arg == fxlog);
+	for (i = 0; i < n; i++) {
+		T_ASSERT(v[i].v <= POLREQ_V_BUSY);
+		o = strlen(vlog);
+		snprintf(vlog + o, sizeof(vlog) - o, "%u %s %lld,", v[i].id,
+		    vnames[v[i].v], (long long)v[i].secs);
+	}
+}
+
+static void
+check_verdicts(char **w, int n)
+{
+	char want[4096] = "";
+	size_t o;
+	int i;
+
+	if (n == 2 && strcmp(w[1], "none") == 0)
+		n = 1;
+	if ((n - 1) % 3 != 0)
+		t_fail("verdicts needs ID KIND SECS triples");
+	for (i = 1; i + 2 < n; i += 3) {
+		o = strlen(want);
+		snprintf(want + o, sizeof(want) - o, "%s %s %s,", w[i],
+		    w[i + 1], w[i + 2]);
+	}
+	T_EQ_STR(vlog, want);
+	vlog[0] = '\0';
 }
 
 /* The greytraps of these cases: any recipient at trap.example. */
@@ -181,7 +230,17 @@ step(struct greyq *q, const char *text)
 	if (strcmp(w[0], "add") == 0 || strcmp(w[0], "refused") == 0) {
 		t = tuple(w, n);
 		T_EQ_INT(greyq_add(q, &t), w[0][0] == 'a' ? 0 : -1);
-	} else if (strcmp(w[0], "run") == 0 || strcmp(w[0], "force") == 0)
+	} else if (strcmp(w[0], "policy") == 0 ||
+	    strcmp(w[0], "policyrefused") == 0) {
+		if (n < 6)
+			t_fail("policy needs ID IP HELO FROM TO");
+		t = tuple(w + 1, n - 1);
+		t.policy = 1;
+		t.id = (uint32_t)atoi(w[1]);
+		T_EQ_INT(greyq_add(q, &t), w[0][6] == '\0' ? 0 : -1);
+	} else if (strcmp(w[0], "verdicts") == 0)
+		check_verdicts(w, n);
+	else if (strcmp(w[0], "run") == 0 || strcmp(w[0], "force") == 0)
 		greyq_run(q, w[0][0] == 'f');
 	else if (strcmp(w[0], "sleep") == 0)
 		clock_fake_advance(atoi(w[1]));
@@ -220,6 +279,7 @@ play(const struct tcase *tc)
 	clock_fake_set(T0);
 	greyaddr_init(&lim);
 	fxlog[0] = '\0';
+	vlog[0] = '\0';
 	if (qc.dbpath == NULL)
 		qc.dbpath = t_path("spamd.db");
 	qc.gl = &gl;
@@ -229,11 +289,13 @@ play(const struct tcase *tc)
 	qc.retry_max_ms = 4000;
 	qc.is_trap = fake_trap;
 	qc.effect = fake_effect;
+	qc.verdict = fake_verdict;
 	qc.arg = fxlog;
 	T_ASSERT((q = greyq_new(&qc)) != NULL);
 	for (i = 0; i < MAXSTEPS && tc->steps[i] != NULL; i++)
 		step(q, tc->steps[i]);
 	greyq_free(q);
+	T_EQ_STR(vlog, "");		/* every answer was expected */
 }
 
 #define TUPLE	"192.0.2.1 mx.example.org <a@example.org> <b@example.net>"
@@ -434,6 +496,80 @@ commit_gap(void)
 	play(&tc);
 }
 
+#define TUPLE3	"192.0.2.1 mx.example.org <a@example.org> <d@example.net>"
+
+/* Policy mode: deferred with the time left until the retry after
+ * passtime, which passes with the delay and whitelists at once; then the
+ * WHITE client gets DUNNO without a new tuple recorded. */
+static void
+policy_greylist(void)
+{
+	static const struct tcase tc = { .steps = {
+		"policy 1 " TUPLE, "policy 2 " TUPLE2, "run",
+		"verdicts 1 defer 61 2 defer 61", "grey " TUPLE " 1",
+		"log new policy tuple 192.0.2.1 mx.example.org",
+		"sleep 30", "policy 3 " TUPLE, "run", "verdicts 3 defer 31",
+		"grey " TUPLE " 2", "fx none",
+		"sleep 31", "policy 4 " TUPLE, "policy 5 " TUPLE2, "run",
+		"verdicts 4 pass 61 5 dunno 0", "white 192.0.2.1",
+		"fx white 192.0.2.1",
+		"log whitelisting 192.0.2.1 (policy request, delayed 61 s)",
+		"sleep 5000", "policy 6 " TUPLE3, "run", "verdicts 6 dunno 0",
+		"none " TUPLE3, "white 192.0.2.1", "fx none",
+	} };
+
+	play(&tc);
+}
+
+/* A spamtrap recipient traps; a TRAPPED client is refused after that,
+ * whatever its tuple. SMTP tuples and policy tuples mix in one batch. */
+static void
+policy_trap(void)
+{
+	static const struct tcase tc = { .steps = {
+		"policy 7 192.0.2.7 h <a@example.org> <x@trap.example>",
+		"add 192.0.2.8 h <a@example.org> <b@example.net>",
+		"policy 8 192.0.2.7 h <a@example.org> <b@example.net>", "run",
+		"verdicts 7 trap 0 8 trap 0", "trapped 192.0.2.7",
+		"none 192.0.2.7 h <a@example.org> <b@example.net>",
+		"grey 192.0.2.8 h <a@example.org> <b@example.net> 1",
+		"fx trap 192.0.2.7",
+	} };
+
+	play(&tc);
+}
+
+/* A locked database: no answer until the batch is committed. */
+static void
+policy_locked(void)
+{
+	static const struct tcase tc = { .qc.lock_wait_ms = 0, .steps = {
+		"lock", "policy 9 " TUPLE, "run", "verdicts none",
+		"failing 1", "unlock", "sleep 1", "run",
+		"verdicts 9 defer 61", "grey " TUPLE " 1",
+	} };
+
+	play(&tc);
+}
+
+/* A refused policy tuple is answered "busy" at once: by the full
+ * queue, or by --grey-max-tuples when the batch is written. */
+static void
+policy_refused(void)
+{
+	static const struct tcase tc = { .qc.queue_max = 2, .max_live = 1,
+	    .steps = {
+		"policy 1 " TUPLE,
+		"policy 2 192.0.2.2 h <a@example.org> <b@example.net>",
+		"policyrefused 3 192.0.2.3 h <a@example.org> <b@example.net>",
+		"verdicts 3 busy 0", "run", "verdicts 1 defer 61 2 defer 61",
+		"policy 4 " TUPLE2, "run", "verdicts 4 busy 0",
+		"none " TUPLE2,
+	} };
+
+	play(&tc);
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(first_sighting),
 	T_CASE(retry_passes),
@@ -446,5 +582,9 @@ const struct t_case t_cases[] = {
 	T_CASE(per_address_bound),
 	T_CASE(db_full),
 	T_CASE(commit_gap),
+	T_CASE(policy_greylist),
+	T_CASE(policy_trap),
+	T_CASE(policy_locked),
+	T_CASE(policy_refused),
 	{ NULL, NULL }
 };

@@ -56,6 +56,50 @@ tuple_limits(void)
 	T_EQ_INT(proto_dec_tuple(buf, n, &t), -1);
 }
 
+/* A policy tuple carries its request id; verdicts round-trip. */
+static void
+policy_roundtrip(void)
+{
+	uint8_t buf[PROTO_MSG_MAX];
+	struct proto_tuple t;
+	struct proto_verdict v[3] = { { 7, 1, 61 }, { 0xfffff801u, 2, -5 },
+	    { 9, 4, 0 } }, out[3];
+	struct addr a;
+	size_t n, k, got;
+
+	T_EQ_INT(addr_parse("192.0.2.9", &a), 0);
+	n = proto_enc_policy(buf, sizeof(buf), 0x12345678u, &a, "h", "<>",
+	    "<b@c>");
+	T_ASSERT(n > 0);
+	T_EQ_INT(proto_type(buf, n), PROTO_POLICY);
+	T_EQ_INT(proto_dec_tuple(buf, n, &t), 0);
+	T_EQ_INT(t.policy, 1);
+	T_EQ_INT(t.id, 0x12345678u);
+	T_EQ_STR(t.from, "<>");
+	/* A plain tuple has id 0 and must keep it. */
+	n = proto_enc_tuple(buf, sizeof(buf), &a, 0, "h", "<>", "<b@c>");
+	T_EQ_INT(proto_dec_tuple(buf, n, &t), 0);
+	T_EQ_INT(t.policy, 0);
+	buf[4] = 1;
+	T_EQ_INT(proto_dec_tuple(buf, n, &t), -1);
+
+	n = proto_enc_verdicts(buf, sizeof(buf), v, 3);
+	T_EQ_INT(n, 8 + 3 * PROTO_VERDICT_SIZE);
+	T_EQ_INT(proto_dec_verdicts(buf, n, out, 3, &got), 0);
+	T_EQ_INT(got, 3);
+	for (k = 0; k < 3; k++) {
+		T_EQ_INT(out[k].id, v[k].id);
+		T_EQ_INT(out[k].v, v[k].v);
+		T_EQ_INT(out[k].secs, v[k].secs);
+	}
+	for (k = 0; k < n; k++)
+		if (proto_dec_verdicts(buf, k, out, 3, &got) != -1)
+			t_fail("accepted verdicts cut at %zu of %zu", k, n);
+	T_EQ_INT(proto_dec_verdicts(buf, n, out, 2, &got), -1);
+	T_EQ_INT(proto_enc_verdicts(buf, sizeof(buf), v,
+	    PROTO_VERDICTS_MAX + 1), 0);
+}
+
 static void
 entries_roundtrip(void)
 {
@@ -156,6 +200,7 @@ const struct t_case t_cases[] = {
 	T_CASE(log_roundtrip),
 	T_CASE(tuple_roundtrip),
 	T_CASE(tuple_limits),
+	T_CASE(policy_roundtrip),
 	T_CASE(entries_roundtrip),
 	T_CASE(bare_and_types),
 	T_CASE(entries_uniq),
