@@ -3,8 +3,10 @@
  * listeners, the clients, the configuration socket and the channel to
  * the greylister. It holds no privileges and never touches the database.
  *
- *	smtpproc_main(lfds, nl, cfgfd, greyfd)	never returns; greyfd is -1
- *		in blacklist-only mode
+ *	smtpproc_main(fds)	never returns: fds are the SMTP listeners
+ *		(none with --policy-only), the configuration listener, the
+ *		channel to the greylister (-1 in blacklist-only mode) and
+ *		policy mode's listeners (spamd.h)
  *
  * It hands con.c and cfgsock.c its callbacks: send_tuple queues a tuple
  * for the greylister (never blocks; drops with a log line when the
@@ -29,6 +31,7 @@
 #include "spamd/chan.h"
 #include "spamd/con.h"
 #include "spamd/ev.h"
+#include "spamd/policy.h"
 #include "spamd/proto.h"
 #include "spamd/sandbox.h"
 #include "spamd/sdl.h"
@@ -40,12 +43,22 @@
 static struct chan	 grey;
 static int		 have_grey;
 
+/* One client (an IPv6 /64) gets its share of the queue only. */
+static int
+send_keyed(const uint8_t *buf, size_t n, const struct addr *ip)
+{
+	struct addr key = *ip;
+
+	if (key.af == AF_INET6)
+		addr_mask(&key, 64);
+	return chan_send_keyed(&grey, buf, n, key.u.b, addr_len(&key));
+}
+
 static int
 send_tuple(const struct addr *ip, int lowmx, const char *helo,
     const char *from, const char *to)
 {
 	uint8_t buf[PROTO_MSG_MAX];
-	struct addr key;
 	size_t n;
 
 	if (!have_grey)
@@ -55,11 +68,23 @@ send_tuple(const struct addr *ip, int lowmx, const char *helo,
 		log_warnx("tuple too large to record");
 		return -1;
 	}
-	/* One client (an IPv6 /64) gets its share of the queue only. */
-	key = *ip;
-	if (key.af == AF_INET6)
-		addr_mask(&key, 64);
-	return chan_send_keyed(&grey, buf, n, key.u.b, addr_len(&key));
+	return send_keyed(buf, n, ip);
+}
+
+/* A policy request's tuple (policy.c): the same way as an SMTP one. */
+static int
+send_policy(uint32_t id, const struct polreq_tuple *t)
+{
+	uint8_t buf[PROTO_MSG_MAX];
+	size_t n;
+
+	n = proto_enc_policy(buf, sizeof(buf), id, &t->ip, t->helo, t->from,
+	    t->to);
+	if (n == 0) {
+		log_warnx("policy tuple too large to record");
+		return -1;
+	}
+	return send_keyed(buf, n, &t->ip);
 }
 
 static void
@@ -119,11 +144,17 @@ static void
 grey_msg(struct chan *c, const uint8_t *buf, size_t len)
 {
 	struct proto_entry e[PROTO_ENTRIES_MAX];
+	struct proto_verdict v[PROTO_VERDICTS_MAX];
 	uint8_t out[16];
 	size_t n, i;
 	int t = proto_type(buf, len);
 
 	(void)c;
+	if (t == PROTO_VERDICT &&
+	    proto_dec_verdicts(buf, len, v, PROTO_VERDICTS_MAX, &n) == 0) {
+		policy_verdicts(v, n);
+		return;
+	}
 	if (t == PROTO_TRAP_SYNC_BEGIN) {
 		traplist_begin();
 		return;
@@ -186,23 +217,31 @@ forward_log(int pri, const char *line)
 }
 
 void
-smtpproc_main(int *lfds, int nl, int cfgfd, int greyfd)
+smtpproc_main(const struct smtpproc_fds *fd)
 {
 	int i;
 
 	log_procname("smtp");
 	(void)prctl(PR_SET_NAME, "spamd-smtp", 0, 0, 0);
 	ev_init();
-	for (i = 0; i < nl; i++)
-		if (con_listen(lfds[i], send_tuple) == -1)
+	for (i = 0; i < fd->nl; i++)
+		if (con_listen(fd->lfds[i], send_tuple) == -1)
 			fatalx("cannot watch the SMTP listener");
-	if (cfgfd != -1 && cfgsock_listen(cfgfd, lists_changed) == -1)
+	if (fd->cfgfd != -1 &&
+	    cfgsock_listen(fd->cfgfd, lists_changed) == -1)
 		fatalx("cannot watch the configuration listener");
-	if (greyfd != -1) {
-		if (chan_open(&grey, greyfd, "greylister", GREY_QUEUE_MAX,
+	if (fd->greyfd != -1) {
+		if (chan_open(&grey, fd->greyfd, "greylister", GREY_QUEUE_MAX,
 		    grey_msg, grey_closed) == -1)
 			fatalx("cannot watch the greylister channel");
 		have_grey = 1;
+	}
+	if (fd->np > 0) {
+		policy_init(fd->policy, have_grey ? send_policy : NULL);
+		for (i = 0; i < fd->np; i++)
+			if (policy_listen(fd->pfds[i], fd->pnames[i]) == -1)
+				fatalx("cannot watch the policy listener %s",
+				    fd->pnames[i]);
 	}
 	log_set_forward(forward_log);
 	signal(SIGPIPE, SIG_IGN);
@@ -211,6 +250,8 @@ smtpproc_main(int *lfds, int nl, int cfgfd, int greyfd)
 	ev_signal(SIGHUP, on_signal);
 	if (sandbox_smtp() == -1)
 		fatalx("refusing to face the network without the sandbox");
+	for (i = 0; i < fd->np; i++)
+		log_warnx("answering policy requests on %s", fd->pnames[i]);
 	log_warnx("listening for incoming connections.");
 	ev_run();
 	if (have_grey)

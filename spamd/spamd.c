@@ -21,6 +21,7 @@
 
 #include <netinet/in.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -45,7 +46,9 @@
 #include "spamd/cfgsock.h"
 #include "spamd/cfg.h"
 #include "spamd/grey.h"
+#include "spamd/policy.h"
 #include "spamd/spamd.h"
+#include "spamd/usock.h"
 
 #define LISTEN_BACKLOG	4096	/* bursts of new clients must not stall */
 #define FD_RESERVE	64	/* descriptors beyond -c for our own use */
@@ -111,7 +114,11 @@ usage(void)
 	    "             [--address-prefix v4len:v6len] "
 	    "[--log-lines-per-address n]\n"
 	    "             [--log-lines-per-connection n] "
-	    "[--maxcon-per-address n]\n");
+	    "[--maxcon-per-address n]\n"
+	    "             [-P socket] [--policy-only] "
+	    "[--policy-action action]\n"
+	    "             [--policy-text text] [--policy-no-header]\n"
+	    "             [--policy-timeout secs] [--policy-idle secs]\n");
 	exit(1);
 }
 
@@ -136,6 +143,13 @@ enum {
 	OPT_ADDR_PREFIX,
 	OPT_LOG_PER_CON,
 	OPT_LOG_PER_ADDR,
+	/* Policy mode (issue 22). */
+	OPT_POLICY_ONLY,
+	OPT_POLICY_ACTION,
+	OPT_POLICY_TEXT,
+	OPT_POLICY_NO_HEADER,
+	OPT_POLICY_TIMEOUT,
+	OPT_POLICY_IDLE,
 };
 
 static const struct option long_opts[] = {
@@ -154,7 +168,22 @@ static const struct option long_opts[] = {
 	{ "log-lines-per-connection", required_argument, NULL,
 	    OPT_LOG_PER_CON },
 	{ "log-lines-per-address", required_argument, NULL, OPT_LOG_PER_ADDR },
+	{ "policy-only", no_argument,	NULL,	OPT_POLICY_ONLY },
+	{ "policy-action", required_argument, NULL, OPT_POLICY_ACTION },
+	{ "policy-text", required_argument, NULL, OPT_POLICY_TEXT },
+	{ "policy-no-header", no_argument, NULL, OPT_POLICY_NO_HEADER },
+	{ "policy-timeout", required_argument, NULL, OPT_POLICY_TIMEOUT },
+	{ "policy-idle", required_argument, NULL, OPT_POLICY_IDLE },
 	{ NULL, 0, NULL, 0 }
+};
+
+/* Policy mode: -P sockets and the answers' settings. */
+_Static_assert(SPAMD_POLICY_MAX == POLICY_LISTEN_MAX, "-P socket bound");
+static const char	*policy_socks[SPAMD_POLICY_MAX];
+static int		 npolicy, policy_only;
+static struct policy_conf policy = {
+	.reply = { .action = POLREQ_ACTION, .text = POLREQ_TEXT, .header = 1 },
+	.timeout_ms = POLICY_TIMEOUT * 1000, .idle_ms = POLICY_IDLE * 1000
 };
 
 /* --log and --pidfile: for running without systemd (README.md). */
@@ -361,6 +390,57 @@ open_listeners(int *fds)
 		fatal("bind %s port %u", addr_ntop(&a, buf, sizeof(buf)),
 		    conf.port);
 	return 1;
+}
+
+/*
+ * -P: a unix socket (an absolute path), or [address]:port, address:port
+ * or a port on 127.0.0.1 (Postfix's inet:host:port).
+ */
+static int
+open_policy_one(const char *arg)
+{
+	char buf[ADDR_STRLEN + 16], *host = buf, *port;
+	const char *errstr;
+	struct addr a;
+	long long pn;
+	int fd;
+
+	if (arg[0] == '/')
+		return usock_open(arg, "-P", 0);
+	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
+		fatalx("-P %s: not a path, address:port or port", arg);
+	if ((port = strrchr(buf, ':')) == NULL) {
+		port = buf;
+		host = "127.0.0.1";
+	} else {
+		*port++ = '\0';
+		if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+			host[strlen(host) - 1] = '\0';
+			host++;
+		}
+	}
+	pn = strtonum(port, 1, 65535, &errstr);
+	if (errstr != NULL || addr_parse(host, &a) == -1)
+		fatalx("-P %s: not a path, address:port ([address]:port for "
+		    "IPv6) or port", arg);
+	if ((fd = bind_listener(&a, (uint16_t)pn, 0, 0)) == -1)
+		fatal("-P %s: bind", arg);
+	return fd;
+}
+
+static void
+open_policy(struct smtpproc_fds *fd)
+{
+	int i;
+
+	for (i = 0; i < npolicy; i++) {
+		fd->pfds[i] = open_policy_one(policy_socks[i]);
+		fd->pnames[i] = policy_socks[i];
+	}
+	fd->np = npolicy;
+	policy.reply.code550 = conf.code550;
+	policy.reply.hostname = conf.hostname;
+	fd->policy = &policy;
 }
 
 static int
@@ -669,6 +749,51 @@ opt_long(int ch)
 	return 1;
 }
 
+/* -P and the --policy- options; 0 if ch is not one. */
+static int
+opt_policy(int ch)
+{
+	const char *p;
+
+	switch (ch) {
+	case 'P':
+		if (npolicy == SPAMD_POLICY_MAX)
+			bad_opt(ch, optarg, "too many policy sockets");
+		policy_socks[npolicy++] = optarg;
+		break;
+	case OPT_POLICY_ONLY:
+		policy_only = 1;
+		break;
+	case OPT_POLICY_ACTION:
+		for (p = optarg; *p != '\0'; p++)
+			if (!isprint((unsigned char)*p))
+				bad_opt(ch, optarg, "not printable text");
+		if (optarg[0] == '\0' || strlen(optarg) > 64)
+			bad_opt(ch, optarg, "empty or too long");
+		policy.reply.action = optarg;
+		break;
+	case OPT_POLICY_TEXT:
+		if (polreq_text_check(optarg) == -1)
+			bad_opt(ch, optarg, polreq_error());
+		policy.reply.text = optarg;
+		break;
+	case OPT_POLICY_NO_HEADER:
+		policy.reply.header = 0;
+		break;
+	case OPT_POLICY_TIMEOUT:
+		policy.timeout_ms = (uint64_t)parse_time_opt(ch, optarg, 1, 1,
+		    3600) * 1000;
+		break;
+	case OPT_POLICY_IDLE:
+		policy.idle_ms = (uint64_t)parse_time_opt(ch, optarg, 1, 1,
+		    86400) * 1000;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
 /* The command line into conf, with the rules between options. */
 static void
 parse_options(int argc, char *argv[])
@@ -676,12 +801,16 @@ parse_options(int argc, char *argv[])
 	int ch;
 
 	while ((ch = getopt_long(argc, argv,
-	    "45A:B:bC:c:df:G:h:K:l:M:n:p:S:s:T:t:u:vw:Y:y:", long_opts,
+	    "45A:B:bC:c:df:G:h:K:l:M:n:P:p:S:s:T:t:u:vw:Y:y:", long_opts,
 	    NULL)) != -1)
-		if (!opt_letter(ch) && !opt_long(ch))
+		if (!opt_letter(ch) && !opt_long(ch) && !opt_policy(ch))
 			usage();
 	if (argc != optind)
 		usage();
+	if (policy_only && npolicy == 0) {
+		fprintf(stderr, "spamd: --policy-only needs -P socket\n");
+		usage();
+	}
 	if (conf.blackonly)
 		conf.maxblack = conf.maxcon;
 	else if (!maxblack_set)
@@ -698,7 +827,8 @@ parse_options(int argc, char *argv[])
 
 /* What the processes inherit: listeners and the configuration sockets. */
 struct inherit {
-	int	lfds[2], nl, cfgfd, unixfd, portfd;
+	struct smtpproc_fds	fd;
+	int			unixfd, portfd;
 };
 
 static void
@@ -706,9 +836,11 @@ close_inherited(const struct inherit *in)
 {
 	int i;
 
-	for (i = 0; i < in->nl; i++)
-		close(in->lfds[i]);
-	close(in->cfgfd);
+	for (i = 0; i < in->fd.nl; i++)
+		close(in->fd.lfds[i]);
+	for (i = 0; i < in->fd.np; i++)
+		close(in->fd.pfds[i]);
+	close(in->fd.cfgfd);
 	close(in->unixfd);
 	if (in->portfd != -1)
 		close(in->portfd);
@@ -746,8 +878,9 @@ start_up(struct inherit *in)
 		fatal("--pidfile %s", pid_path);
 	tzset();			/* the banner's local time, before the drop */
 	raise_nofile();
-	in->nl = open_listeners(in->lfds);
-	in->cfgfd = open_cfg_listener();
+	in->fd.nl = policy_only ? 0 : open_listeners(in->fd.lfds);
+	open_policy(&in->fd);
+	in->fd.cfgfd = open_cfg_listener();
 	cfgsock_prepare(in->unixfd = cfgsock_unix_open(conf.cfgsock),
 	    in->portfd = cfgsock_portstart_open());
 	if (!conf.blackonly)
@@ -783,7 +916,8 @@ main(int argc, char *argv[])
 
 	if (conf.blackonly) {
 		priv_drop(conf.user, PRIV_KEEP_NONE);
-		smtpproc_main(in.lfds, in.nl, in.cfgfd, -1);
+		in.fd.greyfd = -1;
+		smtpproc_main(&in.fd);
 	}
 
 	socketpair_or_die(sp_sg);
@@ -797,7 +931,8 @@ main(int argc, char *argv[])
 		close(sp_gn[1]);
 		priv_drop(conf.user, PRIV_KEEP_NONE);
 		die_with_parent(parent);
-		smtpproc_main(in.lfds, in.nl, in.cfgfd, sp_sg[0]);
+		in.fd.greyfd = sp_sg[0];
+		smtpproc_main(&in.fd);
 	}
 	if ((grey_pid = fork()) == -1)
 		fatal("fork");

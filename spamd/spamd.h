@@ -63,7 +63,17 @@ struct spamd_conf {
 extern struct spamd_conf conf;
 
 /* The SMTP process (smtpproc.c): listeners, clients, config socket. */
-__attribute__((noreturn)) void smtpproc_main(int *, int, int, int);
+#define SPAMD_POLICY_MAX	8		/* -P sockets: POLICY_LISTEN_MAX */
+struct policy_conf;
+struct smtpproc_fds {
+	int			 lfds[2], nl;	/* SMTP listeners */
+	int			 cfgfd;		/* configuration listener */
+	int			 greyfd;	/* -1: no greylister (-b) */
+	int			 pfds[SPAMD_POLICY_MAX], np;	/* -P */
+	const char		*pnames[SPAMD_POLICY_MAX];
+	const struct policy_conf *policy;
+};
+__attribute__((noreturn)) void smtpproc_main(const struct smtpproc_fds *);
 
 /* The greylister (grey.c). */
 __attribute__((noreturn)) void grey_main(int, int);
