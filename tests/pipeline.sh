@@ -15,6 +15,14 @@
 #	pl_wait_log REGEX SECS	wait until the sender's maillog matches
 #	pl_mx CMD...		run a command in the MX namespace
 #	pl_e2e_postfix 4|6	the whole end-to-end check over one family
+#	pl_net			only the namespaces and their link (no nft, no
+#				MTA): what policy mode needs
+#	pl_receiver POLICY	a real Postfix as the MX on port 25, asking
+#				spamd's policy service POLICY ("inet:..." or
+#				"unix:private/...") at RCPT; mail lands in
+#				$T/mail/mailbox, its log in $T/maillog-mx
+#	pl_e2e_policy 4|6 POLICY	the whole policy-mode check over one
+#				family (spamd -P with --policy-only)
 #
 # Everything is removed at exit: processes, namespaces, files.
 
@@ -23,13 +31,18 @@ PL_MX6=2001:db8::25
 PL_S4=192.0.2.10
 PL_S6=2001:db8::10
 
-pl_setup() {
+pl_net() {
 	need_root
-	need_cmd nft postfix smtp-sink
+	need_cmd postfix
 	ensure_spamd_user
 	PL_SNS=$(ns_new sender)
 	PL_MNS=$(ns_new mx)
 	ns_link "$PL_SNS" "$PL_S4/24" "$PL_MNS" "$PL_MX4/24" "$PL_S6/64" "$PL_MX6/64"
+}
+
+pl_setup() {
+	need_cmd nft smtp-sink
+	pl_net
 	ip netns exec "$PL_MNS" nft -f nft/spamd.nft || fail "load nft/spamd.nft in $PL_MNS"
 	mkdir -p "$T/db" "$T/sink"
 	chown _spamd: "$T/db"
@@ -99,6 +112,43 @@ EOF
 	PL_PFDIR=$d
 }
 
+pl_receiver() {
+	local policy=$1 d=$T/postfix-mx
+	mkdir -p "$d/queue" "$d/data" "$T/mail"
+	chown postfix: "$T/mail"
+	cp /etc/postfix/master.cf "$d/master.cf"
+	cat >"$d/main.cf" <<EOF
+compatibility_level = 3.6
+myhostname = mx.example
+mydomain = example
+mydestination =
+inet_interfaces = all
+inet_protocols = all
+mynetworks = 127.0.0.0/8
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_recipient_restrictions = reject_unauth_destination,
+	check_policy_service { $policy, timeout=10s, default_action=DUNNO }
+virtual_mailbox_domains = mx.example
+virtual_mailbox_base = $T/mail
+virtual_mailbox_maps = static:mailbox
+virtual_uid_maps = static:$(id -u postfix)
+virtual_gid_maps = static:$(id -g postfix)
+queue_directory = $d/queue
+data_directory = $d/data
+alternate_config_directories = $d
+maillog_file_prefixes = /var, /tmp, $T
+maillog_file = $T/maillog-mx
+EOF
+	chown postfix "$d/data"
+	postfix -c "$d" set-permissions >/dev/null 2>&1 || true
+	ip netns exec "$PL_MNS" postfix -c "$d" start >"$T/postfix-mx-start.log" 2>&1 ||
+		{ cat "$T/postfix-mx-start.log"; fail "postfix (MX) start"; }
+	at_exit "ip netns exec '$PL_MNS' postfix -c '$d' stop >/dev/null 2>&1"
+	PL_MXDIR=$d
+}
+
 pl_send() {
 	printf 'From: %s\nTo: %s\nSubject: %s\n\nA real message through a real Postfix.\n' \
 		"$1" "$2" "$3" |
@@ -145,4 +195,64 @@ pl_e2e_postfix() {
 	pl_mx nft list set inet spamd $set | tee "$T/set"
 	grep -q "$sx timeout 1d" "$T/set" || fail "$sx not in $set"
 	expect_grep "whitelisting $sx" "$T/spamd.log"
+}
+
+# pl_e2e_policy 4|6 POLICY: policy mode end to end. A real Postfix sender
+# sends one message to two recipients to a real Postfix MX that asks
+# spamd -P --policy-only (POLICY: "inet" for 127.0.0.1:10023, or "unix"
+# for private/spamd-policy in its queue directory). No nft at all. The
+# first attempt is deferred with the greylisting text at RCPT (Postfix's
+# 450 4.2.0); the retry after passtime is accepted, with one X-Greylist
+# header, and lands in the mailbox. Checks both maillogs and spamdb.
+pl_e2e_policy() {
+	local fam=$1 kind=$2 mx sx rx spec sock
+	if [ "$fam" = 4 ]; then
+		mx=$PL_MX4 sx=$PL_S4
+	else
+		mx=$PL_MX6 sx=$PL_S6
+	fi
+	rx=$(printf '%s' "$mx[$mx]" | sed 's/[].[]/\\&/g')
+	pl_net
+	if [ "$kind" = inet ]; then
+		spec=inet:127.0.0.1:10023 sock=127.0.0.1:10023
+	else
+		spec=unix:private/spamd-policy
+		sock=$T/postfix-mx/queue/private/spamd-policy
+	fi
+	pl_receiver "$spec"
+	wait_for 10 test -d "$T/postfix-mx/queue/private" || fail "no private/"
+	DB=$T/db/spamd.db
+	mkdir -p "$T/db"
+	chown _spamd: "$T/db"
+	pl_spamd -G 5s:1h:1d --policy-only -P "$sock" -v
+	pl_sender "[$mx]"
+	pl_send alice@sender.example "bob@mx.example, carol@mx.example" \
+		"policy mode over IPv$fam"
+
+	pl_wait_log "status=deferred \\(host $rx said: 450 4\\.2\\.0 <(bob|carol)@mx\\.example>: Recipient address rejected: Greylisted, please try again in [0-9]+ seconds \\(in reply to RCPT TO command\\)\\)" 30 ||
+		{ cat "$T/maillog" "$T/maillog-mx" "$T/spamd.log"; fail "no 450 deferral at RCPT"; }
+	pl_wait_log 'to=<carol@mx\.example>.*status=sent \(250 ' 60 ||
+		{ cat "$T/maillog" "$T/maillog-mx" "$T/spamd.log"; fail "never delivered"; }
+	pl_wait_log 'to=<bob@mx\.example>.*status=sent \(250 ' 10 ||
+		{ cat "$T/maillog" "$T/spamd.log"; fail "bob never delivered"; }
+	grep -E 'status=(deferred|sent)' "$T/maillog"
+	grep -E 'status=(deferred|sent)' "$T/maillog" | head -1 | grep -q 'status=deferred' ||
+		fail "the first attempt was not deferred"
+	wait_for 10 grep -q '^X-Greylist:' "$T/mail/mailbox" ||
+		fail "no X-Greylist header in the mailbox"
+	grep '^X-Greylist:' "$T/mail/mailbox"
+	# One mbox holds both recipients' copies: one header in each (a
+	# PREPEND per RCPT would put two in every copy).
+	[ "$(grep -c '^Subject: policy mode' "$T/mail/mailbox")" = 2 ] ||
+		fail "not one copy per recipient in the mailbox"
+	[ "$(grep -c '^X-Greylist:' "$T/mail/mailbox")" = 2 ] ||
+		fail "two copies, $(grep -c '^X-Greylist:' "$T/mail/mailbox") X-Greylist headers"
+	grep -Eq '^X-Greylist: delayed [0-9]+ seconds by spamd at mx\.example; ' "$T/mail/mailbox" ||
+		fail "X-Greylist header not as expected"
+
+	"$BIN/spamdb" -f "$DB" | tee "$T/spamdb"
+	grep -q "^WHITE|$sx|||" "$T/spamdb" || fail "no WHITE record for $sx"
+	grep -q "^GREY|$sx|sender.example|<alice@sender.example>|<bob@mx.example>|" "$T/spamdb" ||
+		fail "no GREY tuple for $sx"
+	expect_grep "whitelisting $sx \\(policy request, delayed [0-9]+ s\\)" "$T/spamd.log"
 }
