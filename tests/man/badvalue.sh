@@ -30,3 +30,7 @@ check 1 spamdb -f
 check 1 spamd-setup -c
 check 2 spamd-nftsync -W 0
 check 2 spamd-nftsync -f
+check 1 spamd --policy-text 'Greylisted 50%'
+check 1 spamd --policy-timeout 0
+check 1 spamd --policy-action ''
+check 1 spamd --policy-only
