@@ -740,8 +740,13 @@ greyq_add(struct greyq *q, const struct proto_tuple *t)
 		q->head = it;
 	q->tail = it;
 	q->queued++;
+	/*
+	 * A policy request waits for its answer, so no gap: it is due at
+	 * once and commits with whatever queued meanwhile (group commit:
+	 * under load each commit carries what arrived during the last).
+	 */
 	if (!q->failing)
-		schedule(q, gap_left(q));
+		schedule(q, t->policy ? 0 : gap_left(q));
 	return 0;
 }
 

@@ -36,7 +36,10 @@
  * Policy tuples (policy mode, issue 22) go through the same queue and
  * transactions; each gets one verdict (polreq.h), passed to the verdict
  * callback once its transaction is committed, or at once if the queue
- * refused it.
+ * refused it. A policy tuple is due at once, load or not: its client
+ * waits for the answer, so the commit gap would cap a connection at one
+ * request per gap; commits then follow each other, each carrying what
+ * queued during the last.
  *
  * Bounds (issue 15): once the queue is half full, an address may hold no
  * more than queue_max / 64 of it; greyaddr.c bounds its live tuples and

@@ -570,6 +570,27 @@ policy_refused(void)
 	play(&tc);
 }
 
+/* Under load an SMTP tuple waits for the commit gap; a policy tuple,
+ * whose client waits for the answer, does not, and takes the waiting
+ * SMTP tuple along in its commit. */
+static void
+policy_no_gap(void)
+{
+	static const struct tcase tc = { .qc.commit_gap_ms = 2000,
+	    .qc.busy_batch = 2, .steps = {
+		"add 192.0.2.5 h <a@example.org> <b@example.net>",
+		"add 192.0.2.6 h <a@example.org> <b@example.net>",
+		"run", "queued 0",			/* a commit of 2: load */
+		"add 192.0.2.7 h <a@example.org> <b@example.net>",
+		"timeout 2000",
+		"policy 1 " TUPLE, "timeout 0", "run", "queued 0",
+		"verdicts 1 defer 61",
+		"grey 192.0.2.7 h <a@example.org> <b@example.net> 1",
+	} };
+
+	play(&tc);
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(first_sighting),
 	T_CASE(retry_passes),
@@ -586,5 +607,6 @@ const struct t_case t_cases[] = {
 	T_CASE(policy_trap),
 	T_CASE(policy_locked),
 	T_CASE(policy_refused),
+	T_CASE(policy_no_gap),
 	{ NULL, NULL }
 };
