@@ -511,8 +511,17 @@ smtp_msg(struct chan *c, const uint8_t *buf, size_t len)
 static void
 nft_msg(struct chan *c, const uint8_t *buf, size_t len)
 {
+	int t = proto_type(buf, len);
+
 	(void)c;
-	if (proto_type(buf, len) != PROTO_RESYNC) {
+	if (t == PROTO_NOSPAMD_BEGIN || t == PROTO_NOSPAMD ||
+	    t == PROTO_NOSPAMD_END) {
+		/* policy mode's bypass list, for the SMTP process */
+		if (chan_send(&smtp, buf, len) == -1)
+			log_warnx("could not pass the nospamd list on");
+		return;
+	}
+	if (t != PROTO_RESYNC) {
 		log_warnx("nft helper sent a malformed message (%zu bytes)",
 		    len);
 		return;

@@ -22,6 +22,10 @@
  * subscribing to nftables events spares every batch, ours and the cron
  * job's, one kernel notification per element.
  *
+ * In policy mode it also reads the nospamd sets at each watch and sends
+ * them, when they changed, to the SMTP process (through the greylister),
+ * which exempts those clients as the ruleset does in redirect mode.
+ *
  * If either child exits, the whole daemon exits, so that the service
  * manager restarts it in one piece (as OpenBSD's greywatcher does).
  */
@@ -66,6 +70,14 @@ static const struct nft_set set4 = {
 static const struct nft_set set6 = {
 	NFT_TABLE, NFT_SET_WHITE6, NFPROTO_INET, AF_INET6, 0
 };
+static const struct nft_set nospamd4 = {
+	NFT_TABLE, NFT_SET_NOSPAMD4, NFPROTO_INET, AF_INET, 1
+};
+static const struct nft_set nospamd6 = {
+	NFT_TABLE, NFT_SET_NOSPAMD6, NFPROTO_INET, AF_INET6, 1
+};
+static uint64_t		 nospamd_hash;	/* of what was sent last */
+static int		 nospamd_sent;
 
 /* Split entries by family into nft elements with their time left. */
 static size_t
@@ -200,6 +212,83 @@ grey_msg(struct chan *c, const uint8_t *buf, size_t len)
 	log_warnx("greylister sent a malformed message (%zu bytes)", len);
 }
 
+/* FNV-1a over the blocks: has the list changed since it was sent? */
+static uint64_t
+blocks_hash(uint64_t h, const struct nft_elem *el, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		const uint8_t *b = el[i].a.u.b;
+
+		for (j = 0; j < 16; j++)
+			h = (h ^ b[j]) * 1099511628211ULL;
+		h = (h ^ el[i].a.af ^ ((uint64_t)el[i].plen << 8)) *
+		    1099511628211ULL;
+	}
+	return h;
+}
+
+static void
+send_blocks(const struct nft_elem *el, size_t n)
+{
+	struct proto_entry e[PROTO_ENTRIES_MAX];
+	uint8_t buf[PROTO_MSG_MAX];
+	size_t i, k, len;
+
+	for (i = 0; i < n; i += k) {
+		for (k = 0; k < PROTO_ENTRIES_MAX && i + k < n; k++) {
+			e[k].a = el[i + k].a;
+			e[k].expire = el[i + k].plen;
+		}
+		len = proto_enc_entries(buf, sizeof(buf), PROTO_NOSPAMD, e, k);
+		if (len == 0 || chan_send(&grey, buf, len) == -1)
+			log_warnx("could not send %zu nospamd blocks", k);
+	}
+}
+
+/*
+ * Policy mode: Postfix asks about every client, so the SMTP process
+ * needs the nospamd sets, which only this process may read. They are
+ * read at every watch tick (the sets are small: the administrator's
+ * list) and sent on when they changed. A missing table or set is an
+ * empty list: the normal case on a host without nftables.
+ */
+static void
+nospamd_poll(void)
+{
+	const struct nft_set *sets[2] = { &nospamd4, &nospamd6 };
+	struct nft_elem *el[2] = { NULL, NULL };
+	size_t n[2] = { 0, 0 };
+	uint64_t h = 14695981039346656037ULL;
+	uint8_t buf[16];
+	int i;
+
+	priv_net_admin(1);
+	for (i = 0; i < 2; i++) {
+		if (nft_list(nft, sets[i], &el[i], &n[i]) == -1) {
+			if (nft_error(nft) != ENOENT)
+				log_debug("cannot read %s: %s", sets[i]->name,
+				    nft_errstr(nft));
+			n[i] = 0;
+		}
+		h = blocks_hash(h, el[i], n[i]);
+	}
+	priv_net_admin(0);
+	if (!nospamd_sent || h != nospamd_hash) {
+		chan_send(&grey, buf, proto_enc_bare(buf, sizeof(buf),
+		    PROTO_NOSPAMD_BEGIN));
+		for (i = 0; i < 2; i++)
+			send_blocks(el[i], n[i]);
+		chan_send(&grey, buf, proto_enc_bare(buf, sizeof(buf),
+		    PROTO_NOSPAMD_END));
+		nospamd_hash = h;
+		nospamd_sent = 1;
+	}
+	free(el[0]);
+	free(el[1]);
+}
+
 static void
 watch(struct ev_timer *t)
 {
@@ -207,6 +296,8 @@ watch(struct ev_timer *t)
 	int r;
 
 	(void)t;
+	if (conf.policy)
+		nospamd_poll();
 	priv_net_admin(1);
 	r = nft_signature(NFT_TABLE, &sig);
 	priv_net_admin(0);

@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "spamd/ev.h"
+#include "spamd/nospamd.h"
 #include "spamd/policy.h"
 #include "spamd/sdl.h"
 #include "spamd/smtp.h"
@@ -217,6 +218,12 @@ pcon_request(struct pcon *c)
 		return pcon_answer(c, POLREQ_V_DUNNO, 0, NULL);
 	case POLREQ_GREY:
 		break;
+	}
+	/* The administrator's bypass list, as the ruleset's in redirect mode. */
+	if (nospamd_has(&t.ip)) {
+		log_verbose("policy request for %s: in nospamd, DUNNO",
+		    c->req.client);
+		return pcon_answer(c, POLREQ_V_DUNNO, 0, NULL);
 	}
 	if ((rc = listed(c, &t.ip)) != 0)
 		return rc == -1 ? -1 : 0;

@@ -210,7 +210,7 @@ proto_dec_entries(const uint8_t *buf, size_t len, struct proto_entry *e,
 	int t = proto_type(buf, len);
 
 	if (t != PROTO_TRAP && t != PROTO_WHITE && t != PROTO_REPLACE &&
-	    t != PROTO_BLCHECK && t != PROTO_BLLISTED)
+	    t != PROTO_BLCHECK && t != PROTO_BLLISTED && t != PROTO_NOSPAMD)
 		return -1;
 	memcpy(&n, buf + 4, 4);
 	if (n > max || n > PROTO_ENTRIES_MAX ||

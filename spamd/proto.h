@@ -24,6 +24,10 @@
  *			its request id in the header's count field
  *	grey -> smtp	PROTO_VERDICT	what became of such tuples, once
  *			committed: id, verdict, seconds
+ *	nft -> grey -> smtp	PROTO_NOSPAMD_BEGIN, PROTO_NOSPAMD (entries:
+ *			a block's address, its prefix length in `expire'),
+ *			PROTO_NOSPAMD_END: the nospamd sets, for policy mode
+ *			(the greylister passes them on as they are)
  *
  *	proto_enc_tuple/proto_dec_tuple, proto_enc_entries/proto_dec_entries,
  *	proto_enc_policy (decoded by proto_dec_tuple),
@@ -69,6 +73,9 @@ enum proto_type {
 	PROTO_LOG,
 	PROTO_POLICY,		/* a policy request's tuple, id in the header */
 	PROTO_VERDICT,		/* what became of policy tuples */
+	PROTO_NOSPAMD_BEGIN,	/* nft -> grey -> smtp: the nospamd sets */
+	PROTO_NOSPAMD,		/* entries; expire holds the prefix length */
+	PROTO_NOSPAMD_END,
 };
 
 #define PROTO_LOG_MAX		2047	/* bytes of a PROTO_LOG line */

@@ -31,6 +31,7 @@
 #include "spamd/chan.h"
 #include "spamd/con.h"
 #include "spamd/ev.h"
+#include "spamd/nospamd.h"
 #include "spamd/policy.h"
 #include "spamd/proto.h"
 #include "spamd/sandbox.h"
@@ -140,6 +141,25 @@ blcheck(const struct proto_entry *e, size_t n)
 		    "blacklisted addresses", k);
 }
 
+/* A part of the nospamd sets: blocks with their prefix length. */
+static void
+nospamd_entries(const struct proto_entry *e, size_t n)
+{
+	struct cidr c[PROTO_ENTRIES_MAX];
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		int64_t bits = 8 * (int64_t)addr_len(&e[i].a);
+
+		if (e[i].expire < 0 || e[i].expire > bits)
+			continue;
+		c[k].a = e[i].a;
+		c[k++].plen = (uint8_t)e[i].expire;
+	}
+	if (nospamd_add(c, k) == -1)
+		log_warnx("out of memory for the nospamd list");
+}
+
 static void
 grey_msg(struct chan *c, const uint8_t *buf, size_t len)
 {
@@ -153,6 +173,21 @@ grey_msg(struct chan *c, const uint8_t *buf, size_t len)
 	if (t == PROTO_VERDICT &&
 	    proto_dec_verdicts(buf, len, v, PROTO_VERDICTS_MAX, &n) == 0) {
 		policy_verdicts(v, n);
+		return;
+	}
+	if (t == PROTO_NOSPAMD_BEGIN) {
+		nospamd_begin();
+		return;
+	}
+	if (t == PROTO_NOSPAMD_END) {
+		n = nospamd_end();
+		log_info("nospamd: %zu range%s exempt from policy requests",
+		    n, n == 1 ? "" : "s");
+		return;
+	}
+	if (t == PROTO_NOSPAMD &&
+	    proto_dec_entries(buf, len, e, PROTO_ENTRIES_MAX, &n) == 0) {
+		nospamd_entries(e, n);
 		return;
 	}
 	if (t == PROTO_TRAP_SYNC_BEGIN) {

@@ -438,6 +438,7 @@ open_policy(struct smtpproc_fds *fd)
 		fd->pnames[i] = policy_socks[i];
 	}
 	fd->np = npolicy;
+	conf.policy = npolicy > 0;
 	policy.reply.code550 = conf.code550;
 	policy.reply.hostname = conf.hostname;
 	fd->policy = &policy;

@@ -58,6 +58,7 @@ struct spamd_conf {
 	unsigned int		 prefix4, prefix6; /* --address-prefix */
 	unsigned int		 log_per_con;	/* --log-lines-per-connection */
 	unsigned int		 log_per_addr;	/* --log-lines-per-address */
+	int			 policy;	/* -P given: policy mode */
 };
 
 extern struct spamd_conf conf;

@@ -98,6 +98,16 @@ policy_roundtrip(void)
 	T_EQ_INT(proto_dec_verdicts(buf, n, out, 2, &got), -1);
 	T_EQ_INT(proto_enc_verdicts(buf, sizeof(buf), v,
 	    PROTO_VERDICTS_MAX + 1), 0);
+
+	/* nospamd blocks travel as entries, the prefix length in expire. */
+	{
+		struct proto_entry e = { a, 24 }, d;
+
+		n = proto_enc_entries(buf, sizeof(buf), PROTO_NOSPAMD, &e, 1);
+		T_EQ_INT(proto_dec_entries(buf, n, &d, 1, &got), 0);
+		T_EQ_INT(d.expire, 24);
+		T_EQ_INT(addr_cmp(&d.a, &a), 0);
+	}
 }
 
 static void
