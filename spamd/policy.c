@@ -25,6 +25,8 @@
 #define SLOT_BITS	11			/* POLICY_CON_MAX = 2^11 */
 #define IN_MAX		(2 * POLREQ_LINE_MAX)	/* unparsed input */
 #define ACCEPT_BURST	64
+#define LOG_BUDGET	20			/* close reasons logged ... */
+#define LOG_WINDOW_MS	10000			/* ... in this time */
 
 struct pcon {
 	struct ev_io	 io;
@@ -78,11 +80,38 @@ policy_connections(void)
 	return ncons;
 }
 
+/*
+ * Why a connection was closed, at most LOG_BUDGET lines a LOG_WINDOW_MS:
+ * a client that sends junk in a loop must not flood the log. The lines
+ * left out are counted in the next one.
+ */
+static void
+log_close(const struct pcon *c, const char *why)
+{
+	static uint64_t window;
+	static unsigned int lines;
+	static unsigned long skipped;
+	uint64_t now = ev_now();
+
+	if (now - window >= LOG_WINDOW_MS) {
+		if (skipped > 0)
+			log_info("policy: %lu more connections closed for bad "
+			    "requests, not logged", skipped);
+		window = now;
+		lines = 0;
+		skipped = 0;
+	}
+	if (lines++ < LOG_BUDGET)
+		log_info("policy connection on %s: %s; closing", c->name, why);
+	else
+		skipped++;
+}
+
 static void
 pcon_close(struct pcon *c, const char *why)
 {
 	if (why != NULL)
-		log_info("policy connection on %s: %s; closing", c->name, why);
+		log_close(c, why);
 	ev_timer_del(&c->tm);
 	if (ev_io_close(&c->io) == -1)
 		log_warn("policy connection on %s: close", c->name);

@@ -210,6 +210,20 @@ wait $locker
 # Once the lock is free the tuple is recorded all the same.
 wait_for 20 sh -c "'$BIN/spamdb' -f '$DB' | grep -q '^GREY|192\.0\.2\.60|'" ||
 	fail "the stalled request's tuple was lost"
+# Junk in a loop does not flood the log: at most 20 reasons a 10 s, and
+# the next window counts what was left out.
+sleep 10
+n0=$(grep -c 'policy connection on .*; closing' "$T/spamd.log")
+pol "
+for i in range(60): closed(conn('$SOCK'), b'junk\n')" >/dev/null
+n=$(grep -c 'policy connection on .*; closing' "$T/spamd.log")
+echo "close reasons logged: $n"
+[ "$n" -le $((n0 + 20)) ] || fail "$((n - n0)) close reasons logged, the budget is 20 a 10 s"
+check afterjunk '^action=DUNNO$' "$(pol "print(ask(conn('$SOCK'), protocol_state='DATA'))")"
+sleep 10
+pol "print(closed(conn('$SOCK'), b'junk\\n'))" >/dev/null
+wait_for 5 grep -Eq 'policy: [0-9]+ more connections closed for bad requests, not logged' "$T/spamd.log" ||
+	fail "no count of the close reasons left out"
 spamd_stop
 
 # --policy-only: no SMTP listener; -b: blacklists only, DUNNO otherwise.
