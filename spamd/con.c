@@ -36,6 +36,7 @@
 #include "common/log.h"
 #include "spamd/con.h"
 #include "spamd/ev.h"
+#include "spamd/metrics.h"
 #include "spamd/pace.h"
 #include "spamd/peers.h"
 #include "spamd/sdl.h"
@@ -388,6 +389,8 @@ write_output(struct con *c)
 			return -1;
 		}
 		c->outpos += (uint32_t)n;
+		if (st)
+			METRIC_ADD(smtp.stutter_bytes, (uint64_t)n);
 		if (st && c->outpos < c->outlen) {
 			ev_timer_fifo(&c->tm, &stutter_q, con_timer);
 			return 0;
@@ -502,6 +505,8 @@ con_close(struct con *c)
 		free(c->lists);
 		nblack--;
 	}
+	METRIC_SET(smtp.open_black, nblack);
+	METRIC_SET(smtp.open_grey, nclients - 1 - nblack);
 	smtp_free(&c->s);
 	peers_put(c->blk);
 	c->blk = NULL;
@@ -544,6 +549,8 @@ lookup_lists(struct con *c)
 	}
 	memcpy(c->lists, l, k * sizeof(*l));
 	c->nlists = (uint8_t)k;
+	for (i = 0; i < k; i++)
+		metrics_list_hit(sdl_tag(l[i]));
 	c->flags |= CF_LISTED;
 	if (++nblack <= (size_t)conf.maxblack)
 		c->flags |= CF_STUTTER_BL;
@@ -618,6 +625,7 @@ con_new(int fd, const struct sockaddr_storage *ss)
 	/* One address block may not take every slot (-c). */
 	c->blk = peers_get(&c->peer);
 	if (peers_ncon(c->blk) > (unsigned int)conf.maxcon_addr) {
+		METRIC_INC(smtp.refused_source);
 		refuse_peer(c);
 		peers_put(c->blk);
 		close(fd);
@@ -628,6 +636,9 @@ con_new(int fd, const struct sockaddr_storage *ss)
 	c->io.fd = -1;
 	c->start_ms = ev_now();
 	lookup_lists(c);
+	METRIC_INC(smtp.accepted);
+	METRIC_SET(smtp.open_black, nblack);
+	METRIC_SET(smtp.open_grey, nclients - nblack);
 	if (conf.lowmx_set && to_lowmx(fd, c))
 		c->flags |= CF_LOWMX;
 	smtp_init(&c->s, (c->flags & CF_LISTED) || conf.blackonly);
@@ -693,6 +704,7 @@ listener_event(struct ev_io *io, uint32_t events)
 		if (nclients >= (size_t)conf.maxcon) {
 			unsigned long n;
 
+			METRIC_INC(smtp.refused_full);
 			close(fd);
 			if ((n = log_ratelimit(&rl_full, 10)) != 0)
 				log_warnx("%d connections (-c) reached: closed "

@@ -41,6 +41,7 @@
 #include "spamd/grey.h"
 #include "spamd/greyaddr.h"
 #include "spamd/greyq.h"
+#include "spamd/metrics.h"
 #include "spamd/proto.h"
 #include "spamd/spamd.h"
 
@@ -325,6 +326,17 @@ resync_finish(struct ev_timer *t)
 	}
 }
 
+/* The database's records by kind, for the metrics (a scan's counts). */
+static void
+count_entries(const struct greyscan_res *r)
+{
+	METRIC_SET(grey.db_grey, r->grey);
+	METRIC_SET(grey.db_white, r->nwhite);
+	METRIC_SET(grey.db_trapped, r->ntrapped);
+	METRIC_SET(grey.db_spamtrap, r->spamtraps);
+	METRIC_SET(grey.db_scan_time, clock_now());
+}
+
 /*
  * Read the live whitelist and traps. Traps go to the SMTP process at
  * once; the whitelist goes there first as a question (which of these
@@ -351,6 +363,7 @@ resync(struct ev_timer *t)
 		}
 		memset(&rs.res, 0, sizeof(rs.res));	/* no database yet */
 	}
+	count_entries(&rs.res);
 	if (rs.res.nwhite > 0)
 		qsort(rs.res.white, rs.res.nwhite, sizeof(*rs.res.white),
 		    cmp_gaddr);
@@ -634,9 +647,43 @@ load_addrs(void)
 	greydb_close(db);
 }
 
+/* --metrics-scan: count the records (a read-only pass, shared lock). */
+static void
+metrics_scan(struct ev_timer *t)
+{
+	struct greyscan_res r;
+
+	if (greyscan_run(conf.dbpath, clock_now(), &conf.gl, 0, &r) == 0) {
+		count_entries(&r);
+		greyscan_free(&r);
+	} else if (errno != ENOENT)
+		log_warnx("cannot count the database for the metrics: %s",
+		    greydb_errstr());
+	ev_timer_set(t, ev_now() + (uint64_t)conf.metrics_scan * 1000,
+	    metrics_scan);
+}
+
+/* --metrics-textfile: the exposition for node_exporter, every interval. */
+static void
+metrics_file(struct ev_timer *t)
+{
+	static struct metrics_buf b;
+	static int failing;
+
+	if (metrics_write_file(conf.metrics_file, &b, failing) == 0) {
+		if (failing)
+			log_info("%s: written again", conf.metrics_file);
+		failing = 0;
+	} else
+		failing = 1;
+	ev_timer_set(t, ev_now() + (uint64_t)conf.metrics_interval * 1000,
+	    metrics_file);
+}
+
 void
 grey_main(int smtpfd, int nftfd)
 {
+	static struct ev_timer scan_tm, file_tm;
 	/* The queue's bounds and back-off: greyq.h's defaults. */
 	struct greyq_conf qc = { .dbpath = conf.dbpath, .gl = &conf.gl,
 	    .db_max_size = conf.db_max_size, .lock_wait_ms = GREYQ_LOCK_WAIT,
@@ -660,6 +707,11 @@ grey_main(int smtpfd, int nftfd)
 		fatal("greylister queue");
 	resync(NULL);
 	send_traps(NULL);
+	if (conf.metrics_listen != NULL || conf.metrics_file != NULL)
+		ev_timer_set(&scan_tm, ev_now() +
+		    (uint64_t)conf.metrics_scan * 1000, metrics_scan);
+	if (conf.metrics_file != NULL)
+		metrics_file(&file_tm);
 	ev_run();
 	drain_and_exit(0);
 }

@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "spamd/greyaddr.h"
 #include "spamd/greyq.h"
+#include "spamd/metrics.h"
 #include "spamd/polreq.h"
 
 struct item {
@@ -159,6 +160,7 @@ report(struct greyq *q)
 static void
 refuse(struct greyq *q, const struct addr *a, enum greyaddr_why why)
 {
+	METRIC_INC(grey.refused);
 	greyaddr_refused(a, why);
 	if (q->report_ms == CLOCK_NEVER)
 		q->report_ms = clock_mono_ms() + GREYQ_REPORT_MS;
@@ -298,6 +300,7 @@ apply_trap(struct greyq *q, struct greydb *db, const struct item *it,
 	greylist_trap(ir, ifound, now, q->c.gl);
 	if (greydb_put(db, ip, strlen(ip), ir) == -1)
 		return -1;
+	METRIC_INC(grey.traps);
 	log_info("Trapping %s for tuple %s %s %s", ip, it->helo,
 	    it->from, it->to);
 	if (fx_add(&fx->trap, &fx->ntrap, &fx->captrap, &it->ip,
@@ -342,6 +345,9 @@ apply_white(struct greyq *q, struct greydb *db, const struct item *it,
 		greylist_white_from_tuple(ir, tr, now, q->c.gl);
 		if (greydb_put(db, ip, strlen(ip), ir) == -1)
 			return -1;
+		METRIC_INC(grey.passes);
+		METRIC_INC(grey.white_adds[0]);
+		metrics_delay(now - tr->first);
 		log_info("whitelisting %s", ip);
 		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip,
 		    ir->expire);
@@ -408,6 +414,7 @@ apply_policy(struct greyq *q, struct greydb *db, const struct item *it,
 	if (greydb_put(db, key, (size_t)klen, &tr) == -1)
 		return put_failed(q);
 	if (isnew) {
+		METRIC_INC(grey.new_tuples);
 		greyaddr_added(&it->ip, tr.expire);
 		q->dbs.nnew++;
 		log_verbose("new policy tuple %s %s %s %s", ip, it->helo,
@@ -421,6 +428,9 @@ apply_policy(struct greyq *q, struct greydb *db, const struct item *it,
 	greylist_white_from_tuple(&ir, &tr, now, q->c.gl);
 	if (greydb_put(db, ip, strlen(ip), &ir) == -1)
 		return put_failed(q);
+	METRIC_INC(grey.passes);
+	METRIC_INC(grey.white_adds[1]);
+	metrics_delay(now - tr.first);
 	log_info("whitelisting %s (policy request, delayed %lld s)", ip,
 	    (long long)(now - tr.first));
 	fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip, ir.expire);
@@ -485,6 +495,7 @@ apply(struct greyq *q, struct greydb *db, const struct item *it, int64_t now,
 	if (greydb_put(db, key, (size_t)klen, &tr) == -1)
 		return put_failed(q);
 	if (isnew) {
+		METRIC_INC(grey.new_tuples);
 		greyaddr_added(&it->ip, tr.expire);
 		q->dbs.nnew++;
 	}
@@ -571,6 +582,7 @@ dequeue(struct greyq *q, size_t n)
 		if (q->head == NULL)
 			q->tail = NULL;
 		q->queued--;
+		METRIC_SET(grey.queued, q->queued);
 		greyaddr_queue_del(&it->ip);
 		free(it);
 	}
@@ -598,11 +610,13 @@ flush(struct greyq *q)
 	}
 	if (!bad && greydb_commit(q->gdb) == 0) {
 		synced = 1;
+		METRIC_INC(grey.commits);
 		q->commit_ms = clock_mono_ms();
 		q->commit_n = done;
 	} else {
 		synced = abandon(q, bad);
 		bad = 1;
+		METRIC_INC(grey.commit_failures);
 	}
 	q->dbs.nitems = done;
 	dequeue(q, synced ? done : 0);	/* else keep the batch for a retry */
@@ -716,6 +730,7 @@ greyq_add(struct greyq *q, const struct proto_tuple *t)
 	if (q->queued >= q->c.queue_max ||
 	    (it = malloc(sizeof(*it) + lh + lf + lt)) == NULL) {
 		greyaddr_queue_del(&t->ip);
+		METRIC_INC(grey.drops);
 		if ((n = log_ratelimit(&q->rl_drop, 10)) != 0)
 			log_warnx("%zu tuples waiting for the database: "
 			    "dropped %lu new one%s", q->queued, n,
@@ -740,6 +755,7 @@ greyq_add(struct greyq *q, const struct proto_tuple *t)
 		q->head = it;
 	q->tail = it;
 	q->queued++;
+	METRIC_SET(grey.queued, q->queued);
 	/*
 	 * A policy request waits for its answer, so no gap: it is due at
 	 * once and commits with whatever queued meanwhile (group commit:

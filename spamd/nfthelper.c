@@ -45,6 +45,7 @@
 #include "nft/nft.h"
 #include "spamd/chan.h"
 #include "spamd/ev.h"
+#include "spamd/metrics.h"
 #include "spamd/nftpend.h"
 #include "spamd/proto.h"
 #include "spamd/spamd.h"
@@ -153,7 +154,10 @@ apply(void *arg, const struct proto_entry *e, size_t n, int do_replace,
 			continue;
 		r = do_replace ? nft_replace(nft, sets[i], el, k) :
 		    nft_add(nft, sets[i], el, k, NFT_REFRESH);
+		METRIC_INC(nft.batches);
+		METRIC_ADD(nft.elements, k);
 		if (r == -1) {
+			METRIC_INC(nft.errors);
 			*why = nft_errstr(nft);
 			*missing = nft_error(nft) == ENOENT;
 			rc = -1;
@@ -171,6 +175,7 @@ static void	push(struct ev_timer *);
 static void
 push_arm(void)
 {
+	METRIC_SET(nft.pending, nftpend_pending(np));
 	ev_timer_in(&push_tm, nftpend_timeout(np), push);
 }
 
@@ -179,6 +184,7 @@ push(struct ev_timer *t)
 {
 	(void)t;
 	nftpend_run(np);
+	METRIC_SET(nft.pending, nftpend_pending(np));
 	push_arm();
 }
 

@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "spamd/ev.h"
+#include "spamd/metrics.h"
 #include "spamd/nospamd.h"
 #include "spamd/policy.h"
 #include "spamd/sdl.h"
@@ -25,6 +26,9 @@
 #define SLOT_BITS	11			/* POLICY_CON_MAX = 2^11 */
 #define IN_MAX		(2 * POLREQ_LINE_MAX)	/* unparsed input */
 #define ACCEPT_BURST	64
+/* spamd_policy_requests_total beyond the verdicts (metrics.c's labels) */
+#define POLICY_M_TIMEOUT	(POLREQ_V_BUSY + 1)
+#define POLICY_M_BAD		(POLREQ_V_BUSY + 2)
 #define LOG_BUDGET	20			/* close reasons logged ... */
 #define LOG_WINDOW_MS	10000			/* ... in this time */
 
@@ -110,13 +114,16 @@ log_close(const struct pcon *c, const char *why)
 static void
 pcon_close(struct pcon *c, const char *why)
 {
-	if (why != NULL)
+	if (why != NULL) {
 		log_close(c, why);
+		METRIC_INC(smtp.policy[POLICY_M_BAD]);
+	}
 	ev_timer_del(&c->tm);
 	if (ev_io_close(&c->io) == -1)
 		log_warn("policy connection on %s: close", c->name);
 	slots[c->slot] = NULL;
 	ncons--;
+	METRIC_SET(smtp.policy_open, ncons);
 	ev_free_later(c);
 }
 
@@ -181,6 +188,7 @@ pcon_answer(struct pcon *c, enum polreq_verdict v, int64_t secs,
 			v = POLREQ_V_DUNNO;
 		memcpy(c->instance, c->req.instance, sizeof(c->instance));
 	}
+	METRIC_INC(smtp.policy[v]);
 	rc.msg = msg;
 	c->outlen = polreq_reply(c->out, sizeof(c->out), &rc, &c->req, v,
 	    secs, clock_now());
@@ -366,6 +374,7 @@ pcon_timeout(struct ev_timer *t)
 		log_warnx("policy connection on %s: no answer from the "
 		    "greylister in %llu s: DUNNO", c->name,
 		    (unsigned long long)(pc.timeout_ms / 1000));
+		METRIC_INC(smtp.policy[POLICY_M_TIMEOUT]);
 		if (pcon_answer(c, POLREQ_V_DUNNO, 0, NULL) == 0)
 			pcon_resume(c);
 		return;
@@ -425,6 +434,7 @@ pcon_new(int fd, const char *name)
 	}
 	slots[i] = c;
 	ncons++;
+	METRIC_SET(smtp.policy_open, ncons);
 	log_debug("policy connection on %s (%zu open)", name, ncons);
 	pcon_wait(c);
 }

@@ -31,6 +31,8 @@
 #include "spamd/chan.h"
 #include "spamd/con.h"
 #include "spamd/ev.h"
+#include "spamd/metrics.h"
+#include "spamd/mhttp.h"
 #include "spamd/nospamd.h"
 #include "spamd/policy.h"
 #include "spamd/proto.h"
@@ -69,7 +71,12 @@ send_tuple(const struct addr *ip, int lowmx, const char *helo,
 		log_warnx("tuple too large to record");
 		return -1;
 	}
-	return send_keyed(buf, n, ip);
+	if (send_keyed(buf, n, ip) == -1) {
+		METRIC_INC(smtp.tuple_drops);
+		return -1;
+	}
+	METRIC_INC(smtp.tuples);
+	return 0;
 }
 
 /* A policy request's tuple (policy.c): the same way as an SMTP one. */
@@ -271,6 +278,8 @@ smtpproc_main(const struct smtpproc_fds *fd)
 			fatalx("cannot watch the greylister channel");
 		have_grey = 1;
 	}
+	if (fd->mfd != -1 && mhttp_listen(fd->mfd) == -1)
+		fatalx("cannot watch the metrics listener");
 	if (fd->np > 0) {
 		policy_init(fd->policy, have_grey ? send_policy : NULL);
 		for (i = 0; i < fd->np; i++)

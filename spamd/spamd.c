@@ -46,6 +46,7 @@
 #include "spamd/cfgsock.h"
 #include "spamd/cfg.h"
 #include "spamd/grey.h"
+#include "spamd/metrics.h"
 #include "spamd/policy.h"
 #include "spamd/spamd.h"
 #include "spamd/usock.h"
@@ -91,6 +92,8 @@ struct spamd_conf conf = {
 	.prefix6 = 64,
 	.log_per_con = 100,
 	.log_per_addr = 300,
+	.metrics_interval = 15,		/* s between textfile writes */
+	.metrics_scan = 300,		/* s between database counts */
 };
 
 #define MAXCON_ADDR	20	/* default --maxcon-per-address */
@@ -118,7 +121,9 @@ usage(void)
 	    "             [-P socket] [--policy-only] "
 	    "[--policy-action action]\n"
 	    "             [--policy-text text] [--policy-no-header]\n"
-	    "             [--policy-timeout secs] [--policy-idle secs]\n");
+	    "             [--policy-timeout secs] [--policy-idle secs]\n"
+	    "             [-m [address:]port] [--metrics-textfile path]\n"
+	    "             [--metrics-interval secs] [--metrics-scan secs]\n");
 	exit(1);
 }
 
@@ -150,6 +155,10 @@ enum {
 	OPT_POLICY_NO_HEADER,
 	OPT_POLICY_TIMEOUT,
 	OPT_POLICY_IDLE,
+	/* Metrics (issue 21). */
+	OPT_METRICS_TEXTFILE,
+	OPT_METRICS_INTERVAL,
+	OPT_METRICS_SCAN,
 };
 
 static const struct option long_opts[] = {
@@ -174,6 +183,9 @@ static const struct option long_opts[] = {
 	{ "policy-no-header", no_argument, NULL, OPT_POLICY_NO_HEADER },
 	{ "policy-timeout", required_argument, NULL, OPT_POLICY_TIMEOUT },
 	{ "policy-idle", required_argument, NULL, OPT_POLICY_IDLE },
+	{ "metrics-textfile", required_argument, NULL, OPT_METRICS_TEXTFILE },
+	{ "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
+	{ "metrics-scan", required_argument, NULL, OPT_METRICS_SCAN },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -425,6 +437,39 @@ open_policy_one(const char *arg)
 		    "IPv6) or port", arg);
 	if ((fd = bind_listener(&a, (uint16_t)pn, 0, 0)) == -1)
 		fatal("-P %s: bind", arg);
+	return fd;
+}
+
+/* -m [address:]port: the metrics endpoint, 127.0.0.1 by default. */
+static int
+open_metrics(void)
+{
+	char buf[ADDR_STRLEN + 16], *host = buf, *port;
+	const char *errstr;
+	struct addr a;
+	long long pn;
+	int fd;
+
+	if (conf.metrics_listen == NULL)
+		return -1;
+	if (strlcpy(buf, conf.metrics_listen, sizeof(buf)) >= sizeof(buf))
+		fatalx("-m %s: not [address:]port", conf.metrics_listen);
+	if ((port = strrchr(buf, ':')) == NULL) {
+		port = buf;
+		host = "127.0.0.1";
+	} else {
+		*port++ = '\0';
+		if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+			host[strlen(host) - 1] = '\0';
+			host++;
+		}
+	}
+	pn = strtonum(port, 1, 65535, &errstr);
+	if (errstr != NULL || addr_parse(host, &a) == -1)
+		fatalx("-m %s: not [address:]port ([address]:port for IPv6)",
+		    conf.metrics_listen);
+	if ((fd = bind_listener(&a, (uint16_t)pn, 0, 0)) == -1)
+		fatal("-m %s: bind", conf.metrics_listen);
 	return fd;
 }
 
@@ -785,6 +830,21 @@ opt_policy(int ch)
 		policy.timeout_ms = (uint64_t)parse_time_opt(ch, optarg, 1, 1,
 		    3600) * 1000;
 		break;
+	case 'm':
+		conf.metrics_listen = optarg;
+		break;
+	case OPT_METRICS_TEXTFILE:
+		if (optarg[0] != '/')
+			bad_opt(ch, optarg, "not an absolute path");
+		conf.metrics_file = optarg;
+		break;
+	case OPT_METRICS_INTERVAL:
+		conf.metrics_interval = parse_time_opt(ch, optarg, 1, 1,
+		    86400);
+		break;
+	case OPT_METRICS_SCAN:
+		conf.metrics_scan = parse_time_opt(ch, optarg, 1, 1, 86400);
+		break;
 	case OPT_POLICY_IDLE:
 		policy.idle_ms = (uint64_t)parse_time_opt(ch, optarg, 1, 1,
 		    86400) * 1000;
@@ -802,7 +862,7 @@ parse_options(int argc, char *argv[])
 	int ch;
 
 	while ((ch = getopt_long(argc, argv,
-	    "45A:B:bC:c:df:G:h:K:l:M:n:P:p:S:s:T:t:u:vw:Y:y:", long_opts,
+	    "45A:B:bC:c:df:G:h:K:l:M:m:n:P:p:S:s:T:t:u:vw:Y:y:", long_opts,
 	    NULL)) != -1)
 		if (!opt_letter(ch) && !opt_long(ch) && !opt_policy(ch))
 			usage();
@@ -841,6 +901,8 @@ close_inherited(const struct inherit *in)
 		close(in->fd.lfds[i]);
 	for (i = 0; i < in->fd.np; i++)
 		close(in->fd.pfds[i]);
+	if (in->fd.mfd != -1)
+		close(in->fd.mfd);
 	close(in->fd.cfgfd);
 	close(in->unixfd);
 	if (in->portfd != -1)
@@ -881,6 +943,11 @@ start_up(struct inherit *in)
 	raise_nofile();
 	in->fd.nl = policy_only ? 0 : open_listeners(in->fd.lfds);
 	open_policy(&in->fd);
+	in->fd.mfd = open_metrics();
+	if (metrics_init() == -1)
+		fatal("metrics: mmap");
+	metrics->greylisting = !conf.blackonly;
+	metrics->maxcon = conf.maxcon;
 	in->fd.cfgfd = open_cfg_listener();
 	cfgsock_prepare(in->unixfd = cfgsock_unix_open(conf.cfgsock),
 	    in->portfd = cfgsock_portstart_open());

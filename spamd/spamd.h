@@ -59,6 +59,10 @@ struct spamd_conf {
 	unsigned int		 log_per_con;	/* --log-lines-per-connection */
 	unsigned int		 log_per_addr;	/* --log-lines-per-address */
 	int			 policy;	/* -P given: policy mode */
+	const char		*metrics_listen; /* -m [address:]port */
+	const char		*metrics_file;	/* --metrics-textfile */
+	int64_t			 metrics_interval; /* s, textfile writes */
+	int64_t			 metrics_scan;	/* s, database counts */
 };
 
 extern struct spamd_conf conf;
@@ -73,6 +77,7 @@ struct smtpproc_fds {
 	int			 pfds[SPAMD_POLICY_MAX], np;	/* -P */
 	const char		*pnames[SPAMD_POLICY_MAX];
 	const struct policy_conf *policy;
+	int			 mfd;		/* -m: metrics listener, or -1 */
 };
 __attribute__((noreturn)) void smtpproc_main(const struct smtpproc_fds *);
 
