@@ -2,6 +2,7 @@
  * spamdb.c: list, look up, add and delete records of the spamd database.
  *
  *	usage: spamdb [-adGTt] [-f dbfile] [keys ...]
+ *	       spamdb -s [-f dbfile]
  *
  * Options, output lines, messages and exit codes are OpenBSD's spamdb(8);
  * the deliberate differences are listed in man/spamdb.8. Each run is one
@@ -17,6 +18,8 @@
  *	add_key		-a, -t -a, -T -a
  *	del_key		-d, -t -d, -T -d
  *	del_grey	-G -d: delete every GREY tuple of the given addresses
+ *	summary		-s: records per kind, and the wait before pass
+ *			(median, 90th percentile) over the passed tuples
  *
  * Output is spooled to an unlinked temporary file while the lock is held
  * and copied to stdout after it is released, so that a slow consumer
@@ -50,6 +53,7 @@
 
 enum action {
 	ACT_SHOW,		/* list everything, or look up the keys */
+	ACT_SUMMARY,		/* -s */
 	ACT_ADD,
 	ACT_DEL,
 };
@@ -75,7 +79,8 @@ static __dead void usage(void);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: spamdb [-adGTt] [-f dbfile] [keys ...]\n");
+	fprintf(stderr, "usage: spamdb [-adGTt] [-f dbfile] [keys ...]\n"
+	    "       spamdb -s [-f dbfile]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -279,6 +284,106 @@ list_db(struct greydb *db, const char *path, FILE *out)
 		return 1;
 	}
 	return 0;
+}
+
+/* -s: what the walk counts. */
+struct summary {
+	size_t	 kinds[5];		/* by enum gd_kind; 0: other */
+	size_t	 corrupt;
+	int64_t	*wait;			/* pass - first of passed tuples */
+	size_t	 nwait, capwait;
+	int	 nomem;
+};
+
+static int
+sum_one(const char *key, size_t keylen, const struct gd_rec *r,
+    const char *why, void *arg)
+{
+	struct summary *sm = arg;
+
+	(void)key;
+	(void)keylen;
+	(void)why;
+	if (r == NULL) {
+		sm->corrupt++;
+		return GREYDB_KEEP;
+	}
+	sm->kinds[r->kind >= 1 && r->kind <= 4 ? r->kind : 0]++;
+	/* A passed tuple keeps its pass time below its expiry. */
+	if (r->kind == GD_GREY && r->pass < r->expire && r->pass >= r->first) {
+		if (sm->nwait == sm->capwait) {
+			size_t cap = sm->capwait ? sm->capwait * 2 : 1024;
+			int64_t *w = reallocarray(sm->wait, cap,
+			    sizeof(*w));
+
+			if (w == NULL) {
+				sm->nomem = 1;
+				return GREYDB_KEEP;
+			}
+			sm->wait = w;
+			sm->capwait = cap;
+		}
+		sm->wait[sm->nwait++] = r->pass - r->first;
+	}
+	return GREYDB_KEEP;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The nearest-rank percentile p (0-100) of sorted v[0..n), n > 0. */
+static int64_t
+percentile(const int64_t *v, size_t n, unsigned int p)
+{
+	size_t k = (n * p + 99) / 100;
+
+	return v[k > 0 ? k - 1 : 0];
+}
+
+/*
+ * Records per kind, then the wait before pass over the passed tuples
+ * the database still holds. 0, or 1 if a record was skipped.
+ */
+static int
+summary(struct greydb *db, const char *path, FILE *out)
+{
+	struct summary sm;
+	int rc = 0;
+
+	memset(&sm, 0, sizeof(sm));
+	if (greydb_walk(db, sum_one, &sm) == -1) {
+		log_warnx("%s", greydb_errstr());
+		free(sm.wait);
+		return 1;
+	}
+	fprintf(out, "WHITE %zu\nGREY %zu\nTRAPPED %zu\nSPAMTRAP %zu\n",
+	    sm.kinds[GD_WHITE], sm.kinds[GD_GREY], sm.kinds[GD_TRAPPED],
+	    sm.kinds[GD_SPAMTRAP]);
+	fprintf(out, "passed tuples %zu\n", sm.nwait);
+	if (sm.nwait > 0) {
+		qsort(sm.wait, sm.nwait, sizeof(*sm.wait), cmp_i64);
+		fprintf(out, "wait before pass: median %" PRId64 " s, 90th "
+		    "percentile %" PRId64 " s\n",
+		    percentile(sm.wait, sm.nwait, 50),
+		    percentile(sm.wait, sm.nwait, 90));
+	}
+	if (sm.nomem) {
+		log_warnx("out of memory: the waits are of part of the "
+		    "passed tuples only");
+		rc = 1;
+	}
+	if (sm.corrupt > 0) {
+		log_warnx("%s: %zu corrupt record%s not counted", path,
+		    sm.corrupt, sm.corrupt == 1 ? "" : "s");
+		rc = 1;
+	}
+	free(sm.wait);
+	return rc;
 }
 
 /* Print the named records; returns how many were not found. */
@@ -490,7 +595,7 @@ parse_options(int argc, char *argv[], struct request *rq)
 
 	opterr = 0;
 	/* "+": stop at the first key, as BSD getopt does */
-	while ((ch = getopt(argc, argv, "+:adf:GTt")) != -1) {
+	while ((ch = getopt(argc, argv, "+:adf:GsTt")) != -1) {
 		switch (ch) {
 		case 'a':
 			rq->act = ACT_ADD;
@@ -503,6 +608,9 @@ parse_options(int argc, char *argv[], struct request *rq)
 			break;
 		case 'G':
 			rq->type = KT_GREY;
+			break;
+		case 's':
+			rq->act = ACT_SUMMARY;
 			break;
 		case 'T':
 			rq->type = KT_SPAMTRAP;
@@ -518,7 +626,8 @@ parse_options(int argc, char *argv[], struct request *rq)
 			usage();
 		}
 	}
-	if (rq->act == ACT_SHOW && rq->type != KT_WHITE)
+	if ((rq->act == ACT_SHOW || rq->act == ACT_SUMMARY) &&
+	    rq->type != KT_WHITE)
 		usage();
 	if (*rq->path == '\0') {
 		log_warnx("-f needs a database file name");
@@ -545,7 +654,9 @@ check_request(const struct request *rq, char *argv[], int argc)
 		if (argv[i][0] != '\0')
 			nkeys++;
 	}
-	if (rq->act != ACT_SHOW && nkeys == 0) {
+	if (rq->act == ACT_SUMMARY && argc > 0)
+		usage();
+	if (rq->act != ACT_SHOW && rq->act != ACT_SUMMARY && nkeys == 0) {
 		log_warnx("no addresses specified");
 		exit(EXIT_NOKEYS);
 	}
@@ -572,6 +683,11 @@ run(struct greydb *db, const struct request *rq, char *argv[], int argc,
 			rc = show_keys(db, argv, argc, *out);
 		else
 			rc = list_db(db, rq->path, *out);
+		break;
+	case ACT_SUMMARY:
+		if ((*out = tmpfile()) == NULL)
+			*out = stdout;
+		rc = summary(db, rq->path, *out);
 		break;
 	case ACT_ADD:
 		for (i = 0; i < argc; i++)
@@ -614,12 +730,13 @@ main(int argc, char *argv[])
 		exit(1);
 
 	/* A reader would leave a stray lock file beside a missing database. */
-	if (rq.act == ACT_SHOW && stat(rq.path, &st) == -1) {
+	if ((rq.act == ACT_SHOW || rq.act == ACT_SUMMARY) &&
+	    stat(rq.path, &st) == -1) {
 		log_warn("cannot open %s for reading", rq.path);
 		exit(1);
 	}
-	db = greydb_open(rq.path, rq.act == ACT_SHOW ? GREYDB_READ :
-	    GREYDB_WRITE, wait_ms);
+	db = greydb_open(rq.path, rq.act == ACT_SHOW ||
+	    rq.act == ACT_SUMMARY ? GREYDB_READ : GREYDB_WRITE, wait_ms);
 	if (db == NULL) {
 		log_warnx("%s", greydb_errstr());
 		exit(1);
