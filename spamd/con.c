@@ -636,7 +636,10 @@ con_new(int fd, const struct sockaddr_storage *ss)
 	c->io.fd = -1;
 	c->start_ms = ev_now();
 	lookup_lists(c);
-	METRIC_INC(smtp.accepted);
+	if (c->flags & CF_LISTED)
+		METRIC_INC(smtp.accepted_black);
+	else
+		METRIC_INC(smtp.accepted);
 	METRIC_SET(smtp.open_black, nblack);
 	METRIC_SET(smtp.open_grey, nclients - nblack);
 	if (conf.lowmx_set && to_lowmx(fd, c))

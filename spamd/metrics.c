@@ -169,10 +169,13 @@ fmt_smtp(struct metrics_buf *b)
 	rc |= one(b, "spamd_connections_max", "gauge",
 	    "Connections allowed at once (-c).", (uint64_t)metrics->maxcon);
 	rc |= family(b, "spamd_connections_total", "counter",
-	    "Connections accepted, or refused at -c (full) or at "
-	    "--maxcon-per-address (source).");
+	    "Connections accepted (black: from a listed or trapped "
+	    "address), or refused at -c (full) or at --maxcon-per-address "
+	    "(source).");
 	rc |= sample(b, "spamd_connections_total", "result=\"accepted\"",
 	    METRIC_GET(smtp.accepted));
+	rc |= sample(b, "spamd_connections_total",
+	    "result=\"accepted_black\"", METRIC_GET(smtp.accepted_black));
 	rc |= sample(b, "spamd_connections_total", "result=\"refused_full\"",
 	    METRIC_GET(smtp.refused_full));
 	rc |= sample(b, "spamd_connections_total",

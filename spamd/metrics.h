@@ -43,7 +43,7 @@ struct metrics {
 	int		greylisting;		/* 0 with -b */
 	int		maxcon;
 	struct {				/* the SMTP process */
-		uint64_t accepted, refused_full, refused_source;
+		uint64_t accepted, accepted_black, refused_full, refused_source;
 		uint64_t open_grey, open_black;	/* gauges */
 		uint64_t tuples, tuple_drops, stutter_bytes;
 		uint64_t policy[METRICS_POLICY], policy_open;

@@ -81,7 +81,8 @@ wait_for 10 sh -c "'$BIN/spamdb' -f '$DB' | grep -q '^TRAPPED|127.0.0.4|'" || fa
 wait_for 10 sh -c "curl -sf '$M/metrics' | grep -q '^spamd_db_entries{kind=\"trapped\"} 1$'" ||
 	fail "the database counts did not follow (--metrics-scan 1)"
 scrape
-want 'spamd_connections_total{result="accepted"}' 4
+want 'spamd_connections_total{result="accepted"}' 3
+want 'spamd_connections_total{result="accepted_black"}' 1
 want 'spamd_tuples_total' 3
 want 'spamd_greylist_new_tuples_total' 1
 want 'spamd_greylist_passes_total' 1
