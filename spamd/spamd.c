@@ -405,11 +405,11 @@ open_listeners(int *fds)
 }
 
 /*
- * -P: a unix socket (an absolute path), or [address]:port, address:port
- * or a port on 127.0.0.1 (Postfix's inet:host:port).
+ * "[address]:port", "address:port" or "port" (on 127.0.0.1): a bound
+ * TCP listener, or exit with a message naming the option.
  */
 static int
-open_policy_one(const char *arg)
+listen_hostport(const char *opt, const char *arg)
 {
 	char buf[ADDR_STRLEN + 16], *host = buf, *port;
 	const char *errstr;
@@ -417,10 +417,8 @@ open_policy_one(const char *arg)
 	long long pn;
 	int fd;
 
-	if (arg[0] == '/')
-		return usock_open(arg, "-P", 0);
 	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf))
-		fatalx("-P %s: not a path, address:port or port", arg);
+		fatalx("%s %s: not [address:]port", opt, arg);
 	if ((port = strrchr(buf, ':')) == NULL) {
 		port = buf;
 		host = "127.0.0.1";
@@ -433,44 +431,29 @@ open_policy_one(const char *arg)
 	}
 	pn = strtonum(port, 1, 65535, &errstr);
 	if (errstr != NULL || addr_parse(host, &a) == -1)
-		fatalx("-P %s: not a path, address:port ([address]:port for "
-		    "IPv6) or port", arg);
+		fatalx("%s %s: not [address:]port ([address]:port for IPv6)",
+		    opt, arg);
 	if ((fd = bind_listener(&a, (uint16_t)pn, 0, 0)) == -1)
-		fatal("-P %s: bind", arg);
+		fatal("%s %s: bind", opt, arg);
 	return fd;
+}
+
+/* -P: a unix socket (an absolute path), or a TCP one (inet:host:port). */
+static int
+open_policy_one(const char *arg)
+{
+	if (arg[0] == '/')
+		return usock_open(arg, "-P", 0);
+	return listen_hostport("-P", arg);
 }
 
 /* -m [address:]port: the metrics endpoint, 127.0.0.1 by default. */
 static int
 open_metrics(void)
 {
-	char buf[ADDR_STRLEN + 16], *host = buf, *port;
-	const char *errstr;
-	struct addr a;
-	long long pn;
-	int fd;
-
 	if (conf.metrics_listen == NULL)
 		return -1;
-	if (strlcpy(buf, conf.metrics_listen, sizeof(buf)) >= sizeof(buf))
-		fatalx("-m %s: not [address:]port", conf.metrics_listen);
-	if ((port = strrchr(buf, ':')) == NULL) {
-		port = buf;
-		host = "127.0.0.1";
-	} else {
-		*port++ = '\0';
-		if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-			host[strlen(host) - 1] = '\0';
-			host++;
-		}
-	}
-	pn = strtonum(port, 1, 65535, &errstr);
-	if (errstr != NULL || addr_parse(host, &a) == -1)
-		fatalx("-m %s: not [address:]port ([address]:port for IPv6)",
-		    conf.metrics_listen);
-	if ((fd = bind_listener(&a, (uint16_t)pn, 0, 0)) == -1)
-		fatal("-m %s: bind", conf.metrics_listen);
-	return fd;
+	return listen_hostport("-m", conf.metrics_listen);
 }
 
 static void
