@@ -87,16 +87,11 @@ struct con {
 /* DESIGN.md 5.1: thousands are held at once. */
 _Static_assert(sizeof(struct con) <= 256, "struct con grew past 256 bytes");
 
-struct listener {
-	struct ev_io		 io;
-	struct ev_timer		 pause;
-};
-
 static size_t		 nclients, nblack;
 /* Every stutter, and every idle deadline, waits the same time: FIFOs. */
 static struct ev_fifo	 stutter_q, idle_q, now_q;
 static int		 queues_ready;
-static struct log_ratelimit rl_full, rl_accept, rl_mem, rl_peer;
+static struct log_ratelimit rl_full, rl_mem, rl_peer;
 
 static con_tuple_sink tuple_sink;	/* where tuples go (con_listen) */
 static void	con_run(struct con *);
@@ -660,50 +655,19 @@ con_new(int fd, const struct sockaddr_storage *ss)
 }
 
 static void
-listener_resume(struct ev_timer *t)
-{
-	struct listener *l = EV_CONTAINER(t, struct listener, pause);
-
-	ev_io_mod(&l->io, EPOLLIN);
-}
-
-static void
 listener_event(struct ev_io *io, uint32_t events)
 {
-	struct listener *l = EV_CONTAINER(io, struct listener, io);
+	struct ev_listener *l = EV_CONTAINER(io, struct ev_listener, io);
 	int i;
 
 	(void)events;
 	for (i = 0; i < ACCEPT_BURST; i++) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
-		int fd = accept4(io->fd, (struct sockaddr *)&ss, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = ev_accept(l, (struct sockaddr *)&ss, &len);
 
-		if (fd == -1) {
-			switch (errno) {
-			case EAGAIN:
-				return;
-			case EINTR:
-			case ECONNABORTED:
-			case EPROTO:
-				continue;
-			case EMFILE:
-			case ENFILE:
-			case ENOBUFS:
-			case ENOMEM:
-				/* Out of descriptors: pause, like OpenBSD. */
-				if (log_ratelimit(&rl_accept, 10))
-					log_warn("accept (pausing for 1 s)");
-				ev_io_mod(io, 0);
-				ev_timer_set(&l->pause, ev_now() + 1000,
-				    listener_resume);
-				return;
-			default:
-				log_warn("accept");
-				return;
-			}
-		}
+		if (fd == -1)
+			return;
 		if (nclients >= (size_t)conf.maxcon) {
 			unsigned long n;
 
@@ -722,7 +686,7 @@ listener_event(struct ev_io *io, uint32_t events)
 int
 con_listen(int fd, con_tuple_sink sink)
 {
-	static struct listener listeners[CON_LISTENERS_MAX];
+	static struct ev_listener listeners[CON_LISTENERS_MAX];
 	static size_t n;
 
 	if (!queues_ready) {
@@ -737,5 +701,6 @@ con_listen(int fd, con_tuple_sink sink)
 		log_warnx("more than %d listeners", CON_LISTENERS_MAX);
 		return -1;
 	}
+	listeners[n].what = "SMTP listener";
 	return ev_io_add(&listeners[n++].io, fd, EPOLLIN, listener_event);
 }

@@ -7,6 +7,7 @@
  * connection per byte, which is exactly the operation made cheap here.
  */
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 
 #include <errno.h>
@@ -390,5 +391,48 @@ ev_run(void)
 			t->cb(t);
 		}
 		bury();
+	}
+}
+
+static void
+listener_resume(struct ev_timer *t)
+{
+	struct ev_listener *l = EV_CONTAINER(t, struct ev_listener, pause);
+
+	ev_io_mod(&l->io, EPOLLIN);
+}
+
+int
+ev_accept(struct ev_listener *l, struct sockaddr *sa, unsigned int *len)
+{
+	static struct log_ratelimit rl;
+	int fd;
+
+	for (;;) {
+		if ((fd = accept4(l->io.fd, sa, (socklen_t *)len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1)
+			return fd;
+		switch (errno) {
+		case EINTR:
+		case ECONNABORTED:
+		case EPROTO:
+			continue;
+		case EAGAIN:
+			return -1;
+		case EMFILE:
+		case ENFILE:
+		case ENOBUFS:
+		case ENOMEM:
+			/* Out of descriptors: pause, like OpenBSD. */
+			if (log_ratelimit(&rl, 10))
+				log_warn("%s: accept (pausing for 1 s)",
+				    l->what);
+			ev_io_mod(&l->io, 0);
+			ev_timer_in(&l->pause, 1000, listener_resume);
+			return -1;
+		default:
+			log_warn("%s: accept", l->what);
+			return -1;
+		}
 	}
 }

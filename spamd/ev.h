@@ -26,6 +26,12 @@
  *	ev_break()
  *	ev_now()			monotonic ms, cached per loop iteration
  *	ev_timers()			number of armed timers (tests, stats)
+ *	ev_accept(l, sa, len)		accept one connection on listener l
+ *					(non-blocking, close-on-exec): its
+ *					descriptor, or -1 when there is none
+ *					now; out of descriptors or memory, l
+ *					pauses for 1 s (a warning naming l->what
+ *					at most every 10 s) instead of spinning
  *	ev_free_later(p)		free(p) after the current batch of events:
  *					an event later in the batch may still point
  *					at an object a callback just closed
@@ -75,6 +81,13 @@ struct ev_fifo {
 	struct ev_fifo	*link;		/* all lists, for the loop */
 };
 
+/* A listening socket: its watcher and the timer of a pause (ev_accept). */
+struct ev_listener {
+	struct ev_io	 io;
+	struct ev_timer	 pause;
+	const char	*what;		/* for the warning: "policy", ... */
+};
+
 #define EV_CONTAINER(p, type, member) \
 	((type *)(void *)((char *)(p) - offsetof(type, member)))
 
@@ -95,5 +108,8 @@ void		ev_break(void);
 uint64_t	ev_now(void);
 size_t		ev_timers(void);
 void		ev_free_later(void *);
+struct sockaddr;
+int		ev_accept(struct ev_listener *, struct sockaddr *,
+		    unsigned int *);
 
 #endif /* EV_H */

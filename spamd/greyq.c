@@ -356,6 +356,27 @@ apply_white(struct greyq *q, struct greydb *db, const struct item *it,
 }
 
 /*
+ * Record a sighting of the tuple (key, tr as found); 1 if it passed, 0 if
+ * not, -1 if the database refused the write (put_failed).
+ */
+static int
+record(struct greyq *q, struct greydb *db, const struct item *it,
+    const char *key, int klen, struct gd_rec *tr, int found, int isnew,
+    int64_t now)
+{
+	int passed = greylist_tuple(tr, found, now, q->c.gl);
+
+	if (greydb_put(db, key, (size_t)klen, tr) == -1)
+		return put_failed(q);
+	if (isnew) {
+		METRIC_INC(grey.new_tuples);
+		greyaddr_added(&it->ip, tr->expire);
+		q->dbs.nnew++;
+	}
+	return passed;
+}
+
+/*
  * A policy request's tuple (policy mode, where Postfix asks): the same
  * records as a redirected client's, in an order fit for a front end that
  * accepts the passing attempt. A WHITE client is answered at once (its
@@ -410,16 +431,12 @@ apply_policy(struct greyq *q, struct greydb *db, const struct item *it,
 		verdict_add(fx, it, POLREQ_V_BUSY, 0);
 		return 0;
 	}
-	passed = greylist_tuple(&tr, found, now, q->c.gl);
-	if (greydb_put(db, key, (size_t)klen, &tr) == -1)
-		return put_failed(q);
-	if (isnew) {
-		METRIC_INC(grey.new_tuples);
-		greyaddr_added(&it->ip, tr.expire);
-		q->dbs.nnew++;
+	if ((passed = record(q, db, it, key, klen, &tr, found, isnew,
+	    now)) == -1)
+		return -1;
+	if (isnew)
 		log_verbose("new policy tuple %s %s %s %s", ip, it->helo,
 		    it->from, it->to);
-	}
 	if (!passed) {
 		verdict_add(fx, it, POLREQ_V_DEFER,
 		    tr.first + q->c.gl->passtime + 1 - now);
@@ -491,14 +508,9 @@ apply(struct greyq *q, struct greydb *db, const struct item *it, int64_t now,
 			return 0;
 		}
 	}
-	passed = greylist_tuple(&tr, found, now, q->c.gl);
-	if (greydb_put(db, key, (size_t)klen, &tr) == -1)
-		return put_failed(q);
-	if (isnew) {
-		METRIC_INC(grey.new_tuples);
-		greyaddr_added(&it->ip, tr.expire);
-		q->dbs.nnew++;
-	}
+	if ((passed = record(q, db, it, key, klen, &tr, found, isnew,
+	    now)) == -1)
+		return -1;
 	if (!found)
 		log_verbose("new tuple %s %s %s %s", ip, it->helo, it->from,
 		    it->to);

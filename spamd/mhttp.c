@@ -26,7 +26,7 @@ struct hcon {
 	size_t		 outlen, outoff;
 };
 
-static struct ev_io		 lio;
+static struct ev_listener	 lis;
 static struct hcon		*cons[MHTTP_CON_MAX];
 static struct metrics_buf	 body;
 static struct log_ratelimit	 rl_full;
@@ -210,39 +210,19 @@ hcon_new(int fd)
 }
 
 static void
-listener_resume(struct ev_timer *t)
-{
-	(void)t;
-	ev_io_mod(&lio, EPOLLIN);
-}
-
-static void
 listener_event(struct ev_io *io, uint32_t events)
 {
-	static struct ev_timer pause;
 	int i, fd;
 
+	(void)io;
 	(void)events;
-	for (i = 0; i < 16; i++) {
-		if ((fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK |
-		    SOCK_CLOEXEC)) != -1) {
-			hcon_new(fd);
-			continue;
-		}
-		if (errno == EAGAIN || errno == EINTR ||
-		    errno == ECONNABORTED)
-			return;
-		/* Out of descriptors, or worse: pause, do not spin. */
-		if (log_ratelimit(&rl_full, 10))
-			log_warn("metrics endpoint: accept (pausing for 1 s)");
-		ev_io_mod(io, 0);
-		ev_timer_in(&pause, 1000, listener_resume);
-		return;
-	}
+	for (i = 0; i < 16 && (fd = ev_accept(&lis, NULL, NULL)) != -1; i++)
+		hcon_new(fd);
 }
 
 int
 mhttp_listen(int fd)
 {
-	return ev_io_add(&lio, fd, EPOLLIN, listener_event);
+	lis.what = "metrics endpoint";
+	return ev_io_add(&lis.io, fd, EPOLLIN, listener_event);
 }

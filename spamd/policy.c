@@ -49,8 +49,7 @@ struct pcon {
 };
 
 struct plistener {
-	struct ev_io	 io;
-	struct ev_timer	 pause;
+	struct ev_listener l;
 	const char	*name;
 };
 
@@ -61,7 +60,7 @@ static struct plistener		 listeners[POLICY_LISTEN_MAX];
 static int			 nlisteners;
 static size_t			 ncons;
 static uint32_t			 seq = 1;
-static struct log_ratelimit	 rl_full, rl_accept;
+static struct log_ratelimit	 rl_full;
 
 static void	pcon_io(struct ev_io *, uint32_t);
 static void	pcon_timeout(struct ev_timer *);
@@ -440,48 +439,15 @@ pcon_new(int fd, const char *name)
 }
 
 static void
-plistener_resume(struct ev_timer *t)
-{
-	struct plistener *l = EV_CONTAINER(t, struct plistener, pause);
-
-	ev_io_mod(&l->io, EPOLLIN);
-}
-
-static void
 plistener_event(struct ev_io *io, uint32_t events)
 {
-	struct plistener *l = EV_CONTAINER(io, struct plistener, io);
+	struct plistener *l = EV_CONTAINER(io, struct plistener, l.io);
 	int i, fd;
 
 	(void)events;
-	for (i = 0; i < ACCEPT_BURST; i++) {
-		if ((fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK |
-		    SOCK_CLOEXEC)) != -1) {
-			pcon_new(fd, l->name);
-			continue;
-		}
-		switch (errno) {
-		case EAGAIN:
-			return;
-		case EINTR:
-		case ECONNABORTED:
-		case EPROTO:
-			continue;
-		case EMFILE:
-		case ENFILE:
-		case ENOBUFS:
-		case ENOMEM:
-			if (log_ratelimit(&rl_accept, 10))
-				log_warn("policy: accept (pausing for 1 s)");
-			ev_io_mod(io, 0);
-			ev_timer_set(&l->pause, ev_now() + 1000,
-			    plistener_resume);
-			return;
-		default:
-			log_warn("policy: accept");
-			return;
-		}
-	}
+	for (i = 0; i < ACCEPT_BURST &&
+	    (fd = ev_accept(&l->l, NULL, NULL)) != -1; i++)
+		pcon_new(fd, l->name);
 }
 
 int
@@ -493,7 +459,8 @@ policy_listen(int fd, const char *name)
 		return -1;
 	l = &listeners[nlisteners];
 	l->name = name;
-	if (ev_io_add(&l->io, fd, EPOLLIN, plistener_event) == -1)
+	l->l.what = "policy listener";
+	if (ev_io_add(&l->l.io, fd, EPOLLIN, plistener_event) == -1)
 		return -1;
 	nlisteners++;
 	return 0;
