@@ -381,6 +381,8 @@ dump_request(struct nft *n, const struct nft_set *set, uint32_t seq)
 		nft_seterr(n, ENOMEM, "%s: %s", set->name, strerror(ENOMEM));
 		return -1;
 	}
+	/* The attributes' padding bytes must not carry stack contents. */
+	memset(req, 0, sizeof(req));
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, set->table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, set->name);
 	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETSETELEM, set->family,
