@@ -10,7 +10,8 @@
  *	polload [-c conc] [-t secs] [-w warmup] host:port | /unix/path
  *
  * Prints one line: "reqs=N secs=S rate=R p50_us=A p99_us=B defer=D
- * busy=U other=O errors=E" (busy: refused by a flood bound, not decided). Answers are counted only inside the window after
+ * busy=U other=O errors=E" (busy: refused by a flood bound, not
+ * decided). Answers are counted only inside the window after
  * the warm-up. A connection the server closes is an error and is opened
  * again.
  */
@@ -197,8 +198,9 @@ main(int argc, char *argv[])
 					lat[nlat++] = (uint32_t)
 					    (benchutil_now_us() - c->sent_us);
 				if (strstr(c->in, "busy") != NULL)
-					nbusy++;	/* refused, not decided */
-				else if (strncmp(c->in, "action=DEFER", 12) == 0)
+					nbusy++;	/* not decided */
+				else if (strncmp(c->in, "action=DEFER",
+				    12) == 0)
 					ndefer++;
 				else
 					nother++;

@@ -255,7 +255,7 @@ pcon_request(struct pcon *c)
 	case POLREQ_GREY:
 		break;
 	}
-	/* The administrator's bypass list, as the ruleset's in redirect mode. */
+	/* The administrator's bypass list, as in the redirect ruleset. */
 	if (nospamd_has(&t.ip)) {
 		log_verbose("policy request for %s: in nospamd, DUNNO",
 		    c->req.client);
@@ -383,7 +383,7 @@ pcon_timeout(struct ev_timer *t)
 	else if (c->inreq)
 		pcon_close(c, "a request that does not end");
 	else
-		pcon_close(c, NULL);	/* idle: Postfix would have closed */
+		pcon_close(c, NULL);	/* idle: Postfix closes first */
 }
 
 void

@@ -290,7 +290,7 @@ list_db(struct greydb *db, const char *path, FILE *out)
 struct summary {
 	size_t	 kinds[5];		/* by enum gd_kind; 0: other */
 	size_t	 corrupt;
-	int64_t	*wait;			/* pass - first of passed tuples */
+	int64_t	*wait;			/* pass - first, passed tuples */
 	size_t	 nwait, capwait;
 	int	 nomem;
 };
