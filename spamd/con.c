@@ -52,6 +52,7 @@
 #endif
 
 #define CON_INBUF_MIN	256
+#define CON_INBUF_POOL	64	/* spare input buffers kept */
 #define CON_BURST	64	/* commands per wake-up */
 #define ACCEPT_BURST	64	/* accepts per wake-up */
 #define CON_LISTENERS_MAX 8
@@ -257,11 +258,35 @@ handle(struct con *c, const char *line, size_t len,
 	}
 }
 
+/*
+ * Input buffers of the first size are kept for reuse, CON_INBUF_POOL at
+ * most: most lines fit one, and a session reads several lines, so a
+ * malloc and a free per line become a pop and a push. A held connection
+ * between lines still holds no buffer.
+ */
+static char	*inpool[CON_INBUF_POOL];
+static size_t	 ninpool;
+
+static char *
+inbuf_get(void)
+{
+	return ninpool > 0 ? inpool[--ninpool] : malloc(CON_INBUF_MIN);
+}
+
+static void
+inbuf_put(char *p, uint32_t cap)
+{
+	if (p != NULL && cap == CON_INBUF_MIN && ninpool < CON_INBUF_POOL)
+		inpool[ninpool++] = p;
+	else
+		free(p);
+}
+
 static void
 consume(struct con *c, size_t n)
 {
 	if (n >= c->inlen) {
-		free(c->in);
+		inbuf_put(c->in, c->incap);
 		c->in = NULL;
 		c->inlen = c->incap = 0;
 		return;
@@ -324,7 +349,7 @@ read_input(struct con *c)
 	ssize_t n;
 
 	if (c->in == NULL) {
-		if ((c->in = malloc(CON_INBUF_MIN)) == NULL) {
+		if ((c->in = inbuf_get()) == NULL) {
 			if (log_ratelimit(&rl_mem, 10))
 				log_warnx("out of memory for input buffers");
 			return 0;
@@ -505,7 +530,7 @@ con_close(struct con *c)
 	smtp_free(&c->s);
 	peers_put(c->blk);
 	c->blk = NULL;
-	free(c->in);
+	inbuf_put(c->in, c->incap);
 	free(c->outbuf);
 	/* Callers up the stack may still look at these before returning. */
 	c->in = c->outbuf = NULL;
