@@ -161,7 +161,8 @@ nft_interval_to_cidrs(const struct nft_set *set, struct nft_raw *raw,
 		}
 		return 0;
 	}
-	qsort(raw, n, sizeof(*raw), raw_cmp);
+	if (n > 0)		/* an empty set: raw may be NULL */
+		qsort(raw, n, sizeof(*raw), raw_cmp);
 	for (i = 0; i < n; i++) {
 		if (!raw[i].end) {
 			if (have) {

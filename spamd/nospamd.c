@@ -84,7 +84,8 @@ nospamd_end(void)
 		nospamd_begin();
 		return ncur;
 	}
-	qsort(nxt, nnxt, sizeof(*nxt), cmp_range);
+	if (nnxt > 0)		/* qsort(NULL, 0) is undefined */
+		qsort(nxt, nnxt, sizeof(*nxt), cmp_range);
 	for (i = 0; i < nnxt; i++) {
 		/* Merge with the previous range when they overlap (same
 		 * family: addr_cmp orders IPv4 before IPv6). */
