@@ -388,24 +388,13 @@ record(struct greyq *q, struct greydb *db, const struct item *it,
  */
 static int
 apply_policy(struct greyq *q, struct greydb *db, const struct item *it,
-    int64_t now, struct effects *fx)
+    const char *ip, const char *key, int klen, int64_t now,
+    struct effects *fx)
 {
-	char key[GD_KEY_MAX], ip[ADDR_STRLEN];
-	struct gd_tuple t;
 	struct gd_rec tr, ir;
 	enum greyaddr_why why;
-	int klen, found, ifound, passed, isnew;
+	int found, ifound, passed, isnew;
 
-	addr_ntop(&it->ip, ip, sizeof(ip));
-	t.ip = ip;
-	t.helo = it->helo;
-	t.from = it->from;
-	t.to = it->to;
-	if ((klen = gd_key_tuple(key, sizeof(key), &t)) == -1) {
-		log_warnx("%s: unusable policy tuple, not recorded", ip);
-		verdict_add(fx, it, POLREQ_V_DUNNO, 0);
-		return 0;
-	}
 	ifound = greydb_get(db, ip, strlen(ip), &ir) == GREYDB_OK;
 	if (ifound && ir.kind == GD_WHITE && !greylist_expired(&ir, now)) {
 		greylist_refresh(&ir, 1, now, q->c.gl->whiteexp);
@@ -469,8 +458,6 @@ apply(struct greyq *q, struct greydb *db, const struct item *it, int64_t now,
 	enum greyaddr_why why;
 	int klen, found, ifound, trapped, passed, isnew;
 
-	if (it->policy)
-		return apply_policy(q, db, it, now, fx);
 	addr_ntop(&it->ip, ip, sizeof(ip));
 	t.ip = ip;
 	t.helo = it->helo;
@@ -478,8 +465,12 @@ apply(struct greyq *q, struct greydb *db, const struct item *it, int64_t now,
 	t.to = it->to;
 	if ((klen = gd_key_tuple(key, sizeof(key), &t)) == -1) {
 		log_warnx("%s: unusable tuple, not recorded", ip);
+		if (it->policy)
+			verdict_add(fx, it, POLREQ_V_DUNNO, 0);
 		return 0;
 	}
+	if (it->policy)
+		return apply_policy(q, db, it, ip, key, klen, now, fx);
 	found = greydb_get(db, key, (size_t)klen, &tr) == GREYDB_OK;
 	trapped = q->c.is_trap != NULL && q->c.is_trap(db, it->to);
 	if (!trapped && it->lowmx && !found) {
