@@ -326,17 +326,6 @@ resync_finish(struct ev_timer *t)
 	}
 }
 
-/* The database's records by kind, for the metrics (a scan's counts). */
-static void
-count_entries(const struct greyscan_res *r)
-{
-	METRIC_SET(grey.db_grey, r->grey);
-	METRIC_SET(grey.db_white, r->nwhite);
-	METRIC_SET(grey.db_trapped, r->ntrapped);
-	METRIC_SET(grey.db_spamtrap, r->spamtraps);
-	METRIC_SET(grey.db_scan_time, clock_now());
-}
-
 /*
  * Read the live whitelist and traps. Traps go to the SMTP process at
  * once; the whitelist goes there first as a question (which of these
@@ -363,7 +352,6 @@ resync(struct ev_timer *t)
 		}
 		memset(&rs.res, 0, sizeof(rs.res));	/* no database yet */
 	}
-	count_entries(&rs.res);
 	if (rs.res.nwhite > 0)
 		qsort(rs.res.white, rs.res.nwhite, sizeof(*rs.res.white),
 		    cmp_gaddr);
@@ -418,7 +406,7 @@ send_traps(struct ev_timer *t)
 	    send_traps);
 	memset(&w, 0, sizeof(w));
 	w.now = clock_now();
-	if ((db = greydb_open(conf.dbpath, GREYDB_READ, GREYQ_LOCK_WAIT)) ==
+	if ((db = greydb_open(conf.dbpath, GREYDB_READ, GREYDB_WAIT)) ==
 	    NULL) {
 		if (errno != ENOENT)
 			log_warnx("cannot read the trap list: %s",
@@ -647,18 +635,53 @@ load_addrs(void)
 	greydb_close(db);
 }
 
-/* --metrics-scan: count the records (a read-only pass, shared lock). */
+/* Live records by kind (enum gd_kind; 0: other), for count_db. */
+struct dbcount {
+	uint64_t	kinds[5];
+	int64_t		now;
+};
+
+static int
+count_one(const char *key, size_t keylen, const struct gd_rec *r,
+    const char *why, void *arg)
+{
+	struct dbcount *c = arg;
+
+	(void)key;
+	(void)keylen;
+	(void)why;
+	if (r != NULL && !greylist_expired(r, c->now))
+		c->kinds[r->kind <= GD_SPAMTRAP ? r->kind : 0]++;
+	return GREYDB_KEEP;
+}
+
+/*
+ * --metrics-scan: count the live records by kind, a read-only walk under
+ * the shared lock that keeps nothing (the housekeeping pass, greyscan,
+ * would gather every address), at start and every interval.
+ */
 static void
 metrics_scan(struct ev_timer *t)
 {
-	struct greyscan_res r;
+	struct dbcount c;
+	struct greydb *db;
 
-	if (greyscan_run(conf.dbpath, clock_now(), &conf.gl, 0, &r) == 0) {
-		count_entries(&r);
-		greyscan_free(&r);
-	} else if (errno != ENOENT)
-		log_warnx("cannot count the database for the metrics: %s",
-		    greydb_errstr());
+	memset(&c, 0, sizeof(c));
+	c.now = clock_now();
+	if ((db = greydb_open(conf.dbpath, GREYDB_READ, GREYDB_WAIT)) ==
+	    NULL || greydb_walk(db, count_one, &c) == -1) {
+		if (errno != ENOENT)
+			log_warnx("cannot count the database for the metrics: "
+			    "%s", greydb_errstr());
+	} else {
+		METRIC_SET(grey.db_grey, c.kinds[GD_GREY]);
+		METRIC_SET(grey.db_white, c.kinds[GD_WHITE]);
+		METRIC_SET(grey.db_trapped, c.kinds[GD_TRAPPED]);
+		METRIC_SET(grey.db_spamtrap, c.kinds[GD_SPAMTRAP]);
+		METRIC_SET(grey.db_scan_time, c.now);
+	}
+	if (db != NULL)
+		greydb_close(db);
 	ev_timer_set(t, ev_now() + (uint64_t)conf.metrics_scan * 1000,
 	    metrics_scan);
 }
@@ -708,8 +731,7 @@ grey_main(int smtpfd, int nftfd)
 	resync(NULL);
 	send_traps(NULL);
 	if (conf.metrics_listen != NULL || conf.metrics_file != NULL)
-		ev_timer_set(&scan_tm, ev_now() +
-		    (uint64_t)conf.metrics_scan * 1000, metrics_scan);
+		metrics_scan(&scan_tm);
 	if (conf.metrics_file != NULL)
 		metrics_file(&file_tm);
 	ev_run();
