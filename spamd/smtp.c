@@ -38,6 +38,9 @@ static const char *const reply_text[] = {
 	[SMTP_R_RSET] = "250 Ok to start over.\r\n",
 	[SMTP_R_BAD] = "500 5.5.1 Command unrecognized\r\n",
 	[SMTP_R_QUIT] = NULL,
+	[SMTP_R_EHLO_TLS] = NULL,
+	[SMTP_R_STARTTLS] =
+	    "220 glad you want to burn more CPU cycles on your spam\r\n",
 	[SMTP_R_FINAL] = NULL,
 };
 
@@ -214,8 +217,41 @@ cmd_ehlo(struct smtp_sess *s, const char *arg, size_t len,
     struct smtp_result *r)
 {
 	cmd_helo(s, arg, len, r);
-	if (r->reply == SMTP_R_HELO)
-		s->ehlo = 1;
+	if (r->reply != SMTP_R_HELO)
+		return;
+	s->ehlo = 1;
+	if (s->tls_offer && !s->tls && !s->black) {
+		r->reply = SMTP_R_EHLO_TLS;
+		s->tls_offered = 1;
+	}
+}
+
+/*
+ * STARTTLS right after the EHLO that offered it: everything said before
+ * is forgotten and the client must greet again inside TLS.
+ */
+static void
+cmd_starttls(struct smtp_sess *s, const char *arg, size_t len, int offered,
+    struct smtp_result *r)
+{
+	(void)arg;
+	if (!offered || len != 0) {
+		/* Not offered here (no TLS yet): a bad command, noted once. */
+		if (!s->tls && !s->starttls) {
+			s->starttls = 1;
+			r->starttls = 1;
+		}
+		badcmd(s, r);
+		return;
+	}
+	s->starttls = 1;
+	free(s->helo);
+	free(s->mail);
+	s->helo = s->mail = NULL;
+	s->state = SMTP_GREET;
+	s->tls = 1;
+	r->reply = SMTP_R_STARTTLS;
+	r->tls_begin = 1;
 }
 
 static void
@@ -389,11 +425,13 @@ void
 smtp_input(struct smtp_sess *s, const char *line, size_t len, int overlong,
     struct smtp_result *r)
 {
-	size_t i, vlen;
+	size_t i, vlen, alen;
+	int offered = s->tls_offered;
 
 	memset(r, 0, offsetof(struct smtp_result, rcptbuf));
 	r->rcptbuf[0] = '\0';
 	r->from = (enum smtp_state)s->state;
+	s->tls_offered = 0;	/* only for the very next command */
 	if (s->state == SMTP_DONE) {
 		r->reply = SMTP_R_NONE;
 		r->to = SMTP_DONE;
@@ -412,17 +450,22 @@ smtp_input(struct smtp_sess *s, const char *line, size_t len, int overlong,
 	for (vlen = 0; vlen < len && line[vlen] != ' ' && line[vlen] != '\t';
 	    vlen++)
 		;
+	alen = len - vlen;
+	while (alen > 0 && (line[vlen + alen - 1] == ' ' ||
+	    line[vlen + alen - 1] == '\t'))
+		alen--;
+	if (vlen == 8 && strncasecmp(line, "STARTTLS", 8) == 0) {
+		cmd_starttls(s, line + vlen, alen, offered, r);
+		r->to = (enum smtp_state)s->state;
+		return;
+	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const char *v = commands[i].verb;
 
 		if (vlen == strlen(v) && strncasecmp(line, v, vlen) == 0) {
 			const char *arg = line + vlen;
-			size_t alen = len - vlen;
 
 			/* Trailing blanks are not an argument ("DATA "). */
-			while (alen > 0 && (arg[alen - 1] == ' ' ||
-			    arg[alen - 1] == '\t'))
-				alen--;
 			if (commands[i].fn == cmd_mail ||
 			    commands[i].fn == cmd_rcpt ||
 			    commands[i].fn == cmd_data)
@@ -432,11 +475,6 @@ smtp_input(struct smtp_sess *s, const char *line, size_t len, int overlong,
 			return;
 		}
 	}
-	/* Not offered (no TLS yet): a bad command, noted once. */
-	if (is_word(line, len, "STARTTLS") && !s->starttls) {
-		s->starttls = 1;
-		r->starttls = 1;
-	}
 	badcmd(s, r);
 	r->to = (enum smtp_state)s->state;
 }
@@ -445,6 +483,17 @@ int
 smtp_ehlo_only(const struct smtp_sess *s)
 {
 	return s->ehlo && !s->envelope;
+}
+
+char *
+smtp_ehlo_tls(const char *host)
+{
+	char *s;
+
+	if (asprintf(&s, "250-%s\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n"
+	    "250 STARTTLS\r\n", host) == -1)
+		return NULL;
+	return s;
 }
 
 /*

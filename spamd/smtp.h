@@ -38,6 +38,17 @@
  *	smtp_ehlo_only(s)	1 if the client said EHLO and never tried
  *				MAIL, RCPT or DATA (a sender that wants
  *				STARTTLS leaves like that)
+ *	smtp_ehlo_tls(host)	the four-line EHLO reply that offers
+ *				STARTTLS, allocated (NULL: out of memory)
+ *
+ * STARTTLS (OpenBSD's rules): the caller sets s->tls_offer before each
+ * line when it may offer TLS to this client now. An EHLO then gets
+ * SMTP_R_EHLO_TLS (never inside TLS, never for a blacklisted client),
+ * and only the command right after it may be STARTTLS: SMTP_R_STARTTLS
+ * with res.tls_begin set. The session has then started over (no HELO,
+ * no MAIL; RFC 3207 4.2) and the caller must run the handshake after the
+ * 220 and feed no byte received before it. STARTTLS anywhere else is a
+ * bad command.
  *
  * Commands are matched exactly and case-insensitively: the verb must end
  * at a space or the end of the line ("MAILX" is not MAIL). Each line is
@@ -84,6 +95,8 @@ enum smtp_reply {
 	SMTP_R_RSET,
 	SMTP_R_BAD,		/* 500 */
 	SMTP_R_QUIT,		/* 221 <hostname>, then close */
+	SMTP_R_EHLO_TLS,	/* smtp_ehlo_tls(): 250-host ... 250 STARTTLS */
+	SMTP_R_STARTTLS,	/* 220 glad ..., then the TLS handshake */
 	SMTP_R_FINAL,		/* 451 or the blacklist text, then close */
 };
 
@@ -99,6 +112,9 @@ struct smtp_sess {
 	uint8_t		 ehlo : 1;	/* an EHLO was answered 250 */
 	uint8_t		 envelope : 1;	/* MAIL, RCPT or DATA was tried */
 	uint8_t		 starttls : 1;	/* STARTTLS was sent */
+	uint8_t		 tls_offer : 1;	/* set by the caller: may offer TLS */
+	uint8_t		 tls_offered : 1; /* the last reply offered it */
+	uint8_t		 tls : 1;	/* STARTTLS accepted: TLS from here */
 };
 
 struct smtp_result {
@@ -110,6 +126,7 @@ struct smtp_result {
 	int		 header;	/* DATA: a Subject:/From:/To: line */
 	int		 data_begins;	/* 354 sent: shrink the window now */
 	int		 starttls;	/* the first STARTTLS (not offered) */
+	int		 tls_begin;	/* STARTTLS accepted: handshake next */
 	char		 rcptbuf[1024];	/* storage for rcpt */
 };
 
@@ -126,5 +143,6 @@ size_t		 smtp_listed_reply(char *, size_t, int, const char *const *,
 const char	*smtp_state_name(enum smtp_state);
 size_t		 smtp_value(const char *, size_t, char *, size_t);
 int		 smtp_ehlo_only(const struct smtp_sess *);
+char		*smtp_ehlo_tls(const char *);
 
 #endif /* SMTP_H */

@@ -4,7 +4,8 @@
  * spamd/smtp.c (smtp_input).
  *
  * Input: byte 0 chooses the session (bit 0: a blacklisted client, which
- * gets 354 and the DATA phase); the rest is the byte stream the client
+ * gets 354 and the DATA phase; bit 1: STARTTLS may be offered, as con.c
+ * says before each line when -C is given and a slot is free); the rest is the byte stream the client
  * sends. Lines are cut exactly as con.c's next_line() cuts them: a LF
  * within the first SMTP_LINE_MAX bytes ends a line and every CR before it
  * is dropped; SMTP_LINE_MAX bytes without a LF are one over-long line
@@ -23,7 +24,12 @@
  *	compare), never comes from a blacklisted client, and there are at
  *	most SMTP_MAX_TUPLES of them, the cap being reported once reached;
  *	more than SMTP_MAX_BADCMDS bad commands end the session;
- *	354 (data_begins) only for a blacklisted client.
+ *	354 (data_begins) only for a blacklisted client;
+ *	TLS: the STARTTLS offer only at EHLO, when offered, never to a
+ *	blacklisted client nor inside TLS; STARTTLS accepted only as the
+ *	command right after the offer, at most once, and the session then
+ *	starts over (GREET, no HELO, no MAIL) inside TLS; tls_begin with
+ *	exactly that reply.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +103,8 @@ check_reply(enum smtp_reply rep)
 
 	FUZZ_CHECK(rep >= SMTP_R_NONE && rep <= SMTP_R_FINAL,
 	    "unknown reply %d", (int)rep);
-	if (rep == SMTP_R_NONE || rep == SMTP_R_QUIT || rep == SMTP_R_FINAL) {
+	if (rep == SMTP_R_NONE || rep == SMTP_R_QUIT || rep == SMTP_R_FINAL ||
+	    rep == SMTP_R_EHLO_TLS) {
 		FUZZ_CHECK(smtp_reply_text(rep) == NULL, "reply %d has a fixed "
 		    "text but con.c builds it", (int)rep);
 		return;
@@ -115,7 +122,35 @@ struct run {
 	struct smtp_sess	 s;
 	unsigned		 tuples, lines;
 	int			 capped;
+	int			 offer;		/* TLS may be offered */
+	int			 offered;	/* the last reply offered it */
+	int			 began;		/* STARTTLS accepted */
 };
+
+/* The STARTTLS rules, after one line. */
+static void
+check_tls(struct run *u, const struct smtp_result *r, int was_tls)
+{
+	if (r->reply == SMTP_R_EHLO_TLS)
+		FUZZ_CHECK(u->offer && !u->s.black && !was_tls &&
+		    u->s.state == SMTP_HELO, "STARTTLS offered where it may "
+		    "not be (offer %d black %d tls %d)", u->offer, u->s.black,
+		    was_tls);
+	FUZZ_CHECK((r->reply == SMTP_R_STARTTLS) == (r->tls_begin != 0),
+	    "tls_begin %d with reply %d", r->tls_begin, (int)r->reply);
+	if (r->tls_begin) {
+		FUZZ_CHECK(u->offered, "STARTTLS accepted without the offer "
+		    "right before it");
+		FUZZ_CHECK(!u->began, "STARTTLS accepted twice");
+		FUZZ_CHECK(u->s.state == SMTP_GREET && u->s.helo == NULL &&
+		    u->s.mail == NULL && u->s.tls, "the session did not "
+		    "start over after STARTTLS");
+		u->began = 1;
+	}
+	FUZZ_CHECK(u->s.tls == (unsigned)u->began, "in TLS %u, began %d",
+	    u->s.tls, u->began);
+	u->offered = r->reply == SMTP_R_EHLO_TLS;
+}
 
 /* Feed one line; 0 while the session goes on, 1 once it is DONE. */
 static int
@@ -125,8 +160,12 @@ feed(struct run *u, const char *line, size_t len, int overlong)
 	enum smtp_state before = (enum smtp_state)u->s.state;
 	uint8_t bad_before = u->s.badcmds;
 
+	int was_tls = u->s.tls;
+
 	u->lines++;
+	u->s.tls_offer = (unsigned)u->offer;
 	smtp_input(&u->s, line, len, overlong, &r);
+	check_tls(u, &r, was_tls);
 	FUZZ_CHECK(u->s.state <= SMTP_DONE, "state %u", u->s.state);
 	FUZZ_CHECK(r.from == before, "r.from %d, was %d", (int)r.from,
 	    (int)before);
@@ -194,6 +233,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(&u, 0, sizeof(u));
 	smtp_init(&u.s, data[0] & 1);
+	u.offer = (data[0] & 2) != 0;
 	p = (const char *)data + 1;
 	end = (const char *)data + size;
 	while (p < end) {

@@ -82,6 +82,20 @@ def smtp():
                                       b"RCPT TO:", b"RCPT TO:   ",
                                       b"RCPT TO:<a@b>:<c@d>", b"RCPT :x"),
         "cr-in-value": b"\x00MAIL FROM:<a\rb@c>\r\nRCPT TO:<d\r@e>\r\n",
+        # Byte 0 bit 1: STARTTLS may be offered (con.c, -C/-K).
+        "tls": b"\x02" + crlf(b"EHLO a.example", b"STARTTLS",
+                              b"EHLO b.example", b"STARTTLS",
+                              b"MAIL FROM:<a@b>", b"RCPT TO:<c@d>", b"DATA"),
+        "tls-not-next": b"\x02" + crlf(b"EHLO a.example", b"NOOP",
+                                       b"STARTTLS", b"MAIL FROM:<a@b>",
+                                       b"RCPT TO:<c@d>", b"QUIT"),
+        "tls-inject": b"\x02" + crlf(b"EHLO a", b"STARTTLS",
+                                     b"MAIL FROM:<evil@x>", b"RCPT TO:<v@y>",
+                                     b"EHLO a", b"DATA"),
+        "tls-black": b"\x03" + crlf(b"EHLO a", b"STARTTLS", b"EHLO b",
+                                    b"MAIL FROM:<a@b>", b"DATA", b"."),
+        "tls-args": b"\x02" + crlf(b"EHLO a", b"STARTTLS x", b"starttls",
+                                   b"HELO b", b"STARTTLS"),
     }
     put("smtp", s)
 

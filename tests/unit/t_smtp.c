@@ -453,6 +453,127 @@ listed_reply(void)
 	T_EQ_STR(buf, "");
 }
 
+/* Feed one line with TLS offered (or not); the reply. */
+static enum smtp_reply
+tls_line(struct smtp_sess *s, int offer, const char *line,
+    struct smtp_result *r)
+{
+	s->tls_offer = offer ? 1 : 0;
+	smtp_input(s, line, strlen(line), 0, r);
+	return r->reply;
+}
+
+/* OpenBSD's STARTTLS rules: offered at EHLO, accepted right after it. */
+static void
+starttls_offered(void)
+{
+	struct smtp_sess s;
+	struct smtp_result r;
+	char *e;
+
+	e = smtp_ehlo_tls("mx.example");
+	T_EQ_STR(e, "250-mx.example\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n"
+	    "250 STARTTLS\r\n");
+	free(e);
+	T_EQ_STR(smtp_reply_text(SMTP_R_STARTTLS),
+	    "220 glad you want to burn more CPU cycles on your spam\r\n");
+
+	smtp_init(&s, 0);
+	T_EQ_INT(tls_line(&s, 1, "EHLO a.example", &r), SMTP_R_EHLO_TLS);
+	T_EQ_INT(tls_line(&s, 1, "STARTTLS", &r), SMTP_R_STARTTLS);
+	T_EQ_INT(r.tls_begin, 1);
+	T_EQ_INT(r.starttls, 0);
+	/* Started over: no HELO, no MAIL; a greeting is needed again. */
+	T_EQ_INT(s.state, SMTP_GREET);
+	T_ASSERT(s.helo == NULL && s.mail == NULL);
+	T_ASSERT(s.tls);
+	/* Inside TLS: the one-line EHLO, and no second STARTTLS. */
+	T_EQ_INT(tls_line(&s, 1, "EHLO b.example", &r), SMTP_R_HELO);
+	T_EQ_STR(s.helo, "b.example");
+	T_EQ_INT(tls_line(&s, 1, "STARTTLS", &r), SMTP_R_BAD);
+	T_EQ_INT(r.tls_begin, 0);
+	T_EQ_INT(r.starttls, 0);
+	T_EQ_INT(tls_line(&s, 1, "MAIL FROM:<a@b.example>", &r), SMTP_R_MAIL);
+	T_EQ_INT(tls_line(&s, 1, "RCPT TO:<c@d.example>", &r), SMTP_R_RCPT);
+	T_EQ_INT(r.tuple, 1);
+	T_EQ_STR(s.helo, "b.example");
+	T_EQ_INT(tls_line(&s, 1, "DATA", &r), SMTP_R_FINAL);
+	smtp_free(&s);
+
+	/* Case does not matter; trailing blanks are not an argument. */
+	smtp_init(&s, 0);
+	T_EQ_INT(tls_line(&s, 1, "ehlo a.example", &r), SMTP_R_EHLO_TLS);
+	T_EQ_INT(tls_line(&s, 1, "StartTLS  ", &r), SMTP_R_STARTTLS);
+	smtp_free(&s);
+}
+
+/* Where STARTTLS is not offered, or not right after the offer. */
+static void
+starttls_refused(void)
+{
+	struct smtp_sess s;
+	struct smtp_result r;
+
+	/* Not offered by the caller: the plain EHLO, STARTTLS is bad. */
+	smtp_init(&s, 0);
+	T_EQ_INT(tls_line(&s, 0, "EHLO a.example", &r), SMTP_R_HELO);
+	T_EQ_INT(tls_line(&s, 0, "STARTTLS", &r), SMTP_R_BAD);
+	T_EQ_INT(r.starttls, 1);
+	smtp_free(&s);
+
+	/* A blacklisted client is never offered TLS. */
+	smtp_init(&s, 1);
+	T_EQ_INT(tls_line(&s, 1, "EHLO a.example", &r), SMTP_R_HELO);
+	T_EQ_INT(tls_line(&s, 1, "STARTTLS", &r), SMTP_R_BAD);
+	smtp_free(&s);
+
+	/* HELO does not offer it. */
+	smtp_init(&s, 0);
+	T_EQ_INT(tls_line(&s, 1, "HELO a.example", &r), SMTP_R_HELO);
+	T_EQ_INT(tls_line(&s, 1, "STARTTLS", &r), SMTP_R_BAD);
+	smtp_free(&s);
+
+	/* Any other command in between: processed, and the offer is gone. */
+	smtp_init(&s, 0);
+	T_EQ_INT(tls_line(&s, 1, "EHLO a.example", &r), SMTP_R_EHLO_TLS);
+	T_EQ_INT(tls_line(&s, 1, "NOOP", &r), SMTP_R_NOOP);
+	T_EQ_INT(tls_line(&s, 1, "STARTTLS", &r), SMTP_R_BAD);
+	T_EQ_INT(r.tls_begin, 0);
+	T_ASSERT(!s.tls);
+	T_EQ_STR(s.helo, "a.example");
+	smtp_free(&s);
+
+	/* MAIL after the offer: STARTTLS stays optional. */
+	smtp_init(&s, 0);
+	T_EQ_INT(tls_line(&s, 1, "EHLO a.example", &r), SMTP_R_EHLO_TLS);
+	T_EQ_INT(tls_line(&s, 1, "MAIL FROM:<a@b.example>", &r),
+	    SMTP_R_MAIL);
+	T_EQ_INT(tls_line(&s, 1, "RCPT TO:<c@d.example>", &r), SMTP_R_RCPT);
+	T_EQ_INT(r.tuple, 1);
+	smtp_free(&s);
+
+	/* An argument, a NUL line, or an over-long line use the offer up. */
+	smtp_init(&s, 0);
+	T_EQ_INT(tls_line(&s, 1, "EHLO a.example", &r), SMTP_R_EHLO_TLS);
+	T_EQ_INT(tls_line(&s, 1, "STARTTLS now", &r), SMTP_R_BAD);
+	T_EQ_INT(tls_line(&s, 1, "STARTTLS", &r), SMTP_R_BAD);
+	smtp_free(&s);
+	smtp_init(&s, 0);
+	T_EQ_INT(tls_line(&s, 1, "EHLO a.example", &r), SMTP_R_EHLO_TLS);
+	s.tls_offer = 1;
+	smtp_input(&s, "", 0, 1, &r);		/* over-long */
+	T_EQ_INT(r.reply, SMTP_R_BAD);
+	T_EQ_INT(tls_line(&s, 1, "STARTTLS", &r), SMTP_R_BAD);
+	smtp_free(&s);
+
+	/* A second EHLO before STARTTLS is a bad command (one greeting). */
+	smtp_init(&s, 0);
+	T_EQ_INT(tls_line(&s, 1, "EHLO a.example", &r), SMTP_R_EHLO_TLS);
+	T_EQ_INT(tls_line(&s, 1, "EHLO a.example", &r), SMTP_R_BAD);
+	T_EQ_INT(tls_line(&s, 1, "STARTTLS", &r), SMTP_R_BAD);
+	smtp_free(&s);
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(reply_texts),
 	T_CASE(built_replies),
@@ -472,5 +593,7 @@ const struct t_case t_cases[] = {
 	T_CASE(quit_in_data),
 	T_CASE(value_rule),
 	T_CASE(listed_reply),
+	T_CASE(starttls_offered),
+	T_CASE(starttls_refused),
 	{ NULL, NULL },
 };
