@@ -67,16 +67,20 @@ priv_drop(const char *user, int keep)
 		/* Not even a later exec of a file with capabilities gets more. */
 		/* The kernel may know more than our headers: ask it. */
 		for (c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++) {
-			if (keep == PRIV_KEEP_NET_ADMIN && c == CAP_NET_ADMIN)
+			if ((keep & PRIV_KEEP_NET_ADMIN) && c == CAP_NET_ADMIN)
 				continue;
 			if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) == -1)
 				fatal("prctl(PR_CAPBSET_DROP, %d)", (int)c);
 		}
-		if (keep == PRIV_KEEP_NET_ADMIN &&
+		if ((keep & PRIV_KEEP_NET_ADMIN) &&
 		    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
 			fatal("prctl(PR_SET_KEEPCAPS)");
-		if (setgroups(1, &gid) == -1)
+		if (keep & PRIV_KEEP_GROUPS) {
+			if (initgroups(user, gid) == -1)
+				fatal("initgroups %s", user);
+		} else if (setgroups(1, &gid) == -1)
 			fatal("setgroups");
+		keep &= ~PRIV_KEEP_GROUPS;
 		if (setresgid(gid, gid, gid) == -1)
 			fatal("setresgid %u", (unsigned)gid);
 		if (setresuid(uid, uid, uid) == -1)

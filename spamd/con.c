@@ -14,6 +14,17 @@
  * does not reset that; a chunk of DATA does), and a reply that cannot be
  * written for -T seconds closes the connection too.
  *
+ * STARTTLS (--tls-* options, spamd.8): a client that is not blacklisted
+ * is offered TLS at EHLO while fewer than --tls-max-sessions clients hold
+ * a TLS slot; the offer takes a slot, which goes back when the next
+ * command is not STARTTLS or at close. After the 220 (plaintext,
+ * stuttered), input that came with the STARTTLS line is thrown away
+ * (plaintext injection, CVE-2011-0411), the handshake runs non-blocking
+ * under its own deadline, and the dialogue starts over inside TLS,
+ * stutter included (one record per byte). A TLS call may want the other
+ * direction (a read that must write, a write that must read): tflags
+ * says so, and the epoll interest follows it.
+ *
  * Limits against one address hogging the process: at most
  * --maxcon-per-address connections per address block (peers.c), and the
  * log lines a client causes (one per command or message line at -v or
@@ -42,6 +53,7 @@
 #include "spamd/sdl.h"
 #include "spamd/smtp.h"
 #include "spamd/spamd.h"
+#include "spamd/tls.h"
 #include "spamd/traplist.h"
 
 #ifndef SO_ORIGINAL_DST
@@ -66,6 +78,14 @@
 #define CF_WAITOUT	0x40	/* waiting for the socket to drain */
 #define CF_BURST	0x80	/* yielded after CON_BURST commands */
 
+#define TF_SLOT		0x01	/* holds one of --tls-max-sessions */
+#define TF_START	0x02	/* STARTTLS accepted: handshake after the 220 */
+#define TF_HS		0x04	/* in the TLS handshake */
+#define TF_RWANTW	0x08	/* a TLS read waits for the socket writable */
+#define TF_WWANTR	0x10	/* a TLS write waits for the socket readable */
+#define TF_FAILED	0x20	/* a TLS call failed */
+#define TF_OFFERED	0x40	/* was offered STARTTLS at least once */
+
 struct con {
 	struct ev_io		 io;
 	struct ev_timer		 tm;
@@ -79,10 +99,13 @@ struct con {
 	uint32_t		 inlen, incap;
 	struct sdl_list		**lists;	/* matched at connect time */
 	struct peer		*blk;		/* its address block, or NULL */
+	struct tls_sess		*tls;		/* after STARTTLS, or NULL */
 	uint32_t		 logsupp;	/* client lines not logged */
 	uint16_t		 loglines;	/* client lines logged */
+	uint16_t		 tlswlen;	/* a TLS write to repeat, or 0 */
 	uint8_t			 nlists;
 	uint8_t			 flags;
+	uint8_t			 tflags;
 };
 
 /* DESIGN.md 5.1: thousands are held at once. */
@@ -90,12 +113,17 @@ _Static_assert(sizeof(struct con) <= 256, "struct con grew past 256 bytes");
 
 static size_t		 nclients, nblack;
 /* Every stutter, and every idle deadline, waits the same time: FIFOs. */
-static struct ev_fifo	 stutter_q, idle_q, now_q;
+static struct ev_fifo	 stutter_q, idle_q, now_q, hs_q;
 static int		 queues_ready;
 static struct log_ratelimit rl_full, rl_mem, rl_peer;
 
+static struct tls_ctx	*tls_ctx;	/* for new sessions; NULL: no TLS */
+static char		*ehlo_tls;	/* the EHLO reply that offers it */
+static size_t		 ntls;		/* TLS slots held */
+
 static con_tuple_sink tuple_sink;	/* where tuples go (con_listen) */
 static void	con_run(struct con *);
+static void	tls_start(struct con *);
 static void	con_close(struct con *);
 static void	con_timer(struct ev_timer *);
 
@@ -205,6 +233,16 @@ set_final_reply(struct con *c)
 	set_reply(c, buf, buf);
 }
 
+/* May this client be offered STARTTLS at its next EHLO? */
+static int
+tls_can_offer(const struct con *c)
+{
+	if (tls_ctx == NULL || ehlo_tls == NULL || (c->flags & CF_LISTED) ||
+	    c->s.tls)
+		return 0;
+	return (c->tflags & TF_SLOT) || ntls < (size_t)conf.tls_max;
+}
+
 /* Act on one decision of the state machine. */
 static void
 handle(struct con *c, const char *line, size_t len,
@@ -229,8 +267,21 @@ handle(struct con *c, const char *line, size_t len,
 		    "tuples for this connection", peer_str(c), SMTP_MAX_TUPLES);
 	}
 	if (r->starttls)
-		log_info("%s: sent STARTTLS, which is not offered",
-		    peer_str(c));
+		log_info("%s: sent STARTTLS, which is not offered%s",
+		    peer_str(c), tls_ctx == NULL ? "" : (c->flags & CF_LISTED) ?
+		    " to listed clients" : c->s.tls ? " inside TLS" :
+		    " here");
+	/* The offer holds a slot until the next command, or the session. */
+	if (r->reply == SMTP_R_EHLO_TLS && !(c->tflags & TF_SLOT)) {
+		c->tflags |= TF_SLOT | TF_OFFERED;
+		METRIC_SET(smtp.open_tls, ++ntls);
+	} else if (r->reply != SMTP_R_EHLO_TLS && !r->tls_begin &&
+	    (c->tflags & TF_SLOT) && !c->s.tls) {
+		c->tflags &= (uint8_t)~TF_SLOT;
+		METRIC_SET(smtp.open_tls, --ntls);
+	}
+	if (r->tls_begin)
+		c->tflags |= TF_START;
 	if (r->header) {
 		if (client_log(c, 1))
 			log_verbose("(BLACK) %s: %.*s", peer_str(c), (int)len,
@@ -251,6 +302,9 @@ handle(struct con *c, const char *line, size_t len,
 		break;
 	case SMTP_R_FINAL:
 		set_final_reply(c);
+		break;
+	case SMTP_R_EHLO_TLS:
+		set_reply(c, ehlo_tls, NULL);
 		break;
 	default:
 		set_reply(c, smtp_reply_text(r->reply), NULL);
@@ -323,6 +377,7 @@ next_line(struct con *c)
 		if (client_log(c, 0))
 			log_info("%s: line longer than %d bytes", peer_str(c),
 			    SMTP_LINE_MAX);
+		c->s.tls_offer = tls_can_offer(c);
 		smtp_input(&c->s, "", 0, 1, &r);
 		handle(c, "", 0, &r);
 		return 1;
@@ -335,11 +390,90 @@ next_line(struct con *c)
 	}
 	while (len > 0 && c->in[len - 1] == '\r')
 		len--;
+	c->s.tls_offer = tls_can_offer(c);
 	smtp_input(&c->s, c->in, len, 0, &r);
 	handle(c, c->in, len, &r);
 	if (c->io.fd != -1)
 		consume(c, (size_t)(lf - c->in) + 1);
 	return 1;
+}
+
+/* Why a TLS call failed, for the log (the client's fault, mostly). */
+static void
+tls_failed(struct con *c, const char *what)
+{
+	c->tflags |= TF_FAILED;
+	if (client_log(c, 0))
+		log_info("%s: TLS %s failed: %s", peer_str(c), what,
+		    tls_error(c->tls));
+}
+
+/*
+ * recv(2), or a TLS read: > 0 bytes, 0 at the end, -1 with errno (EAGAIN:
+ * wait; TF_RWANTW says for which direction).
+ */
+static ssize_t
+con_recv(struct con *c, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->tls == NULL)
+		return recv(c->io.fd, buf, len, 0);
+	n = tls_read(c->tls, buf, len);
+	if (n > 0)
+		return n;
+	switch (n) {
+	case TLS_WANT_WRITE:
+		c->tflags |= TF_RWANTW;
+		/* FALLTHROUGH */
+	case TLS_WANT_READ:
+		errno = EAGAIN;
+		return -1;
+	case TLS_EOF:
+		return 0;
+	default:
+		tls_failed(c, "read");
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+/*
+ * send(2), or a TLS write of the same length as the one that had to
+ * wait: > 0 bytes, -1 with errno (EAGAIN: wait, see TF_WWANTR).
+ */
+static ssize_t
+con_send(struct con *c, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->tls == NULL)
+		return send(c->io.fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (len > 16384)		/* one record; tlswlen holds it */
+		len = 16384;
+	if (c->tlswlen != 0 && c->tlswlen <= len)
+		len = c->tlswlen;
+	n = tls_write(c->tls, buf, len);
+	if (n > 0) {
+		c->tlswlen = 0;
+		return n;
+	}
+	switch (n) {
+	case TLS_WANT_READ:
+		c->tflags |= TF_WWANTR;
+		/* FALLTHROUGH */
+	case TLS_WANT_WRITE:
+		c->tlswlen = (uint16_t)(len > UINT16_MAX ? UINT16_MAX : len);
+		errno = EAGAIN;
+		return -1;
+	case TLS_EOF:
+		errno = EPIPE;
+		return -1;
+	default:
+		tls_failed(c, "write");
+		errno = EPROTO;
+		return -1;
+	}
 }
 
 /* Read what the client sent. Returns -1 if the connection is gone. */
@@ -367,7 +501,7 @@ read_input(struct con *c)
 	}
 	if (c->inlen == c->incap)
 		return 0;
-	n = recv(c->io.fd, c->in + c->inlen, c->incap - c->inlen, 0);
+	n = con_recv(c, c->in + c->inlen, c->incap - c->inlen);
 	if (n == 0) {
 		con_close(c);
 		return -1;
@@ -392,8 +526,7 @@ write_output(struct con *c)
 	while (c->outpos < c->outlen) {
 		int st = stutter_now(c);
 		size_t want = st ? 1 : c->outlen - c->outpos;
-		ssize_t n = send(c->io.fd, c->out + c->outpos, want,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = con_send(c, c->out + c->outpos, want);
 
 		if (n == -1) {
 			if (errno == EINTR)
@@ -422,6 +555,73 @@ write_output(struct con *c)
 	return 1;
 }
 
+/* One step of the handshake; the dialogue starts over once it is done. */
+static void
+tls_step(struct con *c)
+{
+	switch (tls_handshake(c->tls)) {
+	case TLS_OK:
+		c->tflags &= (uint8_t)~TF_HS;
+		METRIC_INC(smtp.tls_handshakes);
+		if (client_log(c, 1))
+			log_verbose("%s: TLS handshake done: %s %s",
+			    peer_str(c), tls_version(c->tls),
+			    tls_cipher(c->tls));
+		/* Waiting for the new greeting: the idle clock. */
+		c->flags |= CF_READING;
+		ev_timer_fifo(&c->tm, &idle_q, con_timer);
+		con_run(c);
+		return;
+	case TLS_WANT_READ:
+		ev_io_mod(&c->io, EPOLLIN);
+		return;
+	case TLS_WANT_WRITE:
+		ev_io_mod(&c->io, EPOLLOUT);
+		return;
+	case TLS_EOF:
+		METRIC_INC(smtp.tls_failures);
+		if (client_log(c, 0))
+			log_info("%s: closed the connection during the TLS "
+			    "handshake", peer_str(c));
+		con_close(c);
+		return;
+	default:
+		METRIC_INC(smtp.tls_failures);
+		tls_failed(c, "handshake");
+		con_close(c);
+		return;
+	}
+}
+
+/*
+ * The 220 to STARTTLS is out: the handshake begins. What came after the
+ * STARTTLS line in plaintext is never read as a command inside TLS.
+ */
+static void
+tls_start(struct con *c)
+{
+	c->tflags &= (uint8_t)~TF_START;
+	if (c->inlen > 0 || (c->flags & CF_DISCARD)) {
+		if (client_log(c, 0))
+			log_info("%s: discarded %u bytes sent in plaintext "
+			    "after STARTTLS", peer_str(c), c->inlen);
+		consume(c, c->inlen);
+		c->flags &= (uint8_t)~CF_DISCARD;
+	}
+	if (tls_ctx == NULL || (c->tls = tls_sess_new(tls_ctx,
+	    c->io.fd)) == NULL) {
+		if (log_ratelimit(&rl_mem, 10))
+			log_warnx("%s: out of memory for a TLS session",
+			    peer_str(c));
+		con_close(c);
+		return;
+	}
+	c->tflags |= TF_HS;
+	c->flags &= (uint8_t)~CF_READING;
+	ev_timer_fifo(&c->tm, &hs_q, con_timer);
+	tls_step(c);
+}
+
 static void
 con_run(struct con *c)
 {
@@ -434,12 +634,17 @@ con_run(struct con *c)
 			if (r == -1)
 				return;
 			if (r == 0) {
-				ev_io_mod(&c->io,
-				    (c->flags & CF_WAITOUT) ? EPOLLOUT : 0);
+				ev_io_mod(&c->io, !(c->flags & CF_WAITOUT) ?
+				    0 : (c->tflags & TF_WWANTR) ? EPOLLIN :
+				    EPOLLOUT);
 				return;
 			}
 			if (c->s.state == SMTP_DONE) {
 				con_close(c);
+				return;
+			}
+			if (c->tflags & TF_START) {
+				tls_start(c);
 				return;
 			}
 			/* Now waiting for a command: start the idle clock. */
@@ -447,7 +652,15 @@ con_run(struct con *c)
 			ev_timer_fifo(&c->tm, &idle_q, con_timer);
 		}
 		if (!next_line(c)) {
-			ev_io_mod(&c->io, EPOLLIN);
+			/* Decrypted bytes epoll cannot see: read them now. */
+			if (c->tls != NULL && tls_pending(c->tls) &&
+			    !(c->tflags & TF_RWANTW)) {
+				if (read_input(c) == -1)
+					return;
+				continue;
+			}
+			ev_io_mod(&c->io, (c->tflags & TF_RWANTW) ? EPOLLOUT :
+			    EPOLLIN);
 			return;
 		}
 		if (c->io.fd == -1)
@@ -464,7 +677,11 @@ con_timer(struct ev_timer *t)
 {
 	struct con *c = EV_CONTAINER(t, struct con, tm);
 
-	if (c->flags & CF_BURST) {
+	if (c->tflags & TF_HS) {
+		METRIC_INC(smtp.tls_failures);
+		log_info("%s: TLS handshake timeout", peer_str(c));
+		con_close(c);
+	} else if (c->flags & CF_BURST) {
 		c->flags &= (uint8_t)~CF_BURST;
 		con_run(c);
 	} else if (c->flags & CF_WAITOUT) {
@@ -482,6 +699,18 @@ con_event(struct ev_io *io, uint32_t events)
 {
 	struct con *c = EV_CONTAINER(io, struct con, io);
 
+	if (c->tflags & TF_HS) {
+		tls_step(c);
+		return;
+	}
+	/* A TLS write that wanted to read, or a read that wanted to write. */
+	if ((c->tflags & TF_WWANTR) &&
+	    (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		events = EPOLLOUT;
+	else if ((c->tflags & TF_RWANTW) &&
+	    (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)))
+		events = EPOLLIN;
+	c->tflags &= (uint8_t)~(TF_WWANTR | TF_RWANTW);
 	if (events & EPOLLOUT) {
 		c->flags &= (uint8_t)~CF_WAITOUT;
 		ev_timer_del(&c->tm);
@@ -507,16 +736,28 @@ con_close(struct con *c)
 	/* Senders that insist on TLS leave here; make them findable. */
 	if (smtp_ehlo_only(&c->s))
 		log_info("%s: left after EHLO without trying MAIL%s",
-		    peer_str(c), c->s.starttls ? "" :
-		    " (STARTTLS is not offered)");
+		    peer_str(c), c->s.starttls ? "" : tls_ctx == NULL ?
+		    " (STARTTLS is not offered)" : (c->tflags & TF_OFFERED) ?
+		    " (STARTTLS was offered)" : (c->flags & CF_LISTED) ?
+		    " (STARTTLS is not offered to listed clients)" :
+		    " (STARTTLS was not offered: --tls-max-sessions reached)");
 	if (c->logsupp > 0)
 		log_info("%s: %lu log lines suppressed", peer_str(c),
 		    (unsigned long)c->logsupp);
-	log_info("%s: disconnected after %llu seconds.%s%s", peer_str(c),
+	log_info("%s: disconnected after %llu seconds.%s%s%s%s", peer_str(c),
 	    (unsigned long long)((ev_now() - c->start_ms) / 1000),
 	    c->nlists ? " lists: " : "",
-	    c->nlists ? tags_str(c, tags, sizeof(tags)) : "");
+	    c->nlists ? tags_str(c, tags, sizeof(tags)) : "",
+	    c->tls != NULL ? " tls: " : "", c->tls == NULL ? "" :
+	    (c->tflags & TF_HS) ? "handshake not done" : tls_version(c->tls));
 	ev_timer_del(&c->tm);
+	if (c->tls != NULL) {
+		tls_sess_free(c->tls);
+		c->tls = NULL;
+	}
+	if (c->tflags & TF_SLOT)
+		METRIC_SET(smtp.open_tls, --ntls);
+	c->tflags = 0;
 	if (ev_io_close(&c->io) == -1)
 		log_warn("close");
 	if (c->lists != NULL) {
@@ -718,6 +959,7 @@ con_listen(int fd, con_tuple_sink sink)
 		ev_fifo_init(&stutter_q, conf.stutter_ms);
 		ev_fifo_init(&idle_q, (uint64_t)conf.idle_timeout * 1000);
 		ev_fifo_init(&now_q, 0);
+		ev_fifo_init(&hs_q, (uint64_t)conf.tls_timeout * 1000);
 		peers_init(conf.prefix4, conf.prefix6, (size_t)conf.maxcon);
 		queues_ready = 1;
 	}
@@ -728,4 +970,17 @@ con_listen(int fd, con_tuple_sink sink)
 	}
 	listeners[n].what = "SMTP listener";
 	return ev_io_add(&listeners[n++].io, fd, EPOLLIN, listener_event);
+}
+
+void
+con_tls_set(struct tls_ctx *ctx)
+{
+	struct tls_ctx *old = tls_ctx;
+
+	if (ehlo_tls == NULL && ctx != NULL &&
+	    (ehlo_tls = smtp_ehlo_tls(conf.hostname)) == NULL)
+		log_warnx("out of memory: STARTTLS is not offered");
+	tls_ctx = ctx;
+	if (old != NULL)
+		tls_ctx_free(old);	/* open sessions keep theirs */
 }

@@ -724,7 +724,7 @@ grey_main(int smtpfd, int nftfd)
 	signal(SIGPIPE, SIG_IGN);
 	ev_signal(SIGTERM, on_signal);
 	ev_signal(SIGINT, on_signal);
-	ev_signal(SIGHUP, on_signal);
+	signal(SIGHUP, SIG_IGN);	/* the parent's: it reloads certificates */
 	load_addrs();
 	if ((gq = greyq_new(&qc)) == NULL)
 		fatal("greylister queue");

@@ -188,6 +188,16 @@ fmt_smtp(struct metrics_buf *b)
 	rc |= one(b, "spamd_stutter_bytes_total", "counter",
 	    "Bytes sent one at a time to stuttered clients.",
 	    METRIC_GET(smtp.stutter_bytes));
+	rc |= family(b, "spamd_tls_handshakes_total", "counter",
+	    "STARTTLS handshakes completed (ok), or failed, timed out or "
+	    "abandoned (failed).");
+	rc |= sample(b, "spamd_tls_handshakes_total", "result=\"ok\"",
+	    METRIC_GET(smtp.tls_handshakes));
+	rc |= sample(b, "spamd_tls_handshakes_total", "result=\"failed\"",
+	    METRIC_GET(smtp.tls_failures));
+	rc |= one(b, "spamd_tls_sessions", "gauge",
+	    "Connections holding a TLS slot (--tls-max-sessions).",
+	    METRIC_GET(smtp.open_tls));
 	rc |= family(b, "spamd_blacklist_hits_total", "counter",
 	    "Connections from an address on a blacklist, by list.");
 	for (i = 0; i < METRICS_LISTS; i++) {

@@ -46,6 +46,7 @@ struct metrics {
 		uint64_t accepted, accepted_black, refused_full, refused_source;
 		uint64_t open_grey, open_black;	/* gauges */
 		uint64_t tuples, tuple_drops, stutter_bytes;
+		uint64_t tls_handshakes, tls_failures, open_tls;
 		uint64_t policy[METRICS_POLICY], policy_open;
 		uint64_t http_requests[3];	/* metrics, healthz, other */
 		uint64_t list_other;

@@ -3,7 +3,9 @@
  * part of spamd with a privilege left (CAP_NET_ADMIN, permitted, raised
  * only around netlink sends), and it supervises the other two processes.
  *
- *	nfthelper_main(greyfd, smtp_pid, grey_pid)	never returns
+ *	nfthelper_main(greyfd, tlsfd, smtp_pid, grey_pid)	never returns;
+ *		tlsfd (-1 without -C/-K) carries certificates to the SMTP
+ *		process
  *
  * From the greylister it takes WHITE addresses (added to spamd_white or
  * spamd_white6 with a per-element timeout equal to the record's expiry,
@@ -25,6 +27,11 @@
  * In policy mode it also reads the nospamd sets at each watch and sends
  * them, when they changed, to the SMTP process (through the greylister),
  * which exempts those clients as the ruleset does in redirect mode.
+ *
+ * SIGHUP reads the STARTTLS certificate and key again and sends them to
+ * the SMTP process (tlsload.c), which keeps the old ones if they do not
+ * load. This process runs as the spamd user, so the files must be
+ * readable by it; that is checked once at start, with a warning.
  *
  * If either child exits, the whole daemon exits, so that the service
  * manager restarts it in one piece (as OpenBSD's greywatcher does).
@@ -49,6 +56,8 @@
 #include "spamd/nftpend.h"
 #include "spamd/proto.h"
 #include "spamd/spamd.h"
+#include "spamd/tls.h"
+#include "spamd/tlsload.h"
 
 /* After the libc network headers (they clash otherwise). */
 #include <linux/netfilter.h>
@@ -408,6 +417,58 @@ on_term(int sig)
 	ev_break();
 }
 
+static struct chan	 smtpch;	/* certificates to the SMTP process */
+static int		 have_smtpch;
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	if (!have_smtpch) {
+		log_info("SIGHUP: nothing to reload (no -C and -K)");
+		return;
+	}
+	log_info("SIGHUP: reloading %s and %s", conf.tls_cert, conf.tls_key);
+	(void)tlsload_send(&smtpch, conf.tls_cert, conf.tls_key);
+}
+
+/* Can SIGHUP read the files, now that we are the spamd user? */
+static void
+check_reload(void)
+{
+	const char *f[2] = { conf.tls_cert, conf.tls_key };
+	char *buf, err[256];
+	size_t len, i;
+
+	for (i = 0; i < 2; i++) {
+		if (tls_file_read(f[i], &buf, &len, err, sizeof(err)) == -1) {
+			log_warnx("%s: %s as user %s: SIGHUP will not be able "
+			    "to reload the certificate (make it readable, "
+			    "e.g. with group ssl-cert)", f[i], err, conf.user);
+			continue;
+		}
+		tls_cleanse(buf, len);
+		free(buf);
+	}
+}
+
+static void
+smtpch_msg(struct chan *c, const uint8_t *buf, size_t len)
+{
+	(void)c;
+	(void)buf;
+	log_warnx("the SMTP process sent a message on the certificate "
+	    "channel (%zu bytes); ignored", len);
+}
+
+static void
+smtpch_closed(struct chan *c)
+{
+	(void)c;
+	/* SIGCHLD says why. */
+	have_smtpch = 0;
+}
+
 static void
 grey_closed(struct chan *c)
 {
@@ -452,7 +513,7 @@ reap(void)
 }
 
 void
-nfthelper_main(int greyfd, pid_t spid, pid_t gpid)
+nfthelper_main(int greyfd, int tlsfd, pid_t spid, pid_t gpid)
 {
 	struct nftpend_conf npc = {
 		.pending_max = NFTPEND_MAX,
@@ -471,7 +532,7 @@ nfthelper_main(int greyfd, pid_t spid, pid_t gpid)
 	ev_signal(SIGCHLD, on_child);
 	ev_signal(SIGTERM, on_term);
 	ev_signal(SIGINT, on_term);
-	ev_signal(SIGHUP, on_term);
+	ev_signal(SIGHUP, on_hup);
 	signal(SIGPIPE, SIG_IGN);
 	/* Raised so the socket gets its large buffers (SO_*BUFFORCE). */
 	priv_net_admin(1);
@@ -484,6 +545,13 @@ nfthelper_main(int greyfd, pid_t spid, pid_t gpid)
 	if (chan_open(&grey, greyfd, "greylister", CHAN_MAXQ, grey_msg,
 	    grey_closed) == -1)
 		fatalx("cannot watch the greylister channel");
+	if (tlsfd != -1) {
+		if (chan_open(&smtpch, tlsfd, "SMTP process (certificates)",
+		    4 * TLS_FILE_MAX, smtpch_msg, smtpch_closed) == -1)
+			fatalx("cannot watch the channel to the SMTP process");
+		have_smtpch = 1;
+		check_reload();
+	}
 	watch(NULL);
 	ev_run();
 	rc = reap();

@@ -296,3 +296,31 @@ proto_dec_log(const uint8_t *buf, size_t len, int *pri, char *line,
 	line[len - HDR] = '\0';
 	return 0;
 }
+
+/* A chunk of bytes: the header's count is their number. */
+size_t
+proto_enc_chunk(uint8_t *buf, size_t len, enum proto_type t,
+    const void *data, size_t n)
+{
+	if (n > PROTO_CHUNK_MAX || len < HDR + n)
+		return 0;
+	put_hdr(buf, t, (uint32_t)n);
+	memcpy(buf + HDR, data, n);
+	return HDR + n;
+}
+
+int
+proto_dec_chunk(const uint8_t *buf, size_t len, const uint8_t **data,
+    size_t *n)
+{
+	uint32_t c;
+
+	if (len < HDR || proto_type(buf, len) == -1)
+		return -1;
+	memcpy(&c, buf + 4, 4);
+	if (c != len - HDR)
+		return -1;
+	*data = buf + HDR;
+	*n = c;
+	return 0;
+}

@@ -28,11 +28,16 @@
  *			a block's address, its prefix length in `expire'),
  *			PROTO_NOSPAMD_END: the nospamd sets, for policy mode
  *			(the greylister passes them on as they are)
+ *	nft -> smtp	PROTO_TLS_BEGIN, PROTO_TLS_CERT and PROTO_TLS_KEY
+ *			(chunks of the PEM files), PROTO_TLS_END: certificate
+ *			and key read again at SIGHUP (tlsload.c)
  *
  *	proto_enc_tuple/proto_dec_tuple, proto_enc_entries/proto_dec_entries,
  *	proto_enc_policy (decoded by proto_dec_tuple),
  *	proto_enc_verdicts/proto_dec_verdicts,
  *	proto_enc_bare, proto_enc_log/proto_dec_log, proto_type(buf, len)
+ *	proto_enc_chunk(buf, size, type, data, n)	type with n raw bytes
+ *	proto_dec_chunk(buf, len, &data, &n)	data points into buf
  *	proto_entries_uniq(e, n)	sort entries by address and keep one
  *		per address (the latest expiry); returns the new count. A
  *		batch of nft elements must not name one twice: the refresh
@@ -76,7 +81,13 @@ enum proto_type {
 	PROTO_NOSPAMD_BEGIN,	/* nft -> grey -> smtp: the nospamd sets */
 	PROTO_NOSPAMD,		/* entries; expire holds the prefix length */
 	PROTO_NOSPAMD_END,
+	PROTO_TLS_BEGIN,	/* nft -> smtp: certificate and key follow */
+	PROTO_TLS_CERT,		/* a chunk of the certificate file */
+	PROTO_TLS_KEY,		/* a chunk of the key file */
+	PROTO_TLS_END,		/* build the new context from them */
 };
+
+#define PROTO_CHUNK_MAX		(PROTO_MSG_MAX - 8)
 
 #define PROTO_LOG_MAX		2047	/* bytes of a PROTO_LOG line */
 
@@ -106,6 +117,9 @@ struct proto_verdict {
 #define PROTO_VERDICTS_MAX	((PROTO_MSG_MAX - 8) / PROTO_VERDICT_SIZE)
 
 int	proto_type(const uint8_t *, size_t);
+size_t	proto_enc_chunk(uint8_t *, size_t, enum proto_type, const void *,
+	    size_t);
+int	proto_dec_chunk(const uint8_t *, size_t, const uint8_t **, size_t *);
 size_t	proto_enc_policy(uint8_t *, size_t, uint32_t, const struct addr *,
 	    const char *, const char *, const char *);
 size_t	proto_enc_verdicts(uint8_t *, size_t, const struct proto_verdict *,

@@ -33,6 +33,16 @@
  *					counters, harmless to allow)
  *	fstat/newfstatat, fcntl		stdio housekeeping
  *	getpid				log_emit's syslog line header
+ *	futex				private WAKE and WAIT only: glibc's
+ *					pthread_once wakes waiters after every
+ *					one-time initialisation, even in one
+ *					thread, and OpenSSL runs some late (its
+ *					cleanup at exit, its first handshake)
+ *	getrandom			OpenSSL's generator, for STARTTLS (it
+ *					reseeds after the fork, and for every
+ *					context built at a SIGHUP reload); its
+ *					configuration and providers are loaded
+ *					before the filter (tls_init)
  *	rt_sigreturn, rt_sigprocmask, restart_syscall, exit, exit_group
  * Decided against, and so fatal:
  *	socket, socketpair, connect, bind, listen	no new socket after start;
@@ -45,12 +55,12 @@
  *					calls tzset(3) before the privilege drop;
  *					strerror needs no catalogue (no
  *					setlocale, the C locale)
- *	getrandom			malloc does not need it (glibc's tcache
- *					seeds from AT_RANDOM)
  * Everything else kills the process; the supervisor says so.
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
+
+#include <linux/futex.h>
 
 #include <errno.h>
 #include <seccomp.h>
@@ -93,10 +103,16 @@ sandbox_smtp(void)
 		SCMP_SYS(clock_nanosleep), SCMP_SYS(gettimeofday),
 		SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap),
 		SCMP_SYS(madvise), SCMP_SYS(sysinfo), SCMP_SYS(getpid),
+		SCMP_SYS(getrandom),
 		SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(fcntl),
 		SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
 		SCMP_SYS(restart_syscall), SCMP_SYS(exit),
 		SCMP_SYS(exit_group),
+	};
+	static const int futex_ops[] = {
+		FUTEX_WAKE_PRIVATE, FUTEX_WAIT_PRIVATE,
+		FUTEX_WAIT_BITSET_PRIVATE,
+		FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME,
 	};
 	scmp_filter_ctx ctx;
 	size_t i;
@@ -122,6 +138,11 @@ sandbox_smtp(void)
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect),
 		    1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	/* Futexes of this process only, no requeue or PI operations. */
+	for (i = 0; i < sizeof(futex_ops) / sizeof(futex_ops[0]) && rc == 0;
+	    i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(futex), 1,
+		    SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)futex_ops[i]));
 	/* send(2) on connected sockets: never to an address. */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1,

@@ -39,11 +39,14 @@
 #include "spamd/sandbox.h"
 #include "spamd/sdl.h"
 #include "spamd/spamd.h"
+#include "spamd/tls.h"
+#include "spamd/tlsload.h"
 #include "spamd/traplist.h"
 
 #define GREY_QUEUE_MAX	(64u * 1024 * 1024)	/* bytes of tuples in flight */
 
 static struct chan	 grey;
+static struct chan	 parent;	/* certificates at SIGHUP */
 static int		 have_grey;
 
 /* One client (an IPv6 /64) gets its share of the queue only. */
@@ -235,6 +238,29 @@ grey_closed(struct chan *c)
 }
 
 static void
+parent_msg(struct chan *c, const uint8_t *buf, size_t len)
+{
+	(void)c;
+	tlsload_msg(buf, len, con_tls_set);
+}
+
+static void
+parent_closed(struct chan *c)
+{
+	(void)c;
+	/* The parent's death kills this process (PR_SET_PDEATHSIG). */
+}
+
+/* SIGHUP: the parent reloads the certificate; nothing to do here. */
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	if (!have_grey)
+		log_info("SIGHUP: nothing to reload in blacklist-only mode");
+}
+
+static void
 on_signal(int sig)
 {
 	log_debug("exiting on signal %d", sig);
@@ -280,6 +306,11 @@ smtpproc_main(const struct smtpproc_fds *fd)
 	}
 	if (fd->mfd != -1 && mhttp_listen(fd->mfd) == -1)
 		fatalx("cannot watch the metrics listener");
+	if (fd->tls != NULL)
+		con_tls_set(fd->tls);
+	if (fd->tlsfd != -1 && chan_open(&parent, fd->tlsfd, "parent",
+	    4 * TLS_FILE_MAX, parent_msg, parent_closed) == -1)
+		fatalx("cannot watch the channel to the parent");
 	if (fd->np > 0) {
 		policy_init(fd->policy, have_grey ? send_policy : NULL);
 		for (i = 0; i < fd->np; i++)
@@ -291,7 +322,7 @@ smtpproc_main(const struct smtpproc_fds *fd)
 	signal(SIGPIPE, SIG_IGN);
 	ev_signal(SIGTERM, on_signal);
 	ev_signal(SIGINT, on_signal);
-	ev_signal(SIGHUP, on_signal);
+	ev_signal(SIGHUP, on_hup);
 	if (sandbox_smtp() == -1)
 		fatalx("refusing to face the network without the sandbox");
 	for (i = 0; i < fd->np; i++)

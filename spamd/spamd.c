@@ -49,6 +49,8 @@
 #include "spamd/metrics.h"
 #include "spamd/policy.h"
 #include "spamd/spamd.h"
+#include "spamd/tls.h"
+#include "spamd/tlsload.h"
 #include "spamd/usock.h"
 
 #define LISTEN_BACKLOG	4096	/* bursts of new clients must not stall */
@@ -94,6 +96,8 @@ struct spamd_conf conf = {
 	.log_per_addr = 300,
 	.metrics_interval = 15,		/* s between textfile writes */
 	.metrics_scan = 300,		/* s between database counts */
+	.tls_max = -1,			/* maxcon / 4 */
+	.tls_timeout = 30,		/* s for a whole TLS handshake */
 };
 
 #define MAXCON_ADDR	20	/* default --maxcon-per-address */
@@ -123,7 +127,9 @@ usage(void)
 	    "             [--policy-text text] [--policy-no-header]\n"
 	    "             [--policy-timeout secs] [--policy-idle secs]\n"
 	    "             [-m [address:]port] [--metrics-textfile path]\n"
-	    "             [--metrics-interval secs] [--metrics-scan secs]\n");
+	    "             [--metrics-interval secs] [--metrics-scan secs]\n"
+	    "             [-C certfile -K keyfile] [--tls-max-sessions n]\n"
+	    "             [--tls-handshake-timeout secs]\n");
 	exit(1);
 }
 
@@ -159,6 +165,9 @@ enum {
 	OPT_METRICS_TEXTFILE,
 	OPT_METRICS_INTERVAL,
 	OPT_METRICS_SCAN,
+	/* STARTTLS (issue 17). */
+	OPT_TLS_MAX,
+	OPT_TLS_TIMEOUT,
 };
 
 static const struct option long_opts[] = {
@@ -186,6 +195,8 @@ static const struct option long_opts[] = {
 	{ "metrics-textfile", required_argument, NULL, OPT_METRICS_TEXTFILE },
 	{ "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
 	{ "metrics-scan", required_argument, NULL, OPT_METRICS_SCAN },
+	{ "tls-max-sessions", required_argument, NULL, OPT_TLS_MAX },
+	{ "tls-handshake-timeout", required_argument, NULL, OPT_TLS_TIMEOUT },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -694,8 +705,11 @@ opt_letter(int ch)
 		    INT_MAX);
 		break;
 	case 'C':
+		conf.tls_cert = optarg;
+		break;
 	case 'K':
-		fatalx("-%c: STARTTLS is not supported yet", ch);
+		conf.tls_key = optarg;
+		break;
 	case 'Y':
 	case 'y':
 		fatalx("-%c: synchronisation is not supported yet", ch);
@@ -828,6 +842,12 @@ opt_policy(int ch)
 	case OPT_METRICS_SCAN:
 		conf.metrics_scan = parse_time_opt(ch, optarg, 1, 1, 86400);
 		break;
+	case OPT_TLS_MAX:
+		conf.tls_max = (int)parse_num_opt(ch, optarg, 1, INT_MAX);
+		break;
+	case OPT_TLS_TIMEOUT:
+		conf.tls_timeout = parse_time_opt(ch, optarg, 1, 1, 3600);
+		break;
 	case OPT_POLICY_IDLE:
 		policy.idle_ms = (uint64_t)parse_time_opt(ch, optarg, 1, 1,
 		    86400) * 1000;
@@ -867,6 +887,43 @@ parse_options(int argc, char *argv[])
 		conf.maxcon_addr = MAXCON_ADDR;
 	if (conf.maxcon_addr > conf.maxcon)
 		conf.maxcon_addr = conf.maxcon;
+	if ((conf.tls_cert == NULL) != (conf.tls_key == NULL)) {
+		fprintf(stderr, "spamd: need key and certificate for TLS\n");
+		exit(1);
+	}
+	if (conf.tls_max == -1)
+		conf.tls_max = conf.maxcon >= 4 ? conf.maxcon / 4 : 1;
+	if (conf.tls_max > conf.maxcon)
+		conf.tls_max = conf.maxcon;
+}
+
+/*
+ * -C and -K: checked and loaded as root, before the fork, so that a bad
+ * file stops spamd now with a clear message. The SMTP process inherits
+ * the context; OpenSSL reads its configuration here, before the sandbox.
+ */
+static struct tls_ctx *
+load_tls(void)
+{
+	struct tls_ctx *ctx;
+	char err[768];
+
+	if (conf.tls_cert == NULL)
+		return NULL;
+	if (conf.blackonly) {
+		log_warnx("-C, -K: blacklist-only mode treats every client "
+		    "as listed, and listed clients are never offered "
+		    "STARTTLS; not loading them");
+		conf.tls_cert = conf.tls_key = NULL;
+		return NULL;
+	}
+	if (tls_init() == -1)
+		fatalx("cannot initialise OpenSSL for STARTTLS");
+	if ((ctx = tlsload_files(conf.tls_cert, conf.tls_key, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	tlsload_describe(ctx, conf.tls_cert);
+	return ctx;
 }
 
 /* What the processes inherit: listeners and the configuration sockets. */
@@ -890,6 +947,9 @@ close_inherited(const struct inherit *in)
 	close(in->unixfd);
 	if (in->portfd != -1)
 		close(in->portfd);
+	/* The key stays in the SMTP process only. */
+	if (in->fd.tls != NULL)
+		tls_ctx_free(in->fd.tls);
 }
 
 /*
@@ -923,6 +983,7 @@ start_up(struct inherit *in)
 	if (pid_path != NULL && pidfile_open(pid_path) == -1)
 		fatal("--pidfile %s", pid_path);
 	tzset();			/* the banner's local time, before the drop */
+	in->fd.tls = load_tls();
 	raise_nofile();
 	in->fd.nl = policy_only ? 0 : open_listeners(in->fd.lfds);
 	open_policy(&in->fd);
@@ -955,7 +1016,7 @@ int
 main(int argc, char *argv[])
 {
 	struct inherit in;
-	int sp_sg[2], sp_gn[2];
+	int sp_sg[2], sp_gn[2], sp_tn[2] = { -1, -1 };
 	pid_t parent, smtp_pid, grey_pid;
 
 	log_init("spamd", 1, 0);
@@ -968,11 +1029,14 @@ main(int argc, char *argv[])
 	if (conf.blackonly) {
 		priv_drop(conf.user, PRIV_KEEP_NONE);
 		in.fd.greyfd = -1;
+		in.fd.tlsfd = -1;
 		smtpproc_main(&in.fd);
 	}
 
 	socketpair_or_die(sp_sg);
 	socketpair_or_die(sp_gn);
+	if (in.fd.tls != NULL)
+		socketpair_or_die(sp_tn);	/* certificates at SIGHUP */
 	parent = getpid();
 	if ((smtp_pid = fork()) == -1)
 		fatal("fork");
@@ -980,9 +1044,12 @@ main(int argc, char *argv[])
 		close(sp_sg[1]);
 		close(sp_gn[0]);
 		close(sp_gn[1]);
+		if (sp_tn[1] != -1)
+			close(sp_tn[1]);
 		priv_drop(conf.user, PRIV_KEEP_NONE);
 		die_with_parent(parent);
 		in.fd.greyfd = sp_sg[0];
+		in.fd.tlsfd = sp_tn[0];
 		smtpproc_main(&in.fd);
 	}
 	if ((grey_pid = fork()) == -1)
@@ -990,6 +1057,10 @@ main(int argc, char *argv[])
 	if (grey_pid == 0) {
 		close(sp_sg[0]);
 		close(sp_gn[0]);
+		if (sp_tn[0] != -1) {
+			close(sp_tn[0]);
+			close(sp_tn[1]);
+		}
 		close_inherited(&in);
 		grey_load_alloweddomains(conf.alloweddomains);
 		priv_drop(conf.user, PRIV_KEEP_NONE);
@@ -999,7 +1070,11 @@ main(int argc, char *argv[])
 	close(sp_sg[0]);
 	close(sp_sg[1]);
 	close(sp_gn[1]);
+	if (sp_tn[0] != -1)
+		close(sp_tn[0]);
 	close_inherited(&in);
-	priv_drop(conf.user, PRIV_KEEP_NET_ADMIN);
-	nfthelper_main(sp_gn[0], smtp_pid, grey_pid);
+	/* Its supplementary groups (ssl-cert): it reads -K at SIGHUP. */
+	priv_drop(conf.user, PRIV_KEEP_NET_ADMIN |
+	    (conf.tls_cert != NULL ? PRIV_KEEP_GROUPS : 0));
+	nfthelper_main(sp_gn[0], sp_tn[1], smtp_pid, grey_pid);
 }

@@ -63,6 +63,10 @@ struct spamd_conf {
 	const char		*metrics_file;	/* --metrics-textfile */
 	int64_t			 metrics_interval; /* s, textfile writes */
 	int64_t			 metrics_scan;	/* s, database counts */
+	const char		*tls_cert;	/* -C, NULL: no STARTTLS */
+	const char		*tls_key;	/* -K */
+	int			 tls_max;	/* --tls-max-sessions */
+	int64_t			 tls_timeout;	/* --tls-handshake-timeout, s */
 };
 
 extern struct spamd_conf conf;
@@ -70,6 +74,7 @@ extern struct spamd_conf conf;
 /* The SMTP process (smtpproc.c): listeners, clients, config socket. */
 #define SPAMD_POLICY_MAX	8		/* -P sockets: POLICY_LISTEN_MAX */
 struct policy_conf;
+struct tls_ctx;
 struct smtpproc_fds {
 	int			 lfds[2], nl;	/* SMTP listeners */
 	int			 cfgfd;		/* configuration listener */
@@ -78,6 +83,8 @@ struct smtpproc_fds {
 	const char		*pnames[SPAMD_POLICY_MAX];
 	const struct policy_conf *policy;
 	int			 mfd;		/* -m: metrics listener, or -1 */
+	struct tls_ctx		*tls;		/* -C/-K loaded, or NULL */
+	int			 tlsfd;		/* reloads from the parent, or -1 */
 };
 __attribute__((noreturn)) void smtpproc_main(const struct smtpproc_fds *);
 
@@ -85,6 +92,6 @@ __attribute__((noreturn)) void smtpproc_main(const struct smtpproc_fds *);
 __attribute__((noreturn)) void grey_main(int, int);
 
 /* The nftables helper and supervisor (nfthelper.c). */
-__attribute__((noreturn)) void nfthelper_main(int, pid_t, pid_t);
+__attribute__((noreturn)) void nfthelper_main(int, int, pid_t, pid_t);
 
 #endif /* SPAMD_H */
