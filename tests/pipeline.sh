@@ -23,6 +23,14 @@
 #				$T/mail/mailbox, its log in $T/maillog-mx
 #	pl_e2e_policy 4|6 POLICY	the whole policy-mode check over one
 #				family (spamd -P with --policy-only)
+#	pl_tls_cert		a P-256 certificate for mx.example in
+#				$T/tls (mx.crt, mx.key), readable by _spamd
+#	pl_e2e_tls 4|6		a sender that requires TLS, through spamd's
+#				STARTTLS, to a real Postfix MX speaking TLS
+#
+# PL_SENDER_TLS=LEVEL before pl_sender sets its smtp_tls_security_level
+# (and logs its TLS sessions); PL_TLS=1 before pl_receiver gives the MX
+# the certificate of pl_tls_cert; pl_receiver "" asks no policy service.
 #
 # Everything is removed at exit: processes, namespaces, files.
 
@@ -104,6 +112,12 @@ smtp_connect_timeout = 10s
 maillog_file_prefixes = /var, /tmp, $T
 maillog_file = $T/maillog
 EOF
+	if [ -n "${PL_SENDER_TLS:-}" ]; then
+		cat >>"$d/main.cf" <<EOF
+smtp_tls_security_level = $PL_SENDER_TLS
+smtp_tls_loglevel = 1
+EOF
+	fi
 	chown postfix "$d/data"
 	postfix -c "$d" set-permissions >/dev/null 2>&1 || true
 	ip netns exec "$PL_SNS" postfix -c "$d" start >"$T/postfix-start.log" 2>&1 ||
@@ -113,7 +127,9 @@ EOF
 }
 
 pl_receiver() {
-	local policy=$1 d=$T/postfix-mx
+	local policy=$1 d=$T/postfix-mx pol=""
+	[ -n "$policy" ] && pol=",
+	check_policy_service { $policy, timeout=10s, default_action=DUNNO }"
 	mkdir -p "$d/queue" "$d/data" "$T/mail"
 	chown postfix: "$T/mail"
 	cp /etc/postfix/master.cf "$d/master.cf"
@@ -128,8 +144,7 @@ mynetworks = 127.0.0.0/8
 smtpd_peername_lookup = no
 smtp_dns_support_level = disabled
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-smtpd_recipient_restrictions = reject_unauth_destination,
-	check_policy_service { $policy, timeout=10s, default_action=DUNNO }
+smtpd_recipient_restrictions = reject_unauth_destination$pol
 virtual_mailbox_domains = mx.example
 virtual_mailbox_base = $T/mail
 virtual_mailbox_maps = static:mailbox
@@ -141,6 +156,13 @@ alternate_config_directories = $d
 maillog_file_prefixes = /var, /tmp, $T
 maillog_file = $T/maillog-mx
 EOF
+	if [ -n "${PL_TLS:-}" ]; then
+		cat >>"$d/main.cf" <<EOF
+smtpd_tls_security_level = may
+smtpd_tls_chain_files = $T/tls/mx.key, $T/tls/mx.crt
+smtpd_tls_loglevel = 1
+EOF
+	fi
 	chown postfix "$d/data"
 	postfix -c "$d" set-permissions >/dev/null 2>&1 || true
 	ip netns exec "$PL_MNS" postfix -c "$d" start >"$T/postfix-mx-start.log" 2>&1 ||
@@ -255,4 +277,67 @@ pl_e2e_policy() {
 	grep -q "^GREY|$sx|sender.example|<alice@sender.example>|<bob@mx.example>|" "$T/spamdb" ||
 		fail "no GREY tuple for $sx"
 	expect_grep "whitelisting $sx \\(policy request, delayed [0-9]+ s\\)" "$T/spamd.log"
+}
+
+pl_tls_cert() {
+	need_cmd openssl
+	mkdir -p "$T/tls"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$T/tls/mx.key" -out "$T/tls/mx.crt" -days 30 \
+		-subj /CN=mx.example -addext subjectAltName=DNS:mx.example \
+		2>/dev/null || fail "openssl req"
+	chgrp _spamd "$T/tls/mx.key" && chmod 640 "$T/tls/mx.key" ||
+		fail "key permissions"
+}
+
+# pl_e2e_tls 4|6: a real Postfix sender with smtp_tls_security_level =
+# encrypt (it defers rather than send in clear) relays a message through
+# nft/spamd.nft to the MX. spamd offers STARTTLS with the MX's own
+# certificate: the first attempt is deferred with 451 at DATA inside
+# TLS, the tuple is recorded, the retry after passtime whitelists the
+# sender, and the next attempt reaches the real MTA, a Postfix that
+# speaks TLS too, and lands in its mailbox.
+pl_e2e_tls() {
+	local fam=$1 mx sx rx
+	if [ "$fam" = 4 ]; then
+		mx=$PL_MX4 sx=$PL_S4
+	else
+		mx=$PL_MX6 sx=$PL_S6
+	fi
+	rx=$(printf '%s' "$mx[$mx]" | sed 's/[].[]/\\&/g')
+	need_cmd nft
+	pl_net
+	ip netns exec "$PL_MNS" nft -f nft/spamd.nft || fail "load nft/spamd.nft in $PL_MNS"
+	pl_tls_cert
+	PL_TLS=1 pl_receiver ""
+	DB=$T/db/spamd.db
+	mkdir -p "$T/db"
+	chown _spamd: "$T/db"
+	pl_spamd -G 5s:1h:1d -s 0 -v -C "$T/tls/mx.crt" -K "$T/tls/mx.key"
+	PL_SENDER_TLS=encrypt pl_sender "[$mx]"
+	pl_send alice@sender.example bob@mx.example "TLS required, over IPv$fam"
+
+	pl_wait_log "status=deferred \\(host $rx said: 451 Temporary failure, please try again later\\. \\(in reply to DATA command\\)\\)" 30 ||
+		{ cat "$T/maillog" "$T/spamd.log"; fail "no 451 deferral"; }
+	pl_wait_log 'status=sent \(250 ' 60 ||
+		{ cat "$T/maillog" "$T/maillog-mx" "$T/spamd.log"; fail "never delivered"; }
+	grep -E 'status=(deferred|sent)|TLS connection established' "$T/maillog"
+	grep -q 'TLS is required, but was not offered' "$T/maillog" &&
+		fail "the sender found no STARTTLS"
+	grep -E 'status=(deferred|sent)' "$T/maillog" | head -1 | grep -q 'status=deferred' ||
+		fail "the first attempt was not deferred"
+	# Every attempt went over TLS: spamd's and the MX's.
+	[ "$(grep -c "TLS connection established to $rx:25" "$T/maillog")" -ge 3 ] ||
+		fail "fewer than three TLS sessions (two with spamd, one with the MX)"
+	grep -q "TLS connection established from .*$sx" "$T/maillog-mx" ||
+		fail "the MX saw no TLS session"
+	wait_for 10 grep -q "^Subject: TLS required, over IPv$fam" "$T/mail/mailbox" ||
+		fail "not in the mailbox"
+
+	"$BIN/spamdb" -f "$DB" | tee "$T/spamdb"
+	grep -q "^WHITE|$sx|||" "$T/spamdb" || fail "no WHITE record for $sx"
+	grep -q "^GREY|$sx|sender.example|<alice@sender.example>|<bob@mx.example>|" "$T/spamdb" ||
+		fail "no GREY tuple for $sx"
+	expect_grep "$sx: TLS handshake done: TLSv1\\.[23] " "$T/spamd.log"
+	expect_grep "whitelisting $sx" "$T/spamd.log"
 }
