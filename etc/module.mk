@@ -14,7 +14,7 @@
 #                  database, the user, edited configuration files and the
 #                  nft rulesets nftables.conf may include (untouched ones
 #                  become stubs that redirect nothing).
-#   make demo      installs missing packages (make deps), builds, and runs
+#   make demo [TLS=1]	installs missing packages (make deps), builds, and runs
 #                  tests/demo.sh: a real message greylisted, whitelisted and
 #                  delivered between two private network namespaces.
 # The work is in etc/install.sh and tests/demo.sh; see their headers.
@@ -44,4 +44,4 @@ uninstall:
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@O='$(abspath $(O))' bash tests/demo.sh
+	@O='$(abspath $(O))' DEMO_TLS='$(TLS)' bash tests/demo.sh

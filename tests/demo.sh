@@ -14,8 +14,13 @@
 # exit, Ctrl-C included; the host's own ruleset and interfaces are never
 # touched. It keeps the _spamd system user if it had to create it.
 #
+# With TLS=1 (make demo TLS=1, or DEMO_TLS=1 here) the sender requires
+# TLS (Postfix's smtp_tls_security_level = encrypt): spamd offers
+# STARTTLS with the MX's certificate (-C, -K) and the real MTA is a
+# Postfix that speaks TLS too; every attempt is encrypted.
+#
 # Run from the top of the source tree as root, after a build:
-#	make demo			(installs packages, builds, runs this)
+#	make demo [TLS=1]		(installs packages, builds, runs this)
 #	O=build bash tests/demo.sh	(just this)
 # timeout: 90
 . tests/lib.sh
@@ -61,9 +66,21 @@ say "spamd for Linux: greylisting, end to end, in two private network namespaces
 say "Nothing here touches this host's firewall or interfaces."
 
 step "Setting up: namespace \"sender\" (192.0.2.10) and namespace \"mx\" (192.0.2.25),"
-say "          joined by a veth pair; nft/spamd.nft loaded in mx; a real SMTP server"
-say "          (Postfix's smtp-sink) listening on port 25 of mx."
-pl_setup
+if [ -n "${DEMO_TLS:-}" ]; then
+	say "          joined by a veth pair; nft/spamd.nft loaded in mx; a real Postfix with"
+	say "          STARTTLS (a self-signed certificate for mx.example) listening on port 25 of mx."
+	pl_net
+	pl_mx nft -f nft/spamd.nft || die "cannot load nft/spamd.nft in the mx namespace"
+	pl_tls_cert
+	PL_TLS=1 pl_receiver ""
+	mkdir -p "$T/db" && chown _spamd: "$T/db"
+	TLS_OPTS="-C $T/tls/mx.crt -K $T/tls/mx.key"
+else
+	say "          joined by a veth pair; nft/spamd.nft loaded in mx; a real SMTP server"
+	say "          (Postfix's smtp-sink) listening on port 25 of mx."
+	pl_setup
+	TLS_OPTS=
+fi
 say "          (namespaces $PL_SNS and $PL_MNS, files in $T)"
 [ "$had_user" = 1 ] || say "          (created the system user _spamd, which spamd runs as; it is kept)"
 say "          The redirect in front of port 25, from nft list chain inet spamd prerouting:"
@@ -71,8 +88,10 @@ pl_mx nft list chain inet spamd prerouting | grep -E 'tcp dport 25' | sed 's/^[[
 
 step "Starting spamd on port 8025 of mx: passtime 5 s, greylist entries kept 1 h, whitelist 1 d,"
 say "          stuttering 20 ms per character during the first 2 s of a connection:"
-say "          spamd -d -G 5s:1h:1d -s 20ms -S 2 -h mx.example"
-pl_spamd -G 5s:1h:1d -s 20ms -S 2
+say "          spamd -d -G 5s:1h:1d -s 20ms -S 2 -h mx.example${TLS_OPTS:+ -C mx.crt -K mx.key}"
+[ -z "$TLS_OPTS" ] || say "          (-C and -K: spamd offers STARTTLS with the MX's own certificate and key)"
+# shellcheck disable=SC2086
+pl_spamd -G 5s:1h:1d -s 20ms -S 2 $TLS_OPTS
 say "          and spamlogd, which keeps whitelisted hosts whitelisted while they send mail"
 say "          (it reads NFLOG group 25, fed by the log rules of spamd.nft):"
 say "          spamlogd -D -W 1d"
@@ -87,7 +106,13 @@ say "          (empty)"
 
 step "Starting a real Postfix in the sender namespace; it relays everything to [192.0.2.25]"
 say "          and retries deferred mail every 2 to 4 seconds (a real MTA waits minutes)."
-pl_sender "[192.0.2.25]"
+if [ -n "$TLS_OPTS" ]; then
+	say "          It requires TLS: smtp_tls_security_level = encrypt (as for a DANE domain);"
+	say "          without STARTTLS at spamd it would defer for days and never be greylisted."
+	PL_SENDER_TLS=encrypt pl_sender "[192.0.2.25]"
+else
+	pl_sender "[192.0.2.25]"
+fi
 step "Sending one message: $FROM -> $TO"
 pl_send "$FROM" "$TO" "Hello from make demo"
 
@@ -115,6 +140,9 @@ while [ "$sent" = 0 ]; do
 			say "$(ts) spamd:   ${line#spamd\[smtp\]: }" ;;
 		*192.0.2.10:\ disconnected*)
 			say "$(ts) spamd:   ${line#spamd\[smtp\]: }"
+			case $line in *tls:*)
+				say "          (the whole session, after the 220 to STARTTLS, was encrypted)" ;;
+			esac
 			if [ "$shown_stutter" = 0 ]; then
 				shown_stutter=1
 				say "          (its replies came one character every 20 ms for the first 2 s: the stutter)"
@@ -142,6 +170,8 @@ while [ "$sent" = 0 ]; do
 	news "$T/maillog" nm >"$T/new"
 	while IFS= read -r line; do
 		case $line in
+		*"TLS connection established to"*)
+			say "$(ts) Postfix: ${line#*postfix*/smtp\[*\]: }" ;;
 		*status=deferred*)
 			deferred=$((deferred + 1))
 			[ -n "$t_first" ] || t_first=$(secs)
@@ -187,6 +217,12 @@ grep 'status=deferred' "$T/maillog" | head -1 |
 	grep -q 'said: 451 Temporary failure, please try again later' ||
 	die "the deferral was not spamd's 451"
 [ "$passed" = 1 ] || die "spamd never logged that it whitelisted 192.0.2.10"
+if [ -n "$TLS_OPTS" ]; then
+	grep -q 'TLS is required, but was not offered' "$T/maillog" &&
+		die "the sender found no STARTTLS"
+	[ "$(grep -c 'TLS connection established to 192\.0\.2\.25' "$T/maillog")" -ge 3 ] ||
+		die "not every attempt went over TLS"
+fi
 grep 'status=sent' "$T/maillog" | grep -q 'relay=192\.0\.2\.25\[192\.0\.2\.25\]:25' ||
 	die "the message was delivered through another relay"
 grep -q '^WHITE|192\.0\.2\.10|' "$T/spamdb.after" || die "no WHITE entry for 192.0.2.10"

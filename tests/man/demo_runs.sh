@@ -4,7 +4,8 @@
 # after) and exit 0, within a minute; it must leave no namespace, process
 # or file behind and the host's ruleset as it was; and interrupted half way
 # (SIGINT, as Ctrl-C) it must clean up just the same and exit non-zero.
-# timeout: 150
+# make demo TLS=1 must do the same with a sender that requires TLS.
+# timeout: 220
 . tests/lib.sh
 need_root
 need_cmd nft postfix smtp-sink timeout
@@ -58,3 +59,20 @@ expect_grep '^interrupted: cleaning up' "$T/int.log"
 expect_grep '^demo: stopped every process' "$T/int.log"
 leftovers "$T/int.log"
 pass "an interrupted demo cleans up and exits $rc"
+
+# make demo TLS=1: a sender that requires TLS, through spamd's STARTTLS.
+start=$(date +%s)
+rc=0
+DEMO_TLS=1 bash tests/demo.sh >"$T/tls.log" 2>&1 || rc=$?
+took=$(( $(date +%s) - start ))
+cat "$T/tls.log"
+[ "$rc" = 0 ] || fail "the TLS demo exited $rc"
+[ "$took" -le 60 ] || fail "the TLS demo took ${took} s, more than a minute"
+expect_grep 'It requires TLS: smtp_tls_security_level = encrypt' "$T/tls.log"
+expect_grep 'spamd: +192\.0\.2\.10: disconnected after [0-9]+ seconds\. tls: TLSv1\.[23]' "$T/tls.log"
+expect_grep 'Postfix: .*TLS connection established to 192\.0\.2\.25' "$T/tls.log"
+expect_grep 'Postfix: deferred, the MX said: 451 Temporary failure' "$T/tls.log"
+expect_grep 'Postfix: sent, through 192\.0\.2\.25\[192\.0\.2\.25\]:25' "$T/tls.log"
+expect_grep '^\[ *[0-9.]+s\] Done: ' "$T/tls.log"
+leftovers "$T/tls.log"
+pass "the TLS demo ran the whole cycle in ${took} s and cleaned up"
