@@ -106,10 +106,11 @@ static __dead void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: spamd [-45bdv] [-A file] [-B maxblack] [-c maxcon] "
-	    "[-f dbfile]\n"
-	    "             [-G passtime:greyexp:whiteexp] [-h hostname] "
-	    "[-l address]\n"
+	    "usage: spamd [-45bdv] [-A file] [-B maxblack] [-C certfile] "
+	    "[-c maxcon]\n"
+	    "             [-f dbfile] [-G passtime:greyexp:whiteexp] "
+	    "[-h hostname]\n"
+	    "             [-K keyfile] [-l address]\n"
 	    "             [-M address] [-n name] [-p port] [-S secs] "
 	    "[-s secs]\n"
 	    "             [-T timeout] [-t secs] [-u user] [-w window]\n"
@@ -128,8 +129,7 @@ usage(void)
 	    "             [--policy-timeout secs] [--policy-idle secs]\n"
 	    "             [-m [address:]port] [--metrics-textfile path]\n"
 	    "             [--metrics-interval secs] [--metrics-scan secs]\n"
-	    "             [-C certfile -K keyfile] [--tls-max-sessions n]\n"
-	    "             [--tls-handshake-timeout secs]\n");
+	    "             [--tls-max-sessions n] [--tls-handshake-timeout secs]\n");
 	exit(1);
 }
 
