@@ -37,6 +37,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,7 @@
 #define CON_BURST	64	/* commands per wake-up */
 #define ACCEPT_BURST	64	/* accepts per wake-up */
 #define CON_LISTENERS_MAX 8
+#define TLS_TRIM_MS	10000	/* after handshakes, give memory back */
 
 #define CF_LISTED	0x01	/* on a blacklist: tarpitted all along */
 #define CF_STUTTER_BL	0x02	/* listed and within -B maxblack */
@@ -120,6 +122,7 @@ static struct log_ratelimit rl_full, rl_mem, rl_peer;
 static struct tls_ctx	*tls_ctx;	/* for new sessions; NULL: no TLS */
 static char		*ehlo_tls;	/* the EHLO reply that offers it */
 static size_t		 ntls;		/* TLS slots held */
+static struct ev_timer	 trim_tm;
 
 static con_tuple_sink tuple_sink;	/* where tuples go (con_listen) */
 static void	con_run(struct con *);
@@ -555,6 +558,27 @@ write_output(struct con *c)
 	return 1;
 }
 
+/*
+ * A handshake needs about three times the memory of the session it
+ * leaves (OpenSSL releases its buffers once idle), and malloc keeps what
+ * a burst of handshakes freed. Give it back to the system, at most once
+ * every TLS_TRIM_MS after handshakes ended, so that a crowd of TLS
+ * clients costs what they hold, not what their handshakes held.
+ */
+static void
+trim_memory(struct ev_timer *t)
+{
+	(void)t;
+	(void)malloc_trim(0);
+}
+
+static void
+handshake_ended(void)
+{
+	if (!ev_timer_armed(&trim_tm))
+		ev_timer_set(&trim_tm, ev_now() + TLS_TRIM_MS, trim_memory);
+}
+
 /* One step of the handshake; the dialogue starts over once it is done. */
 static void
 tls_step(struct con *c)
@@ -562,6 +586,7 @@ tls_step(struct con *c)
 	switch (tls_handshake(c->tls)) {
 	case TLS_OK:
 		c->tflags &= (uint8_t)~TF_HS;
+		handshake_ended();
 		METRIC_INC(smtp.tls_handshakes);
 		if (client_log(c, 1))
 			log_verbose("%s: TLS handshake done: %s %s",
@@ -752,6 +777,8 @@ con_close(struct con *c)
 	    (c->tflags & TF_HS) ? "handshake not done" : tls_version(c->tls));
 	ev_timer_del(&c->tm);
 	if (c->tls != NULL) {
+		if (c->tflags & TF_HS)
+			handshake_ended();
 		tls_sess_free(c->tls);
 		c->tls = NULL;
 	}
