@@ -41,6 +41,9 @@ static void cerr(struct checker *, int, const char *, ...)
 static void cwarn(struct checker *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 
+static void cvmsg(struct checker *, int, const char *, const char *, va_list)
+    __attribute__((format(printf, 4, 0)));
+
 static void
 cvmsg(struct checker *ck, int line, const char *what, const char *fmt,
     va_list ap)
