@@ -31,6 +31,8 @@ msg_free(struct chan *c, struct chan_msg *m)
 {
 	if (m->slot != NO_SLOT && c->keyq != NULL)
 		c->keyq[m->slot] -= (uint32_t)m->len;
+	if (c->secret)
+		explicit_bzero(m->data, m->len);
 	free(m);
 }
 
@@ -111,6 +113,8 @@ chan_event(struct ev_io *io, uint32_t events)
 			continue;
 		}
 		c->on_msg(c, buf, (size_t)n);
+		if (c->secret)
+			explicit_bzero(buf, (size_t)n);
 		if (c->io.fd == -1)	/* on_msg closed us */
 			return;
 	}

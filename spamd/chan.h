@@ -19,6 +19,8 @@
  *		only); gives up, and says how much it lost, only when the
  *		peer has read nothing for CHAN_FLUSH_MAX ms
  *	chan_close(c)
+ *	c->secret = 1 after chan_open: the messages carry key material;
+ *		every copy (queued, or the receive buffer) is wiped once used
  *
  * The SMTP process must never block on the greylister: it sends through
  * a chan whose queue absorbs bursts and drops beyond a bound instead.
@@ -52,6 +54,7 @@ struct chan {
 	struct log_ratelimit	 rl;
 	uint32_t		*keyq;	/* bytes queued per key slot */
 	struct log_ratelimit	 rl_key;
+	int			 secret;	/* wipe messages once used */
 };
 
 int	chan_open(struct chan *, int, const char *, size_t, chan_msg_cb,

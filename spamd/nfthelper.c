@@ -549,6 +549,7 @@ nfthelper_main(int greyfd, int tlsfd, pid_t spid, pid_t gpid)
 		if (chan_open(&smtpch, tlsfd, "SMTP process (certificates)",
 		    4 * TLS_FILE_MAX, smtpch_msg, smtpch_closed) == -1)
 			fatalx("cannot watch the channel to the SMTP process");
+		smtpch.secret = 1;
 		have_smtpch = 1;
 		check_reload();
 	}

@@ -308,9 +308,12 @@ smtpproc_main(const struct smtpproc_fds *fd)
 		fatalx("cannot watch the metrics listener");
 	if (fd->tls != NULL)
 		con_tls_set(fd->tls);
-	if (fd->tlsfd != -1 && chan_open(&parent, fd->tlsfd, "parent",
-	    4 * TLS_FILE_MAX, parent_msg, parent_closed) == -1)
-		fatalx("cannot watch the channel to the parent");
+	if (fd->tlsfd != -1) {
+		if (chan_open(&parent, fd->tlsfd, "parent", 4 * TLS_FILE_MAX,
+		    parent_msg, parent_closed) == -1)
+			fatalx("cannot watch the channel to the parent");
+		parent.secret = 1;
+	}
 	if (fd->np > 0) {
 		policy_init(fd->policy, have_grey ? send_policy : NULL);
 		for (i = 0; i < fd->np; i++)

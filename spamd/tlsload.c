@@ -203,8 +203,11 @@ tlsload_msg(const uint8_t *buf, size_t len, tlsload_install install)
 		if (proto_dec_chunk(buf, len, &p, &n) == -1 ||
 		    (t == PROTO_TLS_CERT ?
 		    rx_append(&rx.cert, &rx.certlen, p, n) :
-		    rx_append(&rx.key, &rx.keylen, p, n)) == -1)
-			rx.broken = 1;
+		    rx_append(&rx.key, &rx.keylen, p, n)) == -1) {
+			/* Wipe what came now: the END may never come. */
+			rx_reset();
+			rx.active = rx.broken = 1;
+		}
 		return;
 	case PROTO_TLS_END:
 		break;
@@ -227,6 +230,6 @@ tlsload_msg(const uint8_t *buf, size_t len, tlsload_install install)
 		    "certificate", why);
 		return;
 	}
-	install(ctx);
 	tlsload_describe(ctx, "the reloaded certificate");
+	install(ctx);		/* ctx is install()'s from here */
 }

@@ -206,6 +206,69 @@ log_roundtrip(void)
 	T_EQ_INT(proto_dec_log(buf, n, &pri, line, sizeof(line)), -1);
 }
 
+/*
+ * Chunks (the PEM files of a TLS reload): raw bytes, the header's count
+ * their number; up to PROTO_CHUNK_MAX, and a count that lies is refused.
+ */
+static void
+chunk_roundtrip(void)
+{
+	uint8_t data[PROTO_CHUNK_MAX + 1], buf[PROTO_MSG_MAX + 16];
+	const size_t sizes[] = { 0, 1, PROTO_CHUNK_MAX };
+	const uint32_t lies[] = { 99, 101, 0, UINT32_MAX };
+	const uint8_t *p;
+	size_t i, n, got;
+	uint32_t count;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 1);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		n = proto_enc_chunk(buf, sizeof(buf), PROTO_TLS_CERT, data,
+		    sizes[i]);
+		T_EQ_INT(n, sizes[i] + 8);
+		T_EQ_INT(proto_type(buf, n), PROTO_TLS_CERT);
+		p = NULL;
+		got = 99;
+		T_EQ_INT(proto_dec_chunk(buf, n, &p, &got), 0);
+		T_EQ_INT(got, sizes[i]);
+		T_ASSERT(p == buf + 8);
+		T_EQ_MEM(p, data, got);
+		/* A byte less or more than the count says. */
+		if (n > 8)
+			T_EQ_INT(proto_dec_chunk(buf, n - 1, &p, &got), -1);
+		T_EQ_INT(proto_dec_chunk(buf, n + 1, &p, &got), -1);
+	}
+	/* The largest chunk is the largest message. */
+	T_EQ_INT(proto_enc_chunk(buf, PROTO_MSG_MAX, PROTO_TLS_KEY, data,
+	    PROTO_CHUNK_MAX), PROTO_MSG_MAX);
+	/* One byte too many, even with room for it. */
+	T_EQ_INT(proto_enc_chunk(buf, sizeof(buf), PROTO_TLS_KEY, data,
+	    PROTO_CHUNK_MAX + 1), 0);
+	/* A buffer too small: 0, and nothing written. */
+	memset(buf, 0xaa, sizeof(buf));
+	T_EQ_INT(proto_enc_chunk(buf, PROTO_MSG_MAX - 1, PROTO_TLS_KEY, data,
+	    PROTO_CHUNK_MAX), 0);
+	T_EQ_INT(proto_enc_chunk(buf, 17, PROTO_TLS_KEY, data, 10), 0);
+	T_EQ_INT(proto_enc_chunk(buf, 7, PROTO_TLS_KEY, data, 0), 0);
+	T_EQ_INT(buf[0], 0xaa);
+	T_EQ_INT(proto_enc_chunk(buf, 18, PROTO_TLS_KEY, data, 10), 18);
+	/* A count that is not the length. */
+	n = proto_enc_chunk(buf, sizeof(buf), PROTO_TLS_KEY, data, 100);
+	T_EQ_INT(n, 108);
+	for (i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+		memcpy(buf + 4, &lies[i], 4);
+		T_EQ_INT(proto_dec_chunk(buf, n, &p, &got), -1);
+	}
+	count = 100;
+	memcpy(buf + 4, &count, 4);
+	T_EQ_INT(proto_dec_chunk(buf, n, &p, &got), 0);
+	/* Shorter than the header, or a header whose padding is not 0. */
+	for (i = 0; i < 8; i++)
+		T_EQ_INT(proto_dec_chunk(buf, i, &p, &got), -1);
+	buf[3] = 1;
+	T_EQ_INT(proto_dec_chunk(buf, n, &p, &got), -1);
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(log_roundtrip),
 	T_CASE(tuple_roundtrip),
@@ -214,5 +277,6 @@ const struct t_case t_cases[] = {
 	T_CASE(entries_roundtrip),
 	T_CASE(bare_and_types),
 	T_CASE(entries_uniq),
+	T_CASE(chunk_roundtrip),
 	{ NULL, NULL },
 };

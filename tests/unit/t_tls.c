@@ -1,6 +1,6 @@
 /*
  * t_tls.c: unit tests for spamd/tls.c, STARTTLS on OpenSSL: contexts
- * from PEM bytes made here (P-256, RSA, a chain, mismatched, garbage,
+ * from PEM bytes made by tlsgen.c (P-256, RSA, a chain, mismatched, garbage,
  * empty, encrypted and expired keys and certificates), handshakes over
  * a socketpair with an OpenSSL client (TLS 1.3 and 1.2), reads and
  * writes, pending bytes, clients that send plaintext or hang up, a
@@ -24,152 +24,16 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "spamd/tls.h"
 #include "tests/unit/harness.h"
+#include "tests/unit/tlsgen.h"
 
 #define LOOP_MAX	1000	/* bound on every non-blocking loop */
 #define NOTAFTER	((time_t)2000000000)	/* 2033-05-18 03:33:20 UTC */
 
-/* PEM bytes, NUL-terminated. */
-struct pem {
-	char	*p;
-	size_t	 n;
-};
-
-static void
-pem_free(struct pem *m)
-{
-	free(m->p);
-	m->p = NULL;
-	m->n = 0;
-}
-
-/* The contents of a memory BIO, which is freed. */
-static struct pem
-bio_pem(BIO *bio)
-{
-	struct pem m;
-	char *p;
-	long n = BIO_get_mem_data(bio, &p);
-
-	T_ASSERT(n >= 0);
-	m.n = (size_t)n;
-	T_ASSERT((m.p = malloc(m.n + 1)) != NULL);
-	memcpy(m.p, p, m.n);
-	m.p[m.n] = '\0';
-	BIO_free(bio);
-	return m;
-}
-
-/* a then b, in a new buffer; both are freed. */
-static struct pem
-pem_cat(struct pem a, struct pem b)
-{
-	struct pem m;
-
-	m.n = a.n + b.n;
-	T_ASSERT((m.p = malloc(m.n + 1)) != NULL);
-	memcpy(m.p, a.p, a.n);
-	memcpy(m.p + a.n, b.p, b.n);
-	m.p[m.n] = '\0';
-	pem_free(&a);
-	pem_free(&b);
-	return m;
-}
-
-static struct pem
-pem_dup(const char *s)
-{
-	struct pem m;
-
-	m.n = strlen(s);
-	T_ASSERT((m.p = strdup(s)) != NULL);
-	return m;
-}
-
-static struct pem
-cert_pem(X509 *x)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-
-	T_ASSERT(bio != NULL);
-	T_ASSERT(PEM_write_bio_X509(bio, x) == 1);
-	return bio_pem(bio);
-}
-
-static struct pem
-key_pem(EVP_PKEY *k)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-
-	T_ASSERT(bio != NULL);
-	T_ASSERT(PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL,
-	    NULL) == 1);
-	return bio_pem(bio);
-}
-
-static EVP_PKEY *
-ec_key(void)
-{
-	EVP_PKEY *k = EVP_EC_gen("P-256");
-
-	T_ASSERT(k != NULL);
-	return k;
-}
-
-/*
- * A certificate for key with subject CN=cn, valid from nb to na, signed
- * by ca/cakey (NULL: self-signed); ca marks a CA certificate.
- */
-static X509 *
-make_cert(EVP_PKEY *key, const char *cn, time_t nb, time_t na, X509 *ca,
-    EVP_PKEY *cakey, int isca)
-{
-	static long serial = 1;
-	X509 *x = X509_new();
-	X509_NAME *name;
-	X509_EXTENSION *ext;
-	X509V3_CTX v3;
-
-	T_ASSERT(x != NULL);
-	T_ASSERT(X509_set_version(x, X509_VERSION_3) == 1);
-	T_ASSERT(ASN1_INTEGER_set(X509_get_serialNumber(x), serial++) == 1);
-	T_ASSERT(ASN1_TIME_set(X509_getm_notBefore(x), nb) != NULL);
-	T_ASSERT(ASN1_TIME_set(X509_getm_notAfter(x), na) != NULL);
-	T_ASSERT(X509_set_pubkey(x, key) == 1);
-	name = X509_get_subject_name(x);
-	T_ASSERT(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0) == 1);
-	T_ASSERT(X509_set_issuer_name(x, ca != NULL ?
-	    X509_get_subject_name(ca) : name) == 1);
-	X509V3_set_ctx(&v3, ca != NULL ? ca : x, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
-	    isca ? "critical,CA:TRUE" : "CA:FALSE");
-	T_ASSERT(ext != NULL);
-	T_ASSERT(X509_add_ext(x, ext, -1) == 1);
-	X509_EXTENSION_free(ext);
-	T_ASSERT(X509_sign(x, cakey != NULL ? cakey : key, EVP_sha256()) > 0);
-	return x;
-}
-
-/* A self-signed P-256 certificate and its key, as PEM. */
-static void
-make_pair(const char *cn, time_t nb, time_t na, struct pem *cert,
-    struct pem *key)
-{
-	EVP_PKEY *k = ec_key();
-	X509 *x = make_cert(k, cn, nb, na, NULL, NULL, 0);
-
-	*cert = cert_pem(x);
-	*key = key_pem(k);
-	X509_free(x);
-	EVP_PKEY_free(k);
-}
-
 static struct tls_ctx *
-ctx_ok(const struct pem *cert, const struct pem *key)
+ctx_ok(const struct tlsgen_pem *cert, const struct tlsgen_pem *key)
 {
 	struct tls_ctx *ctx;
 	char err[256];
@@ -183,7 +47,8 @@ ctx_ok(const struct pem *cert, const struct pem *key)
 
 /* tls_ctx_new must fail with an err containing want. */
 static void
-ctx_bad(const struct pem *cert, const struct pem *key, const char *want)
+ctx_bad(const struct tlsgen_pem *cert, const struct tlsgen_pem *key,
+    const char *want)
 {
 	struct tls_ctx *ctx;
 	char err[256];
@@ -201,14 +66,14 @@ ctx_bad(const struct pem *cert, const struct pem *key, const char *want)
 static struct tls_ctx *
 good_ctx(void)
 {
-	struct pem c, k;
+	struct tlsgen_pem c, k;
 	struct tls_ctx *ctx;
 	time_t now = time(NULL);
 
-	make_pair("mx.example.org", now - 86400, now + 86400, &c, &k);
+	tlsgen_pair("mx.example.org", now - 86400, now + 86400, &c, &k);
 	ctx = ctx_ok(&c, &k);
-	pem_free(&c);
-	pem_free(&k);
+	tlsgen_free(&c);
+	tlsgen_free(&k);
 	return ctx;
 }
 
@@ -373,13 +238,13 @@ init(void)
 static void
 load_p256(void)
 {
-	struct pem c, k;
+	struct tlsgen_pem c, k;
 	struct tls_ctx *ctx;
 	char subj[128];
 	time_t end = 0;
 
 	T_EQ_INT(tls_init(), 0);
-	make_pair("mx.example.org", time(NULL) - 60, NOTAFTER, &c, &k);
+	tlsgen_pair("mx.example.org", time(NULL) - 60, NOTAFTER, &c, &k);
 	ctx = ctx_ok(&c, &k);
 	T_EQ_INT(tls_ctx_info(ctx, subj, sizeof(subj), &end), 0);
 	T_EQ_STR(subj, "CN=mx.example.org");
@@ -389,8 +254,8 @@ load_p256(void)
 	T_EQ_STR(subj, "CN=mx");
 	tls_ctx_free(ctx);
 	tls_ctx_free(NULL);
-	pem_free(&c);
-	pem_free(&k);
+	tlsgen_free(&c);
+	tlsgen_free(&k);
 }
 
 /* RSA 2048, and a TLS 1.2 handshake with it. */
@@ -399,17 +264,17 @@ load_rsa(void)
 {
 	EVP_PKEY *k = EVP_RSA_gen(2048);
 	X509 *x;
-	struct pem c, kp;
+	struct tlsgen_pem c, kp;
 	struct tls_ctx *ctx;
 	struct pair p;
 	char subj[128];
 	time_t end;
 
 	T_ASSERT(k != NULL);
-	x = make_cert(k, "rsa.example.org", time(NULL) - 60, NOTAFTER, NULL,
+	x = tlsgen_cert(k, "rsa.example.org", time(NULL) - 60, NOTAFTER, NULL,
 	    NULL, 0);
-	c = cert_pem(x);
-	kp = key_pem(k);
+	c = tlsgen_cert_pem(x);
+	kp = tlsgen_key_pem(k);
 	ctx = ctx_ok(&c, &kp);
 	T_EQ_INT(tls_ctx_info(ctx, subj, sizeof(subj), &end), 0);
 	T_EQ_STR(subj, "CN=rsa.example.org");
@@ -421,27 +286,23 @@ load_rsa(void)
 	tls_ctx_free(ctx);
 	X509_free(x);
 	EVP_PKEY_free(k);
-	pem_free(&c);
-	pem_free(&kp);
+	tlsgen_free(&c);
+	tlsgen_free(&kp);
 }
 
 /* A leaf and the CA that signed it: both go to the client. */
 static void
 load_chain(void)
 {
-	EVP_PKEY *cak = ec_key(), *k = ec_key();
-	time_t now = time(NULL);
-	X509 *ca = make_cert(cak, "Test CA", now - 60, NOTAFTER, NULL, NULL,
-	    1);
-	X509 *leaf = make_cert(k, "mx.example.org", now - 60, NOTAFTER, ca,
-	    cak, 0);
-	struct pem c = pem_cat(cert_pem(leaf), cert_pem(ca)), kp = key_pem(k);
-	struct tls_ctx *ctx = ctx_ok(&c, &kp);
+	struct tlsgen_pem c, kp;
+	struct tls_ctx *ctx;
 	STACK_OF(X509) *chain;
 	struct pair p;
 	char subj[128];
 	time_t end;
 
+	tlsgen_chain("mx.example.org", time(NULL) - 60, NOTAFTER, 1, &c, &kp);
+	ctx = ctx_ok(&c, &kp);
 	T_EQ_INT(tls_ctx_info(ctx, subj, sizeof(subj), &end), 0);
 	T_EQ_STR(subj, "CN=mx.example.org");	/* the leaf's */
 	pair_open(&p, ctx, 0);
@@ -451,119 +312,117 @@ load_chain(void)
 	round_trip(&p);
 	pair_close(&p);
 	tls_ctx_free(ctx);
-	X509_free(leaf);
-	X509_free(ca);
-	EVP_PKEY_free(k);
-	EVP_PKEY_free(cak);
-	pem_free(&c);
-	pem_free(&kp);
+	tlsgen_free(&c);
+	tlsgen_free(&kp);
 }
 
 /* The key in the certificate's file too, and EC parameters first. */
 static void
 load_combined(void)
 {
-	struct pem c, k, both, params;
+	struct tlsgen_pem c, k, both, params;
 	struct tls_ctx *ctx;
 
-	make_pair("mx.example.org", time(NULL) - 60, NOTAFTER, &c, &k);
-	both = pem_cat(pem_dup(c.p), pem_dup(k.p));
+	tlsgen_pair("mx.example.org", time(NULL) - 60, NOTAFTER, &c, &k);
+	both = tlsgen_cat(tlsgen_dup(c.p), tlsgen_dup(k.p));
 	ctx = ctx_ok(&both, &k);
 	tls_ctx_free(ctx);
 	/* What "openssl ecparam -genkey" writes. */
-	params = pem_cat(pem_dup("-----BEGIN EC PARAMETERS-----\n"
-	    "BggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"), pem_dup(k.p));
+	params = tlsgen_cat(tlsgen_dup("-----BEGIN EC PARAMETERS-----\n"
+	    "BggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"),
+	    tlsgen_dup(k.p));
 	ctx = ctx_ok(&c, &params);
 	tls_ctx_free(ctx);
-	pem_free(&c);
-	pem_free(&k);
-	pem_free(&both);
-	pem_free(&params);
+	tlsgen_free(&c);
+	tlsgen_free(&k);
+	tlsgen_free(&both);
+	tlsgen_free(&params);
 }
 
 static void
 key_mismatch(void)
 {
-	struct pem c1, k1, c2, k2, rk;
+	struct tlsgen_pem c1, k1, c2, k2, rk;
 	EVP_PKEY *rsa;
 
-	make_pair("one.example.org", time(NULL) - 60, NOTAFTER, &c1, &k1);
-	make_pair("two.example.org", time(NULL) - 60, NOTAFTER, &c2, &k2);
+	tlsgen_pair("one.example.org", time(NULL) - 60, NOTAFTER, &c1, &k1);
+	tlsgen_pair("two.example.org", time(NULL) - 60, NOTAFTER, &c2, &k2);
 	ctx_bad(&c1, &k2, "the key does not match the certificate");
 	/* Another type of key altogether. */
 	T_ASSERT((rsa = EVP_RSA_gen(2048)) != NULL);
-	rk = key_pem(rsa);
+	rk = tlsgen_key_pem(rsa);
 	ctx_bad(&c1, &rk, "does not match");
 	EVP_PKEY_free(rsa);
-	pem_free(&c1);
-	pem_free(&k1);
-	pem_free(&c2);
-	pem_free(&k2);
-	pem_free(&rk);
+	tlsgen_free(&c1);
+	tlsgen_free(&k1);
+	tlsgen_free(&c2);
+	tlsgen_free(&k2);
+	tlsgen_free(&rk);
 }
 
 static void
 garbage(void)
 {
-	struct pem c, k, g, e;
+	struct tlsgen_pem c, k, g, e;
 
-	make_pair("mx.example.org", time(NULL) - 60, NOTAFTER, &c, &k);
-	g = pem_dup("this is not a certificate\n\x01\x02\xff\n");
-	e = pem_dup("");
+	tlsgen_pair("mx.example.org", time(NULL) - 60, NOTAFTER, &c, &k);
+	g = tlsgen_dup("this is not a certificate\n\x01\x02\xff\n");
+	e = tlsgen_dup("");
 	ctx_bad(&g, &k, "no certificate found");
 	ctx_bad(&e, &k, "no certificate found");
 	ctx_bad(&k, &k, "no certificate found");	/* key as cert */
 	ctx_bad(&c, &g, "no private key found");
 	ctx_bad(&c, &e, "no private key found");
 	ctx_bad(&c, &c, "no private key found");	/* cert as key */
-	pem_free(&g);
+	tlsgen_free(&g);
 	/* A PEM block whose base64 is broken. */
-	g = pem_dup("-----BEGIN CERTIFICATE-----\nMIIB!!!!\n"
+	g = tlsgen_dup("-----BEGIN CERTIFICATE-----\nMIIB!!!!\n"
 	    "-----END CERTIFICATE-----\n");
 	ctx_bad(&g, &k, "certificate");
-	pem_free(&g);
+	tlsgen_free(&g);
 	/* A broken certificate after a good one: not a silent end. */
-	g = pem_cat(pem_dup(c.p), pem_dup("-----BEGIN CERTIFICATE-----\n"
+	g = tlsgen_cat(tlsgen_dup(c.p),
+	    tlsgen_dup("-----BEGIN CERTIFICATE-----\n"
 	    "MIIBxx==\n-----END CERTIFICATE-----\n"));
 	ctx_bad(&g, &k, "chain certificate");
-	pem_free(&g);
-	pem_free(&e);
-	pem_free(&c);
-	pem_free(&k);
+	tlsgen_free(&g);
+	tlsgen_free(&e);
+	tlsgen_free(&c);
+	tlsgen_free(&k);
 }
 
 /* A passphrase is never asked for. */
 static void
 key_encrypted(void)
 {
-	EVP_PKEY *k = ec_key();
-	X509 *x = make_cert(k, "mx.example.org", time(NULL) - 60, NOTAFTER,
+	EVP_PKEY *k = tlsgen_ec_key();
+	X509 *x = tlsgen_cert(k, "mx.example.org", time(NULL) - 60, NOTAFTER,
 	    NULL, NULL, 0);
-	struct pem c = cert_pem(x), kp;
+	struct tlsgen_pem c = tlsgen_cert_pem(x), kp;
 	BIO *bio = BIO_new(BIO_s_mem());
 
 	T_ASSERT(bio != NULL);
 	T_ASSERT(PEM_write_bio_PrivateKey(bio, k, EVP_aes_128_cbc(),
 	    (const unsigned char *)"secret", 6, NULL, NULL) == 1);
-	kp = bio_pem(bio);
+	kp = tlsgen_bio(bio);
 	ctx_bad(&c, &kp, "encrypted");
 	X509_free(x);
 	EVP_PKEY_free(k);
-	pem_free(&c);
-	pem_free(&kp);
+	tlsgen_free(&c);
+	tlsgen_free(&kp);
 }
 
 /* Expiry is the caller's warning, not a reason to refuse. */
 static void
 expired(void)
 {
-	struct pem c, k;
+	struct tlsgen_pem c, k;
 	struct tls_ctx *ctx;
 	struct pair p;
 	char subj[128];
 	time_t now = time(NULL), end = 0;
 
-	make_pair("old.example.org", now - 2 * 86400, now - 86400, &c, &k);
+	tlsgen_pair("old.example.org", now - 2 * 86400, now - 86400, &c, &k);
 	ctx = ctx_ok(&c, &k);
 	T_EQ_INT(tls_ctx_info(ctx, subj, sizeof(subj), &end), 0);
 	T_EQ_STR(subj, "CN=old.example.org");
@@ -573,8 +432,8 @@ expired(void)
 	handshake(&p);
 	pair_close(&p);
 	tls_ctx_free(ctx);
-	pem_free(&c);
-	pem_free(&k);
+	tlsgen_free(&c);
+	tlsgen_free(&k);
 }
 
 /* A handshake, a round trip, a close_notify at the end; fd kept. */
@@ -941,16 +800,6 @@ reload(void)
 	tls_ctx_free(b);
 }
 
-static void
-write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	T_ASSERT(fd != -1);
-	T_EQ_INT(write(fd, s, strlen(s)), strlen(s));
-	T_ASSERT(close(fd) == 0);
-}
-
 /* tls_file_read fails with err containing want, allocating nothing. */
 static void
 file_bad(const char *path, const char *want)
@@ -969,21 +818,21 @@ file_bad(const char *path, const char *want)
 static void
 file_read(void)
 {
-	struct pem c, k;
+	struct tlsgen_pem c, k;
 	char *buf, err[256];
 	size_t len;
 	struct tls_ctx *ctx;
 	int fd;
 
-	make_pair("mx.example.org", time(NULL) - 60, NOTAFTER, &c, &k);
-	write_file(t_path("cert.pem"), c.p);
+	tlsgen_pair("mx.example.org", time(NULL) - 60, NOTAFTER, &c, &k);
+	tlsgen_write(t_path("cert.pem"), c.p);
 	T_EQ_INT(tls_file_read(t_path("cert.pem"), &buf, &len, err,
 	    sizeof(err)), 0);
 	T_EQ_INT(len, c.n);
 	T_EQ_MEM(buf, c.p, c.n);
 	T_EQ_INT(buf[len], '\0');
 	/* What tlsload does: build, then wipe. */
-	ctx = ctx_ok(&(struct pem){ buf, len }, &k);
+	ctx = ctx_ok(&(struct tlsgen_pem){ buf, len }, &k);
 	tls_cleanse(buf, len);
 	T_EQ_INT(buf[0], 0);
 	free(buf);
@@ -991,7 +840,7 @@ file_read(void)
 
 	file_bad(t_path("missing.pem"), "No such file or directory");
 	file_bad(t_tmpdir(), "not a regular file");
-	write_file(t_path("empty.pem"), "");
+	tlsgen_write(t_path("empty.pem"), "");
 	file_bad(t_path("empty.pem"), "empty");
 	/* Exactly the limit is read; one byte more is not. */
 	T_ASSERT((fd = open(t_path("big.pem"), O_WRONLY | O_CREAT, 0600))
@@ -1010,8 +859,8 @@ file_read(void)
 		file_bad(t_path("cert.pem"), "Permission denied");
 	}
 	tls_cleanse(NULL, 0);
-	pem_free(&c);
-	pem_free(&k);
+	tlsgen_free(&c);
+	tlsgen_free(&k);
 }
 
 const struct t_case t_cases[] = {
