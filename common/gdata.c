@@ -161,6 +161,24 @@ gd_key_split(char *key, struct gd_tuple *t)
  * Check that a key (not NUL-terminated, keylen bytes) has the shape its
  * record kind demands. Returns 0, or -1 with *errstr set.
  */
+/*
+ * A network key (spamd -g): "a/m" exactly as cidr_ntop writes it, host
+ * bits clear, shorter than one address; so one network has one key.
+ */
+static int
+is_net(const char *s)
+{
+	char canon[CIDR_STRLEN];
+	struct cidr c;
+	const char *err;
+
+	if (strchr(s, '/') == NULL ||
+	    cidr_parse(s, &c, CIDR_NEED_MASK | CIDR_STRICT | CIDR_NO_ZERO,
+	    &err) == -1 || c.plen >= 8 * addr_len(&c.a))
+		return 0;
+	return strcmp(cidr_ntop(&c, canon, sizeof(canon)), s) == 0;
+}
+
 int
 gd_check(const char *key, size_t keylen, const struct gd_rec *r,
     const char **errstr)
@@ -183,12 +201,17 @@ gd_check(const char *key, size_t keylen, const struct gd_rec *r,
 			*errstr = "GREY record without a tuple key";
 			return -1;
 		}
-		if (addr_parse(t.ip, &a) == -1) {
+		if (addr_parse(t.ip, &a) == -1 && !is_net(t.ip)) {
 			*errstr = "GREY tuple with a bad address";
 			return -1;
 		}
 		break;
 	case GD_WHITE:
+		if (n != 1 || (addr_parse(t.ip, &a) == -1 && !is_net(t.ip))) {
+			*errstr = "address record with a bad key";
+			return -1;
+		}
+		break;
 	case GD_TRAPPED:
 		if (n != 1 || addr_parse(t.ip, &a) == -1) {
 			*errstr = "address record with a bad key";
@@ -207,6 +230,30 @@ gd_check(const char *key, size_t keylen, const struct gd_rec *r,
 	}
 	*errstr = NULL;
 	return 0;
+}
+
+int
+gd_key_cidr(const char *key, size_t keylen, struct cidr *c)
+{
+	char s[CIDR_STRLEN];
+	const char *nl = memchr(key, '\n', keylen);
+	size_t n = nl != NULL ? (size_t)(nl - key) : keylen;
+
+	if (n >= sizeof(s))
+		return -1;
+	memcpy(s, key, n);
+	s[n] = '\0';
+	if (addr_parse(s, &c->a) == 0) {
+		c->plen = (uint8_t)(8 * addr_len(&c->a));
+		return 0;
+	}
+	if (!is_net(s))
+		return -1;
+	{
+		const char *err;
+
+		return cidr_parse(s, c, CIDR_NEED_MASK | CIDR_STRICT, &err);
+	}
 }
 
 int

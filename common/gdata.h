@@ -10,6 +10,9 @@
  *	gd_key_addr(key, keylen, &a)	the client address a key starts with
  *		(the whole key of an address record, the first line of a
  *		tuple); 0, or -1 if it is not an address
+ *	gd_key_cidr(key, keylen, &c)	the same, but a network key ("a/m",
+ *		spamd -g: WHITE records and GREY tuples only) is one too; an
+ *		address gives its full length (32 or 128)
  *
  * The value layout is ours (OpenBSD's is native-endian db(3)): a version
  * byte, an explicit kind, big-endian fields, 64-bit times and a CRC-32, so
@@ -58,5 +61,6 @@ int	gd_key_tuple(char *, size_t, const struct gd_tuple *);
 int	gd_key_split(char *, struct gd_tuple *);
 int	gd_check(const char *, size_t, const struct gd_rec *, const char **);
 int	gd_key_addr(const char *, size_t, struct addr *);
+int	gd_key_cidr(const char *, size_t, struct cidr *);
 
 #endif /* GDATA_H */

@@ -77,9 +77,9 @@ int
 greyscan_addr_add(struct greyscan_addr **v, size_t *n, size_t *cap,
     const char *key, size_t keylen, int64_t expire)
 {
-	struct addr a;
+	struct cidr c;
 
-	if (gd_key_addr(key, keylen, &a) == -1)
+	if (gd_key_cidr(key, keylen, &c) == -1)
 		return 0;
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 64;
@@ -90,7 +90,8 @@ greyscan_addr_add(struct greyscan_addr **v, size_t *n, size_t *cap,
 		*v = nv;
 		*cap = ncap;
 	}
-	(*v)[*n].a = a;
+	(*v)[*n].a = c.a;
+	(*v)[*n].plen = c.plen == 8 * addr_len(&c.a) ? 0 : c.plen;
 	(*v)[(*n)++].expire = expire;
 	return 0;
 }

@@ -12,8 +12,8 @@
  *		the database does not exist).
  *	greyscan_free(&res)
  *	greyscan_addr_add(&v, &n, &cap, key, keylen, expire)	append the
- *		address a key starts with to a growing array (a key that is
- *		no address is skipped); 0, or -1 out of memory
+ *		address (or network) a key starts with to a growing array (a
+ *		key that is neither is skipped); 0, or -1 out of memory
  *
  * The walk runs under the shared lock, so spamd keeps writing meanwhile;
  * the changes are then made under the exclusive lock in chunks of
@@ -36,6 +36,7 @@
 struct greyscan_addr {
 	struct addr	a;
 	int64_t		expire;
+	uint8_t		plen;		/* a network's (spamd -g); 0: one address */
 };
 
 struct greyscan_res {

@@ -30,6 +30,8 @@
 #define NFT_TABLE		"spamd"		/* family inet */
 #define NFT_SET_WHITE4		"spamd_white"
 #define NFT_SET_WHITE6		"spamd_white6"
+#define NFT_SET_WHITENET4	"spamd_whitenet"	/* spamd -g networks */
+#define NFT_SET_WHITENET6	"spamd_whitenet6"
 #define NFT_SET_NOSPAMD4	"nospamd"
 #define NFT_SET_NOSPAMD6	"nospamd6"
 #define NFT_SET_BLACK4		"spamd_black"

@@ -191,6 +191,7 @@ send_addrs(struct chan *c, enum proto_type t, const struct greyscan_addr *v,
 		for (i = 0; i < k; i++) {
 			e[i].a = v[i].a;
 			e[i].expire = v[i].expire;
+			e[i].plen = v[i].plen;
 		}
 		send_entries(c, t, e, k);
 		v += k;
@@ -216,8 +217,23 @@ static void	resync(struct ev_timer *);
 static int
 cmp_gaddr(const void *a, const void *b)
 {
-	return addr_cmp(&((const struct greyscan_addr *)a)->a,
-	    &((const struct greyscan_addr *)b)->a);
+	const struct greyscan_addr *x = a, *y = b;
+	int c = addr_cmp(&x->a, &y->a);
+
+	return c != 0 ? c : (int)x->plen - (int)y->plen;
+}
+
+/* The record key of a whitelist entry: an address, or a network. */
+static const char *
+gaddr_key(const struct greyscan_addr *g, char *buf, size_t len)
+{
+	struct cidr c;
+
+	if (g->plen == 0)
+		return addr_ntop(&g->a, buf, len);
+	c.a = g->a;
+	c.plen = g->plen;
+	return cidr_ntop(&c, buf, len);
 }
 
 static void
@@ -230,6 +246,7 @@ mark_listed(const struct proto_entry *e, size_t n)
 		return;
 	for (i = 0; i < n; i++) {
 		key.a = e[i].a;
+		key.plen = e[i].plen;
 		hit = rs.res.nwhite == 0 ? NULL : bsearch(&key, rs.res.white,
 		    rs.res.nwhite, sizeof(*rs.res.white), cmp_gaddr);
 		if (hit != NULL)
@@ -238,28 +255,29 @@ mark_listed(const struct proto_entry *e, size_t n)
 }
 
 struct listed {
-	struct addr	*v;
-	size_t		 n;
+	struct greyscan_addr	*v;
+	size_t			 n;
 };
 
-static int
-cmp_addr(const void *a, const void *b)
-{
-	return addr_cmp(a, b);
-}
-
-/* Delete the GREY tuples of blacklisted addresses (a walk callback). */
+/*
+ * Delete the GREY tuples of blacklisted addresses, and of networks that
+ * hold some (a walk callback).
+ */
 static int
 drop_listed_tuples(const char *key, size_t keylen, const struct gd_rec *r,
     const char *why, void *arg)
 {
 	const struct listed *l = arg;
-	struct addr a;
+	struct greyscan_addr g;
+	struct cidr c;
 
 	(void)why;
 	if (r == NULL || r->kind != GD_GREY ||
-	    gd_key_addr(key, keylen, &a) == -1 ||
-	    bsearch(&a, l->v, l->n, sizeof(*l->v), cmp_addr) == NULL)
+	    gd_key_cidr(key, keylen, &c) == -1)
+		return GREYDB_KEEP;
+	g.a = c.a;
+	g.plen = c.plen == 8 * addr_len(&c.a) ? 0 : c.plen;
+	if (bsearch(&g, l->v, l->n, sizeof(*l->v), cmp_gaddr) == NULL)
 		return GREYDB_KEEP;
 	return GREYDB_DELETE;
 }
@@ -275,7 +293,7 @@ resync_finish(struct ev_timer *t)
 	struct greyscan_addr *keep = rs.res.white;
 	struct greydb *db = NULL;
 	struct listed l = { NULL, 0 };
-	char ip[ADDR_STRLEN];
+	char ip[CIDR_STRLEN];
 	struct gd_rec r;
 	size_t i, k = 0, nlisted = 0;
 
@@ -292,8 +310,8 @@ resync_finish(struct ev_timer *t)
 		if (l.v == NULL)
 			l.v = calloc(rs.res.nwhite, sizeof(*l.v));
 		if (l.v != NULL)
-			l.v[l.n++] = rs.res.white[i].a;	/* sorted already */
-		addr_ntop(&rs.res.white[i].a, ip, sizeof(ip));
+			l.v[l.n++] = rs.res.white[i];	/* sorted already */
+		gaddr_key(&rs.res.white[i], ip, sizeof(ip));
 		if (db == NULL && (db = greydb_open(conf.dbpath, GREYDB_WRITE,
 		    GREYQ_LOCK_WAIT)) == NULL)
 			log_warnx("%s", greydb_errstr());
@@ -301,7 +319,9 @@ resync_finish(struct ev_timer *t)
 		    GREYDB_OK && r.kind == GD_WHITE &&
 		    greydb_del(db, ip, strlen(ip)) == -1)
 			log_warnx("%s", greydb_errstr());
-		log_info("%s blacklisted, removing from whitelist", ip);
+		log_info("%s %s, removing from whitelist", ip,
+		    rs.res.white[i].plen != 0 ? "holds blacklisted addresses" :
+		    "blacklisted");
 	}
 	if (db != NULL && l.n > 0 &&
 	    greydb_walk(db, drop_listed_tuples, &l) == -1)
@@ -363,6 +383,7 @@ resync(struct ev_timer *t)
 		    k++) {
 			e[k].a = rs.res.white[i + k].a;
 			e[k].expire = rs.res.white[i + k].expire;
+			e[k].plen = rs.res.white[i + k].plen;
 		}
 		send_entries(&smtp, PROTO_BLCHECK, e, k);
 	}
@@ -711,7 +732,8 @@ grey_main(int smtpfd, int nftfd)
 	struct greyq_conf qc = { .dbpath = conf.dbpath, .gl = &conf.gl,
 	    .db_max_size = conf.db_max_size, .lock_wait_ms = GREYQ_LOCK_WAIT,
 	    .commit_gap_ms = GREYQ_COMMIT_GAP, .is_trap = grey_trapcheck,
-	    .effect = gq_effect, .verdict = gq_verdict };
+	    .effect = gq_effect, .verdict = gq_verdict,
+	    .group4 = conf.group4, .group6 = conf.group6 };
 
 	log_procname("grey");
 	(void)prctl(PR_SET_NAME, "spamd-grey", 0, 0, 0);

@@ -29,6 +29,7 @@ struct item {
 	uint32_t	 id;		/* a policy request's */
 	uint8_t		 policy;	/* from policy mode (policy.c) */
 	uint8_t		 lowmx;
+	uint8_t		 netlisted;	/* its -g network holds listed hosts */
 	char		*helo, *from, *to;	/* point into data[] */
 	char		 data[];
 };
@@ -78,7 +79,7 @@ struct greyq {
 
 static int
 fx_add(struct proto_entry **v, size_t *n, size_t *cap, const struct addr *a,
-    int64_t expire)
+    int64_t expire, unsigned int plen)
 {
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 64;
@@ -90,8 +91,48 @@ fx_add(struct proto_entry **v, size_t *n, size_t *cap, const struct addr *a,
 		*cap = ncap;
 	}
 	(*v)[*n].a = *a;
+	(*v)[*n].plen = (uint8_t)plen;
 	(*v)[(*n)++].expire = expire;
 	return 0;
+}
+
+/*
+ * Where a client's tuples and its pass are kept (spamd -g): its network,
+ * when grouping is on for its family, else the address itself. The
+ * network is also where it is whitelisted, unless the SMTP process found
+ * listed addresses in it: then the address alone passes.
+ */
+struct where {
+	char		 tkey[CIDR_STRLEN];	/* the tuple's client field */
+	char		 wkey[CIDR_STRLEN];	/* the WHITE record's key */
+	struct addr	 wa;			/* its nft element */
+	unsigned int	 wplen;			/* 0: one address */
+	int		 grouped;
+};
+
+static void
+where_of(const struct greyq *q, const struct item *it, struct where *w)
+{
+	unsigned int full = 8 * addr_len(&it->ip), g;
+	struct cidr c;
+
+	g = it->ip.af == AF_INET ? q->c.group4 : q->c.group6;
+	w->grouped = g != 0 && g < full;
+	addr_ntop(&it->ip, w->tkey, sizeof(w->tkey));
+	strlcpy(w->wkey, w->tkey, sizeof(w->wkey));
+	w->wa = it->ip;
+	w->wplen = 0;
+	if (!w->grouped)
+		return;
+	c.a = it->ip;
+	c.plen = (uint8_t)g;
+	addr_mask(&c.a, g);
+	cidr_ntop(&c, w->tkey, sizeof(w->tkey));
+	if (it->netlisted)
+		return;
+	strlcpy(w->wkey, w->tkey, sizeof(w->wkey));
+	w->wa = c.a;
+	w->wplen = g;
 }
 
 /*
@@ -304,22 +345,37 @@ apply_trap(struct greyq *q, struct greydb *db, const struct item *it,
 	log_info("Trapping %s for tuple %s %s %s", ip, it->helo,
 	    it->from, it->to);
 	if (fx_add(&fx->trap, &fx->ntrap, &fx->captrap, &it->ip,
-	    ir->expire) == -1)
+	    ir->expire, 0) == -1)
 		log_warnx("%s: out of memory for the trap list", ip);
 	return 0;
 }
 
+/* "192.0.2.0/24 (192.0.2.10)" for a network, or the address. */
+static const char *
+white_name(const struct where *w, const char *ip, char *buf, size_t len)
+{
+	if (w->wplen == 0)
+		return ip;
+	(void)snprintf(buf, len, "%s (%s)", w->wkey, ip);
+	return buf;
+}
+
 /*
- * After a tuple was recorded: push a WHITE address that still comes to
- * us to the nft set again, or whitelist the address of a tuple that
- * passed (unless it is TRAPPED).
+ * After a tuple was recorded: push a WHITE address (or network) that
+ * still comes to us to the nft set again, or whitelist the address (or,
+ * with -g, its network) of a tuple that passed, unless the address is
+ * TRAPPED. ir is the address's own record, wr the WHITE key's (the
+ * same record without -g).
  */
 static int
-apply_white(struct greyq *q, struct greydb *db, const struct item *it,
-    const char *ip, const struct gd_rec *tr, struct gd_rec *ir, int ifound,
+apply_white(struct greyq *q, struct greydb *db, const char *ip,
+    const struct where *w, const struct gd_rec *tr,
+    const struct gd_rec *ir, int ifound, struct gd_rec *wr, int wfound,
     int passed, int64_t now, struct effects *fx)
 {
-	if (ifound && ir->kind == GD_WHITE && !greylist_expired(ir, now)) {
+	char name[2 * CIDR_STRLEN + 4];
+
+	if (wfound && wr->kind == GD_WHITE && !greylist_expired(wr, now)) {
 		/*
 		 * WHITE, yet it came to us: the set may lack it, so push it
 		 * again (the nft helper refreshes it either way). A host
@@ -327,14 +383,15 @@ apply_white(struct greyq *q, struct greydb *db, const struct item *it,
 		 * of the session that passed (or sessions opened before its
 		 * element was added) come here too.
 		 */
-		if (now - ir->pass > GREYQ_SESSION_MAX)
+		if (now - wr->pass > GREYQ_SESSION_MAX)
 			log_info("%s: WHITE but not in the nft set, adding "
-			    "it again", ip);
+			    "it again", white_name(w, ip, name, sizeof(name)));
 		else
 			log_debug("%s: whitelisted %lld s ago, still coming "
-			    "to us", ip, (long long)(now - ir->pass));
-		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip,
-		    ir->expire);
+			    "to us", white_name(w, ip, name, sizeof(name)),
+			    (long long)(now - wr->pass));
+		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &w->wa,
+		    wr->expire, w->wplen);
 	} else if (passed) {
 		if (ifound && ir->kind == GD_TRAPPED &&
 		    !greylist_expired(ir, now)) {
@@ -342,15 +399,22 @@ apply_white(struct greyq *q, struct greydb *db, const struct item *it,
 			    ip);
 			return 0;
 		}
-		greylist_white_from_tuple(ir, tr, now, q->c.gl);
-		if (greydb_put(db, ip, strlen(ip), ir) == -1)
+		greylist_white_from_tuple(wr, tr, now, q->c.gl);
+		if (greydb_put(db, w->wkey, strlen(w->wkey), wr) == -1)
 			return -1;
 		METRIC_INC(grey.passes);
 		METRIC_INC(grey.white_adds[0]);
 		metrics_delay(now - tr->first);
-		log_info("whitelisting %s", ip);
-		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip,
-		    ir->expire);
+		if (w->wplen != 0)
+			log_info("whitelisting %s (network of %s, -g)",
+			    w->wkey, ip);
+		else if (w->grouped)
+			log_info("whitelisting %s (not its network %s, which "
+			    "holds listed addresses)", ip, w->tkey);
+		else
+			log_info("whitelisting %s", ip);
+		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &w->wa,
+		    wr->expire, w->wplen);
 	}
 	return 0;
 }
@@ -376,29 +440,51 @@ record(struct greyq *q, struct greydb *db, const struct item *it,
 	return passed;
 }
 
+/* The WHITE key's record: the address's own without -g. */
+static int
+get_white(struct greydb *db, const struct where *w, const char *ip,
+    const struct gd_rec *ir, int ifound, struct gd_rec *wr)
+{
+	if (strcmp(w->wkey, ip) == 0) {
+		*wr = *ir;
+		return ifound;
+	}
+	return greydb_get(db, w->wkey, strlen(w->wkey), wr) == GREYDB_OK;
+}
+
 /*
  * A policy request's tuple (policy mode, where Postfix asks): the same
  * records as a redirected client's, in an order fit for a front end that
- * accepts the passing attempt. A WHITE client is answered at once (its
- * expiry refreshed, as spamlogd would: policy mode sees its traffic
- * itself), before any trap check, as in redirect mode, where a WHITE
- * host never reaches spamd; a TRAPPED one is refused; a spamtrap
- * recipient traps; then the tuple is recorded, and a pass whitelists the
- * address (also in the nft sets, when they exist).
+ * accepts the passing attempt. A WHITE client (or network, -g) is
+ * answered at once (its expiry refreshed, as spamlogd would: policy
+ * mode sees its traffic itself), before any trap check, as in redirect
+ * mode, where a WHITE host never reaches spamd; a TRAPPED one is
+ * refused; a spamtrap recipient traps; then the tuple is recorded, and a
+ * pass whitelists the address or network (also in the nft sets, when
+ * they exist).
  */
 static int
 apply_policy(struct greyq *q, struct greydb *db, const struct item *it,
-    const char *ip, const char *key, int klen, int64_t now,
-    struct effects *fx)
+    const char *ip, const struct where *w, const char *key, int klen,
+    int64_t now, struct effects *fx)
 {
-	struct gd_rec tr, ir;
+	struct gd_rec tr, ir, wr;
 	enum greyaddr_why why;
-	int found, ifound, passed, isnew;
+	int found, ifound, wfound, passed, isnew;
+	const char *wk = ip;
 
 	ifound = greydb_get(db, ip, strlen(ip), &ir) == GREYDB_OK;
-	if (ifound && ir.kind == GD_WHITE && !greylist_expired(&ir, now)) {
-		greylist_refresh(&ir, 1, now, q->c.gl->whiteexp);
-		if (greydb_put(db, ip, strlen(ip), &ir) == -1)
+	wr = ir;
+	wfound = ifound;
+	if (!(wfound && wr.kind == GD_WHITE) && w->grouped) {
+		/* Its network may have passed (even if w says it may not
+		 * any more: that is for new passes). */
+		wk = w->tkey;
+		wfound = greydb_get(db, wk, strlen(wk), &wr) == GREYDB_OK;
+	}
+	if (wfound && wr.kind == GD_WHITE && !greylist_expired(&wr, now)) {
+		greylist_refresh(&wr, 1, now, q->c.gl->whiteexp);
+		if (greydb_put(db, wk, strlen(wk), &wr) == -1)
 			return put_failed(q);
 		verdict_add(fx, it, POLREQ_V_DUNNO, 0);
 		return 0;
@@ -424,22 +510,25 @@ apply_policy(struct greyq *q, struct greydb *db, const struct item *it,
 	    now)) == -1)
 		return -1;
 	if (isnew)
-		log_verbose("new policy tuple %s %s %s %s", ip, it->helo,
+		log_verbose("new policy tuple %s %s %s %s", w->tkey, it->helo,
 		    it->from, it->to);
 	if (!passed) {
 		verdict_add(fx, it, POLREQ_V_DEFER,
 		    tr.first + q->c.gl->passtime + 1 - now);
 		return 0;
 	}
-	greylist_white_from_tuple(&ir, &tr, now, q->c.gl);
-	if (greydb_put(db, ip, strlen(ip), &ir) == -1)
+	wfound = get_white(db, w, ip, &ir, ifound, &wr);
+	greylist_white_from_tuple(&wr, &tr, now, q->c.gl);
+	if (greydb_put(db, w->wkey, strlen(w->wkey), &wr) == -1)
 		return put_failed(q);
 	METRIC_INC(grey.passes);
 	METRIC_INC(grey.white_adds[1]);
 	metrics_delay(now - tr.first);
-	log_info("whitelisting %s (policy request, delayed %lld s)", ip,
-	    (long long)(now - tr.first));
-	fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip, ir.expire);
+	log_info("whitelisting %s%s%s (policy request, delayed %lld s)",
+	    w->wkey, w->wplen != 0 ? ", network of " : "",
+	    w->wplen != 0 ? ip : "", (long long)(now - tr.first));
+	fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &w->wa, wr.expire,
+	    w->wplen);
 	verdict_add(fx, it, POLREQ_V_PASS, now - tr.first);
 	return 0;
 }
@@ -454,13 +543,16 @@ apply(struct greyq *q, struct greydb *db, const struct item *it, int64_t now,
 {
 	char key[GD_KEY_MAX], ip[ADDR_STRLEN];
 	struct gd_tuple t;
-	struct gd_rec tr, ir;
+	struct gd_rec tr, ir, wr;
+	struct where w;
 	enum greyaddr_why why;
-	int klen, found, ifound, trapped, passed, isnew;
+	int klen, found, ifound, wfound, trapped, passed, isnew;
 
 	addr_ntop(&it->ip, ip, sizeof(ip));
-	t.ip = ip;
-	t.helo = it->helo;
+	where_of(q, it, &w);
+	/* -g: the network, without the HELO (each pool host has its own). */
+	t.ip = w.tkey;
+	t.helo = w.grouped ? "" : it->helo;
 	t.from = it->from;
 	t.to = it->to;
 	if ((klen = gd_key_tuple(key, sizeof(key), &t)) == -1) {
@@ -470,7 +562,7 @@ apply(struct greyq *q, struct greydb *db, const struct item *it, int64_t now,
 		return 0;
 	}
 	if (it->policy)
-		return apply_policy(q, db, it, ip, key, klen, now, fx);
+		return apply_policy(q, db, it, ip, &w, key, klen, now, fx);
 	found = greydb_get(db, key, (size_t)klen, &tr) == GREYDB_OK;
 	trapped = q->c.is_trap != NULL && q->c.is_trap(db, it->to);
 	if (!trapped && it->lowmx && !found) {
@@ -487,14 +579,14 @@ apply(struct greyq *q, struct greydb *db, const struct item *it, int64_t now,
 	if (trapped)
 		return apply_trap(q, db, it, ip, &ir, ifound, now, fx) ==
 		    -1 ? put_failed(q) : 0;
+	wfound = found && get_white(db, &w, ip, &ir, ifound, &wr);
 	isnew = !found || tr.kind != GD_GREY || tr.expire <= now;
 	if (isnew && (why = limit_new(q, &it->ip, now)) != GREYADDR_OK) {
 		/* A WHITE host coming to us is still pushed to the set. */
-		if (!ifound)
-			ifound = greydb_get(db, ip, strlen(ip), &ir) ==
-			    GREYDB_OK;
-		if (!ifound || ir.kind != GD_WHITE ||
-		    greylist_expired(&ir, now)) {
+		if (!wfound)
+			wfound = get_white(db, &w, ip, &ir, ifound, &wr);
+		if (!wfound || wr.kind != GD_WHITE ||
+		    greylist_expired(&wr, now)) {
 			refuse(q, &it->ip, why);
 			return 0;
 		}
@@ -503,14 +595,14 @@ apply(struct greyq *q, struct greydb *db, const struct item *it, int64_t now,
 	    now)) == -1)
 		return -1;
 	if (!found)
-		log_verbose("new tuple %s %s %s %s", ip, it->helo, it->from,
+		log_verbose("new tuple %s %s %s %s", w.tkey, t.helo, it->from,
 		    it->to);
 	else if (!passed)
 		log_verbose("tuple %s %s %s %s seen %u times, passes in %lld s",
-		    ip, it->helo, it->from, it->to, tr.bcount,
+		    w.tkey, t.helo, it->from, it->to, tr.bcount,
 		    (long long)(tr.first + q->c.gl->passtime + 1 - now));
-	if (apply_white(q, db, it, ip, &tr, &ir, ifound, passed, now, fx) ==
-	    -1)
+	if (apply_white(q, db, ip, &w, &tr, &ir, ifound, &wr, wfound, passed,
+	    now, fx) == -1)
 		return put_failed(q);
 	return 0;
 }
@@ -746,6 +838,7 @@ greyq_add(struct greyq *q, const struct proto_tuple *t)
 	it->id = t->id;
 	it->policy = t->policy;
 	it->lowmx = t->lowmx;
+	it->netlisted = t->netlisted;
 	it->helo = it->data;
 	it->from = it->helo + lh;
 	it->to = it->from + lf;

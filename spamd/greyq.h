@@ -99,6 +99,7 @@ struct greyq_conf {
 	uint64_t			 retry_min_ms, retry_max_ms;
 	uint64_t			 commit_gap_ms;	/* 0: at once */
 	size_t				 busy_batch;	/* 0: GREYQ_BUSY_BATCH */
+	unsigned int			 group4, group6; /* -g; 0: exact */
 	greyq_trap_fn			 is_trap;
 	greyq_effect_fn			 effect;
 	greyq_verdict_fn		 verdict;	/* NULL: none */

@@ -83,24 +83,36 @@ static const struct nft_set set6 = {
 static const struct nft_set nospamd4 = {
 	NFT_TABLE, NFT_SET_NOSPAMD4, NFPROTO_INET, AF_INET, 1
 };
+/* Networks that passed (spamd -g): interval sets with timeouts. */
+static const struct nft_set net4 = {
+	NFT_TABLE, NFT_SET_WHITENET4, NFPROTO_INET, AF_INET, 1
+};
+static const struct nft_set net6 = {
+	NFT_TABLE, NFT_SET_WHITENET6, NFPROTO_INET, AF_INET6, 1
+};
 static const struct nft_set nospamd6 = {
 	NFT_TABLE, NFT_SET_NOSPAMD6, NFPROTO_INET, AF_INET6, 1
 };
 static uint64_t		 nospamd_hash;	/* of what was sent last */
 static int		 nospamd_sent;
 
-/* Split entries by family into nft elements with their time left. */
+/*
+ * Split entries by family, addresses or networks, into the nft elements
+ * of one set, with their time left.
+ */
 static size_t
-to_elems(const struct proto_entry *e, size_t n, int af, struct nft_elem *out,
-    int64_t now)
+to_elems(const struct proto_entry *e, size_t n, const struct nft_set *set,
+    struct nft_elem *out, int64_t now)
 {
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		if (e[i].a.af != af || e[i].expire <= now)
+		if (e[i].a.af != set->af || (e[i].plen != 0) != set->interval ||
+		    e[i].expire <= now)
 			continue;
 		memset(&out[k], 0, sizeof(out[k]));
 		out[k].a = e[i].a;
+		out[k].plen = e[i].plen;
 		out[k].timeout_ms = (uint64_t)(e[i].expire - now) * 1000;
 		k++;
 	}
@@ -143,9 +155,11 @@ static int
 apply(void *arg, const struct proto_entry *e, size_t n, int do_replace,
     const char **why, int *missing)
 {
-	const struct nft_set *sets[2] = { &set4, &set6 };
+	const struct nft_set *sets[4] = { &set4, &set6, &net4, &net6 };
 	struct nft_elem *el;
 	int64_t now = clock_now();
+	/* Without -g the network sets may be missing (an older ruleset). */
+	int nsets = conf.group4 < 32 || conf.group6 < 128 ? 4 : 2;
 	int i, rc = 0;
 
 	(void)arg;
@@ -155,11 +169,11 @@ apply(void *arg, const struct proto_entry *e, size_t n, int do_replace,
 	}
 	if (priv_net_admin(1) == -1 && geteuid() != 0)
 		log_debug("CAP_NET_ADMIN not available");
-	for (i = 0; i < 2 && rc == 0; i++) {
-		size_t k = to_elems(e, n, sets[i]->af, el, now);
+	for (i = 0; i < 4 && rc == 0; i++) {
+		size_t k = to_elems(e, n, sets[i], el, now);
 		int r;
 
-		if (!do_replace && k == 0)
+		if ((!do_replace || i >= nsets) && k == 0)
 			continue;
 		r = do_replace ? nft_replace(nft, sets[i], el, k) :
 		    nft_add(nft, sets[i], el, k, NFT_REFRESH);

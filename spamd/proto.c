@@ -84,7 +84,7 @@ get_str(const uint8_t *p, size_t len, size_t *off, char *out)
 
 static size_t
 enc_tuple(uint8_t *buf, size_t len, enum proto_type type, uint32_t id,
-    const struct addr *ip, int lowmx, const char *helo, const char *from,
+    const struct addr *ip, int flags, const char *helo, const char *from,
     const char *to)
 {
 	size_t off = HDR + 18, n;
@@ -95,7 +95,7 @@ enc_tuple(uint8_t *buf, size_t len, enum proto_type type, uint32_t id,
 		return 0;
 	put_hdr(buf, type, id);
 	put_addr(buf + HDR, ip);
-	buf[HDR + 17] = lowmx ? 1 : 0;
+	buf[HDR + 17] = (uint8_t)(flags & (PROTO_T_LOWMX | PROTO_T_NETLISTED));
 	for (i = 0; i < 3; i++) {
 		if ((n = put_str(buf + off, len - off, s[i])) == 0)
 			return 0;
@@ -105,17 +105,18 @@ enc_tuple(uint8_t *buf, size_t len, enum proto_type type, uint32_t id,
 }
 
 size_t
-proto_enc_tuple(uint8_t *buf, size_t len, const struct addr *ip, int lowmx,
+proto_enc_tuple(uint8_t *buf, size_t len, const struct addr *ip, int flags,
     const char *helo, const char *from, const char *to)
 {
-	return enc_tuple(buf, len, PROTO_TUPLE, 0, ip, lowmx, helo, from, to);
+	return enc_tuple(buf, len, PROTO_TUPLE, 0, ip, flags, helo, from, to);
 }
 
 size_t
 proto_enc_policy(uint8_t *buf, size_t len, uint32_t id, const struct addr *ip,
-    const char *helo, const char *from, const char *to)
+    int flags, const char *helo, const char *from, const char *to)
 {
-	return enc_tuple(buf, len, PROTO_POLICY, id, ip, 0, helo, from, to);
+	return enc_tuple(buf, len, PROTO_POLICY, id, ip,
+	    flags & PROTO_T_NETLISTED, helo, from, to);
 }
 
 /* A PROTO_TUPLE or a PROTO_POLICY. */
@@ -127,13 +128,17 @@ proto_dec_tuple(const uint8_t *buf, size_t len, struct proto_tuple *t)
 
 	if (len < off || (type != PROTO_TUPLE && type != PROTO_POLICY))
 		return -1;
-	if (get_addr(buf + HDR, &t->ip) == -1 || buf[HDR + 17] > 1)
+	if (get_addr(buf + HDR, &t->ip) == -1 ||
+	    (buf[HDR + 17] & ~(PROTO_T_LOWMX | PROTO_T_NETLISTED)) != 0)
 		return -1;
 	t->policy = type == PROTO_POLICY;
 	memcpy(&t->id, buf + 4, 4);
 	if (!t->policy && t->id != 0)
 		return -1;
-	t->lowmx = buf[HDR + 17];
+	t->lowmx = (buf[HDR + 17] & PROTO_T_LOWMX) != 0;
+	t->netlisted = (buf[HDR + 17] & PROTO_T_NETLISTED) != 0;
+	if (t->policy && t->lowmx)
+		return -1;
 	if (get_str(buf, len, &off, t->helo) == -1 ||
 	    get_str(buf, len, &off, t->from) == -1 ||
 	    get_str(buf, len, &off, t->to) == -1)
@@ -197,6 +202,7 @@ proto_enc_entries(uint8_t *buf, size_t len, enum proto_type type,
 
 		put_addr(p, &e[i].a);
 		memcpy(p + 17, &e[i].expire, 8);
+		p[25] = e[i].plen;
 	}
 	return need;
 }
@@ -219,9 +225,11 @@ proto_dec_entries(const uint8_t *buf, size_t len, struct proto_entry *e,
 	for (i = 0; i < n; i++) {
 		const uint8_t *p = buf + HDR + i * PROTO_ENTRY_SIZE;
 
-		if (get_addr(p, &e[i].a) == -1)
+		if (get_addr(p, &e[i].a) == -1 ||
+		    p[25] >= 8 * addr_len(&e[i].a))
 			return -1;
 		memcpy(&e[i].expire, p + 17, 8);
+		e[i].plen = p[25];
 	}
 	*np = n;
 	return 0;
@@ -239,8 +247,10 @@ proto_enc_bare(uint8_t *buf, size_t len, enum proto_type type)
 static int
 cmp_entry(const void *a, const void *b)
 {
-	return addr_cmp(&((const struct proto_entry *)a)->a,
-	    &((const struct proto_entry *)b)->a);
+	const struct proto_entry *x = a, *y = b;
+	int c = addr_cmp(&x->a, &y->a);
+
+	return c != 0 ? c : (int)x->plen - (int)y->plen;
 }
 
 size_t
@@ -252,7 +262,7 @@ proto_entries_uniq(struct proto_entry *e, size_t n)
 		return n;
 	qsort(e, n, sizeof(*e), cmp_entry);
 	for (i = 1; i < n; i++) {
-		if (addr_cmp(&e[k].a, &e[i].a) == 0) {
+		if (cmp_entry(&e[k], &e[i]) == 0) {
 			if (e[i].expire > e[k].expire)
 				e[k].expire = e[i].expire;
 		} else

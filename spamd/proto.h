@@ -33,7 +33,8 @@
  *			and key read again at SIGHUP (tlsload.c)
  *
  *	proto_enc_tuple/proto_dec_tuple, proto_enc_entries/proto_dec_entries,
- *	proto_enc_policy (decoded by proto_dec_tuple),
+ *	proto_enc_policy (decoded by proto_dec_tuple); a tuple's flags are
+ *	PROTO_T_LOWMX (never for policy) and PROTO_T_NETLISTED,
  *	proto_enc_verdicts/proto_dec_verdicts,
  *	proto_enc_bare, proto_enc_log/proto_dec_log, proto_type(buf, len)
  *	proto_enc_chunk(buf, size, type, data, n)	type with n raw bytes
@@ -58,7 +59,7 @@
 #include "common/gdata.h"
 
 #define PROTO_MSG_MAX		8192
-#define PROTO_ENTRY_SIZE	25	/* af, 16 address bytes, expire */
+#define PROTO_ENTRY_SIZE	26	/* af, 16 address bytes, expire, plen */
 #define PROTO_ENTRIES_MAX	((PROTO_MSG_MAX - 8) / PROTO_ENTRY_SIZE)
 
 enum proto_type {
@@ -96,6 +97,7 @@ struct proto_tuple {
 	uint8_t		policy;		/* 1 for PROTO_POLICY */
 	struct addr	ip;
 	uint8_t		lowmx;		/* arrived at the -M address */
+	uint8_t		netlisted;	/* its -g network holds listed addresses */
 	char		helo[GD_FIELD_MAX + 1];
 	char		from[GD_FIELD_MAX + 1];
 	char		to[GD_FIELD_MAX + 1];
@@ -104,6 +106,7 @@ struct proto_tuple {
 struct proto_entry {
 	struct addr	a;
 	int64_t		expire;		/* epoch seconds; 0 = remove (TRAP) */
+	uint8_t		plen;		/* a network (spamd -g); 0: one address */
 };
 
 /* A policy request's outcome (v: enum polreq_verdict; secs: its number). */
@@ -120,7 +123,11 @@ int	proto_type(const uint8_t *, size_t);
 size_t	proto_enc_chunk(uint8_t *, size_t, enum proto_type, const void *,
 	    size_t);
 int	proto_dec_chunk(const uint8_t *, size_t, const uint8_t **, size_t *);
-size_t	proto_enc_policy(uint8_t *, size_t, uint32_t, const struct addr *,
+/* Tuple flags: arrived at the -M address; its -g network is listed. */
+#define PROTO_T_LOWMX		0x01
+#define PROTO_T_NETLISTED	0x02
+
+size_t	proto_enc_policy(uint8_t *, size_t, uint32_t, const struct addr *, int,
 	    const char *, const char *, const char *);
 size_t	proto_enc_verdicts(uint8_t *, size_t, const struct proto_verdict *,
 	    size_t);

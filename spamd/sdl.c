@@ -311,6 +311,26 @@ rset_has(const struct rset *s, const uint32_t *x)
 	return s->w == 1 ? rset_has_w(s, x, 1) : rset_has_w(s, x, 4);
 }
 
+/*
+ * Does a range meet [first, last]? The ranges are sorted and disjoint,
+ * so only the last one starting at or below `last' can.
+ */
+static int
+rset_meets(const struct rset *s, const uint32_t *first, const uint32_t *last)
+{
+	unsigned int w = s->w;
+	size_t l = 0, r = s->n, m;
+
+	while (l < r) {
+		m = l + (r - l) / 2;
+		if (key_cmp(s->lo + m * w, last, w) <= 0)
+			l = m + 1;
+		else
+			r = m;
+	}
+	return l > 0 && key_cmp(first, s->hi + (l - 1) * w, w) <= 0;
+}
+
 /* ---- single addresses ---- */
 
 static void
@@ -912,6 +932,26 @@ sdl_listed(const struct addr *a)
 		if (slot_has(&slots[i], a, k))
 			return 1;
 	}
+	return 0;
+}
+
+int
+sdl_listed_net(const struct cidr *c)
+{
+	uint32_t f[KEY_WORDS_MAX], l[KEY_WORDS_MAX];
+	struct addr a;
+	size_t i;
+
+	if (c->a.af != AF_INET && c->a.af != AF_INET6)
+		return 0;
+	cidr_first(c, &a);
+	key_of(&a, f);
+	cidr_last(c, &a);
+	key_of(&a, l);
+	for (i = 0; i < nslots; i++)
+		if (rset_meets(&slots[i].set[c->a.af == AF_INET ? FAM4 :
+		    FAM6], f, l))
+			return 1;
 	return 0;
 }
 

@@ -30,6 +30,9 @@
  *		with a reference the caller must drop with sdl_unref; returns
  *		how many were stored (at most max: later matches are left out)
  *	sdl_listed(a)		1 if any list holds a (no references taken)
+ *	sdl_listed_net(c)	1 if any list's ranges hold an address of the
+ *		network c (single addresses added with sdl_addr_add, the
+ *		trapped hosts, are not looked at)
  *	sdl_ref/sdl_unref(l)	take or drop a reference
  *	sdl_tag(l), sdl_msg(l)	the list's tag and raw message
  *	sdl_tags(buf, size, l, n)	"tag1 tag2 ..." for log lines; cut to
@@ -100,6 +103,7 @@ int	sdl_addr_add(const char *, const char *, const struct addr *);
 int	sdl_addr_del(const char *, const struct addr *);
 size_t	sdl_lookup(const struct addr *, struct sdl_list **, size_t);
 int	sdl_listed(const struct addr *);
+int	sdl_listed_net(const struct cidr *);
 void	sdl_ref(struct sdl_list *);
 void	sdl_unref(struct sdl_list *);
 const char *sdl_tag(const struct sdl_list *);

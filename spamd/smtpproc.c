@@ -60,6 +60,25 @@ send_keyed(const uint8_t *buf, size_t n, const struct addr *ip)
 	return chan_send_keyed(&grey, buf, n, key.u.b, addr_len(&key));
 }
 
+/*
+ * With -g, does the client's network hold blacklisted addresses? Then
+ * the greylister whitelists the client alone, never its network, so no
+ * listed host slips through with the network's nft element.
+ */
+static int
+net_listed(const struct addr *ip)
+{
+	unsigned int g = ip->af == AF_INET ? conf.group4 : conf.group6;
+	struct cidr c;
+
+	if (g >= 8 * addr_len(ip))
+		return 0;
+	c.a = *ip;
+	c.plen = (uint8_t)g;
+	addr_mask(&c.a, g);
+	return sdl_listed_net(&c);
+}
+
 static int
 send_tuple(const struct addr *ip, int lowmx, const char *helo,
     const char *from, const char *to)
@@ -69,7 +88,9 @@ send_tuple(const struct addr *ip, int lowmx, const char *helo,
 
 	if (!have_grey)
 		return 0;
-	n = proto_enc_tuple(buf, sizeof(buf), ip, lowmx, helo, from, to);
+	n = proto_enc_tuple(buf, sizeof(buf), ip,
+	    (lowmx ? PROTO_T_LOWMX : 0) |
+	    (net_listed(ip) ? PROTO_T_NETLISTED : 0), helo, from, to);
 	if (n == 0) {
 		log_warnx("tuple too large to record");
 		return -1;
@@ -89,7 +110,8 @@ send_policy(uint32_t id, const struct polreq_tuple *t)
 	uint8_t buf[PROTO_MSG_MAX];
 	size_t n;
 
-	n = proto_enc_policy(buf, sizeof(buf), id, &t->ip, t->helo, t->from,
+	n = proto_enc_policy(buf, sizeof(buf), id, &t->ip,
+	    net_listed(&t->ip) ? PROTO_T_NETLISTED : 0, t->helo, t->from,
 	    t->to);
 	if (n == 0) {
 		log_warnx("policy tuple too large to record");
@@ -140,9 +162,14 @@ blcheck(const struct proto_entry *e, size_t n)
 	uint8_t buf[PROTO_MSG_MAX];
 	size_t i, k = 0, len;
 
-	for (i = 0; i < n; i++)
-		if (sdl_listed(&e[i].a))
+	for (i = 0; i < n; i++) {
+		struct cidr c;
+
+		c.a = e[i].a;
+		c.plen = e[i].plen;
+		if (e[i].plen == 0 ? sdl_listed(&e[i].a) : sdl_listed_net(&c))
 			listed[k++] = e[i];
+	}
 	if (k == 0)
 		return;
 	len = proto_enc_entries(buf, sizeof(buf), PROTO_BLLISTED, listed, k);

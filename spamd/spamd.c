@@ -97,6 +97,8 @@ struct spamd_conf conf = {
 	.metrics_interval = 15,		/* s between textfile writes */
 	.metrics_scan = 300,		/* s between database counts */
 	.tls_max = -1,			/* maxcon / 4 */
+	.group4 = 32,			/* -g: exact addresses, as OpenBSD */
+	.group6 = 128,
 	.tls_timeout = 30,		/* s for a whole TLS handshake */
 };
 
@@ -109,8 +111,8 @@ usage(void)
 	    "usage: spamd [-45bdv] [-A file] [-B maxblack] [-C certfile] "
 	    "[-c maxcon]\n"
 	    "             [-f dbfile] [-G passtime:greyexp:whiteexp] "
-	    "[-h hostname]\n"
-	    "             [-K keyfile] [-l address]\n"
+	    "[-g v4len:v6len]\n"
+	    "             [-h hostname] [-K keyfile] [-l address]\n"
 	    "             [-M address] [-n name] [-p port] [-S secs] "
 	    "[-s secs]\n"
 	    "             [-T timeout] [-t secs] [-u user] [-w window]\n"
@@ -334,17 +336,17 @@ parse_G(const char *arg)
 
 /* --address-prefix v4len:v6len */
 static void
-parse_prefix(const char *arg)
+parse_prefix(int opt, const char *arg, unsigned int *p4, unsigned int *p6,
+    long long min4, long long min6)
 {
 	char buf[16], *colon;
 
 	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf) ||
 	    (colon = strchr(buf, ':')) == NULL)
-		bad_opt(OPT_ADDR_PREFIX, arg, "not v4len:v6len");
+		bad_opt(opt, arg, "not v4len:v6len");
 	*colon++ = '\0';
-	conf.prefix4 = (unsigned int)parse_num_opt(OPT_ADDR_PREFIX, buf, 1, 32);
-	conf.prefix6 = (unsigned int)parse_num_opt(OPT_ADDR_PREFIX, colon, 1,
-	    128);
+	*p4 = (unsigned int)parse_num_opt(opt, buf, min4, 32);
+	*p6 = (unsigned int)parse_num_opt(opt, colon, min6, 128);
 }
 
 static int
@@ -659,6 +661,10 @@ opt_letter(int ch)
 	case 'G':
 		parse_G(optarg);
 		break;
+	case 'g':
+		/* Pools, not providers: nothing wider than a /16 or a /32. */
+		parse_prefix(ch, optarg, &conf.group4, &conf.group6, 16, 32);
+		break;
 	case 'h':
 		if (strlen(optarg) > HOST_NAME_MAX)
 			bad_opt(ch, optarg, "too long");
@@ -764,7 +770,7 @@ opt_long(int ch)
 		    INT_MAX);
 		break;
 	case OPT_ADDR_PREFIX:
-		parse_prefix(optarg);
+		parse_prefix(ch, optarg, &conf.prefix4, &conf.prefix6, 1, 1);
 		break;
 	case OPT_LOG_PER_CON:
 		conf.log_per_con = (unsigned int)parse_num_opt(ch,
@@ -865,7 +871,7 @@ parse_options(int argc, char *argv[])
 	int ch;
 
 	while ((ch = getopt_long(argc, argv,
-	    "45A:B:bC:c:df:G:h:K:l:M:m:n:P:p:S:s:T:t:u:vw:Y:y:", long_opts,
+	    "45A:B:bC:c:df:G:g:h:K:l:M:m:n:P:p:S:s:T:t:u:vw:Y:y:", long_opts,
 	    NULL)) != -1)
 		if (!opt_letter(ch) && !opt_long(ch) && !opt_policy(ch))
 			usage();

@@ -67,6 +67,7 @@ struct spamd_conf {
 	const char		*tls_key;	/* -K */
 	int			 tls_max;	/* --tls-max-sessions */
 	int64_t			 tls_timeout;	/* --tls-handshake-timeout, s */
+	unsigned int		 group4, group6; /* -g: tuple networks */
 };
 
 extern struct spamd_conf conf;

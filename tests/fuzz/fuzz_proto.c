@@ -55,17 +55,20 @@ check_tuple(const uint8_t *buf, size_t len)
 	    "type %d", proto_type(buf, len));
 	FUZZ_CHECK(t.ip.af == AF_INET || t.ip.af == AF_INET6, "tuple af %u",
 	    t.ip.af);
-	FUZZ_CHECK(t.lowmx <= 1, "lowmx %u", t.lowmx);
+	FUZZ_CHECK(t.lowmx <= 1 && t.netlisted <= 1 && !(t.policy && t.lowmx),
+	    "lowmx %u netlisted %u", t.lowmx, t.netlisted);
 	check_str("helo", t.helo);
 	check_str("from", t.from);
 	check_str("to", t.to);
-	n = proto_enc_tuple(out, sizeof(out), &t.ip, t.lowmx, t.helo, t.from,
-	    t.to);
+	n = proto_enc_tuple(out, sizeof(out), &t.ip,
+	    (t.lowmx ? PROTO_T_LOWMX : 0) | (t.netlisted ? PROTO_T_NETLISTED :
+	    0), t.helo, t.from, t.to);
 	FUZZ_CHECK(n == len, "re-encoded tuple has %zu bytes, had %zu", n,
 	    len);
 	FUZZ_CHECK(proto_dec_tuple(out, n, &u) == 0, "re-encoded tuple does "
 	    "not decode");
 	FUZZ_CHECK(addr_cmp(&t.ip, &u.ip) == 0 && t.lowmx == u.lowmx &&
+	    t.netlisted == u.netlisted &&
 	    strcmp(t.helo, u.helo) == 0 && strcmp(t.from, u.from) == 0 &&
 	    strcmp(t.to, u.to) == 0, "tuple changed in a round trip");
 }
@@ -96,7 +99,8 @@ check_entries(const uint8_t *buf, size_t len, size_t max)
 	    m == n, "re-encoded entries do not decode");
 	for (i = 0; i < n; i++)
 		FUZZ_CHECK(addr_cmp(&e[i].a, &f[i].a) == 0 &&
-		    e[i].expire == f[i].expire, "entry %zu changed", i);
+		    e[i].expire == f[i].expire && e[i].plen == f[i].plen &&
+		    e[i].plen < 8 * addr_len(&e[i].a), "entry %zu changed", i);
 }
 
 int

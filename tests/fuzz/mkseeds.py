@@ -262,11 +262,12 @@ def proto():
     def ent(t, addrs):
         out = hdr(t, len(addrs))
         for a in addrs:
-            out += a + struct.pack("<q", 1700000000)
+            out += a + struct.pack("<q", 1700000000) + b"\x00"
         return out
 
     s = {
         "tuple": b"\xff" + tup,
+        "tuple-netlisted": b"\xff" + tup[:25] + b"\x02" + tup[26:],
         "tuple6-lowmx": b"\xff" + tup6,
         "tuple-trailing": b"\xff" + tup + b"x",
         "tuple-long": b"\xff" + hdr(1, 0) + a4([1, 2, 3, 4]) + b"\x00" +
@@ -275,6 +276,12 @@ def proto():
         sstr(b"h\x00") + sstr(b"f") + sstr(b"t"),
         "white": b"\xff" + ent(3, [a4([192, 0, 2, i]) for i in range(1, 5)]),
         "trap": b"\x03" + ent(2, [a4([192, 0, 2, 9]), a6([0x20, 0x01] + [0] * 14)]),
+        # A network (spamd -g): the entry's last byte is its prefix length.
+        "white-net": b"\xff" + hdr(3, 2) + a4([192, 0, 2, 0]) +
+        struct.pack("<q", 1700000000) + b"\x18" + a6([0x20, 0x01, 0x0d, 0xb8] + [0] * 12) +
+        struct.pack("<q", 1700000000) + b"\x40",
+        "white-net-bad": b"\xff" + hdr(3, 1) + a4([192, 0, 2, 0]) +
+        struct.pack("<q", 1700000000) + b"\x20",
         "replace": b"\xff" + ent(5, [a4([10, 0, 0, i]) for i in range(50)]),
         "blcheck": b"\xff" + ent(8, [a4([10, 0, 0, 1])]),
         "bllisted-max": b"\x01" + ent(10, [a4([10, 0, 0, 1]), a4([10, 0, 0, 2])]),

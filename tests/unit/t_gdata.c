@@ -201,6 +201,41 @@ key_addr(void)
 	T_EQ_INT(gd_key_addr(big, sizeof(big), &a), -1);
 }
 
+/* spamd -g: network keys for GREY tuples and WHITE records only. */
+static void
+network_keys(void)
+{
+	struct gd_rec r = recs[0];
+	struct cidr c;
+	const char *err;
+	const char *tk = "192.0.2.0/24\n\n<a>\n<b>";
+	const char *t6 = "2001:db8::/64\n\n<a>\n<b>";
+
+	T_EQ_INT(gd_check(tk, strlen(tk), &r, &err), 0);	/* GREY */
+	T_EQ_INT(gd_check(t6, strlen(t6), &r, &err), 0);
+	r.kind = GD_WHITE;
+	T_EQ_INT(gd_check("192.0.2.0/24", 12, &r, &err), 0);
+	T_EQ_INT(gd_check("2001:db8::/64", 13, &r, &err), 0);
+	/* One network, one key: host bits, a full length, /0, another
+	 * spelling are no network keys. */
+	T_EQ_INT(gd_check("192.0.2.1/24", 12, &r, &err), -1);
+	T_EQ_INT(gd_check("192.0.2.1/32", 12, &r, &err), -1);
+	T_EQ_INT(gd_check("0.0.0.0/0", 9, &r, &err), -1);
+	T_EQ_INT(gd_check("2001:0db8::/64", 14, &r, &err), -1);
+	T_EQ_INT(gd_check("192.0.2.0/24x", 13, &r, &err), -1);
+	r.kind = GD_TRAPPED;			/* never a network */
+	T_EQ_INT(gd_check("192.0.2.0/24", 12, &r, &err), -1);
+	T_EQ_INT(gd_check("192.0.2.1", 9, &r, &err), 0);
+
+	T_EQ_INT(gd_key_cidr(tk, strlen(tk), &c), 0);
+	T_EQ_INT(c.plen, 24);
+	T_EQ_INT(gd_key_cidr("2001:db8::7", 11, &c), 0);
+	T_EQ_INT(c.plen, 128);
+	T_EQ_INT(gd_key_cidr("192.0.2.9/24", 12, &c), -1);
+	T_EQ_INT(gd_key_cidr("<trap@example.org>", 18, &c), -1);
+	T_EQ_INT(gd_key_addr("192.0.2.0/24", 12, &c.a), -1);
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(roundtrip),
 	T_CASE(byte_order_is_fixed),
@@ -211,5 +246,6 @@ const struct t_case t_cases[] = {
 	T_CASE(split_shapes),
 	T_CASE(check_shapes),
 	T_CASE(key_addr),
+	T_CASE(network_keys),
 	{ NULL, NULL },
 };

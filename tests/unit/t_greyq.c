@@ -2,20 +2,24 @@
  * t_greyq.c: unit tests for spamd/greyq.c, the greylister's queue, on
  * the fake clock: first sightings, passes and their immediate WHITE
  * effect (once per address), traps and the low-priority MX, a locked or
- * missing database with its back-off, batch and queue bounds, and the
- * per-address refusals with their report. No process, no real time.
+ * missing database with its back-off, batch and queue bounds, the
+ * per-address refusals with their report, and -g grouping (network keys,
+ * network passes, networks that hold listed addresses). No process, no
+ * real time.
  *
  * Each case is a table of steps, read by a small interpreter:
- *	add IP HELO FROM TO [lowmx]	greyq_add; must return 0
+ *	add IP HELO FROM TO [lowmx|netlisted]	greyq_add; must return 0
  *	refused IP HELO FROM TO		greyq_add; must return -1
  *	run / force			greyq_run(q, 0 / 1)
  *	sleep S				the fake clock moves S seconds
  *	lock / unlock			another process holds the writer lock
  *	queued N, timeout MS, failing B	what greyq says now
  *	grey IP HELO FROM TO BCOUNT	the tuple record is GREY, seen BCOUNT
+ *		(IP may be a network of -g, HELO "-" the empty one)
  *	white IP / trapped IP		the address record's kind
  *	none IP [HELO FROM TO]		no such address (or tuple) record
- *	fx white IP... / fx trap IP...	the effects since the last fx step,
+ *	fx white IP... / fx trap IP...	the effects since the last fx step
+ *		(a network as IP/LEN),
  *		in order ("fx none": no effect at all)
  *	log TEXT / nolog TEXT		a log line contains TEXT (or none does)
  *	policy ID IP HELO FROM TO	a policy request's tuple; must return 0
@@ -50,12 +54,17 @@ static void
 fake_effect(void *arg, enum greyq_effect fx, const struct proto_entry *e,
     size_t n)
 {
-	char ip[ADDR_STRLEN];
+	char ip[CIDR_STRLEN];
 	size_t i, o;
 
 	T_ASSERT(arg == fxlog);
 	for (i = 0; i < n; i++) {
-		addr_ntop(&e[i].a, ip, sizeof(ip));
+		if (e[i].plen != 0) {
+			struct cidr c = { e[i].a, e[i].plen };
+
+			cidr_ntop(&c, ip, sizeof(ip));
+		} else
+			addr_ntop(&e[i].a, ip, sizeof(ip));
 		o = strlen(fxlog);
 		snprintf(fxlog + o, sizeof(fxlog) - o, "%s %s,",
 		    fx == GREYQ_WHITE ? "white" : "trap", ip);
@@ -150,6 +159,7 @@ tuple(char **w, int n)
 	snprintf(t.from, sizeof(t.from), "%s", w[3]);
 	snprintf(t.to, sizeof(t.to), "%s", w[4]);
 	t.lowmx = n > 5 && strcmp(w[5], "lowmx") == 0;
+	t.netlisted = n > 5 && strcmp(w[5], "netlisted") == 0;
 	return t;
 }
 
@@ -179,7 +189,7 @@ check_record(char **w, int n)
 	snprintf(key, sizeof(key), "%s", w[1]);
 	if (n >= 5) {
 		t.ip = w[1];
-		t.helo = w[2];
+		t.helo = strcmp(w[2], "-") == 0 ? "" : w[2];
 		t.from = w[3];
 		t.to = w[4];
 		T_ASSERT(gd_key_tuple(key, sizeof(key), &t) > 0);
@@ -591,6 +601,85 @@ policy_no_gap(void)
 	play(&tc);
 }
 
+/* -g 24:64: tuples keyed by network without HELO; a pass whitelists it. */
+static void
+grouped(void)
+{
+	static const struct tcase tc = { .qc = { .group4 = 24, .group6 = 64 },
+	    .steps = {
+		"add 192.0.2.10 a.example <a@example.org> <b@example.net>",
+		"add 2001:db8::10 a.example <a@example.org> <b@example.net>",
+		"run", "grey 192.0.2.0/24 - <a@example.org> <b@example.net> 1",
+		"grey 2001:db8::/64 - <a@example.org> <b@example.net> 1",
+		"none 192.0.2.10 a.example <a@example.org> <b@example.net>",
+		"log new tuple 192.0.2.0/24  <a@example.org>",
+		"sleep 61",
+		"add 192.0.2.11 b.example <a@example.org> <b@example.net>",
+		"add 2001:db8::ff b.example <a@example.org> <b@example.net>",
+		"run", "white 192.0.2.0/24", "white 2001:db8::/64",
+		"none 192.0.2.11", "none 2001:db8::ff",
+		"fx white 192.0.2.0/24 2001:db8::/64",
+		"log whitelisting 192.0.2.0/24 (network of 192.0.2.11, -g)",
+		"log whitelisting 2001:db8::/64 (network of 2001:db8::ff, -g)",
+		/* Another host of the network, not in the set yet: pushed. */
+		"sleep 700",
+		"add 192.0.2.12 c.example <a@example.org> <b@example.net>",
+		"run", "fx white 192.0.2.0/24",
+		"log 192.0.2.0/24 (192.0.2.12): WHITE but not in the nft set",
+		/* Another network: its own tuples. */
+		"add 192.0.3.1 c.example <a@example.org> <b@example.net>",
+		"run", "grey 192.0.3.0/24 - <a@example.org> <b@example.net> 1",
+		"fx none",
+	} };
+
+	play(&tc);
+}
+
+/* A network that holds listed addresses: the address alone passes. */
+static void
+grouped_listed(void)
+{
+	static const struct tcase tc = { .qc = { .group4 = 24, .group6 = 64 },
+	    .steps = {
+		"add 198.51.100.10 a <a@example.org> <b@example.net> netlisted",
+		"run",
+		"grey 198.51.100.0/24 - <a@example.org> <b@example.net> 1",
+		"sleep 61",
+		"add 198.51.100.11 b <a@example.org> <b@example.net> netlisted",
+		"run", "white 198.51.100.11", "none 198.51.100.0/24",
+		"fx white 198.51.100.11",
+		"log whitelisting 198.51.100.11 (not its network 198.51.100.0/24",
+		/* A trap traps the address, never the network. */
+		"add 198.51.100.12 c <a@example.org> <x@trap.example>",
+		"run", "trapped 198.51.100.12", "none 198.51.100.0/24",
+		"fx trap 198.51.100.12",
+	} };
+
+	play(&tc);
+}
+
+/* Policy mode with -g: a host of a WHITE network is answered DUNNO. */
+static void
+grouped_policy(void)
+{
+	static const struct tcase tc = { .qc = { .group4 = 24, .group6 = 64 },
+	    .steps = {
+		"policy 1 192.0.2.10 a <a@example.org> <b@example.net>",
+		"run", "verdicts 1 defer 61",
+		"sleep 61",
+		"policy 2 192.0.2.11 b <a@example.org> <b@example.net>",
+		"run", "verdicts 2 pass 61", "white 192.0.2.0/24",
+		"fx white 192.0.2.0/24",
+		"log whitelisting 192.0.2.0/24, network of 192.0.2.11",
+		"policy 3 192.0.2.99 z <q@example.org> <r@example.net>",
+		"run", "verdicts 3 dunno 0",
+		"none 192.0.2.0/24 - <q@example.org> <r@example.net>",
+		"fx none",
+	} };
+
+	play(&tc);
+}
+
 const struct t_case t_cases[] = {
 	T_CASE(first_sighting),
 	T_CASE(retry_passes),
@@ -608,5 +697,8 @@ const struct t_case t_cases[] = {
 	T_CASE(policy_locked),
 	T_CASE(policy_refused),
 	T_CASE(policy_no_gap),
+	T_CASE(grouped),
+	T_CASE(grouped_listed),
+	T_CASE(grouped_policy),
 	{ NULL, NULL }
 };

@@ -68,18 +68,24 @@ policy_roundtrip(void)
 	size_t n, k, got;
 
 	T_EQ_INT(addr_parse("192.0.2.9", &a), 0);
-	n = proto_enc_policy(buf, sizeof(buf), 0x12345678u, &a, "h", "<>",
-	    "<b@c>");
+	n = proto_enc_policy(buf, sizeof(buf), 0x12345678u, &a,
+	    PROTO_T_NETLISTED | PROTO_T_LOWMX, "h", "<>", "<b@c>");
 	T_ASSERT(n > 0);
 	T_EQ_INT(proto_type(buf, n), PROTO_POLICY);
 	T_EQ_INT(proto_dec_tuple(buf, n, &t), 0);
 	T_EQ_INT(t.policy, 1);
+	T_EQ_INT(t.netlisted, 1);
+	T_EQ_INT(t.lowmx, 0);		/* never for a policy request */
 	T_EQ_INT(t.id, 0x12345678u);
 	T_EQ_STR(t.from, "<>");
 	/* A plain tuple has id 0 and must keep it. */
 	n = proto_enc_tuple(buf, sizeof(buf), &a, 0, "h", "<>", "<b@c>");
 	T_EQ_INT(proto_dec_tuple(buf, n, &t), 0);
 	T_EQ_INT(t.policy, 0);
+	T_EQ_INT(t.netlisted, 0);
+	buf[8 + 17] = 0x04;		/* an unknown flag */
+	T_EQ_INT(proto_dec_tuple(buf, n, &t), -1);
+	buf[8 + 17] = 0;
 	buf[4] = 1;
 	T_EQ_INT(proto_dec_tuple(buf, n, &t), -1);
 
@@ -101,7 +107,7 @@ policy_roundtrip(void)
 
 	/* nospamd blocks travel as entries, the prefix length in expire. */
 	{
-		struct proto_entry e = { a, 24 }, d;
+		struct proto_entry e = { a, 24, 0 }, d;
 
 		n = proto_enc_entries(buf, sizeof(buf), PROTO_NOSPAMD, &e, 1);
 		T_EQ_INT(proto_dec_entries(buf, n, &d, 1, &got), 0);
@@ -117,12 +123,14 @@ entries_roundtrip(void)
 	struct proto_entry in[3], out[3];
 	size_t n, got;
 
+	memset(in, 0, sizeof(in));
 	addr_parse("192.0.2.1", &in[0].a);
 	in[0].expire = 1700000000;
 	addr_parse("2001:db8::1", &in[1].a);
 	in[1].expire = 4102444800LL;
-	addr_parse("198.51.100.9", &in[2].a);
+	addr_parse("198.51.100.0", &in[2].a);
 	in[2].expire = 0;
+	in[2].plen = 24;		/* a network (spamd -g) */
 	n = proto_enc_entries(buf, sizeof(buf), PROTO_WHITE, in, 3);
 	T_EQ_INT(n, 8 + 3 * PROTO_ENTRY_SIZE);
 	T_EQ_INT(proto_dec_entries(buf, n, out, 3, &got), 0);
@@ -130,7 +138,20 @@ entries_roundtrip(void)
 	for (size_t i = 0; i < 3; i++) {
 		T_EQ_INT(addr_cmp(&in[i].a, &out[i].a), 0);
 		T_EQ_INT(in[i].expire, out[i].expire);
+		T_EQ_INT(in[i].plen, out[i].plen);
 	}
+	/* A prefix as long as the address, or longer, is refused. */
+	in[0].plen = 32;
+	n = proto_enc_entries(buf, sizeof(buf), PROTO_WHITE, in, 3);
+	T_EQ_INT(proto_dec_entries(buf, n, out, 3, &got), -1);
+	in[0].plen = 0;
+	in[1].plen = 128;
+	n = proto_enc_entries(buf, sizeof(buf), PROTO_WHITE, in, 3);
+	T_EQ_INT(proto_dec_entries(buf, n, out, 3, &got), -1);
+	in[1].plen = 64;
+	n = proto_enc_entries(buf, sizeof(buf), PROTO_WHITE, in, 3);
+	T_EQ_INT(proto_dec_entries(buf, n, out, 3, &got), 0);
+	T_EQ_INT(out[1].plen, 64);
 	T_EQ_INT(proto_dec_entries(buf, n, out, 2, &got), -1);	/* room */
 	T_EQ_INT(proto_dec_entries(buf, n - 1, out, 3, &got), -1);
 	/* The largest message fits; one more entry does not. */
@@ -163,6 +184,7 @@ entries_uniq(void)
 	const int64_t exp[5] = { 10, 20, 30, 40, 5 };
 	size_t i, n;
 
+	memset(e, 0, sizeof(e));
 	for (i = 0; i < 5; i++) {
 		T_ASSERT(addr_parse(ips[i], &e[i].a) == 0);
 		e[i].expire = exp[i];

@@ -923,7 +923,42 @@ tag_rules(void)
 	T_ASSERT(sdl_tag_check("caf\xc3\xa9") != NULL);
 }
 
+/* spamd -g: does a list hold an address of a network? */
+static void
+listed_net(void)
+{
+	struct cidr v[3], n;
+
+	v[0] = C("192.0.2.64/26");
+	v[1] = C("198.51.100.7");
+	v[2] = C("2001:db8:1::/48");
+	T_EQ_INT(sdl_replace("l", "m", v, 3), 0);
+	n = C("192.0.2.0/24");
+	T_EQ_INT(sdl_listed_net(&n), 1);	/* holds the /26 */
+	n = C("192.0.2.0/26");
+	T_EQ_INT(sdl_listed_net(&n), 0);	/* just below it */
+	n = C("192.0.2.128/25");
+	T_EQ_INT(sdl_listed_net(&n), 0);	/* just above it */
+	n = C("192.0.2.96/27");
+	T_EQ_INT(sdl_listed_net(&n), 1);	/* inside it */
+	n = C("198.51.100.0/24");
+	T_EQ_INT(sdl_listed_net(&n), 1);	/* one address */
+	n = C("198.51.101.0/24");
+	T_EQ_INT(sdl_listed_net(&n), 0);
+	n = C("2001:db8::/32");
+	T_EQ_INT(sdl_listed_net(&n), 1);
+	n = C("2001:db8:1:2::/64");
+	T_EQ_INT(sdl_listed_net(&n), 1);
+	n = C("2001:db8:2::/64");
+	T_EQ_INT(sdl_listed_net(&n), 0);
+	T_EQ_INT(sdl_clear("l"), 0);
+	n = C("192.0.2.0/24");
+	T_EQ_INT(sdl_listed_net(&n), 0);
+	sdl_free_all();
+}
+
 const struct t_case t_cases[] = {
+	T_CASE(listed_net),
 	T_CASE(random_v4),
 	T_CASE(random_v6),
 	T_CASE(random_v4_steps),
