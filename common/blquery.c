@@ -63,13 +63,13 @@ out_add(struct out *o, const char *s, size_t n)
 }
 
 char *
-blquery_answer(const char *buf, size_t len, int (*listed)(const struct addr *),
+blquery_answer(const char *buf, size_t len, int (*listed)(const struct cidr *),
     size_t *outlen, size_t *nasked, size_t *nlisted)
 {
 	struct out o = { NULL, 0, 0, 0 };
-	char line[ADDR_STRLEN + 32], ip[ADDR_STRLEN];
-	const char *p, *end = buf + len, *nl;
-	struct addr a;
+	char line[CIDR_STRLEN + 32], ip[CIDR_STRLEN];
+	const char *p, *end = buf + len, *nl, *err;
+	struct cidr a;
 	size_t n = 0, k = 0, l;
 	int m;
 
@@ -86,7 +86,9 @@ blquery_answer(const char *buf, size_t len, int (*listed)(const struct addr *),
 		if (l < sizeof(ip)) {
 			memcpy(ip, p, l);
 			ip[l] = '\0';
-			if (addr_parse(ip, &a) == 0 && listed(&a)) {
+			if (cidr_parse(ip, &a, strchr(ip, '/') != NULL ?
+			    CIDR_STRICT | CIDR_NO_ZERO : 0, &err) == 0 &&
+			    listed(&a)) {
 				m = snprintf(line, sizeof(line), "%zu %s\n", n,
 				    ip);
 				out_add(&o, line, (size_t)m);
@@ -112,12 +114,12 @@ blquery_answer(const char *buf, size_t len, int (*listed)(const struct addr *),
 
 /* Parse the answer into flag[]; -1 with err. */
 static int
-parse_answer(char *buf, size_t len, const struct addr *a, size_t n,
+parse_answer(char *buf, size_t len, const struct cidr *a, size_t n,
     unsigned char *flag, char *err, size_t errlen)
 {
-	char *p = buf, *nl, *sp, ip[ADDR_STRLEN];
-	const char *errstr;
-	struct addr b;
+	char *p = buf, *nl, *sp, ip[CIDR_STRLEN];
+	const char *errstr, *cerr;
+	struct cidr b;
 	long long i;
 
 	while (p < buf + len) {
@@ -138,8 +140,8 @@ parse_answer(char *buf, size_t len, const struct addr *a, size_t n,
 		*sp = '\0';
 		i = strtonum(p, 0, n == 0 ? 0 : (long long)n - 1, &errstr);
 		if (errstr != NULL || strlcpy(ip, sp + 1, sizeof(ip)) >=
-		    sizeof(ip) || addr_parse(ip, &b) == -1 ||
-		    addr_cmp(&b, &a[i]) != 0)
+		    sizeof(ip) || cidr_parse(ip, &b, 0, &cerr) == -1 ||
+		    addr_cmp(&b.a, &a[i].a) != 0 || b.plen != a[i].plen)
 			goto bad;
 		flag[i] = 1;
 		p = nl + 1;
@@ -153,12 +155,12 @@ bad:
 }
 
 int
-blquery_ask(const char *path, const struct addr *a, size_t n,
+blquery_ask(const char *path, const struct cidr *a, size_t n,
     unsigned char *flag, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct timeval tv = { BLQUERY_WAIT, 0 };
-	char ip[ADDR_STRLEN + 1], *req = NULL, *ans = NULL;
+	char ip[CIDR_STRLEN + 1], *req = NULL, *ans = NULL;
 	size_t i, rlen = 0, rcap, alen = 0, acap = 4096;
 	uint64_t deadline = clock_mono_ms() + BLQUERY_WAIT * 1000;
 	ssize_t r;
@@ -185,7 +187,10 @@ blquery_ask(const char *path, const struct addr *a, size_t n,
 	req = xmalloc(rcap);
 	rlen = (size_t)snprintf(req, rcap, "%s\n", BLQUERY_LINE);
 	for (i = 0; i < n; i++) {
-		addr_ntop(&a[i], ip, sizeof(ip) - 1);
+		if (a[i].plen == 8 * addr_len(&a[i].a))
+			addr_ntop(&a[i].a, ip, sizeof(ip) - 1);
+		else
+			cidr_ntop(&a[i], ip, sizeof(ip) - 1);
 		rlen += (size_t)snprintf(req + rlen, rcap - rlen, "%s\n", ip);
 	}
 	if (util_send_all(fd, req, rlen) == -1) {

@@ -75,7 +75,7 @@ static int
 ask_spamd(const char *sock, const struct greyscan_res *res,
     unsigned char *listed)
 {
-	struct addr *v;
+	struct cidr *v;
 	char err[512], ip[ADDR_STRLEN];
 	size_t i, n = 0;
 	int r;
@@ -86,8 +86,11 @@ ask_spamd(const char *sock, const struct greyscan_res *res,
 		log_warn("calloc");
 		return -1;
 	}
-	for (i = 0; i < res->nwhite; i++)
-		v[i] = res->white[i].a;
+	for (i = 0; i < res->nwhite; i++) {
+		v[i].a = res->white[i].a;
+		v[i].plen = res->white[i].plen != 0 ? res->white[i].plen :
+		    (uint8_t)(8 * addr_len(&res->white[i].a));
+	}
 	r = blquery_ask(sock, v, res->nwhite, listed, err, sizeof(err));
 	free(v);
 	if (r == -1) {
@@ -105,8 +108,16 @@ ask_spamd(const char *sock, const struct greyscan_res *res,
 		if (!listed[i])
 			continue;
 		n++;
-		log_info("%s is on a blacklist of spamd: not whitelisting it",
-		    addr_ntop(&res->white[i].a, ip, sizeof(ip)));
+		if (res->white[i].plen != 0) {
+			struct cidr c = { res->white[i].a, res->white[i].plen };
+
+			log_info("%s holds addresses on a blacklist of spamd: "
+			    "not whitelisting it", cidr_ntop(&c, ip,
+			    sizeof(ip)));
+		} else
+			log_info("%s is on a blacklist of spamd: not "
+			    "whitelisting it", addr_ntop(&res->white[i].a, ip,
+			    sizeof(ip)));
 	}
 	log_verbose("spamd: %zu of %zu WHITE addresses blacklisted", n,
 	    res->nwhite);
@@ -115,17 +126,19 @@ ask_spamd(const char *sock, const struct greyscan_res *res,
 
 /* The elements of one family, each with the time its record has left. */
 static size_t
-elems(const struct greyscan_res *res, const unsigned char *listed, int af,
-    int64_t now, struct nft_elem *out)
+elems(const struct greyscan_res *res, const unsigned char *listed,
+    const struct nft_set *set, int64_t now, struct nft_elem *out)
 {
 	size_t i, k = 0;
 
 	for (i = 0; i < res->nwhite; i++) {
-		if (res->white[i].a.af != af || res->white[i].expire <= now ||
-		    listed[i])
+		if (res->white[i].a.af != set->af ||
+		    (res->white[i].plen != 0) != set->interval ||
+		    res->white[i].expire <= now || listed[i])
 			continue;
 		memset(&out[k], 0, sizeof(out[k]));
 		out[k].a = res->white[i].a;
+		out[k].plen = res->white[i].plen;
 		out[k].timeout_ms = (uint64_t)(res->white[i].expire - now) *
 		    1000;
 		k++;
@@ -220,20 +233,36 @@ static int
 push_sets(const struct opts *o, const struct greyscan_res *res,
     const unsigned char *listed, struct nft_elem *el, int64_t now)
 {
-	const struct nft_set sets[2] = {
+	const struct nft_set sets[4] = {
 		{ NFT_TABLE, NFT_SET_WHITE4, NFPROTO_INET, AF_INET, 0 },
 		{ NFT_TABLE, NFT_SET_WHITE6, NFPROTO_INET, AF_INET6, 0 },
+		{ NFT_TABLE, NFT_SET_WHITENET4, NFPROTO_INET, AF_INET, 1 },
+		{ NFT_TABLE, NFT_SET_WHITENET6, NFPROTO_INET, AF_INET6, 1 },
 	};
 	struct nft *n = NULL;
+	size_t nets = 0, j;
 	int i, rc = 0;
 
+	for (j = 0; j < res->nwhite; j++)
+		nets += res->white[j].plen != 0;
 	if (!o->dry && (n = nft_open("netlink")) == NULL) {
 		log_warnx("cannot open netlink: %s", nft_open_errstr());
 		return 1;
 	}
-	for (i = 0; i < 2; i++) {
-		size_t k = elems(res, listed, sets[i].af, now, el);
+	for (i = 0; i < 4; i++) {
+		size_t k = elems(res, listed, &sets[i], now, el);
 		int r;
+
+		/*
+		 * The network sets (spamd -g) are touched only when the
+		 * database holds networks, or once spamd.nft has them: an
+		 * older ruleset without them keeps working without -g.
+		 */
+		if (i >= 2 && nets == 0 && (o->dry || nft_replace(n,
+		    &sets[i], el, 0) == -1))
+			continue;
+		if (i >= 2 && nets == 0)
+			continue;
 
 		if (o->dry) {
 			printf("would replace inet %s %s with %zu element%s\n",

@@ -193,13 +193,21 @@ conn_reply(struct ev_io *io)
 	conn_write(io, EPOLLOUT);
 }
 
+/* Listed: the address, or (spamd -g) any address of the network. */
+static int
+listed_cidr(const struct cidr *c)
+{
+	return c->plen == 8 * addr_len(&c->a) ? sdl_listed(&c->a) :
+	    sdl_listed_net(c);
+}
+
 /* "Which of these are listed?": answer from the lists in memory. */
 static void
 conn_query(struct ev_io *io)
 {
 	size_t nasked, nlisted;
 
-	if ((reply = blquery_answer(buf, len, sdl_listed, &replen, &nasked,
+	if ((reply = blquery_answer(buf, len, listed_cidr, &replen, &nasked,
 	    &nlisted)) == NULL) {
 		log_warnx("blacklist query from %s: out of memory, dropped",
 		    peer);

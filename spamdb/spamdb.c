@@ -115,6 +115,24 @@ lower(char *s)
  * (a tuple typed with newlines, the key of a damaged record) as given.
  * -1 if no record can have such a key (empty or too long).
  */
+/*
+ * A network as spamd -g keys it ("192.0.2.0/24", host bits clear,
+ * shorter than one address), in canonical form; -1 if arg is not one.
+ */
+static int
+net_canon(const char *arg, char *buf, size_t len)
+{
+	struct cidr c;
+	const char *err;
+
+	if (strchr(arg, '/') == NULL || strchr(arg, '\n') != NULL ||
+	    cidr_parse(arg, &c, CIDR_NEED_MASK | CIDR_STRICT | CIDR_NO_ZERO,
+	    &err) == -1 || c.plen >= 8 * addr_len(&c.a) || len < CIDR_STRLEN)
+		return -1;
+	cidr_ntop(&c, buf, len);
+	return 0;
+}
+
 static int
 key_norm(const char *arg, char *buf, size_t len)
 {
@@ -122,7 +140,8 @@ key_norm(const char *arg, char *buf, size_t len)
 
 	if (n == 0 || n > GD_KEY_MAX || n >= len)
 		return -1;
-	if (strchr(arg, '\n') == NULL && addr_canon(arg, buf, len) == 0)
+	if (strchr(arg, '\n') == NULL && (addr_canon(arg, buf, len) == 0 ||
+	    net_canon(arg, buf, len) == 0))
 		return 0;
 	memcpy(buf, arg, n + 1);
 	if (strchr(buf, '\n') == NULL && strchr(buf, '@') != NULL)
@@ -289,6 +308,7 @@ list_db(struct greydb *db, const char *path, FILE *out)
 /* -s: what the walk counts. */
 struct summary {
 	size_t	 kinds[5];		/* by enum gd_kind; 0: other */
+	size_t	 nets;			/* WHITE networks (spamd -g) */
 	size_t	 corrupt;
 	int64_t	*wait;			/* pass - first, passed tuples */
 	size_t	 nwait, capwait;
@@ -301,14 +321,14 @@ sum_one(const char *key, size_t keylen, const struct gd_rec *r,
 {
 	struct summary *sm = arg;
 
-	(void)key;
-	(void)keylen;
 	(void)why;
 	if (r == NULL) {
 		sm->corrupt++;
 		return GREYDB_KEEP;
 	}
 	sm->kinds[r->kind >= 1 && r->kind <= 4 ? r->kind : 0]++;
+	if (r->kind == GD_WHITE && memchr(key, '/', keylen) != NULL)
+		sm->nets++;
 	/* A passed tuple keeps its pass time below its expiry. */
 	if (r->kind == GD_GREY && r->pass < r->expire && r->pass >= r->first) {
 		if (sm->nwait == sm->capwait) {
@@ -364,6 +384,8 @@ summary(struct greydb *db, const char *path, FILE *out)
 	fprintf(out, "WHITE %zu\nGREY %zu\nTRAPPED %zu\nSPAMTRAP %zu\n",
 	    sm.kinds[GD_WHITE], sm.kinds[GD_GREY], sm.kinds[GD_TRAPPED],
 	    sm.kinds[GD_SPAMTRAP]);
+	if (sm.nets > 0)
+		fprintf(out, "WHITE networks %zu (spamd -g)\n", sm.nets);
 	fprintf(out, "passed tuples %zu\n", sm.nwait);
 	if (sm.nwait > 0) {
 		qsort(sm.wait, sm.nwait, sizeof(*sm.wait), cmp_i64);
@@ -430,7 +452,9 @@ add_key(struct greydb *db, const char *arg, enum ktype type, int64_t now)
 		strlcpy(buf, arg, sizeof(buf));
 		lower(buf);
 	} else if (strchr(arg, '\n') != NULL ||
-	    addr_canon(arg, buf, sizeof(buf)) == -1) {
+	    (addr_canon(arg, buf, sizeof(buf)) == -1 &&
+	    (type != KT_WHITE || net_canon(arg, buf, sizeof(buf)) == -1))) {
+		/* A network (spamd -g) may be WHITE, never TRAPPED. */
 		log_warnx("invalid ip address %s", arg);
 		return 1;
 	}
@@ -484,7 +508,7 @@ del_key(struct greydb *db, const char *arg)
 }
 
 struct grey_del {
-	struct addr	*want;
+	struct cidr	*want;		/* an address: its full length */
 	size_t		*hits;
 	int		 n;
 };
@@ -494,15 +518,16 @@ grey_match(const char *key, size_t keylen, const struct gd_rec *r,
     const char *why, void *arg)
 {
 	struct grey_del *gd = arg;
-	struct addr a;
+	struct cidr a;
 	int i, hit = 0;
 
 	(void)why;
 	if (r == NULL || r->kind != GD_GREY ||
-	    gd_key_addr(key, keylen, &a) == -1)
+	    gd_key_cidr(key, keylen, &a) == -1)
 		return GREYDB_KEEP;
 	for (i = 0; i < gd->n; i++)
-		if (addr_cmp(&a, &gd->want[i]) == 0) {
+		if (addr_cmp(&a.a, &gd->want[i].a) == 0 &&
+		    a.plen == gd->want[i].plen) {
 			gd->hits[i]++;
 			hit = 1;
 		}
@@ -519,6 +544,8 @@ static int
 del_grey(struct greydb *db, char **keys, int nkeys)
 {
 	struct grey_del gd;
+	char buf[CIDR_STRLEN];
+	const char *err;
 	int i, failed = 0;
 	char **arg;
 
@@ -529,7 +556,12 @@ del_grey(struct greydb *db, char **keys, int nkeys)
 	for (i = 0; i < nkeys; i++) {
 		if (keys[i][0] == '\0')
 			continue;
-		if (addr_parse(keys[i], &gd.want[gd.n]) == -1) {
+		if (addr_parse(keys[i], &gd.want[gd.n].a) == 0)
+			gd.want[gd.n].plen =
+			    (uint8_t)(8 * addr_len(&gd.want[gd.n].a));
+		else if (net_canon(keys[i], buf, sizeof(buf)) == -1 ||
+		    cidr_parse(buf, &gd.want[gd.n], CIDR_NEED_MASK, &err) ==
+		    -1) {
 			log_warnx("invalid ip address %s", keys[i]);
 			failed++;
 			continue;

@@ -24,6 +24,7 @@
 #include "common/greydb.h"
 #include "common/greylist.h"
 #include "common/log.h"
+#include "common/pathnames.h"
 #include "common/util.h"
 #include "spamlogd/refresh.h"
 
@@ -51,7 +52,7 @@ struct refresh {
 	uint64_t		 db_next;	/* no attempt before this */
 	uint64_t		 db_backoff;
 	int			 db_failing;
-	struct elq		 el[2];		/* [0] IPv4, [1] IPv6 */
+	struct elq		 el[4];		/* IPv4, IPv6; their networks */
 	uint64_t		 nft_next;
 	uint64_t		 nft_backoff;
 	int			 nft_failing;
@@ -69,7 +70,7 @@ refresh_new(const struct refresh_conf *c)
 	r = xcalloc(1, sizeof(*r));
 	r->c = *c;
 	r->q = xreallocarray(NULL, c->queue_max, sizeof(*r->q));
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 4; i++)
 		r->el[i].el = xreallocarray(NULL, c->queue_max,
 		    sizeof(struct nft_elem));
 	r->db_backoff = DB_BACKOFF_MIN;
@@ -82,8 +83,8 @@ refresh_free(struct refresh *r)
 {
 	if (r == NULL)
 		return;
-	free(r->el[0].el);
-	free(r->el[1].el);
+	for (int i = 0; i < 4; i++)
+		free(r->el[i].el);
 	free(r->q);
 	free(r);
 }
@@ -120,7 +121,7 @@ refresh_add(struct refresh *r, const struct addr *a)
 static size_t
 nft_pending(const struct refresh *r)
 {
-	return r->el[0].n + r->el[1].n;
+	return r->el[0].n + r->el[1].n + r->el[2].n + r->el[3].n;
 }
 
 size_t
@@ -155,11 +156,14 @@ refresh_timeout(const struct refresh *r)
 	return clock_ms_until(due);
 }
 
-/* Queue a WHITE address for nft; an element already queued is kept. */
+/*
+ * Queue a WHITE address (plen 0) or network for nft; an element already
+ * queued is kept.
+ */
 static void
-nft_queue(struct refresh *r, const struct addr *a)
+nft_queue(struct refresh *r, const struct addr *a, unsigned int plen)
 {
-	struct elq *q = &r->el[a->af == AF_INET6];
+	struct elq *q = &r->el[(a->af == AF_INET6) + 2 * (plen != 0)];
 	char buf[ADDR_STRLEN];
 	unsigned long n;
 	size_t i;
@@ -167,7 +171,7 @@ nft_queue(struct refresh *r, const struct addr *a)
 	if (r->c.push == NULL)
 		return;
 	for (i = 0; i < q->n; i++)
-		if (addr_cmp(&q->el[i].a, a) == 0)
+		if (addr_cmp(&q->el[i].a, a) == 0 && q->el[i].plen == plen)
 			return;
 	if (q->n == r->c.queue_max) {
 		if ((n = log_ratelimit(&r->rl_nftfull, LOG_EVERY)) != 0)
@@ -180,8 +184,37 @@ nft_queue(struct refresh *r, const struct addr *a)
 	}
 	memset(&q->el[q->n], 0, sizeof(q->el[q->n]));
 	q->el[q->n].a = *a;
+	q->el[q->n].plen = (uint8_t)plen;
 	q->el[q->n].timeout_ms = (uint64_t)r->c.whiteexp * 1000;
 	q->n++;
+}
+
+/*
+ * With -g, the WHITE network of a host that has no record of its own:
+ * 1 with its key and prefix, 0 if there is none, -1 on a read error.
+ */
+static int
+white_net(struct refresh *r, struct greydb *db, const struct addr *a,
+    char *key, size_t len, struct cidr *c, struct gd_rec *rec)
+{
+	unsigned int g = a->af == AF_INET ? r->c.group4 : r->c.group6;
+	char nkey[CIDR_STRLEN];
+	int found;
+
+	if (g == 0 || g >= 8 * addr_len(a))
+		return 0;
+	c->a = *a;
+	c->plen = (uint8_t)g;
+	addr_mask(&c->a, g);
+	cidr_ntop(c, nkey, sizeof(nkey));
+	if ((found = greydb_found(db, nkey, strlen(nkey), rec)) == -1) {
+		log_warnx("read %s: %s", nkey, greydb_errstr());
+		return -1;
+	}
+	if (!found || rec->kind != GD_WHITE)
+		return 0;
+	strlcpy(key, nkey, len);
+	return 1;
 }
 
 /* Apply the sightings of one address; 0 or -1 on a database error. */
@@ -189,9 +222,10 @@ static int
 apply(struct refresh *r, struct greydb *db, const struct sighting *s,
     int64_t now)
 {
-	char key[ADDR_STRLEN], tbuf[32];
+	char key[CIDR_STRLEN], tbuf[32];
 	struct gd_rec rec;
-	int found, changed = 0;
+	struct cidr net;
+	int found, changed = 0, isnet = 0;
 	uint32_t h;
 
 	addr_ntop(&s->a, key, sizeof(key));
@@ -199,6 +233,11 @@ apply(struct refresh *r, struct greydb *db, const struct sighting *s,
 		log_warnx("read %s: %s", key, greydb_errstr());
 		return -1;
 	}
+	if (!found && (isnet = white_net(r, db, &s->a, key, sizeof(key),
+	    &net, &rec)) == -1)
+		return -1;
+	if (isnet)
+		found = 1;
 	if (found && rec.kind != GD_WHITE) {
 		/* OpenBSD's spamlogd would turn a TRAPPED host WHITE. */
 		log_info("%s is %s, not whitelisting it", key,
@@ -217,7 +256,10 @@ apply(struct refresh *r, struct greydb *db, const struct sighting *s,
 	}
 	log_debug("WHITE %s: pcount %u, expires in %s", key, rec.pcount,
 	    util_fmt_time(rec.expire - now, tbuf, sizeof(tbuf)));
-	nft_queue(r, &s->a);
+	if (isnet)
+		nft_queue(r, &net.a, net.plen);
+	else
+		nft_queue(r, &s->a, 0);
 	return 0;
 }
 
@@ -275,17 +317,18 @@ db_flush(struct refresh *r, int wait_ms)
 static void
 nft_push(struct refresh *r)
 {
-	static const char *const setname[2] = { "spamd_white", "spamd_white6" };
+	static const char *const setname[4] = { NFT_SET_WHITE4, NFT_SET_WHITE6,
+	    NFT_SET_WHITENET4, NFT_SET_WHITENET6 };
 	const char *why = "unknown error";
 	char tbuf[32];
 	int i, rc, failed = 0;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 4; i++) {
 		struct elq *q = &r->el[i];
 
 		if (q->n == 0)
 			continue;
-		rc = r->c.push(r->c.push_arg, i ? AF_INET6 : AF_INET, q->el,
+		rc = r->c.push(r->c.push_arg, i % 2 ? AF_INET6 : AF_INET, q->el,
 		    q->n, &why);
 		if (rc >= 0) {
 			log_debug("nft: refreshed %zu elements of %s",
@@ -322,7 +365,7 @@ refresh_run(struct refresh *r, int force)
 	if (r->nq > 0 && (force || db_due(r) <= now))
 		db_flush(r, force ? r->c.final_wait_ms : r->c.lock_wait_ms);
 	if (r->c.push == NULL) {
-		r->el[0].n = r->el[1].n = 0;
+		r->el[0].n = r->el[1].n = r->el[2].n = r->el[3].n = 0;
 		return;
 	}
 	if (nft_pending(r) > 0 && (force || r->nft_next <= now))

@@ -21,8 +21,11 @@
  * gets a WHITE record (bcount 1, pcount 0) and every sighting of a WHITE
  * one adds 1 to pcount and moves expire to now + whiteexp. A TRAPPED
  * record stays TRAPPED and is not pushed to nft. Only WHITE/TRAPPED keys
- * (bare addresses) are ever read or written, so GREY tuples are never
- * touched.
+ * (bare addresses, or with -g the WHITE networks of spamd -g) are ever
+ * read or written, so GREY tuples are never touched. With -g, a host
+ * whose network is WHITE renews the network's record and its element of
+ * spamd_whitenet(6) (the push gets elements with plen set), not one of
+ * its own.
  *
  * Failure handling: if the database cannot be locked within
  * lock_wait_ms or cannot be written, the queue is kept and retried with
@@ -59,6 +62,7 @@ struct refresh_conf {
 	size_t		 queue_max;	/* bound on each queue */
 	refresh_push_fn	 push;		/* NULL: no nft (savefile replay) */
 	void		*push_arg;
+	unsigned int	 group4, group6; /* spamd -g; 0: exact addresses */
 };
 
 #define REFRESH_WINDOW_MS	200

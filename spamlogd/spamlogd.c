@@ -1,9 +1,9 @@
 /*
  * spamlogd.c: keep hosts that exchange mail with us on the whitelist.
  *
- *	usage: spamlogd [-DI] [-f dbfile] [-i interface] [-l pcapdev]
- *	    [-W whiteexp] [--config-socket path] [--log syslog|stderr|file]
- *	    [--pidfile file]
+ *	usage: spamlogd [-DI] [-f dbfile] [-g v4len:v6len] [-i interface]
+ *	    [-l pcapdev] [-W whiteexp] [--config-socket path]
+ *	    [--log syslog|stderr|file] [--pidfile file]
  *
  * Watches the connection openings that the nft log rules of
  * nft/spamd.nft send to NFLOG group 25 (capture.c, nflog.c): a white host
@@ -87,9 +87,9 @@ static const struct option long_opts[] = {
 static __dead void
 usage(void)
 {
-	fprintf(stderr, "usage: spamlogd [-DI] [-f dbfile] [-i interface] "
-	    "[-l pcapdev] [-W whiteexp]\n"
-	    "                [--config-socket path]\n"
+	fprintf(stderr, "usage: spamlogd [-DI] [-f dbfile] [-g v4len:v6len] "
+	    "[-i interface]\n"
+	    "                [-l pcapdev] [-W whiteexp] [--config-socket path]\n"
 	    "                [--log syslog|stderr|file] [--pidfile file]\n");
 	exit(1);
 }
@@ -113,7 +113,7 @@ unlisted(const char *setname, const struct nft_elem *el, size_t n,
 {
 	static char msg[600];
 	char err[512], ip[ADDR_STRLEN];
-	struct addr *v;
+	struct cidr *v;
 	unsigned char *flag;
 	size_t i, k = 0;
 	int r;
@@ -125,8 +125,11 @@ unlisted(const char *setname, const struct nft_elem *el, size_t n,
 		*why = "out of memory asking spamd about blacklists";
 		goto fail;
 	}
-	for (i = 0; i < n; i++)
-		v[i] = el[i].a;
+	for (i = 0; i < n; i++) {
+		v[i].a = el[i].a;
+		v[i].plen = el[i].plen != 0 ? el[i].plen :
+		    (uint8_t)(8 * addr_len(&el[i].a));
+	}
 	if ((r = blquery_ask(cfgsock, v, n, flag, err, sizeof(err))) == -1) {
 		(void)snprintf(msg, sizeof(msg), "cannot ask spamd (%s) which "
 		    "addresses are blacklisted: %s", cfgsock, err);
@@ -172,7 +175,13 @@ push_white(void *arg, int af, const struct nft_elem *all, size_t nall,
 
 	memset(&set, 0, sizeof(set));
 	set.table = NFT_TABLE;
-	set.name = af == AF_INET6 ? NFT_SET_WHITE6 : NFT_SET_WHITE4;
+	/* A queue holds addresses, or (spamd -g) networks only. */
+	set.interval = nall > 0 && all[0].plen != 0;
+	if (set.interval)
+		set.name = af == AF_INET6 ? NFT_SET_WHITENET6 :
+		    NFT_SET_WHITENET4;
+	else
+		set.name = af == AF_INET6 ? NFT_SET_WHITE6 : NFT_SET_WHITE4;
 	set.family = NFPROTO_INET;
 	set.af = (uint8_t)af;
 	if ((n = unlisted(set.name, all, nall, &el, why)) <= 0) {
@@ -328,7 +337,29 @@ struct opts {
 	const char	*dbpath, *log_dest, *pid_path;
 	int64_t		 whiteexp;
 	int		 debug;
+	unsigned int	 group4, group6;	/* -g, as spamd's */
 };
+
+/* -g v4len:v6len, with spamd's bounds. */
+static void
+parse_group(const char *arg, struct opts *o)
+{
+	char buf[16], *colon;
+	const char *e4 = NULL, *e6 = NULL;
+
+	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf) ||
+	    (colon = strchr(buf, ':')) == NULL) {
+		log_warnx("-g %s: not v4len:v6len", arg);
+		usage();
+	}
+	*colon++ = '\0';
+	o->group4 = (unsigned int)strtonum(buf, 16, 32, &e4);
+	o->group6 = (unsigned int)strtonum(colon, 32, 128, &e6);
+	if (e4 != NULL || e6 != NULL) {
+		log_warnx("-g %s: %s (16-32:32-128)", arg, e4 ? e4 : e6);
+		usage();
+	}
+}
 
 static void
 parse_options(int argc, char *argv[], struct opts *o,
@@ -337,7 +368,7 @@ parse_options(int argc, char *argv[], struct opts *o,
 	const char *errstr;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "DIf:i:l:W:", long_opts,
+	while ((ch = getopt_long(argc, argv, "DIf:g:i:l:W:", long_opts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case OPT_CONFIG_SOCKET:
@@ -351,6 +382,9 @@ parse_options(int argc, char *argv[], struct opts *o,
 			break;
 		case 'f':
 			o->dbpath = optarg;
+			break;
+		case 'g':
+			parse_group(optarg, o);
 			break;
 		case 'i':
 			cc->ifname = optarg;
@@ -450,7 +484,8 @@ check_db(const char *dbpath, struct capture *c, struct refresh *r,
 int
 main(int argc, char *argv[])
 {
-	struct opts o = { PATH_SPAMD_DB, NULL, NULL, GREYLIST_WHITEEXP, 0 };
+	struct opts o = { PATH_SPAMD_DB, NULL, NULL, GREYLIST_WHITEEXP, 0, 0,
+	    0 };
 	struct capture_conf cc;
 	struct refresh_conf rc;
 	struct capture *c;
@@ -484,6 +519,8 @@ main(int argc, char *argv[])
 	memset(&rc, 0, sizeof(rc));
 	rc.dbpath = o.dbpath;
 	rc.whiteexp = o.whiteexp;
+	rc.group4 = o.group4;
+	rc.group6 = o.group6;
 	rc.lock_wait_ms = REFRESH_LOCK_WAIT_MS;
 	rc.final_wait_ms = REFRESH_FINAL_WAIT_MS;
 	rc.window_ms = REFRESH_WINDOW_MS;

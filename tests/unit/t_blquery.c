@@ -17,10 +17,14 @@
 #include "common/compat.h"
 #include "tests/unit/harness.h"
 
-/* 192.0.2.0/24 and 2001:db8:bad::/48 are "listed". */
+/*
+ * 192.0.2.0/24 and 2001:db8:bad::/48 are "listed"; a network (spamd -g)
+ * is listed when its first address is.
+ */
 static int
-fake_listed(const struct addr *a)
+fake_listed(const struct cidr *c)
 {
+	const struct addr *a = &c->a;
 	struct addr n4, n6;
 
 	addr_parse("192.0.2.0", &n4);
@@ -28,6 +32,17 @@ fake_listed(const struct addr *a)
 	if (a->af == AF_INET)
 		return memcmp(a->u.b, n4.u.b, 3) == 0;
 	return memcmp(a->u.b, n6.u.b, 6) == 0;
+}
+
+static struct cidr
+C(const char *s)
+{
+	struct cidr c;
+	const char *err;
+
+	if (cidr_parse(s, &c, 0, &err) == -1)
+		t_fail("bad address %s", s);
+	return c;
 }
 
 static void
@@ -66,6 +81,14 @@ answer(void)
 	    &nlisted);
 	T_ASSERT(out != NULL && strcmp(out, "end 0\n") == 0);
 	free(out);
+	/* Networks: listed ones echoed as asked; host bits or /0 are no
+	 * network key, so never listed. */
+	out = blquery_answer("query listed\n192.0.2.0/24\n198.51.100.0/24\n"
+	    "192.0.2.1/24\n0.0.0.0/0\n2001:db8:bad::/64\n", 83, fake_listed,
+	    &len, &nasked, &nlisted);
+	T_ASSERT(out != NULL);
+	T_EQ_STR(out, "0 192.0.2.0/24\n4 2001:db8:bad::/64\nend 5\n");
+	free(out);
 }
 
 /* A fake spamd for one connection: read to EOF, then write `reply'. */
@@ -100,20 +123,34 @@ serve(const char *path, const char *reply)
 static void
 ask(void)
 {
-	struct addr a[3];
+	struct cidr a[3];
 	unsigned char flag[3];
 	char err[256], path[300];
 	int st;
 	pid_t pid;
 
-	addr_parse("198.51.100.1", &a[0]);
-	addr_parse("192.0.2.7", &a[1]);
-	addr_parse("2001:db8:bad::1", &a[2]);
+	a[0] = C("198.51.100.1");
+	a[1] = C("192.0.2.7");
+	a[2] = C("2001:db8:bad::1");
 	snprintf(path, sizeof(path), "%s", t_path("s1"));
 	pid = serve(path, "1 192.0.2.7\n2 2001:db8:bad::1\nend 3\n");
 	T_EQ_INT(blquery_ask(path, a, 3, flag, err, sizeof(err)), 0);
 	T_ASSERT(flag[0] == 0 && flag[1] == 1 && flag[2] == 1);
 	waitpid(pid, &st, 0);
+
+	/* A network (spamd -g) is asked and answered as "a/m". */
+	a[1] = C("192.0.2.0/24");
+	snprintf(path, sizeof(path), "%s", t_path("s5"));
+	pid = serve(path, "1 192.0.2.0/24\nend 3\n");
+	T_EQ_INT(blquery_ask(path, a, 3, flag, err, sizeof(err)), 0);
+	T_ASSERT(flag[0] == 0 && flag[1] == 1 && flag[2] == 0);
+	waitpid(pid, &st, 0);
+	/* ... and an answer naming the bare address does not match it. */
+	snprintf(path, sizeof(path), "%s", t_path("s6"));
+	pid = serve(path, "1 192.0.2.0\nend 3\n");
+	T_EQ_INT(blquery_ask(path, a, 3, flag, err, sizeof(err)), -1);
+	waitpid(pid, &st, 0);
+	a[1] = C("192.0.2.7");
 
 	/* refused: closed without an answer */
 	snprintf(path, sizeof(path), "%s", t_path("s2"));
