@@ -10,7 +10,7 @@
 #	through a temporary file and a rename, so a running daemon keeps its
 #	old binary and nothing is ever half-written;
 #   configuration files (the nft rulesets, nospamd.nft, spamd.conf.example,
-#	black.txt, the cron file): installed when absent; when present and edited by the admin,
+#	black.txt, bigmailers.example, the cron file): installed when absent; when present and edited by the admin,
 #	never overwritten: the new version goes beside it as FILE.new and we
 #	say so, but only when the shipped file changed since the last
 #	install (the manifest records the last shipped version of each).

@@ -3,7 +3,8 @@
 #   make install   [DESTDIR=...] [PREFIX=/usr/local]: programs into SBINDIR,
 #                  man pages into MANDIR/man5 and man8, systemd units into
 #                  UNITDIR, the nft rulesets, nospamd.nft,
-#                  spamd.conf.example and the list it loads (black.txt)
+#                  spamd.conf.example and the list it loads (black.txt),
+#                  bigmailers.example (domains for an :spfwalk: list)
 #                  into SYSCONFDIR/spamd, the settings file read by every
 #                  unit into SYSCONFDIR/default/spamd, the cron file
 #                  into SYSCONFDIR/cron.d.
@@ -33,7 +34,7 @@ INSTALL_ENV = DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SBINDIR='$(SBINDIR)' \
 	PROGS='$(sort $(PROGS))' \
 	MANPAGES='$(sort $(wildcard man/*.5 man/*.8))' \
 	UNITS='$(sort $(wildcard etc/*.service etc/*.timer))' \
-	CONFFILES='$(foreach f,nft/spamd.nft nft/spamd-blacklist-only.nft etc/nospamd.nft etc/spamd.conf.example etc/black.txt,$(f):$(SYSCONFDIR)/spamd) etc/default/spamd:$(SYSCONFDIR)/default' \
+	CONFFILES='$(foreach f,nft/spamd.nft nft/spamd-blacklist-only.nft etc/nospamd.nft etc/spamd.conf.example etc/black.txt etc/bigmailers.example,$(f):$(SYSCONFDIR)/spamd) etc/default/spamd:$(SYSCONFDIR)/default' \
 	CRONFILE='etc/spamd-nftsync.cron'
 
 install: all

@@ -28,7 +28,7 @@ static const char *const method_names[] = {
 };
 
 static const char *const known_caps[] = {
-	"black", "white", "msg", "method", "file", NULL,
+	"black", "white", "spfwalk", "msg", "method", "file", NULL,
 };
 
 struct checker {
@@ -266,7 +266,7 @@ static int
 check_list(struct checker *ck, const struct getcap_ent *e,
     struct conf_list *l)
 {
-	const struct getcap_cap *black, *white, *msg;
+	const struct getcap_cap *black, *white, *spf, *msg;
 	const char *name = e->names[0];
 	int errors = ck->errors;
 
@@ -275,20 +275,26 @@ check_list(struct checker *ck, const struct getcap_ent *e,
 	check_caps(ck, e, name);
 	black = getcap_get(e, "black");
 	white = getcap_get(e, "white");
+	spf = getcap_get(e, "spfwalk");
 	msg = getcap_get(e, "msg");
 	if (black != NULL && white != NULL)
 		cerr(ck, e->line, "entry %s: both :black: and :white:", name);
-	else if (black == NULL && white == NULL)
-		cerr(ck, e->line, "entry %s: neither :black: nor :white:",
-		    name);
-	l->kind = white != NULL ? CONF_WHITE : CONF_BLACK;
+	else if (spf != NULL && (black != NULL || white != NULL))
+		cerr(ck, e->line, "entry %s: both :spfwalk: and :%s:", name,
+		    black != NULL ? "black" : "white");
+	else if (black == NULL && white == NULL && spf == NULL)
+		cerr(ck, e->line, "entry %s: neither :black: nor :white: "
+		    "(nor :spfwalk:)", name);
+	l->kind = spf != NULL ? CONF_SPFWALK : white != NULL ? CONF_WHITE :
+	    CONF_BLACK;
 	check_method(ck, getcap_get(e, "method"), name, l);
 	check_file(ck, e, getcap_get(e, "file"), name, l);
 	if (l->kind == CONF_BLACK && black != NULL)
 		check_black(ck, e, msg, name, l);
-	else if (l->kind == CONF_WHITE && white != NULL && msg != NULL)
-		cwarn(ck, msg->line, "entry %s: a white list has no message; "
-		    ":msg=: ignored", name);
+	else if (l->kind != CONF_BLACK && msg != NULL)
+		cwarn(ck, msg->line, "entry %s: a%s list has no message; "
+		    ":msg=: ignored", name, l->kind == CONF_WHITE ? " white" :
+		    "n spfwalk");
 	l->name = xstrdup(name);
 	return ck->errors == errors ? 0 : -1;
 }
@@ -343,18 +349,18 @@ conf_from_db(const struct getcap_db *db, struct conf *c)
 		}
 		for (dup = 0, j = 0; j < c->nlists; j++) {
 			if (strcmp(c->lists[j].name, l.name) == 0 &&
-			    l.kind == CONF_BLACK)
+			    l.kind != CONF_WHITE)
 				dup = 1;
 		}
 		if (dup) {
-			cerr(&ck, cap->line, "all: black list %s named twice",
-			    l.name);
+			cerr(&ck, cap->line, "all: %s list %s named twice",
+			    l.kind == CONF_BLACK ? "black" : "spfwalk", l.name);
 			free_list(&l);
 			continue;
 		}
 		if (l.kind == CONF_BLACK)
 			seen_black = 1;
-		else if (!seen_black)
+		else if (l.kind == CONF_WHITE && !seen_black)
 			cwarn(&ck, cap->line, "all: white list %s has no black "
 			    "list before it and has no effect", l.name);
 		c->lists = xreallocarray(c->lists, c->nlists + 1,

@@ -11,7 +11,8 @@
  * Rules (OpenBSD's, made strict):
  * - the entry "all" lists the entries to use, in order, as boolean
  *   capabilities; it must exist and name at least one list;
- * - every list entry has exactly one of :black: and :white:, and :file=:;
+ * - every list entry has exactly one of :black:, :white: and :spfwalk:,
+ *   and :file=:;
  * - :method=: is file (the default), exec, http or https; ftp is refused
  *   with a hint; for http/https, :file=: is the URL without the scheme (a
  *   matching "http://" prefix, quoted or written with "\:", is dropped;
@@ -22,8 +23,12 @@
  *   the message (CR before LF and trailing newlines dropped, tabs become
  *   blanks); its name must be a valid tag (cfg_tag_check);
  * - a black list may appear in "all" once; a white list any number of
- *   times, and it applies to the nearest black list before it;
- * - warnings, not errors: unknown capabilities, :msg=: on a white list, a
+ *   times, and it applies to the nearest black list before it (:spfwalk:
+ *   entries in between do not count);
+ * - an :spfwalk: list (sender domains whose SPF records spfwalk.c walks)
+ *   may appear in "all" once, anywhere; it takes no :msg=:;
+ * - warnings, not errors: unknown capabilities, :msg=: on a white or
+ *   spfwalk list, a
  *   white list with no black list before it.
  */
 #ifndef CONF_H
@@ -38,6 +43,7 @@
 enum conf_kind {
 	CONF_BLACK,
 	CONF_WHITE,
+	CONF_SPFWALK,
 };
 
 enum conf_method {
@@ -52,7 +58,7 @@ struct conf_list {
 	enum conf_kind	 kind;
 	enum conf_method method;
 	char		*file;		/* path, command line, or URL rest */
-	char		*msg;		/* plain text; NULL for white lists */
+	char		*msg;		/* plain text; NULL but for black */
 	int		 line;		/* where the entry starts */
 };
 

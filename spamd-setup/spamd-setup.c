@@ -5,13 +5,14 @@
  * parses and merges the addresses, subtracts each black list's white
  * lists (iprange.c), and sends one configuration line per black list to
  * spamd (cfg_encode, cfgsend.c); with -b it also replaces the nft sets
- * spamd_black and spamd_black6.
+ * spamd_black and spamd_black6. The :spfwalk: lists (spfwalk.c) go into
+ * the nft sets spamd_spf and spamd_spf6, with or without -b.
  *
  * Exit status: 0 when every list was loaded; 1 on a usage or
  * configuration error, or when spamd or nftables could not be updated;
  * 2 when spamd was updated but one or more lists were not (a download
- * failed, a list came out empty): spamd then keeps those lists' previous
- * contents, and cron sees the non-zero status.
+ * failed, a list came out empty, a domain's SPF walk failed): spamd then
+ * keeps those lists' previous contents, and cron sees the non-zero status.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,6 +32,8 @@
 #include "spamd-setup/conf.h"
 #include "spamd-setup/fetch.h"
 #include "spamd-setup/iprange.h"
+#include "spamd-setup/spf.h"
+#include "spamd-setup/spfwalk.h"
 
 /* after <netinet/in.h>, which it must not redefine */
 #include <linux/netfilter.h>
@@ -48,14 +51,25 @@ static size_t		 nwhites;
 static char		*out;		/* every line for spamd */
 static size_t		 outlen;
 static struct iprange_set blacks;	/* -b: all black lists together */
-static int		 failures;
+static int		 failures;	/* black and white lists */
+static int		 spf_failures;	/* spfwalk lists and domains */
+static struct spfwalk_opts sopts = {
+	.floor4 = SPF_FLOOR4_DEF,
+	.floor6 = SPF_FLOOR6_DEF,
+	.interval = SPFWALK_INTERVAL_DEF,
+	.keep = SPFWALK_KEEP_DEF,
+	.state = PATH_SPFWALK_STATE,
+};
 
 static __dead void
 usage(void)
 {
 	fprintf(stderr, "usage: spamd-setup [-bDdn] [-c configfile] "
 	    "[--fetch-user user]\n"
-	    "                   [--socket path | --tcp]\n");
+	    "                   [--socket path | --tcp] "
+	    "[--spf-floor v4len:v6len]\n"
+	    "                   [--spf-interval time] [--spf-keep count] "
+	    "[--spf-state file]\n");
 	exit(1);
 }
 
@@ -154,9 +168,10 @@ bounds_check(const char *name, size_t n, size_t n6, size_t len)
 	return 0;
 }
 
-/* A black list and the white lists right after it. */
+/* A black list and the white lists after it. */
 static void
-do_black(const struct conf_list *l, const struct conf_list *w, size_t nw)
+do_black(const struct conf_list *l, const struct conf_list *const *w,
+    size_t nw)
 {
 	struct iprange_set s;
 	struct white *wh;
@@ -169,15 +184,15 @@ do_black(const struct conf_list *l, const struct conf_list *w, size_t nw)
 	if (load(l, &s) == -1)
 		goto failed;
 	for (i = 0; i < nw; i++) {
-		wh = white_get(&w[i]);
+		wh = white_get(w[i]);
 		if (!wh->ok) {
 			log_warnx("list %s: its white list %s failed",
-			    l->name, w[i].name);
+			    l->name, w[i]->name);
 			goto failed;
 		}
 		iprange_subtract(&s, &wh->set);
 		log_debug("list %s: %zu ranges left after white list %s",
-		    l->name, s.n, w[i].name);
+		    l->name, s.n, w[i]->name);
 	}
 	if ((n = iprange_to_cidrs(&s, &v)) == 0) {
 		log_warnx("list %s: no addresses", l->name);
@@ -295,14 +310,49 @@ enum {
 	OPT_FETCH_USER = 256,
 	OPT_SOCKET,
 	OPT_TCP,
+	OPT_SPF_FLOOR,
+	OPT_SPF_INTERVAL,
+	OPT_SPF_KEEP,
+	OPT_SPF_STATE,
 };
 
 static const struct option long_opts[] = {
 	{ "fetch-user", required_argument, NULL, OPT_FETCH_USER },
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "tcp", no_argument, NULL, OPT_TCP },
+	{ "spf-floor", required_argument, NULL, OPT_SPF_FLOOR },
+	{ "spf-interval", required_argument, NULL, OPT_SPF_INTERVAL },
+	{ "spf-keep", required_argument, NULL, OPT_SPF_KEEP },
+	{ "spf-state", required_argument, NULL, OPT_SPF_STATE },
 	{ NULL, 0, NULL, 0 }
 };
+
+static __dead void
+bad_opt(const char *opt, const char *arg, const char *why)
+{
+	fprintf(stderr, "spamd-setup: --%s %s: %s\n", opt, arg, why);
+	usage();
+}
+
+/* --spf-floor v4len:v6len, each from SPF_FLOOR_MIN to the family's width */
+static void
+parse_floor(const char *arg)
+{
+	char buf[16], *six;
+	const char *errstr;
+
+	if (strlcpy(buf, arg, sizeof(buf)) >= sizeof(buf) ||
+	    (six = strchr(buf, ':')) == NULL)
+		bad_opt("spf-floor", arg, "not v4len:v6len");
+	*six++ = '\0';
+	sopts.floor4 = (unsigned int)strtonum(buf, SPF_FLOOR_MIN, 32, &errstr);
+	if (errstr != NULL)
+		bad_opt("spf-floor", arg, "IPv4 length not in 8-32");
+	sopts.floor6 = (unsigned int)strtonum(six, SPF_FLOOR_MIN, 128,
+	    &errstr);
+	if (errstr != NULL)
+		bad_opt("spf-floor", arg, "IPv6 length not in 8-128");
+}
 
 /* The command line; the -b, -d and -n flags and fopts are globals. */
 struct opts {
@@ -315,9 +365,30 @@ parse_options(int argc, char *argv[], struct opts *o)
 {
 	int ch, sock_set = 0;
 
+	const char *errstr;
+	int64_t t;
+
 	while ((ch = getopt_long(argc, argv, "bc:Ddn", long_opts, NULL)) !=
 	    -1) {
 		switch (ch) {
+		case OPT_SPF_FLOOR:
+			parse_floor(optarg);
+			break;
+		case OPT_SPF_INTERVAL:
+			if (util_parse_time(optarg, 1, 60, 30 * 86400, &t,
+			    &errstr) == -1)
+				bad_opt("spf-interval", optarg, errstr);
+			sopts.interval = t;
+			break;
+		case OPT_SPF_KEEP:
+			sopts.keep = (unsigned int)strtonum(optarg, 1,
+			    SPFWALK_KEEP_MAX, &errstr);
+			if (errstr != NULL)
+				bad_opt("spf-keep", optarg, errstr);
+			break;
+		case OPT_SPF_STATE:
+			sopts.state = optarg;
+			break;
 		case OPT_FETCH_USER:
 			fopts.user = optarg;
 			break;
@@ -353,7 +424,7 @@ parse_options(int argc, char *argv[], struct opts *o)
 
 /* The lists built: printed (-n) or sent to spamd; 0 or 1. */
 static int
-send_lists(const struct opts *o)
+send_lists(const struct opts *o, int nblack)
 {
 	char err[512];
 
@@ -367,7 +438,7 @@ send_lists(const struct opts *o)
 			log_warnx("%s", err);
 			return 1;
 		}
-	} else
+	} else if (nblack > 0)
 		log_warnx("no list to send to spamd");
 	return 0;
 }
@@ -377,7 +448,8 @@ main(int argc, char *argv[])
 {
 	struct opts o = { PATH_SPAMD_CONF, PATH_SPAMD_SOCK, 0, 0 };
 	struct conf conf;
-	size_t i, j;
+	const struct conf_list **lp;
+	size_t i, j, nl, nspf, nblack;
 	int rc;
 
 	fetch_defaults(&fopts);
@@ -396,18 +468,35 @@ main(int argc, char *argv[])
 	}
 	iprange_init(&blacks);
 
-	for (i = 0; i < conf.nlists; i++) {
+	/* each black list with the white lists up to the next black one */
+	lp = xcalloc(conf.nlists + 1, sizeof(*lp));
+	for (nblack = 0, i = 0; i < conf.nlists; i++) {
 		if (conf.lists[i].kind != CONF_BLACK)
 			continue;	/* no black list before it: warned */
-		for (j = i + 1; j < conf.nlists &&
-		    conf.lists[j].kind == CONF_WHITE; j++)
-			;
-		do_black(&conf.lists[i], conf.lists + i + 1, j - i - 1);
+		nblack++;
+		for (nl = 0, j = i + 1; j < conf.nlists &&
+		    conf.lists[j].kind != CONF_BLACK; j++) {
+			if (conf.lists[j].kind == CONF_WHITE)
+				lp[nl++] = &conf.lists[j];
+		}
+		do_black(&conf.lists[i], lp, nl);
 	}
 
-	rc = send_lists(&o);
+	rc = send_lists(&o, (int)nblack);
 	if (bflag && do_nft() == -1)
 		rc = 1;
+
+	for (nspf = 0, i = 0; i < conf.nlists; i++) {
+		if (conf.lists[i].kind == CONF_SPFWALK)
+			lp[nspf++] = &conf.lists[i];
+	}
+	if (nspf > 0) {
+		sopts.dryrun = nflag;
+		sopts.fopts = &fopts;
+		if (spfwalk_run(&sopts, lp, nspf, &spf_failures) == -1)
+			rc = 1;
+	}
+	free(lp);
 	if (nflag && fflush(stdout) == EOF)
 		fatal("stdout");
 
@@ -417,7 +506,7 @@ main(int argc, char *argv[])
 	free(out);
 	iprange_free(&blacks);
 	conf_free(&conf);
-	if (rc == 0 && failures > 0)
+	if (rc == 0 && failures + spf_failures > 0)
 		rc = 2;
 	return rc;
 }

@@ -31,6 +31,7 @@ expected() {
 	echo "644 /etc/spamd/nospamd.nft"
 	[ -e etc/spamd.conf.example ] && echo "644 /etc/spamd/spamd.conf.example"
 	echo "644 /etc/spamd/black.txt"
+	echo "644 /etc/spamd/bigmailers.example"
 	echo "644 /etc/default/spamd"
 	echo "644 /etc/cron.d/spamd-nftsync"
 	echo "644 /usr/local/share/spamd/manifest"
