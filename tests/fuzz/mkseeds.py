@@ -293,5 +293,115 @@ def proto():
     put("proto", s)
 
 
-for f in (smtp, cfg, conf, iprange, nflog, gdata, proto):
+def sync():
+    # Input: flags (0x01 sign, 0x02 empty key), max entries, datagram.
+    import hashlib
+    import hmac
+
+    key = hashlib.sha1(b"sharedsecret\n").hexdigest().encode()
+
+    def v2(tlvs, counter=0, k=key):
+        body = b"".join(tlvs) + struct.pack(">HH", 0, 4)
+        hdr = struct.pack(">BBHI", 2, 2, 32 + len(body), counter)
+        d = hdr + bytes(24) + body
+        mac = hmac.new(k, d, "sha1").digest()
+        return d[:8] + mac + d[28:]
+
+    def pad16(b):
+        return b + bytes(-len(b) % 16)
+
+    def grey(ip, helo, frm, to, ts=1700000000):
+        f, t, h = frm + b"\0", to + b"\0", helo + b"\0"
+        body = struct.pack(">I", ts) + bytes(ip) + \
+            struct.pack(">HHH", len(f), len(t), len(h)) + f + t + h
+        body = pad16(struct.pack(">HH", 1, 0) + body)
+        return struct.pack(">HH", 1, len(body)) + body[4:]
+
+    def addr(typ, ip, ts, ex, length=16):
+        return struct.pack(">HHII", typ, length, ts, ex) + bytes(ip)
+
+    def ext(tlvs, node=1, boot=2, seq=3, k=key):
+        body = b"".join(tlvs) + struct.pack(">HH", 0, 4)
+        d = struct.pack(">BBH4xQQQ", 0x83, 6, 64 + len(body), node, boot,
+                        seq) + bytes(32) + body
+        mac = hmac.new(k, d, "sha256").digest()
+        return d[:32] + mac + d[64:]
+
+    def xaddr(ip):
+        if len(ip) == 4:
+            return 4, bytes(ip) + bytes(12)
+        return 6, bytes(ip)
+
+    def xgrey(ip, helo, frm, to, ts=1700000000):
+        fam, a = xaddr(ip)
+        f, t, h = frm + b"\0", to + b"\0", helo + b"\0"
+        body = pad16(struct.pack(">HHBBHHH4xq", 1, 0, fam, 0, len(f), len(t),
+                                 len(h), ts) + a + f + t + h)
+        return body[:2] + struct.pack(">H", len(body)) + body[4:]
+
+    def xentry(typ, ip, ts, ex):
+        fam, a = xaddr(ip)
+        return struct.pack(">HHB3xqq", typ, 40, fam, ts, ex) + a
+
+    ip6 = [0x20, 0x01, 0x0d, 0xb8] + [0] * 11 + [0x25]
+    g1 = grey([192, 0, 2, 10], b"mx.example.org", b"<a@example.org>",
+              b"<b@example.net>")
+    w = addr(2, [192, 0, 2, 20], 1700000000, 1703110400)
+    t = addr(3, [192, 0, 2, 30], 1700000000, 1700086400)
+    vec1 = v2([g1])
+    s = {
+        "vector1": b"\x00\xff" + vec1,
+        "vector2": b"\x00\xff" + v2([w], 1),
+        "vector3-empty-key": b"\x02\xff" + v2([t], 2, b""),
+        "vector1-trailing": b"\x00\xff" + vec1 + b"junk",
+        "vector1-flipped": b"\x00\xff" + vec1[:60] + bytes([vec1[60] ^ 4]) +
+        vec1[61:],
+        "vector1-cut": b"\x00\xff" + vec1[:35],
+        "version1": b"\x01\xff" + b"\x01" + vec1[1:],
+        "family10": b"\x01\xff" + vec1[:1] + b"\x0a" + vec1[2:],
+        "family24": b"\x01\xff" + vec1[:1] + b"\x18" + vec1[2:],
+        "length-over": b"\x01\xff" + vec1[:2] + struct.pack(">H", 117) +
+        vec1[4:],
+        "from-no-nul": b"\x01\xff" + vec1[:45] + b"\x0f" + vec1[46:],
+        "helo-lf": b"\x01\xff" + vec1[:84] + b"\n" + vec1[85:],
+        "helo-bar": b"\x01\xff" + vec1[:84] + b"|" + vec1[85:],
+        "type4": b"\x00\xff" + v2([addr(4, [192, 0, 2, 20], 1, 2), w]),
+        "type5-then-6": b"\x00\xff" + v2([w, addr(5, [192, 0, 2, 20], 1, 2),
+                                          addr(6, [192, 0, 2, 20], 1, 2)]),
+        "white12": b"\x00\xff" + v2([addr(2, [192, 0, 2, 20], 1, 2, 12)]),
+        "tlv0": b"\x00\xff" + v2([struct.pack(">HH", 2, 0) + bytes(12)]),
+        "tlv-past": b"\x00\xff" + v2([addr(2, [192, 0, 2, 20], 1, 2, 64)]),
+        "broadcast": b"\x00\xff" + v2([grey([255] * 4, b"h", b"<a@b>",
+                                            b"<c@d>")]),
+        "greyd-bare": b"\x00\xff" + v2([grey([198, 51, 100, 1], b"greyd.test",
+                                             b"alice@sender.test",
+                                             b"bob@example.org")]),
+        "long-from": b"\x00\xff" + v2([grey([192, 0, 2, 1], b"h",
+                                            b"f" * 1023, b"t")]),
+        "too-long-from": b"\x00\xff" + v2([grey([192, 0, 2, 1], b"h",
+                                                b"f" * 1024, b"t")]),
+        "many": b"\x00\x03" + v2([w, t, g1, w, t]),
+        "max85": b"\x00\xff" + v2([w] * 85),
+        "no-end": b"\x01\xff" + v2([w])[:2] + struct.pack(">H", 48) +
+        v2([w])[4:-4],
+        "ext": b"\x00\xff" + ext([xgrey(ip6, b"mx6.example.org",
+                                        b"<a@example.org>", b"<b@example.net>"),
+                                  xentry(2, ip6, 1700000000, 1 << 40),
+                                  xentry(3, [192, 0, 2, 30], 1700000000,
+                                         1700086400),
+                                  xgrey([192, 0, 2, 10], b"", b"<>", b"<b@c>")]),
+        "ext-empty-key": b"\x02\xff" + ext([xentry(2, ip6, 1, 2)], 7, 8, 9,
+                                           b""),
+        "ext-wrong-key": b"\x02\xff" + ext([xentry(2, ip6, 1, 2)]),
+        "ext-as-v2": b"\x01\xff" + b"\x02\x02" +
+        ext([xentry(2, ip6, 1, 2)])[2:],
+        "ext-negative-time": b"\x00\xff" + ext([xentry(2, ip6, -1, 2)]),
+        "ext-mapped": b"\x00\xff" + ext([xentry(2, [0] * 10 + [255, 255, 192,
+                                                               0, 2, 1], 1, 2)]),
+        "ext-type4": b"\x00\xff" + ext([struct.pack(">HH", 4, 16) + bytes(12)]),
+    }
+    put("sync", s)
+
+
+for f in (smtp, cfg, conf, iprange, nflog, gdata, proto, sync):
     f()

@@ -61,7 +61,7 @@ FUZZ_CFLAGS := $(CSTD) $(WARN) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
 # spamd/sandbox.c) trips clang-only warnings inside libmnl's and
 # libseccomp's macros, and is never called here.
 FUZZ_LIB_SRCS := $(common_SRCS) $(addprefix spamd/,smtp.c proto.c cfg.c \
-	sdl.c) $(addprefix spamd-setup/,getcap.c conf.c iprange.c) \
+	sdl.c syncmsg.c) $(addprefix spamd-setup/,getcap.c conf.c iprange.c) \
 	spamlogd/nflog.c
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_O)/obj/%.o,$(FUZZ_LIB_SRCS))
 
