@@ -21,6 +21,7 @@
 #define PATH_SPAMD_DB		STATEDIR "/spamd.db"
 #define PATH_SPAMD_CONF		SYSCONFDIR "/spamd/spamd.conf"
 #define PATH_ALLOWEDDOMAINS	SYSCONFDIR "/spamd/alloweddomains"
+#define PATH_SPAMD_KEY		SYSCONFDIR "/spamd/spamd.key"	/* sync */
 #define PATH_SPAMD_SOCK		RUNSTATEDIR "/spamd/spamd.sock"	/* config */
 
 #define SPAMD_USER		"_spamd"

@@ -41,6 +41,7 @@
 #include "spamd/grey.h"
 #include "spamd/greyaddr.h"
 #include "spamd/greyq.h"
+#include "spamd/sync.h"
 #include "spamd/metrics.h"
 #include "spamd/proto.h"
 #include "spamd/spamd.h"
@@ -656,6 +657,193 @@ load_addrs(void)
 	greydb_close(db);
 }
 
+/*
+ * Sync (spamd -Y, --sync-peer): what a committed batch did goes to the
+ * peers; what they send goes into the queue like local tuples.
+ */
+static void
+sync_out(void *arg, int kind, const struct addr *ip, const char *helo,
+    const char *from, const char *to, int64_t expire)
+{
+	static struct syncmsg_entry e;
+
+	(void)arg;
+	memset(&e, 0, offsetof(struct syncmsg_entry, helo));
+	e.kind = (enum syncmsg_kind)kind;
+	e.ip = *ip;
+	e.timestamp = clock_now();
+	e.expire = expire;
+	e.helo[0] = e.from[0] = e.to[0] = '\0';
+	if (kind == SYNCMSG_GREY) {
+		strlcpy(e.helo, helo, sizeof(e.helo));
+		strlcpy(e.from, from, sizeof(e.from));
+		strlcpy(e.to, to, sizeof(e.to));
+	}
+	sync_send(conf.sync, &e);
+}
+
+static void
+sync_in(void *arg, const struct syncmsg_entry *e, int ext)
+{
+	static struct proto_tuple t;
+
+	(void)arg;
+	memset(&t, 0, offsetof(struct proto_tuple, helo));
+	t.ip = e->ip;
+	t.sync = (uint8_t)e->kind;
+	t.expire = e->expire;
+	/* A version 2 tuple counts on our clock, as OpenBSD's do. */
+	t.stamp = ext ? e->timestamp : 0;
+	t.helo[0] = t.from[0] = t.to[0] = '\0';
+	if (e->kind == SYNCMSG_GREY) {
+		strlcpy(t.helo, e->helo, sizeof(t.helo));
+		/* greyd sends its own tuples without the brackets */
+		if (syncmsg_canon_addr(e->from, t.from, sizeof(t.from)) == -1 ||
+		    syncmsg_canon_addr(e->to, t.to, sizeof(t.to)) == -1)
+			return;
+	}
+	(void)greyq_add(gq, &t);
+	ev_timer_in(&gq_tm, greyq_timeout(gq), gq_due);
+}
+
+/*
+ * A --sync-peer host (re)started and asked for our state: the live WHITE
+ * addresses and GREY tuples go to it, a few hundred datagrams every
+ * SYNC_DUMP_MS so as not to flood its socket. One dump at a time; a hello
+ * during one restarts it for the new asker.
+ */
+#define SYNC_DUMP_MS	10
+#define SYNC_DUMP_BURST	64		/* datagrams per tick */
+#define SYNC_DUMP_MAX	500000		/* records sent at most */
+
+static struct dump {
+	char		**key;		/* GREY tuple keys, WHITE addresses */
+	int64_t		 *first, *expire;
+	uint8_t		 *kind;
+	size_t		  n, cap, next;
+	int		  peer;
+	struct ev_timer	  tm;
+} dump;
+
+static void
+dump_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < dump.n; i++)
+		free(dump.key[i]);
+	free(dump.key);
+	free(dump.first);
+	free(dump.expire);
+	free(dump.kind);
+	memset(&dump, 0, offsetof(struct dump, tm));
+}
+
+static int
+dump_walk(const char *key, size_t keylen, const struct gd_rec *r,
+    const char *why, void *arg)
+{
+	int64_t now = *(const int64_t *)arg;
+	size_t cap;
+
+	(void)why;
+	if (r == NULL || greylist_expired(r, now) || (r->kind != GD_GREY &&
+	    r->kind != GD_WHITE) || memchr(key, '/', keylen) != NULL)
+		return GREYDB_KEEP;	/* networks (-g) are each host's own */
+	if (dump.n == SYNC_DUMP_MAX)
+		return GREYDB_STOP;
+	if (dump.n == dump.cap) {
+		cap = dump.cap ? dump.cap * 2 : 1024;
+		if ((dump.key = reallocarray(dump.key, cap, sizeof(char *))) ==
+		    NULL || (dump.first = reallocarray(dump.first, cap,
+		    sizeof(int64_t))) == NULL || (dump.expire =
+		    reallocarray(dump.expire, cap, sizeof(int64_t))) == NULL ||
+		    (dump.kind = reallocarray(dump.kind, cap, 1)) == NULL)
+			fatal("sync dump");
+		dump.cap = cap;
+	}
+	if ((dump.key[dump.n] = strndup(key, keylen)) == NULL)
+		return GREYDB_STOP;
+	dump.first[dump.n] = r->first;
+	dump.expire[dump.n] = r->expire;
+	dump.kind[dump.n++] = (uint8_t)r->kind;
+	return GREYDB_KEEP;
+}
+
+static void
+dump_tick(struct ev_timer *t)
+{
+	static struct syncmsg_entry e;
+	struct gd_tuple tp;
+	size_t sent = 0;
+
+	(void)t;
+	while (dump.next < dump.n && sent < SYNC_DUMP_BURST) {
+		size_t i = dump.next;
+
+		memset(&e, 0, offsetof(struct syncmsg_entry, helo));
+		e.helo[0] = e.from[0] = e.to[0] = '\0';
+		if (dump.kind[i] == GD_WHITE) {
+			if (addr_parse(dump.key[i], &e.ip) == -1)
+				goto next;
+			e.kind = SYNCMSG_WHITE;
+			e.timestamp = clock_now();
+			e.expire = dump.expire[i];
+		} else {
+			char *k = dump.key[i];
+
+			if (gd_key_split(k, &tp) < 3 ||
+			    addr_parse(tp.ip, &e.ip) == -1)
+				goto next;
+			e.kind = SYNCMSG_GREY;
+			e.timestamp = dump.first[i];
+			strlcpy(e.helo, tp.helo ? tp.helo : "",
+			    sizeof(e.helo));
+			strlcpy(e.from, tp.from, sizeof(e.from));
+			strlcpy(e.to, tp.to, sizeof(e.to));
+		}
+		if (sync_send_to(conf.sync, dump.peer, &e, 1) == -1)
+			break;		/* its socket is full: next tick */
+		sent++;
+next:
+		dump.next++;
+	}
+	if (dump.next < dump.n) {
+		ev_timer_in(&dump.tm, SYNC_DUMP_MS, dump_tick);
+		return;
+	}
+	log_info("sync: sent %zu records to a restarted peer", dump.n);
+	dump_free();
+}
+
+static void
+sync_hello_in(void *arg, int peer)
+{
+	struct greydb *db;
+	int64_t now = clock_now();
+
+	(void)arg;
+	ev_timer_del(&dump.tm);
+	dump_free();
+	dump.peer = peer;
+	if ((db = greydb_open(conf.dbpath, GREYDB_READ, GREYDB_WAIT)) ==
+	    NULL) {
+		log_warnx("sync: a peer restarted, but the database cannot be "
+		    "read: %s", greydb_errstr());
+		return;
+	}
+	if (greydb_walk(db, dump_walk, &now) == -1)
+		log_warnx("sync: reading the state for a restarted peer: %s",
+		    greydb_errstr());
+	greydb_close(db);
+	if (dump.n == SYNC_DUMP_MAX)
+		log_warnx("sync: a restarted peer gets the first %d records "
+		    "only", SYNC_DUMP_MAX);
+	log_info("sync: a peer restarted; sending it %zu live records",
+	    dump.n);
+	ev_timer_in(&dump.tm, 0, dump_tick);
+}
+
 /* Live records by kind (enum gd_kind; 0: other), for count_db. */
 struct dbcount {
 	uint64_t	kinds[5];
@@ -733,7 +921,8 @@ grey_main(int smtpfd, int nftfd)
 	    .db_max_size = conf.db_max_size, .lock_wait_ms = GREYQ_LOCK_WAIT,
 	    .commit_gap_ms = GREYQ_COMMIT_GAP, .is_trap = grey_trapcheck,
 	    .effect = gq_effect, .verdict = gq_verdict,
-	    .group4 = conf.group4, .group6 = conf.group6 };
+	    .group4 = conf.group4, .group6 = conf.group6,
+	    .sync_out = sync_active(conf.sync) ? sync_out : NULL };
 
 	log_procname("grey");
 	(void)prctl(PR_SET_NAME, "spamd-grey", 0, 0, 0);
@@ -752,6 +941,11 @@ grey_main(int smtpfd, int nftfd)
 		fatal("greylister queue");
 	resync(NULL);
 	send_traps(NULL);
+	if (conf.sync != NULL) {
+		if (sync_start(conf.sync, sync_in, sync_hello_in, NULL) == -1)
+			fatal("cannot watch the sync socket");
+		sync_hello(conf.sync);	/* the peers send what we missed */
+	}
 	if (conf.metrics_listen != NULL || conf.metrics_file != NULL)
 		metrics_scan(&scan_tm);
 	if (conf.metrics_file != NULL)

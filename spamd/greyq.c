@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "spamd/greyaddr.h"
 #include "spamd/greyq.h"
+#include "spamd/syncmsg.h"
 #include "spamd/metrics.h"
 #include "spamd/polreq.h"
 
@@ -30,6 +31,9 @@ struct item {
 	uint8_t		 policy;	/* from policy mode (policy.c) */
 	uint8_t		 lowmx;
 	uint8_t		 netlisted;	/* its -g network holds listed hosts */
+	uint8_t		 sync;		/* from a peer: SYNCMSG_GREY, ... */
+	uint8_t		 out;		/* to the peers: SYNCMSG_GREY, ... */
+	int64_t		 stamp, expire;	/* a synced entry's */
 	char		*helo, *from, *to;	/* point into data[] */
 	char		 data[];
 };
@@ -334,7 +338,7 @@ put_failed(struct greyq *q)
 
 /* A tuple that trapped its client: the address becomes TRAPPED. */
 static int
-apply_trap(struct greyq *q, struct greydb *db, const struct item *it,
+apply_trap(struct greyq *q, struct greydb *db, struct item *it,
     const char *ip, struct gd_rec *ir, int ifound, int64_t now,
     struct effects *fx)
 {
@@ -344,6 +348,8 @@ apply_trap(struct greyq *q, struct greydb *db, const struct item *it,
 	METRIC_INC(grey.traps);
 	log_info("Trapping %s for tuple %s %s %s", ip, it->helo,
 	    it->from, it->to);
+	it->out = SYNCMSG_TRAPPED;
+	it->expire = ir->expire;
 	if (fx_add(&fx->trap, &fx->ntrap, &fx->captrap, &it->ip,
 	    ir->expire, 0) == -1)
 		log_warnx("%s: out of memory for the trap list", ip);
@@ -424,14 +430,25 @@ apply_white(struct greyq *q, struct greydb *db, const char *ip,
  * not, -1 if the database refused the write (put_failed).
  */
 static int
-record(struct greyq *q, struct greydb *db, const struct item *it,
+record(struct greyq *q, struct greydb *db, struct item *it,
     const char *key, int klen, struct gd_rec *tr, int found, int isnew,
     int64_t now)
 {
 	int passed = greylist_tuple(tr, found, now, q->c.gl);
 
+	/*
+	 * A new tuple from one of our peers (the extension) keeps the
+	 * peer's first sighting, so that every host counts passtime from
+	 * the same moment (OpenBSD peers' tuples start on our clock).
+	 */
+	if (isnew && it->sync == SYNCMSG_GREY && it->stamp > 0 &&
+	    it->stamp < now) {
+		tr->first = it->stamp;
+		tr->pass = tr->expire = it->stamp + q->c.gl->greyexp;
+	}
 	if (greydb_put(db, key, (size_t)klen, tr) == -1)
 		return put_failed(q);
+	it->out = SYNCMSG_GREY;
 	if (isnew) {
 		METRIC_INC(grey.new_tuples);
 		greyaddr_added(&it->ip, tr->expire);
@@ -464,7 +481,7 @@ get_white(struct greydb *db, const struct where *w, const char *ip,
  * they exist).
  */
 static int
-apply_policy(struct greyq *q, struct greydb *db, const struct item *it,
+apply_policy(struct greyq *q, struct greydb *db, struct item *it,
     const char *ip, const struct where *w, const char *key, int klen,
     int64_t now, struct effects *fx)
 {
@@ -534,11 +551,93 @@ apply_policy(struct greyq *q, struct greydb *db, const struct item *it,
 }
 
 /*
+ * A WHITE or TRAPPED entry from a sync peer, as OpenBSD applies them: only
+ * if its expiry is ahead; a new WHITE record starts now with that expiry,
+ * an existing one counts a pass and keeps its expiry (a TRAPPED one stays
+ * TRAPPED); TRAPPED traps (an existing trap counts a hit). Networks (-g)
+ * are not synced: each host derives them from the tuples.
+ */
+static int
+apply_synced_addr(struct greyq *q, struct greydb *db, struct item *it,
+    const char *ip, int64_t now, struct effects *fx)
+{
+	struct gd_rec r;
+	int found;
+
+	if (it->expire <= now)
+		return 0;
+	found = greydb_get(db, ip, strlen(ip), &r) == GREYDB_OK &&
+	    !greylist_expired(&r, now);
+	if (it->sync == SYNCMSG_TRAPPED) {
+		if (found && r.kind == GD_TRAPPED) {
+			if (r.bcount < UINT32_MAX)
+				r.bcount++;
+		} else {
+			memset(&r, 0, sizeof(r));
+			r.kind = GD_TRAPPED;
+			r.first = r.pass = now;
+			r.bcount = 1;
+			r.expire = it->expire;
+		}
+		if (greydb_put(db, ip, strlen(ip), &r) == -1)
+			return put_failed(q);
+		log_info("%s trapped by a sync peer", ip);
+		if (fx_add(&fx->trap, &fx->ntrap, &fx->captrap, &it->ip,
+		    r.expire, 0) == -1)
+			log_warnx("%s: out of memory for the trap list", ip);
+		return 0;
+	}
+	if (found && r.kind == GD_TRAPPED)
+		return 0;
+	if (found && r.kind == GD_WHITE) {
+		if (r.pcount < UINT32_MAX)
+			r.pcount++;
+	} else {
+		memset(&r, 0, sizeof(r));
+		r.kind = GD_WHITE;
+		r.first = r.pass = now;
+		r.bcount = 1;
+		r.expire = it->expire;
+		log_info("whitelisting %s (from a sync peer)", ip);
+	}
+	if (greydb_put(db, ip, strlen(ip), &r) == -1)
+		return put_failed(q);
+	fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip, r.expire, 0);
+	return 0;
+}
+
+/*
+ * A catch-up GREY (a restarted host is sent the live tuples it missed):
+ * it creates a missing tuple with the peer's first sighting, and changes
+ * nothing else; it is no retry.
+ */
+static int
+catch_up(struct greyq *q, struct greydb *db, struct item *it,
+    const char *key, int klen, struct gd_rec *tr, int found, int64_t now)
+{
+	if (found && tr->kind == GD_GREY && tr->expire > now)
+		return 0;
+	if (it->stamp + q->c.gl->greyexp <= now)
+		return 0;
+	memset(tr, 0, sizeof(*tr));
+	tr->kind = GD_GREY;
+	tr->first = it->stamp;
+	tr->bcount = 1;
+	tr->pass = tr->expire = it->stamp + q->c.gl->greyexp;
+	if (greydb_put(db, key, (size_t)klen, tr) == -1)
+		return put_failed(q);
+	METRIC_INC(grey.new_tuples);
+	greyaddr_added(&it->ip, tr->expire);
+	q->dbs.nnew++;
+	return 0;
+}
+
+/*
  * Record one tuple. Returns -1 if the database refused a write, leaving
  * the item for a later attempt.
  */
 static int
-apply(struct greyq *q, struct greydb *db, const struct item *it, int64_t now,
+apply(struct greyq *q, struct greydb *db, struct item *it, int64_t now,
     struct effects *fx)
 {
 	char key[GD_KEY_MAX], ip[ADDR_STRLEN];
@@ -549,6 +648,8 @@ apply(struct greyq *q, struct greydb *db, const struct item *it, int64_t now,
 	int klen, found, ifound, wfound, trapped, passed, isnew;
 
 	addr_ntop(&it->ip, ip, sizeof(ip));
+	if (it->sync == SYNCMSG_WHITE || it->sync == SYNCMSG_TRAPPED)
+		return apply_synced_addr(q, db, it, ip, now, fx);
 	where_of(q, it, &w);
 	/* -g: the network, without the HELO (each pool host has its own). */
 	t.ip = w.tkey;
@@ -564,6 +665,9 @@ apply(struct greyq *q, struct greydb *db, const struct item *it, int64_t now,
 	if (it->policy)
 		return apply_policy(q, db, it, ip, &w, key, klen, now, fx);
 	found = greydb_get(db, key, (size_t)klen, &tr) == GREYDB_OK;
+	if (it->sync == SYNCMSG_GREY && it->stamp != 0 &&
+	    it->stamp < now - GREYQ_SYNC_LIVE)
+		return catch_up(q, db, it, key, klen, &tr, found, now);
 	trapped = q->c.is_trap != NULL && q->c.is_trap(db, it->to);
 	if (!trapped && it->lowmx && !found) {
 		log_info("%s: new tuple at the low-priority MX", ip);
@@ -683,6 +787,21 @@ dequeue(struct greyq *q, size_t n)
 	}
 }
 
+/* Tell the sync peers what the first n items did; never what a peer said. */
+static void
+sync_out(struct greyq *q, size_t n)
+{
+	struct item *it;
+	size_t i;
+
+	for (it = q->head, i = 0; it != NULL && i < n; it = it->next, i++) {
+		if (it->sync != 0 || it->out == 0)
+			continue;
+		q->c.sync_out(q->c.arg, it->out, &it->ip, it->helo, it->from,
+		    it->to, it->out == SYNCMSG_TRAPPED ? it->expire : 0);
+	}
+}
+
 static void
 flush(struct greyq *q)
 {
@@ -714,6 +833,8 @@ flush(struct greyq *q)
 		METRIC_INC(grey.commit_failures);
 	}
 	q->dbs.nitems = done;
+	if (synced && q->c.sync_out != NULL)
+		sync_out(q, done);
 	dequeue(q, synced ? done : 0);	/* else keep the batch for a retry */
 	if (synced && q->c.effect != NULL) {
 		/* What was stored is durable: its effects may go out,
@@ -839,6 +960,10 @@ greyq_add(struct greyq *q, const struct proto_tuple *t)
 	it->policy = t->policy;
 	it->lowmx = t->lowmx;
 	it->netlisted = t->netlisted;
+	it->sync = t->sync;
+	it->out = 0;
+	it->stamp = t->stamp;
+	it->expire = t->expire;
 	it->helo = it->data;
 	it->from = it->helo + lh;
 	it->to = it->from + lf;

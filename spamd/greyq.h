@@ -33,6 +33,14 @@
  * effects go out: GREYQ_WHITE with the addresses that passed (or WHITE
  * hosts that still come to spamd), GREYQ_TRAP with the trapped ones.
  *
+ * Entries from sync peers (issue 19; proto_tuple.sync) go through the
+ * same queue: a GREY like a local tuple (the receiver's clock, as
+ * OpenBSD; but a catch-up GREY, stamped more than GREYQ_SYNC_LIVE s ago,
+ * only creates a missing tuple with that first sighting, never counts as
+ * a retry); a WHITE whose expiry is ahead creates the WHITE record (an
+ * existing one counts a pass, its expiry kept) and goes to the nft sets;
+ * a TRAPPED one traps. None is sent on (sync_out).
+ *
  * Policy tuples (policy mode, issue 22) go through the same queue and
  * transactions; each gets one verdict (polreq.h), passed to the verdict
  * callback once its transaction is committed, or at once if the queue
@@ -73,6 +81,7 @@
 #define GREYQ_PROBE_MAX	20		/* new tuples per transaction when full */
 #define GREYQ_PROBE_MS	60000		/* when full and growing: probe pace */
 #define GREYQ_REPORT_MS	10000		/* refusal reports, at most this often */
+#define GREYQ_SYNC_LIVE	60		/* s: an older synced GREY is a catch-up */
 
 enum greyq_effect {
 	GREYQ_WHITE,		/* to the nft white sets */
@@ -85,6 +94,15 @@ typedef void (*greyq_effect_fn)(void *, enum greyq_effect,
 /* Policy requests' answers (enum polreq_verdict), after their commit. */
 typedef void (*greyq_verdict_fn)(void *, const struct proto_verdict *,
     size_t);
+
+/*
+ * What a committed batch tells the sync peers (spamd -Y): every local
+ * tuple recorded (SYNCMSG_GREY, with its strings) and every local trap
+ * (SYNCMSG_TRAPPED, with its expiry). What came from a peer is never
+ * sent on.
+ */
+typedef void (*greyq_sync_fn)(void *, int, const struct addr *,
+    const char *, const char *, const char *, int64_t);
 
 /* 1 if the RCPT value is a greytrap (grey_trapcheck in the daemon). */
 typedef int (*greyq_trap_fn)(struct greydb *, const char *);
@@ -103,6 +121,7 @@ struct greyq_conf {
 	greyq_trap_fn			 is_trap;
 	greyq_effect_fn			 effect;
 	greyq_verdict_fn		 verdict;	/* NULL: none */
+	greyq_sync_fn			 sync_out;	/* NULL: none */
 	void				*arg;		/* of both */
 };
 

@@ -98,6 +98,14 @@ struct proto_tuple {
 	struct addr	ip;
 	uint8_t		lowmx;		/* arrived at the -M address */
 	uint8_t		netlisted;	/* its -g network holds listed addresses */
+	/*
+	 * From a sync peer (grey.c, never on the IPC wire): 0 for a local
+	 * tuple, else SYNCMSG_GREY, _WHITE or _TRAPPED; stamp, the sender's
+	 * time (a catch-up GREY's first sighting), expire for WHITE and
+	 * TRAPPED.
+	 */
+	uint8_t		sync;
+	int64_t		stamp, expire;
 	char		helo[GD_FIELD_MAX + 1];
 	char		from[GD_FIELD_MAX + 1];
 	char		to[GD_FIELD_MAX + 1];

@@ -49,6 +49,7 @@
 #include "spamd/metrics.h"
 #include "spamd/policy.h"
 #include "spamd/spamd.h"
+#include "spamd/sync.h"
 #include "spamd/tls.h"
 #include "spamd/tlsload.h"
 #include "spamd/usock.h"
@@ -131,7 +132,9 @@ usage(void)
 	    "             [--policy-timeout secs] [--policy-idle secs]\n"
 	    "             [-m [address:]port] [--metrics-textfile path]\n"
 	    "             [--metrics-interval secs] [--metrics-scan secs]\n"
-	    "             [--tls-max-sessions n] [--tls-handshake-timeout secs]\n");
+	    "             [--tls-max-sessions n] [--tls-handshake-timeout secs]\n"
+	    "             [-Y synctarget] [-y synclisten] [--sync-peer host]\n"
+	    "             [--sync-key file]\n");
 	exit(1);
 }
 
@@ -170,6 +173,9 @@ enum {
 	/* STARTTLS (issue 17). */
 	OPT_TLS_MAX,
 	OPT_TLS_TIMEOUT,
+	/* Synchronisation (issue 19). */
+	OPT_SYNC_PEER,
+	OPT_SYNC_KEY,
 };
 
 static const struct option long_opts[] = {
@@ -199,6 +205,8 @@ static const struct option long_opts[] = {
 	{ "metrics-scan", required_argument, NULL, OPT_METRICS_SCAN },
 	{ "tls-max-sessions", required_argument, NULL, OPT_TLS_MAX },
 	{ "tls-handshake-timeout", required_argument, NULL, OPT_TLS_TIMEOUT },
+	{ "sync-peer", required_argument, NULL, OPT_SYNC_PEER },
+	{ "sync-key", required_argument, NULL, OPT_SYNC_KEY },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -210,6 +218,15 @@ static struct policy_conf policy = {
 	.reply = { .action = POLREQ_ACTION, .text = POLREQ_TEXT, .header = 1 },
 	.timeout_ms = POLICY_TIMEOUT * 1000, .idle_ms = POLICY_IDLE * 1000
 };
+
+/* -Y, --sync-peer, -y, --sync-key: set up in start_up (open_sync). */
+static struct {
+	const char	*spec;
+	int		 ext;
+} sync_specs[SYNC_TARGETS_MAX];
+static int		 nsync;
+static const char	*sync_listen_spec;
+static const char	*sync_key_path = PATH_SPAMD_KEY;
 
 /* --log and --pidfile: for running without systemd (README.md). */
 static const char *log_dest;
@@ -717,8 +734,14 @@ opt_letter(int ch)
 		conf.tls_key = optarg;
 		break;
 	case 'Y':
+		if (nsync == SYNC_TARGETS_MAX)
+			bad_opt(ch, optarg, "too many sync targets");
+		sync_specs[nsync].spec = optarg;
+		sync_specs[nsync++].ext = 0;
+		break;
 	case 'y':
-		fatalx("-%c: synchronisation is not supported yet", ch);
+		sync_listen_spec = optarg;
+		break;
 	default:
 		return 0;
 	}
@@ -854,6 +877,15 @@ opt_policy(int ch)
 	case OPT_TLS_TIMEOUT:
 		conf.tls_timeout = parse_time_opt(ch, optarg, 1, 1, 3600);
 		break;
+	case OPT_SYNC_PEER:
+		if (nsync == SYNC_TARGETS_MAX)
+			bad_opt(ch, optarg, "too many sync targets");
+		sync_specs[nsync].spec = optarg;
+		sync_specs[nsync++].ext = 1;
+		break;
+	case OPT_SYNC_KEY:
+		sync_key_path = optarg;
+		break;
 	case OPT_POLICY_IDLE:
 		policy.idle_ms = (uint64_t)parse_time_opt(ch, optarg, 1, 1,
 		    86400) * 1000;
@@ -901,6 +933,44 @@ parse_options(int argc, char *argv[])
 		conf.tls_max = conf.maxcon >= 4 ? conf.maxcon / 4 : 1;
 	if (conf.tls_max > conf.maxcon)
 		conf.tls_max = conf.maxcon;
+}
+
+/*
+ * Synchronisation: names resolved, the -y socket bound (and the group
+ * joined), the key read, as root before the fork; errors are fatal with
+ * a message naming the option. The greylister keeps the sockets.
+ */
+static struct sync *
+open_sync(void)
+{
+	struct sync *s;
+	char err[256];
+	int i;
+
+	if (nsync == 0 && sync_listen_spec == NULL)
+		return NULL;
+	if (conf.blackonly) {
+		log_warnx("-Y, -y, --sync-peer: blacklist-only mode has no "
+		    "greylisting to share; ignoring them");
+		return NULL;
+	}
+	if ((s = sync_new(SYNC_ROLE_GREY, conf.hostname)) == NULL)
+		fatal("sync");
+	for (i = 0; i < nsync; i++)
+		if (sync_target(s, sync_specs[i].spec, sync_specs[i].ext, err,
+		    sizeof(err)) == -1)
+			fatalx("%s %s: %s", sync_specs[i].ext ? "--sync-peer" :
+			    "-Y", sync_specs[i].spec, err);
+	if (sync_listen_spec != NULL &&
+	    sync_listen(s, sync_listen_spec, err, sizeof(err)) == -1)
+		fatalx("-y %s: %s", sync_listen_spec, err);
+	if (sync_key(s, sync_key_path, err, sizeof(err)) == -1)
+		fatalx("--sync-key %s", err);
+	if (sync_open(s, err, sizeof(err)) == -1)
+		fatalx("sync: %s", err);
+	if (nsync > 0 && sync_listen_spec == NULL)
+		log_info("sync: sending only (no -y: nothing is received)");
+	return s;
 }
 
 /*
@@ -990,6 +1060,7 @@ start_up(struct inherit *in)
 		fatal("--pidfile %s", pid_path);
 	tzset();			/* the banner's local time, before the drop */
 	in->fd.tls = load_tls();
+	conf.sync = open_sync();
 	raise_nofile();
 	in->fd.nl = policy_only ? 0 : open_listeners(in->fd.lfds);
 	open_policy(&in->fd);
@@ -1052,6 +1123,7 @@ main(int argc, char *argv[])
 		close(sp_gn[1]);
 		if (sp_tn[1] != -1)
 			close(sp_tn[1]);
+		sync_close(conf.sync);		/* the greylister's */
 		priv_drop(conf.user, PRIV_KEEP_NONE);
 		die_with_parent(parent);
 		in.fd.greyfd = sp_sg[0];
@@ -1079,6 +1151,7 @@ main(int argc, char *argv[])
 	if (sp_tn[0] != -1)
 		close(sp_tn[0]);
 	close_inherited(&in);
+	sync_close(conf.sync);
 	/* Its supplementary groups (ssl-cert): it reads -K at SIGHUP. */
 	priv_drop(conf.user, PRIV_KEEP_NET_ADMIN |
 	    (conf.tls_cert != NULL ? PRIV_KEEP_GROUPS : 0));

@@ -68,6 +68,7 @@ struct spamd_conf {
 	int			 tls_max;	/* --tls-max-sessions */
 	int64_t			 tls_timeout;	/* --tls-handshake-timeout, s */
 	unsigned int		 group4, group6; /* -g: tuple networks */
+	struct sync		*sync;		/* -Y, -y, --sync-peer; or NULL */
 };
 
 extern struct spamd_conf conf;
