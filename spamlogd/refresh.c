@@ -258,8 +258,11 @@ apply(struct refresh *r, struct greydb *db, const struct sighting *s,
 	    util_fmt_time(rec.expire - now, tbuf, sizeof(tbuf)));
 	if (isnet)
 		nft_queue(r, &net.a, net.plen);
-	else
+	else {
 		nft_queue(r, &s->a, 0);
+		if (r->c.sync_white != NULL)
+			r->c.sync_white(r->c.sync_arg, &s->a, rec.expire);
+	}
 	return 0;
 }
 

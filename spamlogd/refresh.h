@@ -63,6 +63,9 @@ struct refresh_conf {
 	refresh_push_fn	 push;		/* NULL: no nft (savefile replay) */
 	void		*push_arg;
 	unsigned int	 group4, group6; /* spamd -g; 0: exact addresses */
+	/* spamlogd -Y: each refreshed WHITE address, with its new expiry. */
+	void		(*sync_white)(void *, const struct addr *, int64_t);
+	void		*sync_arg;
 };
 
 #define REFRESH_WINDOW_MS	200

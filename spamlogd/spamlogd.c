@@ -38,6 +38,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@
 #include "common/priv.h"
 #include "common/util.h"
 #include "nft/nft.h"
+#include "spamd/sync.h"
 #include "spamlogd/capture.h"
 #include "spamlogd/refresh.h"
 
@@ -75,12 +77,16 @@ enum {
 	OPT_CONFIG_SOCKET,	/* --config-socket /path */
 	OPT_LOG,		/* --log syslog|stderr|/path */
 	OPT_PIDFILE,		/* --pidfile /path */
+	OPT_SYNC_PEER,		/* --sync-peer host[:port], as spamd's */
+	OPT_SYNC_KEY,		/* --sync-key file */
 };
 
 static const struct option long_opts[] = {
 	{ "config-socket", required_argument, NULL, OPT_CONFIG_SOCKET },
 	{ "log",	required_argument,	NULL,	OPT_LOG },
 	{ "pidfile",	required_argument,	NULL,	OPT_PIDFILE },
+	{ "sync-peer",	required_argument,	NULL,	OPT_SYNC_PEER },
+	{ "sync-key",	required_argument,	NULL,	OPT_SYNC_KEY },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -89,7 +95,9 @@ usage(void)
 {
 	fprintf(stderr, "usage: spamlogd [-DI] [-f dbfile] [-g v4len:v6len] "
 	    "[-i interface]\n"
-	    "                [-l pcapdev] [-W whiteexp] [--config-socket path]\n"
+	    "                [-l pcapdev] [-W whiteexp] [-Y synctarget]\n"
+	    "                [--sync-peer host] [--sync-key file]\n"
+	    "                [--config-socket path]\n"
 	    "                [--log syslog|stderr|file] [--pidfile file]\n");
 	exit(1);
 }
@@ -338,7 +346,66 @@ struct opts {
 	int64_t		 whiteexp;
 	int		 debug;
 	unsigned int	 group4, group6;	/* -g, as spamd's */
+	const char	*sync[SYNC_TARGETS_MAX];	/* -Y, --sync-peer */
+	int		 sync_ext[SYNC_TARGETS_MAX];
+	int		 nsync;
+	const char	*sync_key;
 };
+
+/* A -Y or --sync-peer target, kept for main(). */
+static void
+add_sync(struct opts *o, const char *spec, int ext)
+{
+	if (o->nsync == SYNC_TARGETS_MAX) {
+		log_warnx("%s %s: more than %d sync targets", ext ?
+		    "--sync-peer" : "-Y", spec, SYNC_TARGETS_MAX);
+		usage();
+	}
+	o->sync[o->nsync] = spec;
+	o->sync_ext[o->nsync++] = ext;
+}
+
+/* spamlogd -Y: a refresh tells the peers, as OpenBSD's spamlogd does. */
+static void
+sync_white(void *arg, const struct addr *a, int64_t expire)
+{
+	static struct syncmsg_entry e;
+
+	memset(&e, 0, offsetof(struct syncmsg_entry, helo));
+	e.kind = SYNCMSG_WHITE;
+	e.ip = *a;
+	e.timestamp = clock_now();
+	e.expire = expire;
+	e.helo[0] = e.from[0] = e.to[0] = '\0';
+	sync_send(arg, &e);
+}
+
+/* The sync targets and key, as root (names resolved, key read). */
+static struct sync *
+open_sync(const struct opts *o)
+{
+	struct sync *s;
+	char host[256], err[256];
+	int i;
+
+	if (o->nsync == 0)
+		return NULL;
+	if (gethostname(host, sizeof(host)) == -1)
+		strlcpy(host, "?", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	if ((s = sync_new(SYNC_ROLE_SPAMLOGD, host)) == NULL)
+		fatal("sync");
+	for (i = 0; i < o->nsync; i++)
+		if (sync_target(s, o->sync[i], o->sync_ext[i], err,
+		    sizeof(err)) == -1)
+			fatalx("%s %s: %s", o->sync_ext[i] ? "--sync-peer" :
+			    "-Y", o->sync[i], err);
+	if (sync_key(s, o->sync_key, err, sizeof(err)) == -1)
+		fatalx("--sync-key %s", err);
+	if (sync_open(s, err, sizeof(err)) == -1)
+		fatalx("sync: %s", err);
+	return s;
+}
 
 /* -g v4len:v6len, with spamd's bounds. */
 static void
@@ -368,7 +435,7 @@ parse_options(int argc, char *argv[], struct opts *o,
 	const char *errstr;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "DIf:g:i:l:W:", long_opts,
+	while ((ch = getopt_long(argc, argv, "DIf:g:i:l:W:Y:", long_opts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case OPT_CONFIG_SOCKET:
@@ -385,6 +452,15 @@ parse_options(int argc, char *argv[], struct opts *o,
 			break;
 		case 'g':
 			parse_group(optarg, o);
+			break;
+		case 'Y':
+			add_sync(o, optarg, 0);
+			break;
+		case OPT_SYNC_PEER:
+			add_sync(o, optarg, 1);
+			break;
+		case OPT_SYNC_KEY:
+			o->sync_key = optarg;
 			break;
 		case 'i':
 			cc->ifname = optarg;
@@ -484,8 +560,7 @@ check_db(const char *dbpath, struct capture *c, struct refresh *r,
 int
 main(int argc, char *argv[])
 {
-	struct opts o = { PATH_SPAMD_DB, NULL, NULL, GREYLIST_WHITEEXP, 0, 0,
-	    0 };
+	struct opts o;
 	struct capture_conf cc;
 	struct refresh_conf rc;
 	struct capture *c;
@@ -497,6 +572,10 @@ main(int argc, char *argv[])
 	uid_t uid;
 	gid_t gid;
 
+	memset(&o, 0, sizeof(o));
+	o.dbpath = PATH_SPAMD_DB;
+	o.whiteexp = GREYLIST_WHITEEXP;
+	o.sync_key = PATH_SPAMD_KEY;
 	memset(&cc, 0, sizeof(cc));
 	cc.dev = DEFAULT_DEV;
 	log_init("spamlogd", 1, 0);
@@ -526,6 +605,8 @@ main(int argc, char *argv[])
 	rc.window_ms = REFRESH_WINDOW_MS;
 	rc.batch_max = REFRESH_BATCH_MAX;
 	rc.queue_max = REFRESH_QUEUE_MAX;
+	if (!file && (rc.sync_arg = open_sync(&o)) != NULL)
+		rc.sync_white = sync_white;
 	if (!file) {
 		if ((nft = nft_open("netlink")) == NULL)
 			fatalx("nft: %s", nft_open_errstr());
