@@ -28,6 +28,7 @@
 #	pl_e2e_tls 4|6		a sender that requires TLS, through spamd's
 #				STARTTLS, to a real Postfix MX speaking TLS
 #
+# PL_SENDER_BIND=ADDR before pl_sender makes it connect from ADDR;
 # PL_SENDER_TLS=LEVEL before pl_sender sets its smtp_tls_security_level
 # (and logs its TLS sessions); PL_TLS=1 before pl_receiver gives the MX
 # the certificate of pl_tls_cert; pl_receiver "" asks no policy service.
@@ -112,6 +113,12 @@ smtp_connect_timeout = 10s
 maillog_file_prefixes = /var, /tmp, $T
 maillog_file = $T/maillog
 EOF
+	if [ -n "${PL_SENDER_BIND:-}" ]; then
+		case $PL_SENDER_BIND in
+		*:*) echo "smtp_bind_address6 = $PL_SENDER_BIND" >>"$d/main.cf" ;;
+		*) echo "smtp_bind_address = $PL_SENDER_BIND" >>"$d/main.cf" ;;
+		esac
+	fi
 	if [ -n "${PL_SENDER_TLS:-}" ]; then
 		cat >>"$d/main.cf" <<EOF
 smtp_tls_security_level = $PL_SENDER_TLS
