@@ -135,6 +135,8 @@ proto_dec_tuple(const uint8_t *buf, size_t len, struct proto_tuple *t)
 	memcpy(&t->id, buf + 4, 4);
 	if (!t->policy && t->id != 0)
 		return -1;
+	t->sync = 0;			/* sync entries never cross the IPC */
+	t->stamp = t->expire = 0;
 	t->lowmx = (buf[HDR + 17] & PROTO_T_LOWMX) != 0;
 	t->netlisted = (buf[HDR + 17] & PROTO_T_NETLISTED) != 0;
 	if (t->policy && t->lowmx)

@@ -153,7 +153,8 @@ sync_target(struct sync *s, const char *spec, int ext, char *err,
 	struct target *t;
 	char host[256], port[16], *colon;
 	const char *errstr;
-	int rc;
+	unsigned int ifindex;
+	int rc, ttl = 1;
 
 	if (s->nt == SYNC_TARGETS_MAX) {
 		(void)snprintf(err, len, "more than %d targets",
@@ -182,18 +183,25 @@ sync_target(struct sync *s, const char *spec, int ext, char *err,
 	}
 	/* -Y interface[:ttl]: OpenBSD's multicast. */
 	strlcpy(host, spec, sizeof(host));
-	if (!ext && (colon = strchr(host, ':')) != NULL) {
+	if ((colon = strchr(host, ':')) != NULL)
 		*colon++ = '\0';
-		s->mttl = (int)strtonum(colon, 1, 255, &errstr);
+	if (ext || (ifindex = if_nametoindex(host)) == 0) {
+		(void)snprintf(err, len, "%s", gai_strerror(rc));
+		return -1;
+	}
+	if (colon != NULL) {
+		ttl = (int)strtonum(colon, 1, 255, &errstr);
 		if (errstr != NULL) {
 			(void)snprintf(err, len, "ttl %s: %s", colon, errstr);
 			return -1;
 		}
 	}
-	if (ext || (s->mifindex = if_nametoindex(host)) == 0) {
-		(void)snprintf(err, len, "%s", gai_strerror(rc));
+	if (s->mifindex != 0) {
+		(void)snprintf(err, len, "one multicast interface at most");
 		return -1;
 	}
+	s->mifindex = ifindex;
+	s->mttl = ttl;
 	{
 		struct sockaddr_in *sin = (struct sockaddr_in *)&t->ss;
 
@@ -297,13 +305,14 @@ sync_key(struct sync *s, const char *path, char *err, size_t len)
 		    "without /etc/mail/spamd.key)", path);
 		return syncmsg_key(NULL, 0, s->key) == -1 ? -1 : 0;
 	}
-	if ((buf = malloc(KEYFILE_MAX)) == NULL) {
+	if ((buf = malloc(KEYFILE_MAX + 1)) == NULL) {
 		close(fd);
 		(void)snprintf(err, len, "out of memory");
 		return -1;
 	}
-	while (got < KEYFILE_MAX &&
-	    (n = read(fd, buf + got, KEYFILE_MAX - got)) != 0) {
+	/* One byte more than allowed tells a file that is too large. */
+	while (got <= KEYFILE_MAX &&
+	    (n = read(fd, buf + got, KEYFILE_MAX + 1 - got)) != 0) {
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -316,7 +325,7 @@ sync_key(struct sync *s, const char *path, char *err, size_t len)
 		got += (size_t)n;
 	}
 	close(fd);
-	if (got == KEYFILE_MAX) {
+	if (got > KEYFILE_MAX) {
 		(void)snprintf(err, len, "%s: larger than %d bytes", path,
 		    KEYFILE_MAX);
 		free(buf);
@@ -405,7 +414,7 @@ sync_send(struct sync *s, const struct syncmsg_entry *e)
 {
 	uint8_t v2[SYNCMSG_MAX_DGRAM], ext[SYNCMSG_MAX_DGRAM];
 	size_t n2 = 0, ne = 0, i;
-	int v4 = e->ip.af == AF_INET;
+	int v4 = e->ip.af == AF_INET, failed = 0, bad2 = 0, bade = 0;
 	char ip[ADDR_STRLEN];
 
 	if (s == NULL || s->nt == 0)
@@ -414,25 +423,31 @@ sync_send(struct sync *s, const struct syncmsg_entry *e)
 		const struct target *t = &s->t[i];
 
 		if (t->ext) {
-			if (ne == 0 && (ne = enc_ext(s, ext, sizeof(ext), e,
-			    1)) == 0)
-				goto toolong;
+			if (bade || (ne == 0 && (ne = enc_ext(s, ext,
+			    sizeof(ext), e, 1)) == 0)) {
+				failed = bade = 1;
+				continue;
+			}
 			send_one(s, t, ext, ne);
 		} else if (v4) {
+			if (bad2)
+				continue;
 			if (n2 == 0) {
 				if ((n2 = syncmsg_enc_v2(v2, sizeof(v2),
-				    s->counter, s->key, e, 1)) == 0)
-					goto toolong;
+				    s->counter, s->key, e, 1)) == 0) {
+					failed = bad2 = 1;
+					continue;
+				}
 				s->counter++;
 			}
 			send_one(s, t, v2, n2);
 		}
 	}
-	return;
-toolong:
-	if (log_ratelimit(&s->rl_send, 60) != 0)
-		log_warnx("sync: an entry for %s does not fit a datagram; not "
-		    "sent", addr_ntop(&e->ip, ip, sizeof(ip)));
+	if (failed && log_ratelimit(&s->rl_send, 60) != 0)
+		log_warnx("sync: an entry for %s does not fit a datagram of "
+		    "%s; not sent there", addr_ntop(&e->ip, ip, sizeof(ip)),
+		    bad2 && bade ? "either version" : bad2 ? "version 2" :
+		    "the extension");
 }
 
 void
@@ -463,8 +478,12 @@ sync_send_to(struct sync *s, int peer, const struct syncmsg_entry *e,
 
 	if (fd == -1 || n == 0)
 		return 0;
-	if ((len = enc_ext(s, buf, sizeof(buf), e, n)) == 0)
-		return 0;		/* never fits: dropped */
+	if ((len = enc_ext(s, buf, sizeof(buf), e, n)) == 0) {
+		if (log_ratelimit(&s->rl_send, 60) != 0)
+			log_warnx("sync: %zu entries for %s do not fit a "
+			    "datagram; not sent", n, t->name);
+		return 0;
+	}
 	if (sendto(fd, buf, len, 0, (const struct sockaddr *)&t->ss,
 	    t->len) == -1)
 		return errno == EAGAIN || errno == ENOBUFS ? -1 : 0;
@@ -612,6 +631,9 @@ sync_close(struct sync *s)
 {
 	if (s == NULL)
 		return;
+	if (s->io.fd != -1)
+		ev_io_del(&s->io);
+	s->io.fd = -1;
 	if (s->fd4 != -1 && s->fd4 != s->rfd)
 		close(s->fd4);
 	if (s->fd6 != -1 && s->fd6 != s->rfd)

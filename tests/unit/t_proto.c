@@ -80,9 +80,13 @@ policy_roundtrip(void)
 	T_EQ_STR(t.from, "<>");
 	/* A plain tuple has id 0 and must keep it. */
 	n = proto_enc_tuple(buf, sizeof(buf), &a, 0, "h", "<>", "<b@c>");
+	memset(&t, 0xa5, sizeof(t));	/* a stack tuple holds garbage */
 	T_EQ_INT(proto_dec_tuple(buf, n, &t), 0);
 	T_EQ_INT(t.policy, 0);
 	T_EQ_INT(t.netlisted, 0);
+	T_EQ_INT(t.sync, 0);		/* sync fields never cross the IPC */
+	T_EQ_INT(t.stamp, 0);
+	T_EQ_INT(t.expire, 0);
 	buf[8 + 17] = 0x04;		/* an unknown flag */
 	T_EQ_INT(proto_dec_tuple(buf, n, &t), -1);
 	buf[8 + 17] = 0;
