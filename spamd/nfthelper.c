@@ -268,7 +268,8 @@ send_blocks(const struct nft_elem *el, size_t n)
 	for (i = 0; i < n; i += k) {
 		for (k = 0; k < PROTO_ENTRIES_MAX && i + k < n; k++) {
 			e[k].a = el[i + k].a;
-			e[k].expire = el[i + k].plen;
+			e[k].expire = el[i + k].plen;	/* the length */
+			e[k].plen = 0;		/* (not a -g network) */
 		}
 		len = proto_enc_entries(buf, sizeof(buf), PROTO_NOSPAMD, e, k);
 		if (len == 0 || chan_send(&grey, buf, len) == -1)
