@@ -425,6 +425,15 @@ apply_white(struct greyq *q, struct greydb *db, const char *ip,
 	return 0;
 }
 
+/* A new tuple was written: the metric, its address's count, the batch's. */
+static void
+new_counted(struct greyq *q, const struct item *it, const struct gd_rec *tr)
+{
+	METRIC_INC(grey.new_tuples);
+	greyaddr_added(&it->ip, tr->expire);
+	q->dbs.nnew++;
+}
+
 /*
  * Record a sighting of the tuple (key, tr as found); 1 if it passed, 0 if
  * not, -1 if the database refused the write (put_failed).
@@ -449,11 +458,8 @@ record(struct greyq *q, struct greydb *db, struct item *it,
 	if (greydb_put(db, key, (size_t)klen, tr) == -1)
 		return put_failed(q);
 	it->out = SYNCMSG_GREY;
-	if (isnew) {
-		METRIC_INC(grey.new_tuples);
-		greyaddr_added(&it->ip, tr->expire);
-		q->dbs.nnew++;
-	}
+	if (isnew)
+		new_counted(q, it, tr);
 	return passed;
 }
 
@@ -626,9 +632,7 @@ catch_up(struct greyq *q, struct greydb *db, struct item *it,
 	tr->pass = tr->expire = it->stamp + q->c.gl->greyexp;
 	if (greydb_put(db, key, (size_t)klen, tr) == -1)
 		return put_failed(q);
-	METRIC_INC(grey.new_tuples);
-	greyaddr_added(&it->ip, tr->expire);
-	q->dbs.nnew++;
+	new_counted(q, it, tr);
 	return 0;
 }
 
