@@ -315,3 +315,18 @@ cidr_last(const struct cidr *c, struct addr *a)
 		}
 	}
 }
+
+int
+cidr_of(const struct addr *a, unsigned int plen4, unsigned int plen6,
+    struct cidr *c)
+{
+	unsigned int full = 8 * (unsigned int)addr_len(a);
+	unsigned int plen = a->af == AF_INET ? plen4 : plen6;
+
+	if (plen == 0 || plen > full)
+		plen = full;
+	c->a = *a;
+	c->plen = (uint8_t)plen;
+	addr_mask(&c->a, plen);
+	return plen < full;
+}

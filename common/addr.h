@@ -15,6 +15,9 @@
  *	cidr_contains(c, a)	1 if a lies in c
  *	cidr_first/cidr_last(c, a)	the block's lowest and highest address
  *	addr_mask(a, plen)	clear the host bits of a
+ *	cidr_of(a, plen4, plen6, c)	the block of a's family's length that
+ *		holds a (a length of 0, or the whole address, gives a itself);
+ *		1 if that is a network, 0 if it is the address
  *
  * struct addr is a plain value: copy it, compare it with addr_cmp, never
  * with memcmp on the whole struct (padding is not guaranteed zero unless
@@ -62,6 +65,8 @@ size_t	addr_len(const struct addr *);
 int	addr_inc(struct addr *);
 int	addr_dec(struct addr *);
 void	addr_mask(struct addr *, unsigned int);
+int	cidr_of(const struct addr *, unsigned int, unsigned int,
+	    struct cidr *);
 int	cidr_parse(const char *, struct cidr *, int, const char **);
 const char *cidr_ntop(const struct cidr *, char *, size_t);
 int	cidr_contains(const struct cidr *, const struct addr *);

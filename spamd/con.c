@@ -886,16 +886,11 @@ refuse_peer(const struct con *c)
 {
 	struct cidr blk;
 	char buf[CIDR_STRLEN];
-	unsigned int plen = c->peer.af == AF_INET ? conf.prefix4 :
-	    conf.prefix6;
 	unsigned long n;
 
 	if ((n = log_ratelimit(&rl_peer, 10)) == 0)
 		return;
-	blk.a = c->peer;
-	blk.plen = (uint8_t)plen;
-	addr_mask(&blk.a, plen);
-	if (plen == addr_len(&c->peer) * 8)
+	if (!cidr_of(&c->peer, conf.prefix4, conf.prefix6, &blk))
 		addr_ntop(&blk.a, buf, sizeof(buf));
 	else
 		cidr_ntop(&blk, buf, sizeof(buf));

@@ -117,26 +117,21 @@ struct where {
 static void
 where_of(const struct greyq *q, const struct item *it, struct where *w)
 {
-	unsigned int full = 8 * addr_len(&it->ip), g;
 	struct cidr c;
 
-	g = it->ip.af == AF_INET ? q->c.group4 : q->c.group6;
-	w->grouped = g != 0 && g < full;
+	w->grouped = cidr_of(&it->ip, q->c.group4, q->c.group6, &c);
 	addr_ntop(&it->ip, w->tkey, sizeof(w->tkey));
 	strlcpy(w->wkey, w->tkey, sizeof(w->wkey));
 	w->wa = it->ip;
 	w->wplen = 0;
 	if (!w->grouped)
 		return;
-	c.a = it->ip;
-	c.plen = (uint8_t)g;
-	addr_mask(&c.a, g);
 	cidr_ntop(&c, w->tkey, sizeof(w->tkey));
 	if (it->netlisted)
 		return;
 	strlcpy(w->wkey, w->tkey, sizeof(w->wkey));
 	w->wa = c.a;
-	w->wplen = g;
+	w->wplen = c.plen;
 }
 
 /*

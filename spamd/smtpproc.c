@@ -68,15 +68,10 @@ send_keyed(const uint8_t *buf, size_t n, const struct addr *ip)
 static int
 net_listed(const struct addr *ip)
 {
-	unsigned int g = ip->af == AF_INET ? conf.group4 : conf.group6;
 	struct cidr c;
 
-	if (g >= 8 * addr_len(ip))
-		return 0;
-	c.a = *ip;
-	c.plen = (uint8_t)g;
-	addr_mask(&c.a, g);
-	return sdl_listed_net(&c);
+	return cidr_of(ip, conf.group4, conf.group6, &c) &&
+	    sdl_listed_net(&c);
 }
 
 static int

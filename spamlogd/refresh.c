@@ -197,15 +197,11 @@ static int
 white_net(struct refresh *r, struct greydb *db, const struct addr *a,
     char *key, size_t len, struct cidr *c, struct gd_rec *rec)
 {
-	unsigned int g = a->af == AF_INET ? r->c.group4 : r->c.group6;
 	char nkey[CIDR_STRLEN];
 	int found;
 
-	if (g == 0 || g >= 8 * addr_len(a))
+	if (!cidr_of(a, r->c.group4, r->c.group6, c))
 		return 0;
-	c->a = *a;
-	c->plen = (uint8_t)g;
-	addr_mask(&c->a, g);
 	cidr_ntop(c, nkey, sizeof(nkey));
 	if ((found = greydb_found(db, nkey, strlen(nkey), rec)) == -1) {
 		log_warnx("read %s: %s", nkey, greydb_errstr());

@@ -213,7 +213,30 @@ ntop_v4(void)
 	T_EQ_STR(addr_ntop(&a, buf, 9), "?");
 }
 
+/* The block of an address at its family's length; 0 or full: itself. */
+static void
+network_of(void)
+{
+	struct addr a;
+	struct cidr c;
+	char buf[CIDR_STRLEN];
+
+	T_EQ_INT(addr_parse("192.0.2.77", &a), 0);
+	T_EQ_INT(cidr_of(&a, 24, 64, &c), 1);
+	T_EQ_STR(cidr_ntop(&c, buf, sizeof(buf)), "192.0.2.0/24");
+	T_EQ_INT(cidr_of(&a, 32, 64, &c), 0);
+	T_EQ_INT(c.plen, 32);
+	T_EQ_INT(cidr_of(&a, 0, 64, &c), 0);	/* 0: no grouping */
+	T_EQ_INT(addr_cmp(&c.a, &a), 0);
+	T_EQ_INT(addr_parse("2001:db8:1:2:3::9", &a), 0);
+	T_EQ_INT(cidr_of(&a, 24, 64, &c), 1);
+	T_EQ_STR(cidr_ntop(&c, buf, sizeof(buf)), "2001:db8:1:2::/64");
+	T_EQ_INT(cidr_of(&a, 24, 128, &c), 0);
+	T_EQ_INT(c.plen, 128);
+}
+
 const struct t_case t_cases[] = {
+	T_CASE(network_of),
 	T_CASE(parse_and_format),
 	T_CASE(ntop_v4),
 	T_CASE(sockaddr_roundtrip),
