@@ -1,5 +1,6 @@
 /*
- * nft_batch.c: build one nftables netlink batch in memory, with libnftnl.
+ * nft_batch.c: build one nftables netlink batch in memory, with libmnl
+ * (libnftnl only for the message headers and the flush).
  *
  *	nft_batch_init(b, set)		empty batch for one set
  *	nft_batch_begin(b, &seq)	NFNL_MSG_BATCH_BEGIN
@@ -18,11 +19,10 @@
  *
  * The messages are laid out back to back in one growing buffer, so the
  * whole batch goes to the kernel in one sendmsg() and the kernel applies
- * it as one transaction. Element lists are built with libnftnl's _iter
- * builder, which closes a message before the element nest would pass
- * 65,535 bytes (the nlattr length is 16 bits); each message gets 128 KiB
- * of free buffer first because the builder writes an element before it
- * checks. Keys of elements marked NFT_ST_ISOLATE in st[] are put in a
+ * it as one transaction. Element lists are written attribute by
+ * attribute; a message closes before its element nest would pass 65,535
+ * bytes (the nlattr length is 16 bits), and each message gets 128 KiB of
+ * free buffer first. Keys of elements marked NFT_ST_ISOLATE in st[] are put in a
  * message of their own, so that the kernel, which stops at the first bad
  * element of a message, reports every bad one among them.
  *
@@ -33,6 +33,7 @@
 
 #include <netinet/in.h>
 
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,19 +170,6 @@ elem_list(const struct nlmsghdr *nlh)
 	return NULL;
 }
 
-static size_t
-count_nests(const struct nlmsghdr *nlh)
-{
-	const struct nlattr *list, *attr;
-	size_t n = 0;
-
-	if ((list = elem_list(nlh)) == NULL)
-		return 0;
-	mnl_attr_for_each_nested(attr, list)
-		n++;
-	return n;
-}
-
 static struct nftnl_set *
 set_alloc(const struct nft_set *set)
 {
@@ -197,82 +185,99 @@ set_alloc(const struct nft_set *set)
 	return s;
 }
 
-static int
-add_elem(struct nftnl_set *s, const struct nft_key *k, size_t klen,
-    int timeouts)
+/* Bytes one element nest takes (the attributes put_elem() writes). */
+static size_t
+elem_size(const struct nft_key *k, size_t klen, int timeouts)
 {
-	struct nftnl_set_elem *e;
+	size_t sz = MNL_ATTR_HDRLEN +			/* NFTA_LIST_ELEM */
+	    MNL_ATTR_HDRLEN +				/* NFTA_SET_ELEM_KEY */
+	    MNL_ALIGN(MNL_ATTR_HDRLEN + klen);		/* NFTA_DATA_VALUE */
 
-	if ((e = nftnl_set_elem_alloc()) == NULL)
-		return -1;
-	if (nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, k->key,
-	    (uint32_t)klen) < 0) {
-		nftnl_set_elem_free(e);
-		return -1;
-	}
 	if (k->end)
-		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS,
-		    NFT_SET_ELEM_INTERVAL_END);
+		sz += MNL_ALIGN(MNL_ATTR_HDRLEN + sizeof(uint32_t));
 	if (timeouts && k->timeout_ms != 0)
-		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT,
-		    k->timeout_ms);
+		sz += MNL_ALIGN(MNL_ATTR_HDRLEN + sizeof(uint64_t));
 	if (timeouts && k->expires_ms != 0)
-		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_EXPIRATION,
-		    k->expires_ms);
-	nftnl_set_elem_add(s, e);
-	return 0;
+		sz += MNL_ALIGN(MNL_ATTR_HDRLEN + sizeof(uint64_t));
+	return sz;
 }
 
-/* Messages for keys[0..n) (one run: all in one libnftnl set). */
+/*
+ * One element nest, laid out as libnftnl does: nests numbered 1..n in
+ * each message (the kernel ignores the type), then flags, timeout,
+ * expiration, key.
+ */
+static void
+put_elem(struct nlmsghdr *nlh, uint16_t idx, const struct nft_key *k,
+    size_t klen, int timeouts)
+{
+	struct nlattr *e, *key;
+
+	e = mnl_attr_nest_start(nlh, idx);
+	if (k->end)
+		mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS,
+		    htonl(NFT_SET_ELEM_INTERVAL_END));
+	if (timeouts && k->timeout_ms != 0)
+		mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT,
+		    htobe64(k->timeout_ms));
+	if (timeouts && k->expires_ms != 0)
+		mnl_attr_put_u64(nlh, NFTA_SET_ELEM_EXPIRATION,
+		    htobe64(k->expires_ms));
+	key = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, klen, k->key);
+	mnl_attr_nest_end(nlh, key);
+	mnl_attr_nest_end(nlh, e);
+}
+
+/*
+ * Messages for keys[0..n), written attribute by attribute with libmnl
+ * (a libnftnl object per element cost more than the kernel's insertion
+ * of it): each message closes before its element list would pass the
+ * 16-bit nest length.
+ */
 static int
 build_run(struct nft_batch *b, uint32_t *seq, uint16_t type, uint16_t flags,
     const struct nft_key *keys, size_t n, int timeouts)
 {
-	struct nftnl_set_elems_iter *it = NULL;
-	struct nftnl_set *s;
 	struct nlmsghdr *nlh;
-	size_t klen = b->set->af == AF_INET ? 4 : 16, i, done = 0, cnt;
-	int more, rc = -1;
+	struct nlattr *list;
+	size_t klen = b->set->af == AF_INET ? 4 : 16, done = 0, cnt, room;
 	char *p;
 
-	if ((s = set_alloc(b->set)) == NULL)
-		return -1;
 	if (grow((void **)&b->map, &b->mapcap, b->nmap + n,
 	    sizeof(*b->map)) == -1)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (add_elem(s, &keys[i], klen, timeouts) == -1)
-			goto out;
-	}
-	if ((it = nftnl_set_elems_iter_create(s)) == NULL)
-		goto out;
-	do {
+		return -1;
+	while (done < n) {
 		if ((p = reserve(b)) == NULL)
-			goto out;
+			return -1;
 		nlh = nftnl_nlmsg_build_hdr(p, type, b->set->family, flags,
 		    *seq);
-		more = nftnl_set_elems_nlmsg_build_payload_iter(nlh, it);
-		cnt = count_nests(nlh);
-		if (cnt == 0 || done + cnt > n) {
-			errno = EPROTO;
-			goto out;
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, b->set->name);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE,
+		    b->set->table);
+		list = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_LIST_ELEMENTS);
+		room = UINT16_MAX - MNL_ATTR_HDRLEN;
+		for (cnt = 0; done + cnt < n; cnt++) {
+			size_t sz = elem_size(&keys[done + cnt], klen,
+			    timeouts);
+
+			if (sz > room)
+				break;
+			room -= sz;
+			put_elem(nlh, (uint16_t)(cnt + 1), &keys[done + cnt],
+			    klen, timeouts);
+			b->map[b->nmap++] = keys[done + cnt].in;
 		}
-		for (i = 0; i < cnt; i++)
-			b->map[b->nmap++] = keys[done + i].in;
+		mnl_attr_nest_end(nlh, list);
+		if (cnt == 0) {
+			errno = EPROTO;
+			return -1;
+		}
 		done += cnt;
 		commit_msg(b, nlh, type, (*seq)++, cnt);
 		b->ndata++;
-	} while (more > 0);
-	if (done != n) {
-		errno = EPROTO;
-		goto out;
 	}
-	rc = 0;
- out:
-	if (it != NULL)
-		nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(s);
-	return rc;
+	return 0;
 }
 
 static int
