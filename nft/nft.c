@@ -9,7 +9,7 @@
  *				to cap the size of one batch, as an unprivileged
  *				socket would (tests use it to force splitting)
  *	nft_open_errstr()	why the last nft_open failed (static buffer)
- *	nft_add, nft_del, nft_replace, nft_list, nft_error, nft_errstr,
+ *	nft_add, nft_del, nft_replace, nft_any, nft_list, nft_error, nft_errstr,
  *	nft_close		as documented in nft.h
  *	nft_backend_register(be)	(internal) another backend for
  *				nft_open(); tests add the record one
@@ -702,6 +702,18 @@ nft_replace(struct nft *n, const struct nft_set *set,
     const struct nft_elem *el, size_t cnt)
 {
 	return run(n, set, CMD_REPLACE, el, cnt, 0);
+}
+
+int
+nft_any(struct nft *n, const struct nft_set *set)
+{
+	n->err = 0;
+	n->errstr[0] = '\0';
+	if (check_set(n, set) == -1)
+		return -1;
+	if (n->be->any == NULL)
+		return 1;	/* cannot tell: say full, the safe answer */
+	return n->be->any(n, set);
 }
 
 int

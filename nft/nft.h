@@ -19,8 +19,16 @@
  *				an error (each is added first in the same batch)
  *	nft_replace(n, set, el, cnt)	flush + add in one batch: no window in
  *				which a listed element is missing
+ *	nft_any(n, set)		1 if the set holds any element, 0 if it is
+ *				empty, -1 on error: reads only the first
+ *				message of a dump, so it costs the same for
+ *				ten elements or ten million (a backend that
+ *				cannot tell says 1)
  *	nft_list(n, set, &el, &cnt)	dump the elements (caller frees *el);
- *				slow for very large sets, never poll with it
+ *				slow for very large sets (the kernel walks
+ *				the hash table again for each message of the
+ *				dump: a minute for 1M elements), never poll
+ *				with it
  *	nft_error(n)		errno of the last failure: ENOENT = table or set
  *				missing, EPERM = no CAP_NET_ADMIN, ...
  *	nft_errstr(n)		"spamd_white: No such file or directory" etc.
@@ -72,6 +80,7 @@ int		 nft_del(struct nft *, const struct nft_set *,
 		    const struct nft_elem *, size_t);
 int		 nft_replace(struct nft *, const struct nft_set *,
 		    const struct nft_elem *, size_t);
+int		 nft_any(struct nft *, const struct nft_set *);
 int		 nft_list(struct nft *, const struct nft_set *,
 		    struct nft_elem **, size_t *);
 int		 nft_error(const struct nft *);

@@ -116,6 +116,8 @@ struct nft_backend {
 		    struct nft_replies *);
 	int	(*list)(struct nft *, const struct nft_set *,
 		    struct nft_raw **, size_t *);
+	/* 1 the set holds an element, 0 empty, -1 error; may be NULL */
+	int	(*any)(struct nft *, const struct nft_set *);
 	void	(*close)(struct nft *);
 };
 

@@ -51,6 +51,7 @@
 #define RBUF_LEN	(64 * 1024)	/* one recv: a dump message fits */
 #define REPLY_WAIT_MS	5000		/* the kernel answers inside sendmsg */
 #define DUMP_TRIES	3
+#define DUMP_REQ_LEN	1024
 
 struct nl {
 	struct mnl_socket	*nl;
@@ -368,12 +369,14 @@ dump_msg(struct dump *d, const struct nlmsghdr *nlh)
 	return -1;
 }
 
-/* Ask for a dump of set's elements with sequence number seq. */
+/*
+ * Ask, on socket nl, for a dump of set's elements with sequence seq;
+ * the request is built in req (DUMP_REQ_LEN bytes).
+ */
 static int
-dump_request(struct nft *n, const struct nft_set *set, uint32_t seq)
+dump_request(struct nft *n, struct mnl_socket *nl, const struct nft_set *set,
+    uint32_t seq, char *req)
 {
-	struct nl *p = n->priv;
-	char req[1024];
 	struct nftnl_set *s;
 	struct nlmsghdr *nlh;
 
@@ -382,14 +385,14 @@ dump_request(struct nft *n, const struct nft_set *set, uint32_t seq)
 		return -1;
 	}
 	/* The attributes' padding bytes must not carry stack contents. */
-	memset(req, 0, sizeof(req));
+	memset(req, 0, DUMP_REQ_LEN);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, set->table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, set->name);
 	nlh = nftnl_nlmsg_build_hdr(req, NFT_MSG_GETSETELEM, set->family,
 	    NLM_F_DUMP, seq);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	if (mnl_socket_sendto(p->nl, nlh, nlh->nlmsg_len) < 0) {
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		nft_seterr(n, errno, "%s: sendmsg: %s", set->name,
 		    strerror(errno));
 		return -1;
@@ -458,9 +461,10 @@ dump_once(struct nft *n, const struct nft_set *set, struct dump *d)
 	uint32_t seq = n->seq++;
 	ssize_t len;
 	int rc, intr = 0;
+	char req[DUMP_REQ_LEN];
 
 	d->cnt = 0;
-	if (dump_request(n, set, seq) == -1)
+	if (dump_request(n, p->nl, set, seq, req) == -1)
 		return -1;
 	deadline = clock_mono_ms() + REPLY_WAIT_MS;
 	for (;;) {
@@ -523,11 +527,145 @@ nl_list(struct nft *n, const struct nft_set *set, struct nft_raw **raw,
 	return 0;
 }
 
+/* Record err for the probe of set, naming what is missing if we can. */
+static void
+any_error(struct nft *n, const struct nft_set *set, int err,
+    const struct ext_ack *x, const char *req)
+{
+	const struct nlmsghdr *nlh = (const void *)req;
+	const struct nlattr *attr;
+	const char *fam = nft_family_name(set->family);
+
+	if (err == ENOENT && x->offset != 0 &&
+	    x->offset + sizeof(*attr) <= nlh->nlmsg_len) {
+		attr = (const void *)(req + x->offset);
+		if ((attr->nla_type & NLA_TYPE_MASK) ==
+		    NFTA_SET_ELEM_LIST_TABLE) {
+			nft_seterr(n, err, "%s: %s (no table %s %s)",
+			    set->name, strerror(err), fam, set->table);
+			return;
+		}
+		if ((attr->nla_type & NLA_TYPE_MASK) ==
+		    NFTA_SET_ELEM_LIST_SET) {
+			nft_seterr(n, err, "%s: %s (no set %s in table %s %s)",
+			    set->name, strerror(err), set->name, fam,
+			    set->table);
+			return;
+		}
+	}
+	nft_seterr(n, err, "%s: %s%s", set->name, strerror(err),
+	    err == ENOENT ? " (the table or the set is missing)" :
+	    err == EPERM ? " (CAP_NET_ADMIN must be effective)" : "");
+}
+
+/* 1 if a NEWSETELEM message carries at least one element nest. */
+static int
+holds_elements(const struct nlmsghdr *m)
+{
+	const struct nlattr *attr, *e;
+
+	mnl_attr_for_each(attr, m, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(attr) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(e, attr)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether set holds any element: the first datagram of a dump, on a
+ * socket of its own that is then closed, which ends the dump in the
+ * kernel (walking on would cost as much as listing the whole set).
+ * 1 yes, 0 empty, -1 error.
+ */
+static int
+nl_any(struct nft *n, const struct nft_set *set)
+{
+	struct mnl_socket *nl;
+	const struct nlmsghdr *m;
+	struct ext_ack x;
+	struct pollfd pfd;
+	uint64_t deadline, now;
+	uint32_t seq = n->seq++, portid;
+	ssize_t len;
+	char *buf, req[DUMP_REQ_LEN];
+	int rc = -1, err, fd, one = 1;
+
+	if ((buf = malloc(RBUF_LEN)) == NULL) {
+		nft_seterr(n, errno, "%s: %s", set->name, strerror(errno));
+		return -1;
+	}
+	if ((nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
+	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		nft_seterr(n, errno, "netlink socket: %s", strerror(errno));
+		goto out;
+	}
+	fd = mnl_socket_get_fd(nl);
+	portid = mnl_socket_get_portid(nl);
+	/* So that a missing table or set is told apart. */
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one,
+	    sizeof(one)) == -1)
+		log_debug("netlink: NETLINK_EXT_ACK: %s", strerror(errno));
+	if (dump_request(n, nl, set, seq, req) == -1)
+		goto out;
+	deadline = clock_mono_ms() + REPLY_WAIT_MS;
+	for (;;) {
+		len = recv(fd, buf, RBUF_LEN, MSG_DONTWAIT);
+		if (len == -1 && errno == EINTR)
+			continue;
+		if (len == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			now = clock_mono_ms();
+			pfd.fd = fd;
+			pfd.events = POLLIN;
+			if (now >= deadline || poll(&pfd, 1,
+			    (int)(deadline - now)) == 0) {
+				nft_seterr(n, ETIMEDOUT, "%s: no answer from"
+				    " the kernel", set->name);
+				goto out;
+			}
+			continue;
+		}
+		if (len == -1) {
+			nft_seterr(n, errno, "%s: listing: %s", set->name,
+			    strerror(errno));
+			goto out;
+		}
+		for (m = (const void *)buf; mnl_nlmsg_ok(m, (int)len);
+		    m = mnl_nlmsg_next(m, (int *)&len)) {
+			if (m->nlmsg_seq != seq || m->nlmsg_pid != portid)
+				continue;
+			if (m->nlmsg_type == NLMSG_DONE) {
+				rc = 0;
+				goto out;
+			}
+			if (m->nlmsg_type == NLMSG_ERROR) {
+				if (!parse_error(m, &err, &x) || err == 0)
+					continue;
+				any_error(n, set, err, &x, req);
+				goto out;
+			}
+			/* The kernel may send an empty element list. */
+			if (NFNL_MSG_TYPE(m->nlmsg_type) ==
+			    NFT_MSG_NEWSETELEM && holds_elements(m)) {
+				rc = 1;
+				goto out;
+			}
+		}
+	}
+ out:
+	if (nl != NULL)
+		mnl_socket_close(nl);
+	free(buf);
+	return rc;
+}
+
 const struct nft_backend nft_backend_netlink = {
 	.name = "netlink",
 	.open = nl_open,
 	.fit = nl_fit,
 	.send = nl_send,
 	.list = nl_list,
+	.any = nl_any,
 	.close = nl_close,
 };
