@@ -36,7 +36,25 @@ struct scan {
 	struct passed		*pass;
 	size_t			 npass, cappass;
 	int			 oom;
+	greyscan_fn		 fn;
+	void			*arg;
+	int			 fn_errno;	/* fn stopped the pass */
 };
+
+/* Tell the caller about the WHITE address just added; 0 or -1. */
+static int
+tell(struct scan *s)
+{
+	struct greyscan_res *res = s->res;
+
+	if (s->fn == NULL || res->nwhite == 0)
+		return 0;
+	if (s->fn(s->arg, &res->white[res->nwhite - 1]) == -1) {
+		s->fn_errno = errno != 0 ? errno : EIO;
+		return -1;
+	}
+	return 0;
+}
 
 static int
 keyv_add(struct keyv *v, const char *k, size_t len)
@@ -119,11 +137,16 @@ walk(const char *key, size_t keylen, const struct gd_rec *r, const char *why,
 		return s->oom ? GREYDB_STOP : GREYDB_KEEP;
 	}
 	switch (r->kind) {
-	case GD_WHITE:
+	case GD_WHITE: {
+		size_t before = res->nwhite;
+
 		if (greyscan_addr_add(&res->white, &res->nwhite,
 		    &res->capwhite, key, keylen, r->expire) == -1)
 			s->oom = 1;
+		else if (res->nwhite > before && tell(s) == -1)
+			return GREYDB_STOP;
 		break;
+	}
 	case GD_TRAPPED:
 		if (greyscan_addr_add(&res->trapped, &res->ntrapped,
 		    &res->captrapped, key, keylen, r->expire) == -1)
@@ -202,8 +225,12 @@ promote_chunk(struct greydb *db, struct scan *s, size_t lo, size_t hi,
 		res->promoted++;
 		if (!dry)
 			log_verbose("whitelisting %s", ip);
+		size_t before = res->nwhite;
+
 		if (greyscan_addr_add(&res->white, &res->nwhite, &res->capwhite, ip,
 		    strlen(ip), w.expire) == -1)
+			return -1;
+		if (res->nwhite > before && tell(s) == -1)
 			return -1;
 	}
 	return 0;
@@ -263,16 +290,25 @@ int
 greyscan_run(const char *dbpath, int64_t now, const struct greylist_params *p,
     int flags, struct greyscan_res *res)
 {
+	return greyscan_stream(dbpath, now, p, flags, res, NULL, NULL);
+}
+
+int
+greyscan_stream(const char *dbpath, int64_t now,
+    const struct greylist_params *p, int flags, struct greyscan_res *res,
+    greyscan_fn fn, void *arg)
+{
 	struct scan s;
 	struct greydb *db;
 	size_t i, k;
 	int rc = -1;
 
-
 	memset(res, 0, sizeof(*res));
 	memset(&s, 0, sizeof(s));
 	s.res = res;
 	s.now = now;
+	s.fn = fn;
+	s.arg = arg;
 	if ((db = greydb_open(dbpath, GREYDB_READ, GREYDB_WAIT)) == NULL)
 		return -1;
 	if (greydb_walk(db, walk, &s) == -1) {
@@ -280,6 +316,8 @@ greyscan_run(const char *dbpath, int64_t now, const struct greylist_params *p,
 		goto done;
 	}
 	greydb_close(db);
+	if (s.fn_errno != 0)
+		goto done;
 	if (s.oom) {
 		errno = ENOMEM;
 		log_warnx("%s: out of memory while scanning", dbpath);
@@ -306,8 +344,13 @@ greyscan_run(const char *dbpath, int64_t now, const struct greylist_params *p,
 		if (rc == -1)
 			goto done;
 	}
-	rc = 0;
+	rc = s.fn_errno != 0 ? -1 : 0;
 done:
+	if (rc == -1 && s.fn_errno != 0) {
+		log_warnx("%s: the scan was stopped: %s", dbpath,
+		    strerror(s.fn_errno));
+		errno = s.fn_errno;
+	}
 	keyv_free(&s.del);
 	free(s.pass);
 	if (rc == -1)

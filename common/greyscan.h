@@ -10,6 +10,11 @@
  *		live WHITE and TRAPPED addresses with their expiry, and
  *		counts. 0, or -1 with greydb_errstr() (or errno ENOENT if
  *		the database does not exist).
+ *	greyscan_stream(dbpath, now, params, flags, &res, fn, arg)
+ *		the same, calling fn(arg, w) for each live WHITE address as
+ *		it is found (those of the walk, then the promoted ones), so
+ *		a caller can act on them while the walk goes on; fn returns
+ *		0, or -1 (errno set) to stop the pass, which then fails
  *	greyscan_free(&res)
  *	greyscan_addr_add(&v, &n, &cap, key, keylen, expire)	append the
  *		address (or network) a key starts with to a growing array (a
@@ -52,8 +57,12 @@ struct greyscan_res {
 	int			 reorganized;
 };
 
+typedef int (*greyscan_fn)(void *, const struct greyscan_addr *);
+
 int	greyscan_run(const char *, int64_t, const struct greylist_params *,
 	    int, struct greyscan_res *);
+int	greyscan_stream(const char *, int64_t, const struct greylist_params *,
+	    int, struct greyscan_res *, greyscan_fn, void *);
 void	greyscan_free(struct greyscan_res *);
 int	greyscan_addr_add(struct greyscan_addr **, size_t *, size_t *,
 	    const char *, size_t, int64_t);

@@ -132,6 +132,59 @@ change(void)
 	T_EQ_INT(kind_of(WAITING), GD_GREY);
 }
 
+struct told {
+	size_t	n;
+	int	stop_at;	/* fail the n-th call; 0 never */
+	int	saw_promoted;
+};
+
+static int
+tell_cb(void *arg, const struct greyscan_addr *w)
+{
+	struct told *t = arg;
+	char ip[ADDR_STRLEN];
+
+	t->n++;
+	addr_ntop(&w->a, ip, sizeof(ip));
+	if (strcmp(ip, "198.51.100.5") == 0)
+		t->saw_promoted = 1;
+	if (t->stop_at != 0 && (int)t->n == t->stop_at) {
+		errno = EPIPE;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * greyscan_stream: every WHITE address the result holds is told, the
+ * promoted one too; a callback that fails stops the pass with its errno.
+ */
+static void
+stream(void)
+{
+	struct greyscan_res res;
+	struct told t = { 0, 1, 0 };
+
+	seed();
+	T_EQ_INT(greyscan_stream(t_path("spamd.db"), T0, &gl, GREYSCAN_CHANGE,
+	    &res, tell_cb, &t), -1);
+	T_EQ_INT(errno, EPIPE);
+	T_EQ_INT(t.n, 1);
+	T_EQ_INT(res.nwhite, 0);
+	/* Stopped in the walk: nothing was changed. */
+	T_EQ_INT(kind_of("192.0.2.2"), GD_WHITE);
+	T_EQ_INT(kind_of("198.51.100.5"), 0);
+
+	memset(&t, 0, sizeof(t));
+	T_EQ_INT(greyscan_stream(t_path("spamd.db"), T0, &gl, GREYSCAN_CHANGE,
+	    &res, tell_cb, &t), 0);
+	T_EQ_INT(t.n, res.nwhite);
+	T_EQ_INT(t.n, 2);		/* 192.0.2.1 and the promoted one */
+	T_ASSERT(t.saw_promoted);
+	T_EQ_INT(kind_of("192.0.2.2"), 0);
+	greyscan_free(&res);
+}
+
 /* No database: -1 with ENOENT, nothing to free. */
 static void
 missing(void)
@@ -168,5 +221,6 @@ const struct t_case t_cases[] = {
 	T_CASE(change),
 	T_CASE(missing),
 	T_CASE(addr_add),
+	T_CASE(stream),
 	{ NULL, NULL }
 };
