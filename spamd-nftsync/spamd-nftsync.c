@@ -2,9 +2,18 @@
  * spamd-nftsync.c: the periodic job of the suite (cron or a systemd
  * timer). In one pass (common/greyscan.c) it deletes expired GREY, WHITE
  * and TRAPPED records, promotes passed tuples of untrapped addresses,
- * and then makes spamd_white and spamd_white6 equal the WHITE records,
- * each element timing out with its record: one nft batch per set, so no
- * listed host is ever missing from the kernel's view.
+ * and then makes spamd_white and spamd_white6 (and the -g network sets)
+ * equal the WHITE records, each element timing out with its record.
+ *
+ * How a set gets there (see spamd-nftsync(8)): the difference from what
+ * the last run put in, recorded in DBFILE.pushed (pushed.c), while that
+ * record can be trusted (same table handles: nft_signature; less than a
+ * day old; a set it says is full is not empty); else an empty set is
+ * filled in batches while the database pass runs in a child process
+ * (scanfeed.c: the pass runs as the directory's owner, netlink needs
+ * root), and a full one is flushed and filled in one atomic batch. A
+ * difference deletes before it adds, so no host that stays whitelisted is
+ * ever missing from the kernel's view.
  *
  * Before anything goes into the sets, spamd is asked over its unix
  * socket which of the WHITE addresses are on a blacklist
@@ -16,8 +25,9 @@
  * record goes in (said with -v). If spamd cannot be asked, the sets are
  * left as they are and the exit status is 1.
  *
- * usage: spamd-nftsync [-nv] [-f dbfile] [-W whiteexp]
+ * usage: spamd-nftsync [-Fnv] [-f dbfile] [-W whiteexp]
  *	    [--config-socket path]
+ *	-F	replace every set whole, whatever the record says
  *	-n	say what would change; change nothing
  *	-v	report counts and each promotion
  *	-W	lifetime of the WHITE records it creates: hours like
@@ -32,6 +42,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,14 +57,21 @@
 #include "common/statedir.h"
 #include "common/util.h"
 #include "nft/nft.h"
+#include "spamd-nftsync/pushed.h"
+#include "spamd-nftsync/scanfeed.h"
 
 /* After the libc network headers (they clash otherwise). */
 #include <linux/netfilter.h>
 
+#define PUSHED_SUFFIX	".pushed"	/* the record of the last push */
+#define SYNC_SLACK	60	/* seconds an expiry may move unsent */
+#define FULL_EVERY	86400	/* replace whole at least this often */
+#define FILL_CHUNK	16384	/* elements per batch into an empty set */
+
 static __dead void
 usage(void)
 {
-	fprintf(stderr, "usage: spamd-nftsync [-nv] [-f dbfile] [-W whiteexp]\n"
+	fprintf(stderr, "usage: spamd-nftsync [-Fnv] [-f dbfile] [-W whiteexp]\n"
 	    "                     [--config-socket path]\n");
 	exit(2);
 }
@@ -67,90 +85,25 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/*
- * Ask spamd which WHITE addresses are blacklisted; listed[i] for
- * res->white[i]. 0, or -1 (logged) when spamd could not be asked.
- */
-static int
-ask_spamd(const char *sock, const struct greyscan_res *res,
-    unsigned char *listed)
-{
-	struct cidr *v;
-	char err[512], ip[ADDR_STRLEN];
-	size_t i, n = 0;
-	int r;
+/* The four white sets, in the order of the record (pushed.h). */
+static const struct nft_set sets[PUSHED_NSETS] = {
+	{ NFT_TABLE, NFT_SET_WHITE4, NFPROTO_INET, AF_INET, 0 },
+	{ NFT_TABLE, NFT_SET_WHITE6, NFPROTO_INET, AF_INET6, 0 },
+	{ NFT_TABLE, NFT_SET_WHITENET4, NFPROTO_INET, AF_INET, 1 },
+	{ NFT_TABLE, NFT_SET_WHITENET6, NFPROTO_INET, AF_INET6, 1 },
+};
 
-	if (res->nwhite == 0)
-		return 0;
-	if ((v = calloc(res->nwhite, sizeof(*v))) == NULL) {
-		log_warn("calloc");
-		return -1;
-	}
-	for (i = 0; i < res->nwhite; i++) {
-		v[i].a = res->white[i].a;
-		v[i].plen = res->white[i].plen != 0 ? res->white[i].plen :
-		    (uint8_t)(8 * addr_len(&res->white[i].a));
-	}
-	r = blquery_ask(sock, v, res->nwhite, listed, err, sizeof(err));
-	free(v);
-	if (r == -1) {
-		log_warnx("cannot ask spamd which addresses are blacklisted "
-		    "(%s): %s; the white sets are left as they are", sock, err);
-		return -1;
-	}
-	if (r == BLQUERY_NOSPAMD) {
-		log_verbose("spamd is not running (nothing listens on %s): "
-		    "no blacklist is loaded, so no WHITE record is held back",
-		    sock);
-		return 0;
-	}
-	for (i = 0; i < res->nwhite; i++) {
-		if (!listed[i])
-			continue;
-		n++;
-		if (res->white[i].plen != 0) {
-			struct cidr c = { res->white[i].a, res->white[i].plen };
+enum how { HOW_DIFF, HOW_FILL, HOW_REPLACE, HOW_SKIP };
 
-			log_info("%s holds addresses on a blacklist of spamd: "
-			    "not whitelisting it", cidr_ntop(&c, ip,
-			    sizeof(ip)));
-		} else
-			log_info("%s is on a blacklist of spamd: not "
-			    "whitelisting it", addr_ntop(&res->white[i].a, ip,
-			    sizeof(ip)));
-	}
-	log_verbose("spamd: %zu of %zu WHITE addresses blacklisted", n,
-	    res->nwhite);
-	return 0;
-}
-
-/* The elements of one family, each with the time its record has left. */
-static size_t
-elems(const struct greyscan_res *res, const unsigned char *listed,
-    const struct nft_set *set, int64_t now, struct nft_elem *out)
-{
-	size_t i, k = 0;
-
-	for (i = 0; i < res->nwhite; i++) {
-		if (res->white[i].a.af != set->af ||
-		    (res->white[i].plen != 0) != set->interval ||
-		    res->white[i].expire <= now || listed[i])
-			continue;
-		memset(&out[k], 0, sizeof(out[k]));
-		out[k].a = res->white[i].a;
-		out[k].plen = res->white[i].plen;
-		out[k].timeout_ms = (uint64_t)(res->white[i].expire - now) *
-		    1000;
-		k++;
-	}
-	return k;
-}
+static const char *const how_name[] = { "changed", "filled the empty set",
+    "replaced", "" };
 
 /* The command line. */
 struct opts {
 	const char		*dbpath, *sock;
 	struct greylist_params	 gl;
-	int			 dry, verbose;
+	int			 dry, verbose, full;
+	char			 statepath[PATH_MAX];
 };
 
 static void
@@ -159,11 +112,14 @@ parse_options(int argc, char *argv[], struct opts *o)
 	const char *errstr;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "f:nvW:", long_opts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "Ff:nvW:", long_opts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case OPT_CONFIG_SOCKET:
 			o->sock = optarg;
+			break;
+		case 'F':
+			o->full = 1;
 			break;
 		case 'W':
 			if (util_parse_time(optarg, 3600, 3600, 3650LL * 86400,
@@ -187,101 +143,410 @@ parse_options(int argc, char *argv[], struct opts *o)
 	}
 	if (argc != optind)
 		usage();
+	if ((size_t)snprintf(o->statepath, sizeof(o->statepath), "%s%s",
+	    o->dbpath, PUSHED_SUFFIX) >= sizeof(o->statepath)) {
+		log_warnx("-f %s: path too long", o->dbpath);
+		usage();
+	}
+}
+
+/* One run: what each set should hold, and how it gets there. */
+struct run {
+	const struct opts	*o;
+	struct nft		*n;
+	int64_t			 now;
+	struct pushed		 old, want;
+	int			 trust;
+	enum how		 how[PUSHED_NSETS];
+	size_t			 cap[PUSHED_NSETS];	/* of want.set[].e */
+	size_t			 sent[PUSHED_NSETS];	/* HOW_FILL: done */
+	int			 failed[PUSHED_NSETS];
+	int			 refused[PUSHED_NSETS];
+	size_t			 listed;
+	int			 nospamd_said, changed, rc;
+};
+
+/* A part of one set's wanted elements: [lo, hi). */
+struct range {
+	int	 s;
+	size_t	 lo, hi;
+};
+
+/*
+ * Ask spamd, in one query, which elements of the ranges are blacklisted,
+ * and drop those (OpenBSD's greyscanner rule: a listed host is never
+ * whitelisted); each range's hi becomes its new end. 0, or -1 logged
+ * when spamd could not be asked (then nothing of them may go in).
+ */
+static int
+ask_spamd(struct run *r, struct range *rg, size_t nrg)
+{
+	struct cidr *v;
+	unsigned char *listed;
+	char err[512], ip[ADDR_STRLEN];
+	size_t i, j, k, n = 0, at;
+	int q;
+
+	for (j = 0; j < nrg; j++)
+		n += rg[j].hi - rg[j].lo;
+	if (n == 0)
+		return 0;
+	if ((v = calloc(n, sizeof(*v))) == NULL ||
+	    (listed = calloc(n, 1)) == NULL) {
+		log_warn("calloc");
+		free(v);
+		return -1;
+	}
+	for (j = 0, at = 0; j < nrg; j++) {
+		const struct pushed_set *set = &r->want.set[rg[j].s];
+
+		for (i = rg[j].lo; i < rg[j].hi; i++, at++) {
+			v[at].a.af = sets[rg[j].s].af;
+			memcpy(v[at].a.u.b, set->e[i].key, 16);
+			v[at].plen = set->e[i].plen != 0 ? set->e[i].plen :
+			    (uint8_t)(8 * addr_len(&v[at].a));
+		}
+	}
+	q = blquery_ask(r->o->sock, v, n, listed, err, sizeof(err));
+	if (q == -1) {
+		log_warnx("cannot ask spamd which addresses are blacklisted "
+		    "(%s): %s; the white sets are left as they are",
+		    r->o->sock, err);
+		free(listed);
+		free(v);
+		return -1;
+	}
+	if (q == BLQUERY_NOSPAMD) {
+		if (!r->nospamd_said)
+			log_verbose("spamd is not running (nothing listens on "
+			    "%s): no blacklist is loaded, so no WHITE record "
+			    "is held back", r->o->sock);
+		r->nospamd_said = 1;
+		free(listed);
+		free(v);
+		return 0;
+	}
+	for (j = 0, at = 0; j < nrg; j++) {
+		struct pushed_set *set = &r->want.set[rg[j].s];
+
+		for (i = rg[j].lo, k = rg[j].lo; i < rg[j].hi; i++, at++) {
+			if (!listed[at]) {
+				set->e[k++] = set->e[i];
+				continue;
+			}
+			r->listed++;
+			if (set->e[i].plen != 0)
+				log_info("%s holds addresses on a blacklist of "
+				    "spamd: not whitelisting it",
+				    cidr_ntop(&v[at], ip, sizeof(ip)));
+			else
+				log_info("%s is on a blacklist of spamd: not "
+				    "whitelisting it", addr_ntop(&v[at].a, ip,
+				    sizeof(ip)));
+		}
+		rg[j].hi = k;
+	}
+	free(listed);
+	free(v);
+	return 0;
 }
 
 /*
- * Expire, promote and read the WHITE addresses. The database work runs
- * as the owner of its directory (that user may have planted symlinks
- * there, DESIGN.md §4.3); root comes back for netlink. 0, or -1 logged.
+ * Send want.set[s]'s elements [lo, hi) to the kernel: the difference
+ * from the last push (HOW_DIFF), a plain add into an empty set, or flush
+ * and add in one batch. 0 done, 1 done but the kernel refused elements,
+ * -1 failed (logged).
  */
 static int
-scan(const struct opts *o, int64_t now, struct greyscan_res *res)
+push_range(struct run *r, int s, size_t lo, size_t hi, struct pushed_diff *d)
 {
-	int rc, saved_errno;
+	static const struct pushed_set none = { NULL, 0 };
+	const struct pushed_set part = { r->want.set[s].e + lo, hi - lo };
+	enum how how = r->how[s];
+	int x = 0, y;
 
+	if (pushed_diff(how == HOW_DIFF ? &r->old.set[s] : &none, &part,
+	    sets[s].af, r->now, SYNC_SLACK, d) == -1) {
+		log_warn("calloc");
+		return -1;
+	}
+	if (how != HOW_DIFF || d->nadd + d->ndel + d->nrefresh > 0)
+		r->changed = 1;
+	if (r->o->dry)
+		return 0;
+	switch (how) {
+	case HOW_REPLACE:
+		x = nft_replace(r->n, &sets[s], d->add, d->nadd);
+		break;
+	case HOW_FILL:
+		if (d->nadd > 0)
+			x = nft_add(r->n, &sets[s], d->add, d->nadd, 0);
+		break;
+	case HOW_DIFF:
+		if (d->ndel > 0 && (x = nft_del(r->n, &sets[s], d->del,
+		    d->ndel)) == -1)
+			break;
+		if (d->nadd > 0 && (y = nft_add(r->n, &sets[s], d->add,
+		    d->nadd, 0)) != 0)
+			x = y == -1 ? -1 : x + y;
+		if (x != -1 && d->nrefresh > 0 && (y = nft_add(r->n,
+		    &sets[s], d->refresh, d->nrefresh, NFT_REFRESH)) != 0)
+			x = y == -1 ? -1 : x + y;
+		break;
+	case HOW_SKIP:
+		break;
+	}
+	if (x == -1)
+		log_warnx("%s", nft_errstr(r->n));
+	return x == -1 ? -1 : x > 0;
+}
+
+/* An empty set being filled while the scan runs: the next chunk. */
+static void
+fill_chunk(struct run *r, int s)
+{
+	struct pushed_diff d;
+	size_t lo = r->sent[s], hi = r->want.set[s].n;
+	struct range rg = { s, lo, hi };
+	int x;
+
+	if (r->failed[s] || lo == hi)
+		return;
+	if (ask_spamd(r, &rg, 1) == -1) {
+		r->failed[s] = 1;
+		return;
+	}
+	hi = rg.hi;
+	r->want.set[s].n = hi;
+	if ((x = push_range(r, s, lo, hi, &d)) == -1)
+		r->failed[s] = 1;
+	else if (x > 0)
+		r->refused[s] = 1;
+	pushed_diff_free(&d);
+	r->sent[s] = hi;
+}
+
+/*
+ * How each set gets its elements. The record of the last push is
+ * trusted while the table keeps its signature, it is younger than
+ * FULL_EVERY, and a set it says is not empty is not empty; else a set is
+ * filled (found empty) or replaced. A set nftables cannot tell about is
+ * marked failed (logged); the database pass runs all the same.
+ */
+static void
+plan(struct run *r, int oldrc, uint64_t sig)
+{
+	int s, any;
+
+	r->trust = oldrc == 0 && sig != 0 && r->old.sig == sig &&
+	    r->old.when <= r->now + 60 && r->now - r->old.when < FULL_EVERY;
+	if ((oldrc == 0 || oldrc == 2) && !r->trust && r->o->verbose)
+		printf("the record of the last push is %s: replacing the "
+		    "sets whole\n", oldrc == 2 || sig == 0 ? "for another "
+		    "table (the ruleset was loaded again)" : "older than a "
+		    "day");
+	for (s = 0; s < PUSHED_NSETS; s++) {
+		if (r->trust && r->old.set[s].n == 0) {
+			r->how[s] = HOW_DIFF;
+			continue;
+		}
+		if (r->n == NULL) {	/* -n: no netlink, no probe */
+			r->how[s] = r->trust ? HOW_DIFF : HOW_REPLACE;
+			continue;
+		}
+		if ((any = nft_any(r->n, &sets[s])) == -1) {
+			/*
+			 * The network sets (spamd -g) may be missing from
+			 * an older ruleset: fine while nothing goes there.
+			 */
+			if (s >= 2 && nft_error(r->n) == ENOENT) {
+				r->how[s] = HOW_SKIP;
+				continue;
+			}
+			log_warnx("%s", nft_errstr(r->n));
+			r->how[s] = HOW_SKIP;
+			r->failed[s] = 1;
+			continue;
+		}
+		if (any == 0 && r->trust)
+			log_info("inet %s %s is empty, though %zu elements "
+			    "were put there last time: filling it",
+			    sets[s].table, sets[s].name, r->old.set[s].n);
+		r->how[s] = any == 0 ? HOW_FILL : r->trust ? HOW_DIFF :
+		    HOW_REPLACE;
+	}
+}
+
+/* Add one WHITE address of the scan to the set it belongs in. */
+static int
+take(struct run *r, const struct greyscan_addr *w)
+{
+	struct pushed_set *set;
+	struct pushed_elem *e;
+	int s = (w->a.af == AF_INET ? 0 : 1) + (w->plen != 0 ? 2 : 0);
+
+	if (w->expire <= r->now)
+		return 0;
+	set = &r->want.set[s];
+	if (set->n == r->cap[s]) {
+		size_t ncap = r->cap[s] ? r->cap[s] * 2 : 256;
+
+		if ((e = reallocarray(set->e, ncap, sizeof(*e))) == NULL)
+			return -1;
+		set->e = e;
+		r->cap[s] = ncap;
+	}
+	e = &set->e[set->n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->key, w->a.u.b, addr_len(&w->a));
+	e->plen = w->plen;
+	e->expire = w->expire;
+	if (r->how[s] == HOW_FILL && set->n - r->sent[s] >= FILL_CHUNK)
+		fill_chunk(r, s);
+	return 0;
+}
+
+/*
+ * Read the record of the last push as the database's owner. Returns
+ * pushed_load's 0 (loaded), 1 (none), 2 (for another table) or -1
+ * (unusable, logged).
+ */
+static int
+load_record(const struct opts *o, struct pushed *old, uint64_t sig)
+{
+	char why[256];
+	int rc;
+
+	if (o->full)
+		return 1;
 	if (statedir_enter(o->dbpath, STATEDIR_FOR_NOW) == -1)
 		return -1;
-	rc = greyscan_run(o->dbpath, now, &o->gl, o->dry ? 0 :
-	    GREYSCAN_CHANGE, res);
-	saved_errno = errno;
+	rc = pushed_load(o->statepath, old, sig, why, sizeof(why));
+	if (rc == -1)
+		log_warnx("%s: %s; replacing the white sets whole",
+		    o->statepath, why);
 	if (statedir_leave() == -1) {
-		if (rc == 0)
-			greyscan_free(res);
+		pushed_free(old);
 		return -1;
 	}
-	errno = saved_errno;
-	if (rc == -1) {
-		if (errno == ENOENT)
-			log_warnx("%s: no database yet (spamd creates it)",
-			    o->dbpath);
-		else
-			log_warnx("%s", greydb_errstr());
+	return rc;
+}
+
+/* Save (or, after any failure, forget) the record of this push. */
+static void
+record_push(const struct opts *o, const struct pushed *p, int ok)
+{
+	if (statedir_enter(o->dbpath, STATEDIR_FOR_NOW) == -1)
+		return;
+	if (!ok || pushed_save(o->statepath, p) == -1)
+		(void)pushed_remove(o->statepath);
+	(void)statedir_leave();
+}
+
+/*
+ * Expire and promote through the scanning child, filling empty sets as
+ * the addresses arrive; 0, or -1 logged.
+ */
+static int
+scan(struct run *r)
+{
+	const struct opts *o = r->o;
+	struct scanfeed sf;
+	struct greyscan_addr w;
+	int x;
+
+	if (scanfeed_start(&sf, o->dbpath, r->now, &o->gl, o->dry ? 0 :
+	    GREYSCAN_CHANGE) == -1)
 		return -1;
-	}
+	while ((x = scanfeed_next(&sf, &w)) == 1)
+		if (take(r, &w) == -1) {
+			log_warn("out of memory");
+			x = -1;
+			break;
+		}
+	if (scanfeed_finish(&sf) == -1 || x == -1)
+		return -1;
 	if (o->dry || o->verbose)
 		printf("%s%zu records: %zu expired, %zu corrupt, %zu "
 		    "promoted; %zu GREY, %zu WHITE, %zu TRAPPED, %zu "
 		    "SPAMTRAP%s\n", o->dry ? "would change: " : "",
-		    res->records, res->expired, res->corrupt, res->promoted,
-		    res->grey, res->nwhite, res->ntrapped, res->spamtraps,
-		    res->reorganized ? "; reorganized" : "");
+		    sf.res.records, sf.res.expired, sf.res.corrupt,
+		    sf.res.promoted, sf.res.grey, sf.res.nwhite,
+		    sf.res.ntrapped, sf.res.spamtraps,
+		    sf.res.reorganized ? "; reorganized" : "");
 	return 0;
 }
 
-/* Replace both white sets (or say what would be done); 0 or 1. */
-static int
-push_sets(const struct opts *o, const struct greyscan_res *res,
-    const unsigned char *listed, struct nft_elem *el, int64_t now)
+/*
+ * The sets not filled during the scan, and the rest of those that were
+ * (one blacklist query for all), then what -v and -n say.
+ */
+static void
+push_rest(struct run *r)
 {
-	const struct nft_set sets[4] = {
-		{ NFT_TABLE, NFT_SET_WHITE4, NFPROTO_INET, AF_INET, 0 },
-		{ NFT_TABLE, NFT_SET_WHITE6, NFPROTO_INET, AF_INET6, 0 },
-		{ NFT_TABLE, NFT_SET_WHITENET4, NFPROTO_INET, AF_INET, 1 },
-		{ NFT_TABLE, NFT_SET_WHITENET6, NFPROTO_INET, AF_INET6, 1 },
-	};
-	struct nft *n = NULL;
-	size_t nets = 0, j;
-	int i, rc = 0;
+	const struct opts *o = r->o;
+	struct pushed_diff d;
+	struct range rg[PUSHED_NSETS];
+	size_t nrg = 0, j;
+	int s, x;
 
-	for (j = 0; j < res->nwhite; j++)
-		nets += res->white[j].plen != 0;
-	if (!o->dry && (n = nft_open("netlink")) == NULL) {
-		log_warnx("cannot open netlink: %s", nft_open_errstr());
-		return 1;
+	for (s = 0; s < PUSHED_NSETS; s++) {
+		if (r->failed[s])
+			continue;
+		if (r->how[s] == HOW_SKIP) {
+			if (r->want.set[s].n > 0) {
+				log_warnx("inet %s %s is missing, and %zu "
+				    "WHITE networks (spamd -g) should go "
+				    "there: load the ruleset of this version",
+				    sets[s].table, sets[s].name,
+				    r->want.set[s].n);
+				r->failed[s] = 1;
+			}
+			continue;
+		}
+		rg[nrg].s = s;
+		rg[nrg].lo = r->how[s] == HOW_FILL ? r->sent[s] : 0;
+		rg[nrg++].hi = r->want.set[s].n;
 	}
-	for (i = 0; i < 4; i++) {
-		size_t k = elems(res, listed, &sets[i], now, el);
-		int r;
+	if (ask_spamd(r, rg, nrg) == -1) {
+		for (j = 0; j < nrg; j++)
+			r->failed[rg[j].s] = 1;
+		nrg = 0;
+	}
+	for (j = 0; j < nrg; j++)
+		r->want.set[rg[j].s].n = rg[j].hi;
+	for (s = 0; s < PUSHED_NSETS; s++) {
+		const char *tn = sets[s].table, *sn = sets[s].name;
+		size_t n = r->want.set[s].n;
 
-		/*
-		 * The network sets (spamd -g) are touched only when the
-		 * database holds networks, or once spamd.nft has them: an
-		 * older ruleset without them keeps working without -g.
-		 */
-		if (i >= 2 && nets == 0 && (o->dry || nft_replace(n,
-		    &sets[i], el, 0) == -1))
+		memset(&d, 0, sizeof(d));
+		if (r->failed[s] || r->how[s] == HOW_SKIP)
 			continue;
-		if (i >= 2 && nets == 0)
-			continue;
-
-		if (o->dry) {
+		x = push_range(r, s, r->how[s] == HOW_FILL ? r->sent[s] : 0, n,
+		    &d);
+		r->sent[s] = n;
+		if (x == -1)
+			r->failed[s] = 1;
+		else if (x > 0)
+			r->refused[s] = 1;
+		if (o->dry && r->how[s] == HOW_DIFF)
+			printf("would add %zu, delete %zu and refresh %zu "
+			    "elements of inet %s %s (%zu in all)\n", d.nadd,
+			    d.ndel, d.nrefresh, tn, sn, n);
+		else if (o->dry)
 			printf("would replace inet %s %s with %zu element%s\n",
-			    sets[i].table, sets[i].name, k, k == 1 ? "" : "s");
-			continue;
+			    tn, sn, n, n == 1 ? "" : "s");
+		else if (o->verbose && !r->failed[s]) {
+			printf("inet %s %s: %zu element%s (%s", tn, sn, n,
+			    n == 1 ? "" : "s", how_name[r->how[s]]);
+			if (r->how[s] == HOW_DIFF)
+				printf(": %zu added, %zu deleted, %zu "
+				    "refreshed", d.nadd, d.ndel, d.nrefresh);
+			printf(")%s\n", r->refused[s] ? "; some refused, see "
+			    "above" : "");
 		}
-		if ((r = nft_replace(n, &sets[i], el, k)) == -1) {
-			log_warnx("%s", nft_errstr(n));
-			rc = 1;
-			continue;
-		}
-		if (o->verbose)
-			printf("inet %s %s: %zu element%s%s\n", sets[i].table,
-			    sets[i].name, k, k == 1 ? "" : "s",
-			    r > 0 ? " (some refused, see above)" : "");
+		pushed_diff_free(&d);
 	}
-	if (n != NULL)
-		nft_close(n);
-	return rc;
 }
 
 int
@@ -289,35 +554,57 @@ main(int argc, char *argv[])
 {
 	struct opts o = { PATH_SPAMD_DB, PATH_SPAMD_SOCK, {
 		GREYLIST_PASSTIME, GREYLIST_GREYEXP, GREYLIST_WHITEEXP,
-		GREYLIST_TRAPEXP }, 0, 0 };
-	unsigned char *listed = NULL;
-	struct greyscan_res res;
-	struct nft_elem *el = NULL;
-	int rc;
-	int64_t now;
+		GREYLIST_TRAPEXP }, 0, 0, 0, "" };
+	struct run r;
+	uint64_t sig = 0;
+	int oldrc, s, ok = 1, replaced = 0;
 
 	log_init("spamd-nftsync", 1, 0);
 	parse_options(argc, argv, &o);
 	log_setverbose(o.verbose);
-	now = clock_now();
-	if (scan(&o, now, &res) == -1)
-		return 1;
-	if ((el = calloc(res.nwhite ? res.nwhite : 1, sizeof(*el))) == NULL ||
-	    (listed = calloc(res.nwhite ? res.nwhite : 1, 1)) == NULL) {
-		log_warn("calloc");
-		free(el);
-		greyscan_free(&res);
+	memset(&r, 0, sizeof(r));
+	r.o = &o;
+	r.now = clock_now();
+	/*
+	 * The table's signature before anything else: a ruleset loaded
+	 * after this makes the next run replace, never trust the record.
+	 */
+	if (nft_signature(NFT_TABLE, &sig) == -1)
+		sig = 0;
+	oldrc = load_record(&o, &r.old, sig);
+	if (!o.dry && (r.n = nft_open("netlink")) == NULL) {
+		log_warnx("cannot open netlink: %s", nft_open_errstr());
+		pushed_free(&r.old);
 		return 1;
 	}
-	if (ask_spamd(o.sock, &res, listed) == -1) {
-		free(listed);
-		free(el);
-		greyscan_free(&res);
-		return 1;
+	plan(&r, oldrc, sig);
+	if (scan(&r) == -1) {
+		r.rc = 1;
+		ok = 0;
+	} else
+		push_rest(&r);
+	for (s = 0; s < PUSHED_NSETS; s++) {
+		if (r.failed[s])
+			r.rc = 1;
+		if (r.failed[s] || r.refused[s])
+			ok = 0;
+		if (r.how[s] == HOW_FILL || r.how[s] == HOW_REPLACE)
+			replaced = 1;
 	}
-	rc = push_sets(&o, &res, listed, el, now);
-	free(listed);
-	free(el);
-	greyscan_free(&res);
-	return rc;
+	/*
+	 * The record keeps the time of the last whole replacement, so that
+	 * drift made by hand is repaired at least every FULL_EVERY; a run
+	 * that changed nothing leaves it as it is. After a failure it goes:
+	 * the next run replaces.
+	 */
+	if (!o.dry && !(ok && r.trust && !r.changed)) {
+		r.want.sig = sig;
+		r.want.when = r.trust && !replaced ? r.old.when : r.now;
+		record_push(&o, &r.want, ok && sig != 0);
+	}
+	pushed_free(&r.want);
+	pushed_free(&r.old);
+	if (r.n != NULL)
+		nft_close(r.n);
+	return r.rc;
 }

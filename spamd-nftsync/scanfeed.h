@@ -1,0 +1,43 @@
+/*
+ * scanfeed.h: the database pass of spamd-nftsync in a child process,
+ * feeding the live WHITE addresses to the parent as it finds them.
+ *
+ * The pass must run as the owner of the database's directory
+ * (common/statedir.h), and nftables must be written with CAP_NET_ADMIN
+ * effective, and a process has one effective uid for all its threads.
+ * So the child becomes the owner for good and walks (greyscan_stream),
+ * and the parent, still root, fills an empty set while the walk goes on:
+ * the kernel's insertion overlaps the walk instead of following it.
+ *
+ *	scanfeed_start(sf, dbpath, now, params, flags)	fork the child;
+ *		0, or -1 logged
+ *	scanfeed_next(sf, &w)	1: w is the next WHITE address; 0: the pass
+ *		is over and sf->res holds its counts (no arrays); -1: the
+ *		pass failed (the child said why on stderr)
+ *	scanfeed_finish(sf)	reap the child; 0 if it succeeded, else -1.
+ *		Call it on every path after a successful start.
+ */
+#ifndef SCANFEED_H
+#define SCANFEED_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "common/greyscan.h"
+
+struct scanfeed {
+	pid_t			 pid;
+	int			 fd;
+	int			 done;
+	struct greyscan_res	 res;	/* counts only */
+	unsigned char		*buf;
+	size_t			 off, len;
+};
+
+int	scanfeed_start(struct scanfeed *, const char *, int64_t,
+	    const struct greylist_params *, int);
+int	scanfeed_next(struct scanfeed *, struct greyscan_addr *);
+int	scanfeed_finish(struct scanfeed *);
+
+#endif /* SCANFEED_H */
