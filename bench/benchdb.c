@@ -10,6 +10,11 @@
  *	benchdb addrs FIRST COUNT	print addresses FIRST.. of that same
  *		sequence, one per line (indices >= N are not in the database:
  *		use them for a set that differs from it)
+ *	benchdb churn DBFILE DEL ADD COUNT MOVE	what a day does to a
+ *		whitelist: delete the records of addresses DEL..DEL+COUNT-1,
+ *		store live WHITE records for ADD..ADD+COUNT-1, and give the
+ *		MOVE records after the deleted ones an expiry 2 days later
+ *		(as spamlogd's refresh does), in one transaction
  *	benchdb count DBFILE		one line: records=.. grey=.. white=..
  *		trapped=.. spamtrap=.. corrupt=.. (a walk under the shared
  *		lock, like spamdb)
@@ -97,6 +102,55 @@ seed_white(const char *path, uint64_t n)
 }
 
 static int
+churn(const char *path, uint64_t del, uint64_t add, uint64_t n, uint64_t move)
+{
+	struct greydb *db;
+	struct gd_rec r;
+	char a[ADDR_STRLEN];
+	int64_t now = clock_now();
+	uint64_t i;
+	int rc;
+
+	if ((db = greydb_open(path, GREYDB_WRITE, GREYDB_WAIT)) == NULL)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		addr_at(del + i, a, sizeof(a));
+		if (greydb_del(db, a, strlen(a)) == -1)
+			goto fail;
+		addr_at(add + i, a, sizeof(a));
+		memset(&r, 0, sizeof(r));
+		r.kind = GD_WHITE;
+		r.bcount = 1;
+		r.pcount = 1;
+		r.first = now - 60;
+		r.pass = now - 30;
+		r.expire = now + 36 * 86400;
+		if (greydb_put(db, a, strlen(a), &r) == -1)
+			goto fail;
+	}
+	for (i = 0; i < move; i++) {
+		addr_at(del + n + i, a, sizeof(a));
+		if ((rc = greydb_get(db, a, strlen(a), &r)) == -1)
+			goto fail;
+		if (rc != GREYDB_OK)
+			continue;
+		r.expire += 2 * 86400;
+		if (greydb_put(db, a, strlen(a), &r) == -1)
+			goto fail;
+	}
+	if (greydb_close(db) == -1) {
+		db = NULL;
+		goto fail;
+	}
+	return 0;
+ fail:
+	fprintf(stderr, "benchdb: %s\n", greydb_errstr());
+	if (db != NULL)
+		greydb_close(db);
+	return 1;
+}
+
+static int
 count_cb(const char *key, size_t keylen, const struct gd_rec *r,
     const char *why, void *arg)
 {
@@ -142,6 +196,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: benchdb white DBFILE N\n"
 	    "       benchdb addrs FIRST COUNT\n"
+	    "       benchdb churn DBFILE DEL ADD COUNT MOVE\n"
 	    "       benchdb count DBFILE\n");
 	exit(2);
 }
@@ -178,6 +233,9 @@ main(int argc, char *argv[])
 		}
 		return fflush(stdout) == EOF;
 	}
+	if (argc == 7 && strcmp(argv[1], "churn") == 0)
+		return churn(argv[2], number(argv[3]), number(argv[4]),
+		    number(argv[5]), number(argv[6]));
 	if (argc == 3 && strcmp(argv[1], "count") == 0)
 		return count(argv[2]);
 	usage();
