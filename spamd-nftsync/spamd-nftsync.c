@@ -283,11 +283,16 @@ push_range(struct run *r, int s, size_t lo, size_t hi, struct pushed_diff *d)
 			x = nft_add(r->n, &sets[s], d->add, d->nadd, 0);
 		break;
 	case HOW_DIFF:
+		/*
+		 * New elements are added with NFT_REFRESH too: spamd's nft
+		 * helper may have put one there already, with the timeout
+		 * its record had then, and a plain add would keep that.
+		 */
 		if (d->ndel > 0 && (x = nft_del(r->n, &sets[s], d->del,
 		    d->ndel)) == -1)
 			break;
 		if (d->nadd > 0 && (y = nft_add(r->n, &sets[s], d->add,
-		    d->nadd, 0)) != 0)
+		    d->nadd, NFT_REFRESH)) != 0)
 			x = y == -1 ? -1 : x + y;
 		if (x != -1 && d->nrefresh > 0 && (y = nft_add(r->n,
 		    &sets[s], d->refresh, d->nrefresh, NFT_REFRESH)) != 0)

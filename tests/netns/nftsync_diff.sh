@@ -82,12 +82,17 @@ pass "nothing new: nothing sent"
 "$BIN/spamdb" -f "$DB" -d 2001:db8::6 2001:db8::7 || fail "spamdb -d"
 "$BIN/spamdb" -f "$DB" -a 2001:db8:1::1 2001:db8:1::2 || fail "spamdb -a"
 echo 'WHITE|2001:db8::5|||now-1d|now-1d|now+20h|1|0' | "$TBIN/dbseed" "$DB" || fail "dbseed refresh"
+# as if spamd's nft helper had put one of the new ones there already,
+# with an older, shorter timeout: the run must set the record's
+nft add element inet spamd spamd_white6 '{ 2001:db8:1::1 timeout 10m }' || fail "nft add"
 sync_run 0
 expect_grep "spamd_white6: $N6 elements \(changed: 2 added, 2 deleted, 1 refreshed\)" "$T/out"
 expect_grep 'spamd_white: 200 elements \(changed: 0 added, 0 deleted, 0 refreshed\)' "$T/out"
 sets_equal_db "difference"
 nft list set inet spamd spamd_white6 | grep -Eq '2001:db8::5 timeout (19h59m[0-9]+s|20h)' ||
 	fail "the refreshed element's timeout is not 20h"
+nft list set inet spamd spamd_white6 | grep -Eq '2001:db8:1::1 timeout (35d23h[0-9]+m[0-9]+s|36d)' ||
+	fail "2001:db8:1::1 kept the timeout it had in the set, not its record's"
 pass "deleted, added and refreshed records: only those sent"
 
 # 4. Flushed by hand: noticed (the record says it is not empty) and filled.
