@@ -2,7 +2,7 @@
  * pushed.c: the record of what spamd-nftsync last put into the white
  * sets, and the difference between two such lists (see pushed.h).
  *
- * File layout (little-endian, written and read only on this host):
+ * File layout (integers big-endian, as in the database):
  *	16 bytes	"spamd-nftsync 1\n"
  *	8		signature of the table (nft_signature)
  *	8		time written (seconds)
@@ -21,32 +21,13 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "spamd-nftsync/pushed.h"
 
 #define MAGIC		"spamd-nftsync 1\n"
 #define HDR_LEN		(16 + 8 + 8 + PUSHED_NSETS * 8)
 #define REC_LEN		25
 #define WBUF_LEN	(1024 * 1024)
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static int
 elem_cmp(const struct pushed_elem *a, const struct pushed_elem *b)
@@ -112,12 +93,12 @@ parse(int fd, const struct stat *st, struct pushed *p, uint64_t sig,
 		snprintf(why, whylen, "not a spamd-nftsync record");
 		return -1;
 	}
-	p->sig = get64(hdr + 16);
-	p->when = (int64_t)get64(hdr + 24);
+	p->sig = util_get64(hdr + 16);
+	p->when = (int64_t)util_get64(hdr + 24);
 	if (p->sig != sig)
 		return 2;	/* for other handles: the rest is of no use */
 	for (s = 0; s < PUSHED_NSETS; s++) {
-		cnt[s] = get64(hdr + 32 + 8 * s);
+		cnt[s] = util_get64(hdr + 32 + 8 * s);
 		if (cnt[s] > PUSHED_MAX) {
 			snprintf(why, whylen, "%llu elements in one set",
 			    (unsigned long long)cnt[s]);
@@ -157,7 +138,7 @@ parse(int fd, const struct stat *st, struct pushed *p, uint64_t sig,
 
 			memcpy(e->key, q, 16);
 			e->plen = q[16];
-			e->expire = (int64_t)get64(q + 17);
+			e->expire = (int64_t)util_get64(q + 17);
 			if (e->plen > 128) {
 				snprintf(why, whylen, "element %zu of set %d: "
 				    "prefix length %u", i, s, e->plen);
@@ -179,21 +160,11 @@ pushed_load(const char *path, struct pushed *p, uint64_t sig, char *why,
 
 	memset(p, 0, sizeof(*p));
 	why[0] = '\0';
-	/* O_NONBLOCK: a FIFO planted by the owner must not hang us. */
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK)) == -1) {
-		if (errno == ENOENT)
-			return 1;
-		snprintf(why, whylen, "open: %s", strerror(errno));
-		return -1;
-	}
+	/* No symlink, FIFO or second hard link (DESIGN.md 4.3). */
+	if ((fd = util_open_file(path, O_RDONLY, 0, why, whylen)) == -1)
+		return errno == ENOENT ? 1 : -1;
 	if (fstat(fd, &st) == -1) {
 		snprintf(why, whylen, "fstat: %s", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "not a regular file");
 		close(fd);
 		return -1;
 	}
@@ -233,7 +204,7 @@ wbuf(int fd, uint8_t *buf, size_t *used, const uint8_t *src, size_t len)
 int
 pushed_save(const char *path, const struct pushed *p)
 {
-	char tmp[4096];
+	char tmp[4096], why[256];
 	uint8_t hdr[HDR_LEN], rec[REC_LEN], *buf;
 	size_t used = 0, i;
 	int fd, s, saved;
@@ -252,17 +223,17 @@ pushed_save(const char *path, const struct pushed *p)
 		free(buf);
 		return -1;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) == -1) {
-		log_warn("open %s", tmp);
+	if ((fd = util_open_file(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600,
+	    why, sizeof(why))) == -1) {
+		log_warnx("%s: %s", tmp, why);
 		free(buf);
 		return -1;
 	}
 	memcpy(hdr, MAGIC, 16);
-	put64(hdr + 16, p->sig);
-	put64(hdr + 24, (uint64_t)p->when);
+	util_put64(hdr + 16, p->sig);
+	util_put64(hdr + 24, (uint64_t)p->when);
 	for (s = 0; s < PUSHED_NSETS; s++)
-		put64(hdr + 32 + 8 * s, p->set[s].n);
+		util_put64(hdr + 32 + 8 * s, p->set[s].n);
 	if (wbuf(fd, buf, &used, hdr, sizeof(hdr)) == -1)
 		goto fail;
 	for (s = 0; s < PUSHED_NSETS; s++) {
@@ -271,7 +242,7 @@ pushed_save(const char *path, const struct pushed *p)
 
 			memcpy(rec, e->key, 16);
 			rec[16] = e->plen;
-			put64(rec + 17, (uint64_t)e->expire);
+			util_put64(rec + 17, (uint64_t)e->expire);
 			if (wbuf(fd, buf, &used, rec, sizeof(rec)) == -1)
 				goto fail;
 		}

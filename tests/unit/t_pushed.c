@@ -3,7 +3,8 @@
  * last push and the difference the next run sends: a round trip through
  * the file; no file; hostile files written by the database's owner
  * (another magic, truncated, a size that disagrees with the header,
- * absurd counts, a bad prefix length, a FIFO, a symlink, a directory);
+ * absurd counts, a bad prefix length, a FIFO, a symlink, a second hard
+ * link, a directory);
  * the difference (added, deleted, refreshed beyond the slack only,
  * IPv4 keys and network prefixes, duplicates in the old list, empty
  * lists); a million elements, to show it does not sort.
@@ -161,7 +162,7 @@ hostile(void)
 	T_EQ_INT(pushed_load(t_path("h"), &q, 0, why, sizeof(why)), -1);
 	T_ASSERT(strstr(why, "elements in one set") != NULL);
 	memset(buf + 32, 0, 8);
-	buf[32] = 2;
+	buf[39] = 2;					/* big-endian */
 	buf[64 + 25 + 16] = (char)200;				/* prefix */
 	write_file(t_path("h"), buf, len);
 	T_EQ_INT(pushed_load(t_path("h"), &q, 0, why, sizeof(why)), -1);
@@ -174,7 +175,11 @@ hostile(void)
 	snprintf(target, sizeof(target), "%s", t_path("good"));
 	T_EQ_INT(symlink(target, t_path("link")), 0);	/* not followed */
 	T_EQ_INT(pushed_load(t_path("link"), &q, 0, why, sizeof(why)), -1);
-	T_ASSERT(strstr(why, "open") != NULL);
+	T_ASSERT(strstr(why, "symbolic link") != NULL);
+	snprintf(target, sizeof(target), "%s", t_path("good"));
+	T_EQ_INT(link(target, t_path("hard")), 0);		/* a 2nd link */
+	T_EQ_INT(pushed_load(t_path("hard"), &q, 0, why, sizeof(why)), -1);
+	T_ASSERT(strstr(why, "hard links") != NULL);
 	T_EQ_INT(mkdir(t_path("dir"), 0700), 0);
 	T_EQ_INT(pushed_load(t_path("dir"), &q, 0, why, sizeof(why)), -1);
 	/* A symlink where the new file is made is not followed either. */
