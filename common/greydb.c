@@ -7,7 +7,9 @@
  * work, close (which syncs), unlock. See DESIGN.md §4.3.
  *
  * The first byte of the lock file is a "dirty" mark: a writer sets it
- * before it opens GDBM and clears it after gdbm_close has synced. An
+ * before it opens GDBM and clears it after gdbm_close has synced. Bytes
+ * 8-15 hold the write generation (greydb_resume), 16-23 the spamtrap
+ * generation (greydb_trapgen), both native-endian. An
  * opener that finds it set knows a writer died mid-transaction and
  * rebuilds the file from the checkpoint and the journal (journal.c),
  * which writers keep beside it; without them it runs gdbm_recover.
@@ -42,6 +44,8 @@
 #define MARK_CLEAN	'0'
 #define MARK_DIRTY	'1'
 #define GEN_OFFSET	8	/* lock file: 8-byte write generation */
+#define TRAPGEN_OFFSET	16	/* lock file: 8-byte spamtrap generation */
+#define HDR_LEN		24	/* mark, padding, generation, spamtraps */
 
 struct greydb {
 	GDBM_FILE		 dbf;
@@ -50,6 +54,8 @@ struct greydb {
 	int			 wait_ms;
 	int			 locked;	/* 0 between commit and resume */
 	uint64_t		 gen;		/* generation we left it at */
+	uint64_t		 trapgen;	/* spamtraps' generation */
+	int			 trap_bumped;	/* this transaction bumped it */
 	dev_t			 dev;		/* the file our handle reads */
 	ino_t			 ino;
 	int			 quiet;		/* corrupt records not logged */
@@ -69,6 +75,12 @@ seterr(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
 	va_end(ap);
+}
+
+uint64_t
+greydb_trapgen(const struct greydb *db)
+{
+	return db->trapgen;
 }
 
 void
@@ -233,6 +245,76 @@ gen_bump(struct greydb *db)
 		return -1;
 	}
 	db->gen = g;
+	return 0;
+}
+
+/*
+ * The lock file's header in one read: the dirty mark, the write
+ * generation and the spamtrap generation (a short file reads as clean,
+ * 0 and 0, as mark_get and gen_get do).
+ */
+struct lockhdr {
+	int		mark;
+	uint64_t	gen, trapgen;
+};
+
+static void
+hdr_get(int fd, struct lockhdr *h)
+{
+	uint8_t b[HDR_LEN];
+	ssize_t n = pread(fd, b, sizeof(b), 0);
+
+	h->mark = n >= 1 ? b[0] : MARK_CLEAN;
+	h->gen = h->trapgen = 0;
+	if (n >= GEN_OFFSET + 8)
+		memcpy(&h->gen, b + GEN_OFFSET, 8);
+	if (n >= TRAPGEN_OFFSET + 8)
+		memcpy(&h->trapgen, b + TRAPGEN_OFFSET, 8);
+}
+
+/*
+ * The end of a writer's transaction: the next generation and the clean
+ * mark in one write. db->gen is the file's: it was read under the lock
+ * that we still hold.
+ */
+static int
+hdr_finish(struct greydb *db)
+{
+	uint8_t b[GEN_OFFSET + 8];
+	uint64_t g = db->gen + 1;
+
+	memset(b, 0, sizeof(b));
+	b[0] = MARK_CLEAN;
+	memcpy(b + GEN_OFFSET, &g, sizeof(g));
+	if (pwrite(db->lockfd, b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		seterr("write %s.lock: %s", db->path, strerror(errno));
+		return -1;
+	}
+	db->gen = g;
+	return 0;
+}
+
+/*
+ * A SPAMTRAP record is about to be stored: say so in the lock file
+ * first, so that a process that keeps a handle (spamd's greylister)
+ * knows that its count of them is out of date (greydb_trapgen). Once
+ * per transaction, before the store, so that no record can exist
+ * without the bump even if we die right after.
+ */
+static int
+trapgen_bump(struct greydb *db)
+{
+	uint64_t g = db->trapgen + 1;
+
+	if (db->trap_bumped)
+		return 0;
+	if (pwrite(db->lockfd, &g, sizeof(g), TRAPGEN_OFFSET) !=
+	    (ssize_t)sizeof(g)) {
+		seterr("write %s.lock: %s", db->path, strerror(errno));
+		return -1;
+	}
+	db->trapgen = g;
+	db->trap_bumped = 1;
 	return 0;
 }
 
@@ -414,6 +496,7 @@ struct greydb *
 greydb_open(const char *path, enum greydb_mode mode, int wait_ms)
 {
 	struct greydb *db;
+	struct lockhdr h;
 	char *lockpath = NULL, why[256];
 	int op = mode == GREYDB_WRITE ? LOCK_EX : LOCK_SH;
 	int created = 0, saved_errno;
@@ -482,7 +565,9 @@ greydb_open(const char *path, enum greydb_mode mode, int wait_ms)
 	}
 	journal_ready(db->jrn);
 	db->locked = 1;
-	db->gen = gen_get(db->lockfd);
+	hdr_get(db->lockfd, &h);
+	db->gen = h.gen;
+	db->trapgen = h.trapgen;
 	note_file(db);
 	free(lockpath);
 	return db;
@@ -503,6 +588,7 @@ fail:
 int
 greydb_close(struct greydb *db)
 {
+	struct lockhdr h;
 	int rc = 0;
 
 	if (db == NULL)
@@ -513,9 +599,12 @@ greydb_close(struct greydb *db)
 		 * GDBM writer syncs again, which writes nothing new, but
 		 * take the lock anyway so no other writer is mid-way.
 		 */
-		if (lock_wait(db->lockfd, LOCK_EX, db->wait_ms, db->path) == 0)
+		if (lock_wait(db->lockfd, LOCK_EX, db->wait_ms, db->path) ==
+		    0) {
 			db->locked = 1;
-		else
+			hdr_get(db->lockfd, &h);
+			db->gen = h.gen;	/* others may have written */
+		} else
 			log_warnx("%s: closing without the lock", db->path);
 	}
 	if (db->locked && db->dbf != NULL)
@@ -527,7 +616,7 @@ greydb_close(struct greydb *db)
 	if (db->locked && rc == 0)
 		journal_trim(db->jrn);
 	if (db->mode == GREYDB_WRITE && rc == 0 && db->locked &&
-	    (gen_bump(db) == -1 || mark_set(db, MARK_CLEAN) == -1))
+	    hdr_finish(db) == -1)
 		rc = -1;
 	close(db->lockfd);
 	journal_free(db->jrn);
@@ -549,7 +638,7 @@ greydb_commit(struct greydb *db)
 		return -1;
 	}
 	journal_trim(db->jrn);
-	if (gen_bump(db) == -1 || mark_set(db, MARK_CLEAN) == -1)
+	if (hdr_finish(db) == -1)
 		return -1;
 	if (flock(db->lockfd, LOCK_UN) == -1) {
 		seterr("unlock %s.lock: %s", db->path, strerror(errno));
@@ -562,18 +651,23 @@ greydb_commit(struct greydb *db)
 int
 greydb_resume(struct greydb *db, int wait_ms)
 {
+	struct lockhdr h;
+
 	if (db->locked)
 		return 0;
 	if (lock_wait(db->lockfd, LOCK_EX, wait_ms, db->path) == -1)
 		return -1;
 	db->locked = 1;
-	if (db->dbf == NULL || mark_get(db->lockfd) == MARK_DIRTY ||
-	    gen_get(db->lockfd) != db->gen || !same_file(db)) {
+	hdr_get(db->lockfd, &h);
+	db->trapgen = h.trapgen;
+	db->trap_bumped = 0;
+	if (db->dbf == NULL || h.mark == MARK_DIRTY || h.gen != db->gen ||
+	    !same_file(db)) {
 		/* Somebody else wrote (or died writing): start afresh. */
 		if (db->dbf != NULL)
 			gdbm_close(db->dbf);
 		db->dbf = NULL;
-		if (mark_get(db->lockfd) == MARK_DIRTY) {
+		if (h.mark == MARK_DIRTY) {
 			if (rebuild_writer(db) == -1)
 				goto fail;
 		} else if ((db->dbf = dbf_open(db->path, GREYDB_WRITE)) ==
@@ -581,6 +675,7 @@ greydb_resume(struct greydb *db, int wait_ms)
 			goto fail;
 		note_file(db);
 	}
+	db->gen = h.gen;
 	if (mark_set(db, MARK_DIRTY) == -1)
 		goto fail;
 	journal_ready(db->jrn);
@@ -682,6 +777,8 @@ greydb_put(struct greydb *db, const char *key, size_t keylen,
 		seterr("store into %s: opened read-only", db->path);
 		return -1;
 	}
+	if (rec->kind == GD_SPAMTRAP && trapgen_bump(db) == -1)
+		return -1;
 	gd_encode(rec, buf);
 	k.dptr = (char *)(uintptr_t)key;
 	k.dsize = (int)keylen;

@@ -25,6 +25,11 @@
  *		reused only if no other process wrote meanwhile (a write
  *		generation in the lock file, and the file's inode, say so),
  *		else reopened. -1 if the lock could not be had in time.
+ *	greydb_trapgen(db)	the spamtrap generation of the lock file, as
+ *		it was when the handle took the lock: every greydb_put of a
+ *		SPAMTRAP record bumps it (once per transaction, before the
+ *		store), so a process that counted the spamtraps with a walk
+ *		knows its count still holds while the value is the same
  *	greydb_quiet(db, on)	do not log corrupt records (a caller
  *		that re-reads what its walk already reported)
  *	greydb_disk_usage(path, u)	bytes on disk of the database, its
@@ -85,6 +90,7 @@ int	greydb_reorganize(struct greydb *);
 int	greydb_close(struct greydb *);
 int	greydb_commit(struct greydb *);
 int	greydb_resume(struct greydb *, int);
+uint64_t greydb_trapgen(const struct greydb *);
 void	greydb_quiet(struct greydb *, int);
 int	greydb_disk_usage(const char *, struct greydb_usage *);
 const char *greydb_errstr(void);

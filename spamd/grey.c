@@ -17,6 +17,7 @@
  * the SMTP process has closed its channel, then commits the queue, for
  * GREY_DRAIN_MAX at the most, and says how much could not be kept.
  */
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 
 #include <ctype.h>
@@ -48,12 +49,28 @@
 
 #define CHAN_MAXQ	(256u * 1024 * 1024)
 #define GREY_DRAIN_MAX	20000		/* ms to commit the backlog when stopping */
+#define GREY_READ_PAUSE	2		/* ms: under load, read tuples this often */
+#define GREY_READ_AHEAD	1		/* ms: read them this long before a commit */
 
 static struct chan	 smtp, nft;
 static struct greyq	*gq;
-static struct ev_timer	 gq_tm, resync_tm, traps_tm;
+static struct ev_timer	 gq_tm, resync_tm, traps_tm, read_tm;
 static char		**allowed;
 static size_t		 nallowed;
+
+/*
+ * The SPAMTRAP records, as the last walk of the database counted them,
+ * and the lock file's spamtrap generation then (greydb_trapgen). While
+ * none was counted and the generation has not moved (nobody stored one
+ * since: spamdb -T -a bumps it before its store), no recipient can be a
+ * spamtrap and grey_trapcheck skips the lookup, a third of a first
+ * contact's database work. Any walk of the whole database refreshes it.
+ */
+static struct {
+	int		known;
+	uint64_t	gen;
+	size_t		n;
+} spamtraps;
 
 /*
  * Read spamd.alloweddomains: one suffix per line, '#' comments, blanks
@@ -127,13 +144,32 @@ rcpt_canon(const char *to, char *buf, size_t len)
 	return n;
 }
 
+void
+grey_spamtraps_counted(uint64_t gen, size_t n)
+{
+	spamtraps.known = 1;
+	spamtraps.gen = gen;
+	spamtraps.n = n;
+}
+
+/* 1 if db cannot hold a SPAMTRAP record: no lookup needed. */
+static int
+no_spamtraps(const struct greydb *db)
+{
+	return spamtraps.known && spamtraps.n == 0 &&
+	    greydb_trapgen(db) == spamtraps.gen;
+}
+
 int
 grey_trapcheck(struct greydb *db, const char *to)
 {
 	char addr[GD_FIELD_MAX + 1];
 	struct gd_rec r;
-	size_t n = rcpt_canon(to, addr, sizeof(addr)), i;
+	size_t n, i;
 
+	if (nallowed == 0 && no_spamtraps(db))
+		return 0;
+	n = rcpt_canon(to, addr, sizeof(addr));
 	if (nallowed > 0) {
 		for (i = 0; i < nallowed; i++) {
 			size_t m = strlen(allowed[i]);
@@ -143,6 +179,8 @@ grey_trapcheck(struct greydb *db, const char *to)
 		}
 		if (i == nallowed)
 			return 1;
+		if (no_spamtraps(db))
+			return 0;
 	}
 	return n > 0 && greydb_get(db, addr, n, &r) == GREYDB_OK &&
 	    r.kind == GD_SPAMTRAP;
@@ -395,6 +433,7 @@ resync(struct ev_timer *t)
 struct trapwalk {
 	struct greyscan_addr	*v;
 	size_t			 n, cap;
+	size_t			 nspamtrap;
 	int64_t			 now;
 };
 
@@ -405,6 +444,8 @@ trap_walk(const char *key, size_t keylen, const struct gd_rec *r,
 	struct trapwalk *w = arg;
 
 	(void)why;
+	if (r != NULL && r->kind == GD_SPAMTRAP)
+		w->nspamtrap++;
 	if (r == NULL || r->kind != GD_TRAPPED || greylist_expired(r, w->now))
 		return GREYDB_KEEP;
 	return greyscan_addr_add(&w->v, &w->n, &w->cap, key, keylen,
@@ -441,6 +482,7 @@ send_traps(struct ev_timer *t)
 		free(w.v);
 		return;
 	}
+	grey_spamtraps_counted(greydb_trapgen(db), w.nspamtrap);
 	greydb_close(db);
 	send_bare(&smtp, PROTO_TRAP_SYNC_BEGIN);
 	send_addrs(&smtp, PROTO_TRAP, w.v, w.n);
@@ -481,6 +523,42 @@ gq_verdict(void *arg, const struct proto_verdict *v, size_t n)
 	}
 }
 
+/*
+ * Reading the SMTP process's tuples as they come costs a wake-up for
+ * every one or two of them under load, while they cannot be committed
+ * before the queue's next commit anyway (greyq's commit gap). So when
+ * that commit is further than GREY_READ_AHEAD ms away, the channel's
+ * input is not watched for up to GREY_READ_PAUSE ms: what arrives
+ * meanwhile waits in the socket (a few dozen messages at most, well
+ * within its buffer) and is read in one burst, still ahead of the
+ * commit. EOF and errors are reported by epoll regardless; a send that
+ * has to queue watches the input again at once (chan.c). A policy
+ * request that comes during a pause waits for its end (GREY_READ_PAUSE
+ * ms at most); one that is queued never starts a pause, as it is due
+ * at once.
+ */
+static void
+read_resume(struct ev_timer *t)
+{
+	(void)t;
+	if (smtp.io.fd != -1)
+		(void)ev_io_mod(&smtp.io, smtp.io.events | EPOLLIN);
+}
+
+static void
+read_pace(void)
+{
+	int64_t due = greyq_timeout(gq);
+
+	if (ev_timer_armed(&read_tm) || smtp.io.fd == -1 ||
+	    due <= GREY_READ_AHEAD)
+		return;
+	due -= GREY_READ_AHEAD;
+	if (ev_io_mod(&smtp.io, smtp.io.events & ~(uint32_t)EPOLLIN) == 0)
+		ev_timer_in(&read_tm, due < GREY_READ_PAUSE ? due :
+		    GREY_READ_PAUSE, read_resume);
+}
+
 /* The queue's timer: do its due work, wake up when it has more. */
 static void
 gq_due(struct ev_timer *t)
@@ -512,6 +590,7 @@ smtp_msg(struct chan *c, const uint8_t *buf, size_t len)
 			break;
 		(void)greyq_add(gq, &t);
 		ev_timer_in(&gq_tm, greyq_timeout(gq), gq_due);
+		read_pace();
 		return;
 	case PROTO_BLLISTED:
 		if (proto_dec_entries(buf, len, e, PROTO_ENTRIES_MAX, &n) ==
@@ -621,16 +700,29 @@ on_signal(int sig)
 		    drain_timeout);
 }
 
+struct loadwalk {
+	int64_t		now;
+	size_t		nspamtrap;
+};
+
 static int
 load_walk(const char *key, size_t keylen, const struct gd_rec *r,
     const char *why, void *arg)
 {
+	struct loadwalk *l = arg;
+
 	(void)why;
-	greyaddr_load_rec(key, keylen, r, *(const int64_t *)arg);
+	if (r != NULL && r->kind == GD_SPAMTRAP)
+		l->nspamtrap++;
+	greyaddr_load_rec(key, keylen, r, l->now);
 	return GREYDB_KEEP;
 }
 
-/* Count the live GREY tuples of every address, for --grey-max-tuples. */
+/*
+ * Count the live GREY tuples of every address, for --grey-max-tuples,
+ * and the spamtraps. No database yet: none (any spamtrap stored from now
+ * on moves the spamtrap generation off 0).
+ */
 static void
 load_addrs(void)
 {
@@ -641,7 +733,7 @@ load_addrs(void)
 		.greyexp = conf.gl.greyexp,
 	};
 	struct greydb *db;
-	int64_t now = clock_now();
+	struct loadwalk l = { clock_now(), 0 };
 
 	greyaddr_init(&lim);
 	if ((db = greydb_open(conf.dbpath, GREYDB_READ, GREYDB_WAIT)) ==
@@ -649,11 +741,15 @@ load_addrs(void)
 		if (errno != ENOENT)
 			log_warnx("cannot count the tuples per address (%s): "
 			    "counting from now on", greydb_errstr());
+		else
+			grey_spamtraps_counted(0, 0);
 		return;
 	}
-	if (greydb_walk(db, load_walk, &now) == -1)
+	if (greydb_walk(db, load_walk, &l) == -1)
 		log_warnx("cannot count the tuples per address (%s): "
 		    "counting from now on", greydb_errstr());
+	else
+		grey_spamtraps_counted(greydb_trapgen(db), l.nspamtrap);
 	greydb_close(db);
 }
 
@@ -888,6 +984,8 @@ metrics_scan(struct ev_timer *t)
 		METRIC_SET(grey.db_trapped, c.kinds[GD_TRAPPED]);
 		METRIC_SET(grey.db_spamtrap, c.kinds[GD_SPAMTRAP]);
 		METRIC_SET(grey.db_scan_time, c.now);
+		grey_spamtraps_counted(greydb_trapgen(db),
+		    c.kinds[GD_SPAMTRAP]);
 	}
 	if (db != NULL)
 		greydb_close(db);
@@ -919,6 +1017,7 @@ grey_main(int smtpfd, int nftfd)
 	/* The queue's bounds and back-off: greyq.h's defaults. */
 	struct greyq_conf qc = { .dbpath = conf.dbpath, .gl = &conf.gl,
 	    .db_max_size = conf.db_max_size, .lock_wait_ms = GREYQ_LOCK_WAIT,
+	    .commit_min_ms = GREYQ_COMMIT_MIN,
 	    .commit_gap_ms = GREYQ_COMMIT_GAP, .is_trap = grey_trapcheck,
 	    .effect = gq_effect, .verdict = gq_verdict,
 	    .group4 = conf.group4, .group6 = conf.group6,

@@ -39,26 +39,37 @@ static struct greyaddr_limits lim;
 static int64_t		 width = 1;	/* seconds per expiry bucket */
 static uint64_t		 last_sweep;
 
+/*
+ * The key of an address: itself, or its /64, every other byte zero, so
+ * that hashing and comparing may take all 16 bytes at once (this runs
+ * several times per tuple: fixed sizes, no loop over bytes).
+ */
 static void
 key_of(const struct addr *a, struct addr *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->af = a->af;
-	memcpy(k->u.b, a->u.b, addr_len(a));
-	if (k->af == AF_INET6)
-		addr_mask(k, 64);
+	if (a->af == AF_INET6)
+		memcpy(k->u.b, a->u.b, 8);
+	else
+		memcpy(k->u.b, a->u.b, 4);
 }
 
 static uint32_t
 hash(const struct addr *k)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
+	uint64_t w[2], h;
 
-	h = (h ^ k->af) * 16777619u;
-	for (i = 0; i < sizeof(k->u.b); i++)
-		h = (h ^ k->u.b[i]) * 16777619u;
-	return h % NBUCKET;
+	memcpy(w, k->u.b, sizeof(w));
+	h = (w[0] ^ k->af) * 0x9e3779b97f4a7c15ULL;
+	h = (h ^ (h >> 29) ^ w[1]) * 0xbf58476d1ce4e5b9ULL;
+	return (uint32_t)(h >> 32) % NBUCKET;
+}
+
+static int
+same_key(const struct addr *a, const struct addr *b)
+{
+	return a->af == b->af && memcmp(a->u.b, b->u.b, sizeof(a->u.b)) == 0;
 }
 
 static uint32_t
@@ -118,7 +129,7 @@ find(const struct addr *a, int create)
 	key_of(a, &k);
 	h = hash(&k);
 	for (g = tab[h]; g != NULL; g = g->next)
-		if (addr_cmp(&g->a, &k) == 0)
+		if (same_key(&g->a, &k))
 			return g;
 	if (!create)
 		return NULL;

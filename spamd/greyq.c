@@ -115,13 +115,14 @@ struct where {
 };
 
 static void
-where_of(const struct greyq *q, const struct item *it, struct where *w)
+where_of(const struct greyq *q, const struct item *it, const char *ip,
+    struct where *w)
 {
 	struct cidr c;
 
 	w->grouped = cidr_of(&it->ip, q->c.group4, q->c.group6, &c);
-	addr_ntop(&it->ip, w->tkey, sizeof(w->tkey));
-	strlcpy(w->wkey, w->tkey, sizeof(w->wkey));
+	strlcpy(w->tkey, ip, sizeof(w->tkey));
+	strlcpy(w->wkey, ip, sizeof(w->wkey));
 	w->wa = it->ip;
 	w->wplen = 0;
 	if (!w->grouped)
@@ -649,7 +650,7 @@ apply(struct greyq *q, struct greydb *db, struct item *it, int64_t now,
 	addr_ntop(&it->ip, ip, sizeof(ip));
 	if (it->sync == SYNCMSG_WHITE || it->sync == SYNCMSG_TRAPPED)
 		return apply_synced_addr(q, db, it, ip, now, fx);
-	where_of(q, it, &w);
+	where_of(q, it, ip, &w);
 	/* -g: the network, without the HELO (each pool host has its own). */
 	t.ip = w.tkey;
 	t.helo = w.grouped ? "" : it->helo;
@@ -888,19 +889,24 @@ greyq_new(const struct greyq_conf *c)
 }
 
 /*
- * How long a new tuple waits: nothing without load (the last commit was
- * small, or commit_gap_ms old) or when a full transaction is waiting,
- * else the rest of the gap.
+ * How long a new tuple waits: the rest of commit_min_ms since the last
+ * commit if that carried more than one tuple (a steady stream: it then
+ * shares each commit, however quick the msync; a lone tuple after a
+ * lone one is not held up), or of commit_gap_ms under load (the last
+ * commit was big); nothing when a full transaction is waiting.
  */
 static uint64_t
 gap_left(const struct greyq *q)
 {
-	uint64_t now = clock_mono_ms(), end = q->commit_ms + q->c.commit_gap_ms;
+	uint64_t now = clock_mono_ms(), gap = q->c.commit_min_ms, end;
 
-	if (q->commit_ms == 0 || q->commit_n < q->c.busy_batch ||
-	    end <= now || q->queued >= q->c.txn_max)
+	if (q->commit_ms == 0 || q->queued >= q->c.txn_max ||
+	    (q->commit_n < 2 && q->commit_n < q->c.busy_batch))
 		return 0;
-	return end - now;
+	if (q->commit_n >= q->c.busy_batch && q->c.commit_gap_ms > gap)
+		gap = q->c.commit_gap_ms;
+	end = q->commit_ms + gap;
+	return end <= now ? 0 : end - now;
 }
 
 /* One address's part of a half-full queue. */

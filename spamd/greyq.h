@@ -20,12 +20,15 @@
  *	greyq_free(q)		close the database, report what was refused
  *
  * Batches: a tuple is due at once, unless the database is failing, or
- * the greylister is under load (its last commit carried busy_batch
- * tuples or more, and was less than commit_gap_ms ago): then it waits for
- * the end of that gap, so commits (each an msync, the greylister's
- * largest cost) come at most every commit_gap_ms with all that arrived
- * meanwhile. Below that load a tuple is committed at once, so a passing
- * retry is whitelisted without delay. A
+ * the last commit carried more than one tuple and was less than
+ * commit_min_ms ago (a steady stream: then it waits for the rest of
+ * that), or the greylister is under load
+ * (its last commit carried busy_batch tuples or more, and was less than
+ * commit_gap_ms ago): then it waits for the end of that gap, so commits
+ * (each an msync, the greylister's largest cost) come at most every
+ * commit_gap_ms with all that arrived meanwhile. When tuples come one by
+ * one (further apart than an msync, or than commit_min_ms), each is
+ * committed at once, so a passing retry is whitelisted without delay. A
  * batch that cannot lock, write or sync the database stays queued, whole,
  * and is retried after retry_min_ms, doubled up to retry_max_ms (each
  * state change logged once). A tuple is removed only after the
@@ -72,6 +75,7 @@
 #define GREYQ_LOCK_WAIT	200		/* ms to wait for the lock */
 #define GREYQ_RETRY_MIN	100		/* ms, doubled up to GREYQ_RETRY_MAX */
 #define GREYQ_RETRY_MAX	10000
+#define GREYQ_COMMIT_MIN 2		/* ms between commits, at least */
 #define GREYQ_COMMIT_GAP 20		/* ms between commits under load */
 #define GREYQ_BUSY_BATCH 16		/* a commit this big means load */
 #define GREYQ_SESSION_MAX 600		/* s: sessions that began before a pass */
@@ -115,6 +119,7 @@ struct greyq_conf {
 	size_t				 txn_max;
 	int				 lock_wait_ms;
 	uint64_t			 retry_min_ms, retry_max_ms;
+	uint64_t			 commit_min_ms;	/* 0: at once */
 	uint64_t			 commit_gap_ms;	/* 0: at once */
 	size_t				 busy_batch;	/* 0: GREYQ_BUSY_BATCH */
 	unsigned int			 group4, group6; /* -g; 0: exact */

@@ -8,7 +8,9 @@
  * dirty-mark rebuild (set by hand, and left by a writer that died),
  * file ownership when root creates the database in someone else's
  * directory, and symlinks, hard links and FIFOs planted under the lock's
- * and the database's names (refused, their targets untouched). Every case uses t_path() files; nothing outside.
+ * and the database's names (refused, their targets untouched), and the
+ * spamtrap generation of the lock file. Every case uses t_path() files;
+ * nothing outside.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -638,6 +640,55 @@ kept_handle(void)
 	tdb_close(keep);
 }
 
+/*
+ * The spamtrap generation: every transaction that stores a SPAMTRAP
+ * bumps it once, before the store; other records leave it alone. A kept
+ * writer sees another process's bump when it resumes, a new handle when
+ * it opens; the write generation still moves on every commit.
+ */
+static void
+spamtrap_generation(void)
+{
+	struct greydb *keep, *other;
+	struct gd_rec w = white(1), t = white(2);
+
+	t.kind = GD_SPAMTRAP;
+	t.pcount = 0;
+	t.pass = t.expire = 0;
+	tdb_paths();
+	keep = tdb_open(GREYDB_WRITE);
+	T_EQ_INT(greydb_trapgen(keep), 0);
+	T_EQ_INT(greydb_put(keep, "192.0.2.1", 9, &w), 0);
+	T_EQ_INT(greydb_commit(keep), 0);
+	T_EQ_INT(greydb_resume(keep, 1000), 0);
+	T_EQ_INT(greydb_trapgen(keep), 0);
+	T_EQ_INT(greydb_put(keep, "a@example.com", 13, &t), 0);
+	T_EQ_INT(greydb_put(keep, "b@example.com", 13, &t), 0);
+	T_EQ_INT(greydb_trapgen(keep), 1);	/* once per transaction */
+	T_EQ_INT(greydb_commit(keep), 0);
+
+	other = tdb_open(GREYDB_READ);
+	T_EQ_INT(greydb_trapgen(other), 1);
+	tdb_close(other);
+	other = tdb_open(GREYDB_WRITE);
+	T_EQ_INT(greydb_put(other, "c@example.com", 13, &t), 0);
+	tdb_close(other);
+	T_EQ_INT(greydb_resume(keep, 1000), 0);
+	T_EQ_INT(greydb_trapgen(keep), 2);
+	T_EQ_INT(greydb_get(keep, "c@example.com", 13, &w), GREYDB_OK);
+	T_EQ_INT(w.kind, GD_SPAMTRAP);
+	T_EQ_INT(greydb_commit(keep), 0);
+
+	/* Deleting one leaves it: a count made later says how many. */
+	other = tdb_open(GREYDB_WRITE);
+	T_EQ_INT(greydb_del(other, "c@example.com", 13), GREYDB_OK);
+	tdb_close(other);
+	other = tdb_open(GREYDB_READ);
+	T_EQ_INT(greydb_trapgen(other), 2);
+	tdb_close(other);
+	tdb_close(keep);
+}
+
 /* Another writer died while we were between transactions: resume
  * rebuilds before it lets us write, and our handle still works. */
 static void
@@ -742,6 +793,7 @@ planted_names_refused(void)
 
 const struct t_case t_cases[] = {
 	T_CASE(kept_handle),
+	T_CASE(spamtrap_generation),
 	T_CASE(put_get_del),
 	T_CASE(walk_delete_half),
 	T_CASE(walk_stop),

@@ -506,6 +506,34 @@ commit_gap(void)
 	play(&tc);
 }
 
+/* A steady stream (the last commit carried 2 tuples, less than
+ * commit_min_ms ago, here 1 s) waits for the rest of it, and then goes
+ * in one commit; after a commit of 1, or later than that, at once. */
+static void
+commit_min(void)
+{
+	static const struct tcase tc = { .qc.commit_min_ms = 1000,
+	    .qc.commit_gap_ms = 3000, .qc.busy_batch = 3, .steps = {
+		"add 192.0.2.4 h <a@example.org> <b@example.net>",
+		"timeout 0", "run", "queued 0",	/* the first: at once */
+		"add 192.0.2.3 h <a@example.org> <b@example.net>",
+		"timeout 0", "add 192.0.2.5 h <a@example.org> <b@example.net>",
+		"run", "queued 0",		/* after a lone one: at once */
+		"add 192.0.2.6 h <a@example.org> <b@example.net>",
+		"timeout 1000", "run", "queued 1",
+		"add 192.0.2.7 h <a@example.org> <b@example.net>",
+		"add 192.0.2.8 h <a@example.org> <b@example.net>",
+		"timeout 1000", "sleep 1", "timeout 0", "run", "queued 0",
+		"grey 192.0.2.8 h <a@example.org> <b@example.net> 1",
+		/* 3 in that commit: load, the longer gap applies */
+		"add " TUPLE, "timeout 3000", "sleep 3", "run", "queued 0",
+		/* a commit of 1, 2 s later: idle, at once */
+		"sleep 2", "add " TUPLE2, "timeout 0",
+	} };
+
+	play(&tc);
+}
+
 #define TUPLE3	"192.0.2.1 mx.example.org <a@example.org> <d@example.net>"
 
 /* Policy mode: deferred with the time left until the retry after
@@ -697,6 +725,7 @@ const struct t_case t_cases[] = {
 	T_CASE(policy_locked),
 	T_CASE(policy_refused),
 	T_CASE(policy_no_gap),
+	T_CASE(commit_min),
 	T_CASE(grouped),
 	T_CASE(grouped_listed),
 	T_CASE(grouped_policy),
