@@ -20,12 +20,20 @@
  * or, without one or if it fails, is dropped and counted (log_dropped);
  * never retried, so a dead syslog neither kills nor spins the process.
  * The next line that does get through says how many were lost.
+ *
+ * Lines for stderr or a file are one write(2) each, unless log_defer(1)
+ * (spamd's event loop, spamd/ev.c): then they are held in a buffer that
+ * log_flush writes whole before the process waits for events again, when
+ * it fills, at exit and before a fork; under load that is one write for
+ * many connections' lines, and no line waits longer than one turn of the
+ * loop. Syslog lines are one datagram each either way.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +44,7 @@
 #include "common/log.h"
 
 #define LOG_LINE_MAX	2048
+#define LOG_BUF_LEN	16384	/* lines held by log_defer between flushes */
 
 static const char *log_ident = "spamd";
 static const char *log_proc;
@@ -50,6 +59,9 @@ static int	log_sysfd = -1;	/* the connected syslog socket, or -1 */
 static int	log_sealed;	/* no new socket: drop what cannot be sent */
 static unsigned long log_lost;	/* lines dropped since the last one sent */
 static unsigned long log_lost_total;
+static char	log_buf[LOG_BUF_LEN];	/* log_defer: lines not written yet */
+static size_t	log_buflen;
+static int	log_deferring;
 static int	(*log_fwd)(int, const char *);
 static int	log_in_fwd;	/* the hook itself logging: no recursion */
 
@@ -294,7 +306,80 @@ assemble(char *buf, size_t cap, const char *stamp_s, const char *line)
 	return o;
 }
 
-/* One line to log_open's descriptor, in one write(2). */
+/* The descriptor file and foreground lines go to. */
+static int
+line_fd(void)
+{
+	return log_fg ? STDERR_FILENO : log_fd;
+}
+
+/* Bytes to the line descriptor; nowhere to report a failure. */
+static void
+write_lines(const char *buf, size_t n)
+{
+	ssize_t w;
+	int tries = 0;
+
+	while (n > 0 && tries < 3) {
+		if ((w = write(line_fd(), buf, n)) == -1) {
+			if (errno != EINTR)
+				return;
+			tries++;
+			continue;
+		}
+		buf += w;
+		n -= (size_t)w;
+	}
+}
+
+void
+log_flush(void)
+{
+	size_t n = log_buflen;
+
+	if (n == 0)
+		return;
+	log_buflen = 0;
+	write_lines(log_buf, n);
+}
+
+static void
+flush_at_exit(void)
+{
+	log_flush();
+}
+
+void
+log_defer(int on)
+{
+	static int registered;
+
+	if (!on)
+		log_flush();
+	else if (!registered) {
+		/* exit() writes what is held; a fork never copies it. */
+		(void)atexit(flush_at_exit);
+		(void)pthread_atfork(flush_at_exit, NULL, NULL);
+		registered = 1;
+	}
+	log_deferring = on;
+}
+
+/* One assembled line (or more) to the line descriptor, or held. */
+static void
+put_lines(const char *buf, size_t n)
+{
+	if (log_deferring && n <= sizeof(log_buf)) {
+		if (log_buflen + n > sizeof(log_buf))
+			log_flush();
+		memcpy(log_buf + log_buflen, buf, n);
+		log_buflen += n;
+		return;
+	}
+	write_lines(buf, n);
+}
+
+/* One line to log_open's descriptor: one write(2), or held. */
 static void
 emit_fd(const char *line)
 {
@@ -304,9 +389,7 @@ emit_fd(const char *line)
 
 	n = assemble(buf, sizeof(buf), log_stamp ?
 	    stamp(&st, 1) : "", line);
-	/* Nowhere to report a failure; a signal may interrupt once. */
-	if (write(log_fd, buf, n) == -1 && errno == EINTR)
-		(void)write(log_fd, buf, n);
+	put_lines(buf, n);
 }
 
 void
@@ -363,8 +446,7 @@ log_emit(int pri, const char *fmt, va_list ap)
 	if (log_fg) {
 		char buf[LOG_LINE_MAX + 128];
 
-		(void)fwrite(buf, 1, assemble(buf, sizeof(buf), "", line),
-		    stderr);
+		put_lines(buf, assemble(buf, sizeof(buf), "", line));
 	} else if (log_fd != -1)
 		emit_fd(line);
 	else

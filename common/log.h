@@ -23,6 +23,10 @@
  *				line that could not be sent (0: taken care of)
  *	log_pri(pri, fmt, ...)	a line at priority pri (a forwarded line)
  *	log_dropped()		syslog lines dropped so far in this process
+ *	log_defer(on)		hold stderr and file lines in a buffer until
+ *				log_flush (an event loop calls it before it
+ *				waits); off flushes first
+ *	log_flush()		write the held lines in one write(2)
  *	log_syslog_path(p)	tests: syslog's socket path (not /dev/log);
  *				before log_init
  *
@@ -67,6 +71,8 @@ void	log_set_forward(int (*)(int, const char *));
 void	log_pri(int, const char *, ...) __attribute__((format(printf, 2, 3)));
 unsigned long log_dropped(void);
 void	log_syslog_path(const char *);
+void	log_defer(int);
+void	log_flush(void);
 
 /*
  * log_verbose and log_debug test the level before their arguments are

@@ -357,6 +357,7 @@ ev_run(void)
 	struct epoll_event evs[EV_MAXEVENTS];
 
 	running = 1;
+	log_defer(1);
 	while (running) {
 		struct ev_timer *t;
 		int timeout = -1, n, i;
@@ -368,6 +369,8 @@ ev_run(void)
 			timeout = w <= now_ms ? 0 :
 			    (w - now_ms > 60000 ? 60000 : (int)(w - now_ms));
 		}
+		/* The lines of this turn, in one write (common/log.c). */
+		log_flush();
 		n = epoll_wait(epfd, evs, EV_MAXEVENTS, timeout);
 		if (n == -1) {
 			if (errno == EINTR)
@@ -392,6 +395,7 @@ ev_run(void)
 		}
 		bury();
 	}
+	log_defer(0);	/* what comes after the loop is written at once */
 }
 
 static void

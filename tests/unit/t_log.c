@@ -2,11 +2,13 @@
  * t_log.c: unit tests for common/log.c: log_verbose and log_debug compute
  * their arguments only at their level; a log file's line ("UTC stamp
  * ident[proc]: text"), escaped control bytes and a cut line that still
- * ends in a newline; syslog's datagram ("<pri>Mmm dd hh:mm:ss
+ * ends in a newline; log_defer's held lines (written at log_flush, when
+ * the buffer fills, never twice across a fork); syslog's datagram ("<pri>Mmm dd hh:mm:ss
  * ident[pid]: text") on a socket of the case's own.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -96,6 +98,57 @@ file_lines(void)
 	T_EQ_INT(buf[n - 1], '\n');
 }
 
+/*
+ * log_defer: file lines are held until log_flush, then written whole and
+ * in order; a full buffer is written before it overflows; a fork copies
+ * nothing held (the child's exit would write it a second time); off
+ * flushes.
+ */
+static void
+deferred_lines(void)
+{
+	char buf[65536], *p;
+	pid_t pid;
+	int i, status;
+
+	T_EQ_INT(log_open(t_path("defer.log")), 0);
+	log_init("spamd-test", 0, 0);
+	log_defer(1);
+	log_info("one");
+	log_info("two");
+	T_EQ_INT(slurp(t_path("defer.log"), buf, sizeof(buf)), 0);
+	log_flush();
+	slurp(t_path("defer.log"), buf, sizeof(buf));
+	T_ASSERT(strstr(buf, "spamd-test: one\n") != NULL);
+	T_ASSERT(strstr(buf, "spamd-test: one\n") < strstr(buf,
+	    "spamd-test: two\n"));
+
+	/* 400 lines of about 60 bytes: more than the buffer holds */
+	T_ASSERT(truncate(t_path("defer.log"), 0) == 0);
+	for (i = 0; i < 400; i++)
+		log_info("line %03d of a batch that fills the buffer", i);
+	T_ASSERT(slurp(t_path("defer.log"), buf, sizeof(buf)) > 0);
+	log_flush();
+	slurp(t_path("defer.log"), buf, sizeof(buf));
+	T_ASSERT(strstr(buf, "line 000 ") != NULL);
+	T_ASSERT(strstr(buf, "line 399 ") != NULL);
+
+	T_ASSERT(truncate(t_path("defer.log"), 0) == 0);
+	log_info("before the fork");
+	if ((pid = fork()) == 0)
+		exit(0);	/* atexit: writes what it holds, if any */
+	T_ASSERT(pid > 0);
+	T_EQ_INT(waitpid(pid, &status, 0), pid);
+	log_defer(0);
+	slurp(t_path("defer.log"), buf, sizeof(buf));
+	/* exactly once: the parent flushed before the fork */
+	T_ASSERT((p = strstr(buf, "before the fork")) != NULL);
+	T_ASSERT(strstr(p + 1, "before the fork") == NULL);
+	log_info("direct");
+	slurp(t_path("defer.log"), buf, sizeof(buf));
+	T_ASSERT(strstr(buf, "spamd-test: direct\n") != NULL);
+}
+
 /* Syslog gets one datagram per line, as syslog(3) would send it. */
 static void
 syslog_datagram(void)
@@ -133,6 +186,7 @@ syslog_datagram(void)
 const struct t_case t_cases[] = {
 	T_CASE(level_gates_arguments),
 	T_CASE(file_lines),
+	T_CASE(deferred_lines),
 	T_CASE(syslog_datagram),
 	{ NULL, NULL }
 };
