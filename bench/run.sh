@@ -993,13 +993,14 @@ build_table() {
 		    ">= 10x" "$(verdict "$(get fc_spamd_$c) >= 10 * $(get fc_pf_$c)")"
 		row "First contact, C=$c: spamd vs ceiling" "$(get fc_spamd_$c)" \
 		    "null server $(get fc_null_$c)/s" "$(calc "100 * $(get fc_spamd_$c) / $(get fc_null_$c)" 0)%" \
-		    ">= 70%" "$(verdict "$(get fc_spamd_$c) >= 0.7 * $(get fc_null_$c)")"
+		    ">= 85%" "$(verdict "$(get fc_spamd_$c) >= 0.85 * $(get fc_null_$c)")"
 		row "First contact, C=$c: tuples stored/s" "$(get fc_tuples_$c)" \
 		    "tuples sent $(get fc_offered_$c)/s" "$(calc "100 * $(get fc_tuples_${c}_share)" 0)% stored" \
 		    "-" "-"
 		row "First contact, C=$c: server CPU per session" "$(get fc_spamd_${c}_srv_us) us (smtp $(get fc_spamd_${c}_smtp_us), grey $(get fc_spamd_${c}_grey_us))" \
 		    "null $(get fc_null_${c}_srv_us) us; Postfix+postgrey $(get fc_pf_${c}_srv_us) us" \
-		    "$(calc "$(get fc_spamd_${c}_srv_us) / $(get fc_null_${c}_srv_us)" 1)x null" "-" "-"
+		    "$(calc "$(get fc_spamd_${c}_srv_us) / $(get fc_null_${c}_srv_us)" 2)x null" "<= 1.3x" \
+		    "$(verdict "$(get fc_spamd_${c}_srv_us) <= 1.3 * $(get fc_null_${c}_srv_us)")"
 	done
 	row "First contact: instructions per session (callgrind)" \
 	    "$(get cg_spamd) (smtp $(get cg_smtp), grey $(get cg_grey))" \
@@ -1118,7 +1119,7 @@ missed_notes() {
 	echo "run with perf, call graphs by DWARF unwinding; the percentage is the"
 	echo "share of the process's samples in that function and what it calls):"
 	echo
-	if [ "$(verdict "$(get fc_spamd_50) >= 0.7 * $(get fc_null_50) && $(get fc_spamd_200) >= 0.7 * $(get fc_null_200) && $(get fc_spamd_50) >= 10 * $(get fc_pf_50) && $(get fc_spamd_200) >= 10 * $(get fc_pf_200)")" = MISSED ]; then
+	if [ "$(verdict "$(get fc_spamd_50) >= 0.85 * $(get fc_null_50) && $(get fc_spamd_200) >= 0.85 * $(get fc_null_200) && $(get fc_spamd_50) >= 10 * $(get fc_pf_50) && $(get fc_spamd_200) >= 10 * $(get fc_pf_200) && $(get fc_spamd_50_srv_us) <= 1.3 * $(get fc_null_50_srv_us) && $(get fc_spamd_200_srv_us) <= 1.3 * $(get fc_null_200_srv_us)")" = MISSED ]; then
 		cat <<EOF
 - **First contact** (spamd $(get fc_spamd_50)/s and $(get fc_spamd_200)/s at C=50 and
   C=200; null server $(get fc_null_50)/s and $(get fc_null_200)/s; Postfix + postgrey
@@ -1133,27 +1134,19 @@ missed_notes() {
   throughput ratio falls below 10x when the client's share and the box's
   other load cap spamd (at C=200 every server, the null one too, pays
   more per session: more sockets in flight). Where spamd's extra CPU over
-  the null server goes (profiles below):
-  1. The greylister, a second process on the same 2 cores. It keeps its
-     GDBM handle between transactions when no other process wrote
-     (greydb_commit/greydb_resume, a write generation in the lock file),
-     so the bucket cache stays warm; what is left is the sync of each
-     commit (greydb_commit -> gdbm_sync -> msync, the largest item below)
-     and the stores. Per tuple there are two or three fetches (the tuple,
-     grey_trapcheck's spamtrap lookup of the recipient, and the address
-     record on a retry) and one store; $(get db_per_txn) tuples per
-     transaction in the database test. Further fixes: collect for a few
-     ms so a transaction carries more tuples and fewer syncs (5-10 ms
-     keeps whitelisting far below 50 ms); skip grey_trapcheck's fetch
-     while the database holds no SPAMTRAP record (that would delay a new
-     spamtrap by up to -t seconds).
-  2. In the SMTP process, two log lines per connection (log_info ->
-     log_emit -> vfprintf + write(2); in production syslog(3), one
-     sendto(2) each), which OpenBSD's spamd writes too and admins rely
-     on, and inet_ntop for each line.
-  3. epoll_ctl(EPOLL_CTL_MOD) on turns of con_run (ev_io_mod toggles
-     EPOLLIN / 0 / EPOLLOUT): keep EPOLLIN registered while reading and
-     ask for EPOLLOUT only when a send would block.
+  the null server goes (profiles below; strace of the SMTP process: 13.5
+  system calls per session against the null server's 13.1):
+  1. The greylister, a second process on the same 2 cores: per tuple one
+     recv(2) of its message, GDBM's fetch and store of the tuple (the key
+     hashed twice), the journal's CRC, and a share of the commit's msync;
+     about 8,800 instructions (bench/cgsession.sh). It skips the spamtrap
+     lookup while the database holds none and reads its channel in bursts
+     under load. Left to do: several tuples per channel message (one
+     send(2) in the SMTP process and one recv(2) here for many sessions),
+     and one hash per tuple (store first, fetch only on a collision).
+  2. In the SMTP process, one send(2) per session for the tuple (the five
+     replies are the null server's too); log lines are written once per
+     turn of the event loop (with syslog, one datagram each, as OpenBSD).
   The kernel's work (accept, five send(2)s, recv, close) is the same for
   spamd and the null server and dominates both.
 EOF
