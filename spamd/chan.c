@@ -18,6 +18,9 @@
 #define CHAN_READ_BURST	256	/* messages per wake-up, for fairness */
 
 #define NO_SLOT		UINT32_MAX
+#define BATCH_HDR	8	/* as every message's header (proto.c) */
+
+static struct chan	*batching;	/* chans that gather (chan_batch) */
 
 struct chan_msg {
 	struct chan_msg	*next;
@@ -68,6 +71,32 @@ drain(struct chan *c)
 	return 0;
 }
 
+/* The messages of a PROTO_BATCH datagram, to on_msg one by one. */
+static void
+unpack(struct chan *c, const uint8_t *buf, size_t n)
+{
+	size_t off = BATCH_HDR;
+	uint16_t l;
+
+	while (off < n) {
+		if (off + 2 > n) {
+			log_warnx("%s: a batch ends inside a length", c->name);
+			return;
+		}
+		memcpy(&l, buf + off, sizeof(l));
+		if (l == 0 || off + 2 + l > n) {
+			log_warnx("%s: a batch's message of %u bytes does not "
+			    "fit (%zu left); the rest dropped", c->name, l,
+			    n - off - 2);
+			return;
+		}
+		c->on_msg(c, buf + off + 2, l);
+		if (c->io.fd == -1)	/* on_msg closed us */
+			return;
+		off += 2 + (size_t)l;
+	}
+}
+
 static void
 chan_event(struct ev_io *io, uint32_t events)
 {
@@ -112,7 +141,10 @@ chan_event(struct ev_io *io, uint32_t events)
 			    c->name, n, sizeof(buf));
 			continue;
 		}
-		c->on_msg(c, buf, (size_t)n);
+		if (proto_type(buf, (size_t)n) == PROTO_BATCH)
+			unpack(c, buf, (size_t)n);
+		else
+			c->on_msg(c, buf, (size_t)n);
 		if (c->secret)
 			explicit_bzero(buf, (size_t)n);
 		if (c->io.fd == -1)	/* on_msg closed us */
@@ -132,8 +164,9 @@ chan_open(struct chan *c, int fd, const char *name, size_t maxq,
 	return ev_io_add(&c->io, fd, EPOLLIN, chan_event);
 }
 
+/* Send one datagram now, or queue it when the peer is slow. */
 static int
-send_slot(struct chan *c, const void *buf, size_t len, uint32_t slot)
+send_one(struct chan *c, const void *buf, size_t len, uint32_t slot)
 {
 	struct chan_msg *m;
 	unsigned long n;
@@ -175,6 +208,86 @@ send_slot(struct chan *c, const void *buf, size_t len, uint32_t slot)
 	return 0;
 }
 
+/*
+ * Send what was gathered: the message as it is when there is one, else
+ * the PROTO_BATCH datagram (its header's count field holds the number).
+ */
+static int
+batch_flush(struct chan *c)
+{
+	uint32_t n = (uint32_t)c->batchn;
+	int rc;
+
+	if (c->batchlen == 0)
+		return 0;
+	if (n == 1)
+		rc = send_one(c, c->batch + BATCH_HDR + 2,
+		    c->batchlen - BATCH_HDR - 2, NO_SLOT);
+	else {
+		memcpy(c->batch + 4, &n, sizeof(n));
+		rc = send_one(c, c->batch, c->batchlen, NO_SLOT);
+	}
+	if (c->secret)
+		explicit_bzero(c->batch, c->batchlen);
+	c->batchlen = c->batchn = 0;
+	return rc;
+}
+
+void
+chan_flush_batches(void)
+{
+	struct chan *c;
+
+	for (c = batching; c != NULL; c = c->nextbatch)
+		(void)batch_flush(c);
+}
+
+void
+chan_batch(struct chan *c)
+{
+	if (c->batch != NULL)
+		return;
+	if ((c->batch = malloc(PROTO_MSG_MAX)) == NULL) {
+		log_warn("%s: batch buffer (messages go one by one)", c->name);
+		return;
+	}
+	c->nextbatch = batching;
+	batching = c;
+	ev_prewait(chan_flush_batches);
+}
+
+/*
+ * A message joins the batch while nothing is queued (a queue means the
+ * peer is behind: then each message goes on its own, keyed, after the
+ * batch, so that the order holds and the key shares apply).
+ */
+static int
+send_slot(struct chan *c, const void *buf, size_t len, uint32_t slot)
+{
+	uint16_t l = (uint16_t)len;
+
+	if (c->batch != NULL && c->io.fd != -1 && c->head == NULL &&
+	    BATCH_HDR + 2 + len <= PROTO_MSG_MAX) {
+		if (c->batchlen + 2 + len > PROTO_MSG_MAX)
+			(void)batch_flush(c);
+		if (c->head == NULL) {
+			if (c->batchlen == 0) {
+				memset(c->batch, 0, BATCH_HDR);
+				c->batch[0] = PROTO_BATCH;
+				c->batchlen = BATCH_HDR;
+			}
+			memcpy(c->batch + c->batchlen, &l, sizeof(l));
+			memcpy(c->batch + c->batchlen + 2, buf, len);
+			c->batchlen += 2 + len;
+			c->batchn++;
+			return 0;
+		}
+	}
+	if (c->batchlen > 0)
+		(void)batch_flush(c);
+	return send_one(c, buf, len, slot);
+}
+
 int
 chan_send(struct chan *c, const void *buf, size_t len)
 {
@@ -212,8 +325,12 @@ chan_send_keyed(struct chan *c, const void *buf, size_t len,
 void
 chan_flush_blocking(struct chan *c)
 {
-	uint64_t deadline = clock_mono_ms() + CHAN_FLUSH_MAX;
-	size_t last = c->queued;
+	uint64_t deadline;
+	size_t last;
+
+	(void)batch_flush(c);
+	deadline = clock_mono_ms() + CHAN_FLUSH_MAX;
+	last = c->queued;
 
 	while (c->head != NULL && c->io.fd != -1) {
 		struct pollfd pfd = { c->io.fd, POLLOUT, 0 };
@@ -259,7 +376,20 @@ void
 chan_close(struct chan *c)
 {
 	struct chan_msg *m;
+	struct chan **pp;
 
+	if (c->batch != NULL) {
+		if (c->io.fd != -1)
+			(void)batch_flush(c);
+		for (pp = &batching; *pp != NULL; pp = &(*pp)->nextbatch)
+			if (*pp == c) {
+				*pp = c->nextbatch;
+				break;
+			}
+		free(c->batch);
+		c->batch = NULL;
+		c->batchlen = c->batchn = 0;
+	}
 	if (c->io.fd != -1) {
 		int fd = c->io.fd;
 

@@ -15,6 +15,14 @@
  *		dropped (-1) with a rate-limited warning. Keys are hashed
  *		into CHAN_KEY_SLOTS counters: keys that share one share its
  *		part.
+ *	chan_batch(c)		from now on, messages sent while nothing is
+ *		queued are gathered into one PROTO_BATCH datagram (up to
+ *		PROTO_MSG_MAX bytes), sent when it is full, before anything
+ *		that cannot join it, and by chan_flush_batches(), which the
+ *		event loop calls before it waits: one send(2) and one recv(2)
+ *		for many messages, none held longer than one turn of the loop.
+ *		The receiving chan unpacks it, whatever its own setting.
+ *	chan_flush_batches()	send every chan's gathered batch
  *	chan_flush_blocking(c)	send the queue, blocking (shutdown
  *		only); gives up, and says how much it lost, only when the
  *		peer has read nothing for CHAN_FLUSH_MAX ms
@@ -55,6 +63,9 @@ struct chan {
 	uint32_t		*keyq;	/* bytes queued per key slot */
 	struct log_ratelimit	 rl_key;
 	int			 secret;	/* wipe messages once used */
+	uint8_t			*batch;		/* chan_batch: gathered */
+	size_t			 batchlen, batchn;
+	struct chan		*nextbatch;	/* chans that gather */
 };
 
 int	chan_open(struct chan *, int, const char *, size_t, chan_msg_cb,
@@ -62,6 +73,8 @@ int	chan_open(struct chan *, int, const char *, size_t, chan_msg_cb,
 int	chan_send(struct chan *, const void *, size_t);
 int	chan_send_keyed(struct chan *, const void *, size_t, const void *,
 	    size_t);
+void	chan_batch(struct chan *);
+void	chan_flush_batches(void);
 void	chan_flush_blocking(struct chan *);
 void	chan_close(struct chan *);
 

@@ -351,6 +351,24 @@ ev_break(void)
 	running = 0;
 }
 
+#define EV_PREWAIT_MAX	4
+
+static void	(*prewait[EV_PREWAIT_MAX])(void);
+static int	nprewait;
+
+void
+ev_prewait(void (*fn)(void))
+{
+	int i;
+
+	for (i = 0; i < nprewait; i++)
+		if (prewait[i] == fn)
+			return;
+	if (nprewait == EV_PREWAIT_MAX)
+		fatalx("ev_prewait: more than %d hooks", EV_PREWAIT_MAX);
+	prewait[nprewait++] = fn;
+}
+
 void
 ev_run(void)
 {
@@ -369,7 +387,9 @@ ev_run(void)
 			timeout = w <= now_ms ? 0 :
 			    (w - now_ms > 60000 ? 60000 : (int)(w - now_ms));
 		}
-		/* The lines of this turn, in one write (common/log.c). */
+		/* What this turn gathered: messages, then log lines. */
+		for (i = 0; i < nprewait; i++)
+			prewait[i]();
 		log_flush();
 		n = epoll_wait(epfd, evs, EV_MAXEVENTS, timeout);
 		if (n == -1) {

@@ -23,6 +23,9 @@
  *	ev_timer_armed(t)		1 if armed
  *	ev_signal(sig, cb)		deliver sig through the loop
  *	ev_run()			loop until ev_break()
+ *	ev_prewait(fn)			call fn() each time before the loop
+ *					waits (once per fn; at most 4): work
+ *					gathered during a turn goes out then
  *	ev_break()
  *	ev_now()			monotonic ms, cached per loop iteration
  *	ev_timers()			number of armed timers (tests, stats)
@@ -104,6 +107,7 @@ void		ev_timer_del(struct ev_timer *);
 int		ev_timer_armed(const struct ev_timer *);
 void		ev_signal(int, ev_signal_cb);
 void		ev_run(void);
+void		ev_prewait(void (*)(void));
 void		ev_break(void);
 uint64_t	ev_now(void);
 size_t		ev_timers(void);

@@ -28,6 +28,9 @@
  *			a block's address, its prefix length in `expire'),
  *			PROTO_NOSPAMD_END: the nospamd sets, for policy mode
  *			(the greylister passes them on as they are)
+ *	any		PROTO_BATCH	several of the messages above in one
+ *			datagram, each after its 16-bit length (host order):
+ *			chan.c makes and unpacks them, on_msg never sees one
  *	nft -> smtp	PROTO_TLS_BEGIN, PROTO_TLS_CERT and PROTO_TLS_KEY
  *			(chunks of the PEM files), PROTO_TLS_END: certificate
  *			and key read again at SIGHUP (tlsload.c)
@@ -86,6 +89,7 @@ enum proto_type {
 	PROTO_TLS_CERT,		/* a chunk of the certificate file */
 	PROTO_TLS_KEY,		/* a chunk of the key file */
 	PROTO_TLS_END,		/* build the new context from them */
+	PROTO_BATCH,		/* several messages in one (chan.c) */
 };
 
 #define PROTO_CHUNK_MAX		(PROTO_MSG_MAX - 8)

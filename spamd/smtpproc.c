@@ -324,6 +324,8 @@ smtpproc_main(const struct smtpproc_fds *fd)
 		if (chan_open(&grey, fd->greyfd, "greylister", GREY_QUEUE_MAX,
 		    grey_msg, grey_closed) == -1)
 			fatalx("cannot watch the greylister channel");
+		/* A turn's tuples in one datagram (one send, one recv). */
+		chan_batch(&grey);
 		have_grey = 1;
 	}
 	if (fd->mfd != -1 && mhttp_listen(fd->mfd) == -1)
