@@ -132,6 +132,24 @@ child(int fd, const char *dbpath, int64_t now,
 	_exit(0);
 }
 
+/*
+ * Close every descriptor from fd up: close_range(2), or one by one where
+ * a seccomp filter (systemd's SystemCallFilter on older releases) says no.
+ */
+static void
+close_from(int fd)
+{
+	long max;
+	int i;
+
+	if (close_range((unsigned int)fd, ~0U, 0) == 0)
+		return;
+	if ((max = sysconf(_SC_OPEN_MAX)) <= 0 || max > 65536)
+		max = 65536;
+	for (i = fd; i < max; i++)
+		(void)close(i);
+}
+
 int
 scanfeed_start(struct scanfeed *sf, const char *dbpath, int64_t now,
     const struct greylist_params *p, int flags)
@@ -162,15 +180,11 @@ scanfeed_start(struct scanfeed *sf, const char *dbpath, int64_t now,
 	}
 	if (sf->pid == 0) {
 		/* Nothing of the parent's (netlink) stays with the owner. */
-		if (fds[1] != 3 && (dup2(fds[1], 3) == -1 ||
-		    close_range(4, ~0U, 0) == -1)) {
-			log_warn("scan: descriptors");
+		if (fds[1] != 3 && dup2(fds[1], 3) == -1) {
+			log_warn("scan: dup2");
 			_exit(1);
 		}
-		if (fds[1] == 3 && close_range(4, ~0U, 0) == -1) {
-			log_warn("scan: descriptors");
-			_exit(1);
-		}
+		close_from(4);
 		signal(SIGPIPE, SIG_DFL);
 		child(3, dbpath, now, p, flags);
 	}

@@ -66,7 +66,8 @@
 #define PUSHED_SUFFIX	".pushed"	/* the record of the last push */
 #define SYNC_SLACK	60	/* seconds an expiry may move unsent */
 #define FULL_EVERY	86400	/* replace whole at least this often */
-#define FILL_CHUNK	16384	/* elements per batch into an empty set */
+#define FILL_BATCH	16384	/* elements per batch into an empty set */
+#define FILL_ASK	131072	/* elements per blacklist query meanwhile */
 
 static __dead void
 usage(void)
@@ -306,14 +307,34 @@ push_range(struct run *r, int s, size_t lo, size_t hi, struct pushed_diff *d)
 	return x == -1 ? -1 : x > 0;
 }
 
-/* An empty set being filled while the scan runs: the next chunk. */
+/*
+ * Elements [lo, hi) of a set being filled, asked about already, in small
+ * batches: the kernel inserts them faster than one big one.
+ */
+static void
+fill_send(struct run *r, int s, size_t lo, size_t hi)
+{
+	struct pushed_diff d;
+	size_t end;
+	int x;
+
+	for (; lo < hi && !r->failed[s]; lo = end) {
+		end = hi - lo > FILL_BATCH ? lo + FILL_BATCH : hi;
+		if ((x = push_range(r, s, lo, end, &d)) == -1)
+			r->failed[s] = 1;
+		else if (x > 0)
+			r->refused[s] = 1;
+		pushed_diff_free(&d);
+	}
+	r->sent[s] = hi;
+}
+
+/* An empty set being filled while the scan runs: the next part. */
 static void
 fill_chunk(struct run *r, int s)
 {
-	struct pushed_diff d;
 	size_t lo = r->sent[s], hi = r->want.set[s].n;
 	struct range rg = { s, lo, hi };
-	int x;
 
 	if (r->failed[s] || lo == hi)
 		return;
@@ -321,14 +342,8 @@ fill_chunk(struct run *r, int s)
 		r->failed[s] = 1;
 		return;
 	}
-	hi = rg.hi;
-	r->want.set[s].n = hi;
-	if ((x = push_range(r, s, lo, hi, &d)) == -1)
-		r->failed[s] = 1;
-	else if (x > 0)
-		r->refused[s] = 1;
-	pushed_diff_free(&d);
-	r->sent[s] = hi;
+	r->want.set[s].n = rg.hi;
+	fill_send(r, s, lo, rg.hi);
 }
 
 /*
@@ -406,7 +421,7 @@ take(struct run *r, const struct greyscan_addr *w)
 	memcpy(e->key, w->a.u.b, addr_len(&w->a));
 	e->plen = w->plen;
 	e->expire = w->expire;
-	if (r->how[s] == HOW_FILL && set->n - r->sent[s] >= FILL_CHUNK)
+	if (r->how[s] == HOW_FILL && set->n - r->sent[s] >= FILL_ASK)
 		fill_chunk(r, s);
 	return 0;
 }
@@ -527,10 +542,9 @@ push_rest(struct run *r)
 		memset(&d, 0, sizeof(d));
 		if (r->failed[s] || r->how[s] == HOW_SKIP)
 			continue;
-		x = push_range(r, s, r->how[s] == HOW_FILL ? r->sent[s] : 0, n,
-		    &d);
-		r->sent[s] = n;
-		if (x == -1)
+		if (r->how[s] == HOW_FILL)
+			fill_send(r, s, r->sent[s], n);
+		else if ((x = push_range(r, s, 0, n, &d)) == -1)
 			r->failed[s] = 1;
 		else if (x > 0)
 			r->refused[s] = 1;

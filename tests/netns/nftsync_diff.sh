@@ -2,8 +2,9 @@
 # nftsync_diff.sh: spamd-nftsync sends the kernel the difference from its
 # last push, and falls back to filling or replacing whenever that record
 # cannot be trusted. In a private network namespace with nft/spamd.nft:
-#  - a fresh table: both white sets are filled (40,000 IPv6 elements, so
-#    in several batches while the scan runs), the sets equal the database
+#  - a fresh table: both white sets are filled (140,000 IPv6 elements, so
+#    in batches, the first ones while the scan runs), the sets equal the
+#    database
 #  - a run with nothing new sends nothing and leaves the record alone
 #  - WHITE records deleted, added and given a later expiry: exactly those
 #    go out (2 added, 2 deleted, 1 refreshed), the refreshed element's
@@ -23,11 +24,14 @@ nft -f nft/spamd.nft || fail "load nft/spamd.nft"
 mkdir "$T/db" || fail "mkdir"
 DB=$T/db/spamd.db
 REC=$DB.pushed
-N6=40000
+N6=140000
 
 awk -v n="$N6" 'BEGIN {
 	for (i = 1; i <= n; i++)
-		printf "WHITE|2001:db8::%x|||now-1d|now-1d|now+3h|1|0\n", i
+		if (i < 65536)
+			printf "WHITE|2001:db8::%x|||now-1d|now-1d|now+3h|1|0\n", i
+		else
+			printf "WHITE|2001:db8::%x:%x|||now-1d|now-1d|now+3h|1|0\n", int(i / 65536), i % 65536
 	for (i = 1; i <= 200; i++)
 		printf "WHITE|192.0.2.%d|||now-1d|now-1d|now+3h|1|0\n", i
 }' | "$TBIN/dbseed" "$DB" || fail "dbseed"
@@ -135,7 +139,10 @@ spamd_start -s 0 -v
 expect_grep 'configuration connection from uid 0 .* 1 applied' "$T/spamd.log"
 awk -v n="$N6" 'BEGIN {
 	for (i = 1; i <= n; i++)
-		printf "WHITE|2001:db8::%x|||now-1d|now-1d|now+3h|1|0\n", i
+		if (i < 65536)
+			printf "WHITE|2001:db8::%x|||now-1d|now-1d|now+3h|1|0\n", i
+		else
+			printf "WHITE|2001:db8::%x:%x|||now-1d|now-1d|now+3h|1|0\n", int(i / 65536), i % 65536
 	for (i = 1; i <= 40; i++)
 		printf "WHITE|192.0.2.%d|||now-1d|now-1d|now+3h|1|0\n", i
 }' | "$TBIN/dbseed" "$DB" || fail "dbseed with spamd"
