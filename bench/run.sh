@@ -1136,17 +1136,22 @@ missed_notes() {
   more per session: more sockets in flight). Where spamd's extra CPU over
   the null server goes (profiles below; strace of the SMTP process: 13.5
   system calls per session against the null server's 13.1):
-  1. The greylister, a second process on the same 2 cores: per tuple one
-     recv(2) of its message, GDBM's fetch and store of the tuple (the key
-     hashed twice), the journal's CRC, and a share of the commit's msync;
-     about 8,800 instructions (bench/cgsession.sh). It skips the spamtrap
-     lookup while the database holds none and reads its channel in bursts
-     under load. Left to do: several tuples per channel message (one
-     send(2) in the SMTP process and one recv(2) here for many sessions),
-     and one hash per tuple (store first, fetch only on a collision).
-  2. In the SMTP process, one send(2) per session for the tuple (the five
-     replies are the null server's too); log lines are written once per
-     turn of the event loop (with syslog, one datagram each, as OpenBSD).
+  1. The greylister, a second process on the same 2 cores: per tuple
+     GDBM's fetch and store (the key hashed twice), the store's page
+     written back by the commit's msync (a new tuple lands in a random
+     bucket page, so about one 4 KiB page per tuple reaches the disk),
+     and the journal's CRC: about 8,700 instructions (bench/cgsession.sh)
+     plus the kernel's writeback. It already skips the spamtrap lookup
+     while the database holds none, receives a turn's tuples in one
+     datagram and commits every 20 ms under load. Left: one hash per
+     tuple (store first, fetch only on a collision) and a store whose
+     new records share pages (an append-only log beside GDBM, folded in
+     at the commit), which would cut the writeback.
+  2. The SMTP process: its user-space work (13,000 instructions per
+     session against the null server's 1,400: the dialogue, the tuple,
+     timers, two log lines) on top of the same system calls (13.5 per
+     session against 13.1; a turn's tuples go in one send, log lines in
+     one write; with syslog each line is a datagram, as OpenBSD's).
   The kernel's work (accept, five send(2)s, recv, close) is the same for
   spamd and the null server and dominates both.
 EOF
@@ -1228,11 +1233,18 @@ EOF
   last push (25 bytes an element, read and, when something changed,
   written again) and about 10,000 elements for the kernel. Filling an
   empty set overlaps the pass (a child process) with the kernel's
-  insertion (the parent), so it takes about the longer of the two plus
-  the first and the last batch; on a box whose other core is busy the
-  two take turns and the figure grows towards their sum. What is left to
-  gain: a faster pass (GDBM's walk reads every bucket; a database kept
-  in address order could be walked in a fraction of that).
+  insertion (the parent), so it could take about the longer of the two;
+  here it takes more, because (1) the parent also reads the pipe,
+  converts each element three times (record, nft element, netlink key)
+  and asks spamd about every 131,072 addresses, in the same thread as
+  the kernel's work; (2) the pipe holds 1 MiB only (this VM gives root
+  no CAP_SYS_RESOURCE, so F_SETPIPE_SZ stops at pipe-max-size) and the
+  walk waits for the parent; (3) the kernel's rhashtable grows in a
+  worker thread, a third consumer of the 2 cores. With spamd running,
+  the blacklist query formats every address as text (addr_ntop: a
+  quarter of the run in the profile below). What is left to gain: a
+  binary blacklist query, a sending thread fed straight from the pipe,
+  and a faster pass (GDBM's walk reads every bucket).
 EOF
 		prof_block "$T/prof.sync" "One spamd-nftsync run with spamd running (1M elements, set already full):"
 		echo
