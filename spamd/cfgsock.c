@@ -124,6 +124,8 @@ conn_end(void)
 {
 	int fd = cio.fd;
 
+	/* The lines about it are out before the client sees the end. */
+	log_flush();
 	ev_timer_del(&ctm);
 	ev_io_del(&cio);
 	if (fd != -1 && close(fd) == -1)
@@ -182,6 +184,7 @@ conn_write(struct ev_io *io, uint32_t events)
 static void
 conn_reply(struct ev_io *io)
 {
+	log_flush();	/* before the client can read the outcome */
 	free(buf);
 	buf = NULL;
 	len = cap = 0;

@@ -787,6 +787,11 @@ con_close(struct con *c)
 	    c->nlists ? tags_str(c, tags, sizeof(tags)) : "",
 	    c->tls != NULL ? " tls: " : "", c->tls == NULL ? "" :
 	    (c->tflags & TF_HS) ? "handshake not done" : tls_version(c->tls));
+	/*
+	 * Held lines out before the client sees the end (common/log.c):
+	 * one write per session, with the turn's "connected" lines.
+	 */
+	log_flush();
 	ev_timer_del(&c->tm);
 	if (c->tls != NULL) {
 		if (c->tflags & TF_HS)
