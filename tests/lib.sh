@@ -96,8 +96,12 @@ ns_link() {
 	ip -n "$b" link set "$vb" up
 }
 
+# expect_grep REGEX FILE: FILE has a matching line, now or within 5 s
+# (daemons write a turn's log lines when the turn ends, and another
+# process's line may follow what the test saw by a moment).
 expect_grep() {
-	grep -Eq -- "$1" "$2" || { echo "--- $2:"; tail -n 40 "$2"; fail "no line matching /$1/ in $2"; }
+	wait_for 5 grep -Eq -- "$1" "$2" ||
+		{ echo "--- $2:"; tail -n 40 "$2"; fail "no line matching /$1/ in $2"; }
 }
 
 # private_net "$@": re-run this script in a private network namespace with
