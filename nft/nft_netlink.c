@@ -200,9 +200,9 @@ parse_error(const struct nlmsghdr *nlh, int *err, struct ext_ack *x)
 
 /* Wait for the socket to be readable; 0 on timeout. */
 static int
-wait_readable(struct nl *p, uint64_t deadline)
+wait_readable(int fd, uint64_t deadline)
 {
-	struct pollfd pfd = { p->fd, POLLIN, 0 };
+	struct pollfd pfd = { fd, POLLIN, 0 };
 	uint64_t now = clock_mono_ms();
 	int rc;
 
@@ -247,7 +247,7 @@ nl_send(struct nft *n, const struct nft_batch *b, struct nft_replies *rep)
 			}
 			if (done || lost)
 				break;
-			if ((rc = wait_readable(p, deadline)) == -1) {
+			if ((rc = wait_readable(p->fd, deadline)) == -1) {
 				nft_seterr(n, errno, "%s: poll: %s", name,
 				    strerror(errno));
 				return -1;
@@ -480,7 +480,7 @@ dump_once(struct nft *n, const struct nft_set *set, struct dump *d)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if ((rc = wait_readable(p, deadline)) > 0)
+				if ((rc = wait_readable(p->fd, deadline)) > 0)
 					continue;
 				nft_seterr(n, rc == 0 ? ETIMEDOUT : errno,
 				    "%s: listing: %s", set->name,
@@ -585,12 +585,11 @@ nl_any(struct nft *n, const struct nft_set *set)
 	struct mnl_socket *nl;
 	const struct nlmsghdr *m;
 	struct ext_ack x;
-	struct pollfd pfd;
-	uint64_t deadline, now;
+	uint64_t deadline;
 	uint32_t seq = n->seq++, portid;
 	ssize_t len;
 	char *buf, req[DUMP_REQ_LEN];
-	int rc = -1, err, fd, one = 1;
+	int rc = -1, r, err, fd, one = 1;
 
 	if ((buf = malloc(RBUF_LEN)) == NULL) {
 		nft_seterr(n, errno, "%s: %s", set->name, strerror(errno));
@@ -615,16 +614,12 @@ nl_any(struct nft *n, const struct nft_set *set)
 		if (len == -1 && errno == EINTR)
 			continue;
 		if (len == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			now = clock_mono_ms();
-			pfd.fd = fd;
-			pfd.events = POLLIN;
-			if (now >= deadline || poll(&pfd, 1,
-			    (int)(deadline - now)) == 0) {
-				nft_seterr(n, ETIMEDOUT, "%s: no answer from"
-				    " the kernel", set->name);
-				goto out;
-			}
-			continue;
+			if ((r = wait_readable(fd, deadline)) > 0)
+				continue;
+			nft_seterr(n, r == 0 ? ETIMEDOUT : errno, "%s: %s",
+			    set->name, r == 0 ? "no answer from the kernel" :
+			    strerror(errno));
+			goto out;
 		}
 		if (len == -1) {
 			nft_seterr(n, errno, "%s: listing: %s", set->name,
