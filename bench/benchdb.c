@@ -66,6 +66,19 @@ addr_at(uint64_t i, char *buf, size_t len)
 	}
 }
 
+/* A live WHITE record, one block and one pass, as spamd writes them. */
+static void
+white_rec(struct gd_rec *r, int64_t first, int64_t pass, int64_t expire)
+{
+	memset(r, 0, sizeof(*r));
+	r->kind = GD_WHITE;
+	r->bcount = 1;
+	r->pcount = 1;
+	r->first = first;
+	r->pass = pass;
+	r->expire = expire;
+}
+
 static int
 seed_white(const char *path, uint64_t n)
 {
@@ -81,13 +94,8 @@ seed_white(const char *path, uint64_t n)
 	}
 	for (i = 0; i < n; i++) {
 		addr_at(i, a, sizeof(a));
-		memset(&r, 0, sizeof(r));
-		r.kind = GD_WHITE;
-		r.bcount = 1;
-		r.pcount = 1;
-		r.first = now - 3600;
-		r.pass = now - 1800;
-		r.expire = now + 86400 + (int64_t)(i % (35 * 86400));
+		white_rec(&r, now - 3600, now - 1800,
+		    now + 86400 + (int64_t)(i % (35 * 86400)));
 		if (greydb_put(db, a, strlen(a), &r) == -1) {
 			fprintf(stderr, "benchdb: %s\n", greydb_errstr());
 			greydb_close(db);
@@ -118,13 +126,7 @@ churn(const char *path, uint64_t del, uint64_t add, uint64_t n, uint64_t move)
 		if (greydb_del(db, a, strlen(a)) == -1)
 			goto fail;
 		addr_at(add + i, a, sizeof(a));
-		memset(&r, 0, sizeof(r));
-		r.kind = GD_WHITE;
-		r.bcount = 1;
-		r.pcount = 1;
-		r.first = now - 60;
-		r.pass = now - 30;
-		r.expire = now + 36 * 86400;
+		white_rec(&r, now - 60, now - 30, now + 36 * 86400);
 		if (greydb_put(db, a, strlen(a), &r) == -1)
 			goto fail;
 	}

@@ -20,23 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench/benchutil.h"
 #include "common/addr.h"
 #include "common/log.h"
 #include "nft/nft_int.h"
 
 #include <linux/netfilter.h>
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static __dead void
 usage(void)
@@ -81,7 +72,7 @@ main(int argc, char *argv[])
 	set.table = argv[optind];
 	set.name = argv[optind + 1];
 
-	t0 = now_s();
+	t0 = benchutil_now_s();
 	while (fgets(line, sizeof(line), stdin) != NULL) {
 		struct addr a;
 
@@ -111,7 +102,7 @@ main(int argc, char *argv[])
 	if (chunk == 0 || chunk > cnt)
 		chunk = cnt ? cnt : 1;
 	nb = (cnt + chunk - 1) / chunk;
-	tp = now_s();
+	tp = benchutil_now_s();
 	if ((n = nft_open("netlink")) == NULL) {
 		fprintf(stderr, "nftins: %s\n", nft_open_errstr());
 		return 1;
@@ -137,7 +128,7 @@ main(int argc, char *argv[])
 		}
 		bytes += b[i].len;
 	}
-	t1 = now_s();
+	t1 = benchutil_now_s();
 	for (i = 0; i < nb; i++) {
 		rep.n = 0;
 		if (n->be->send(n, &b[i], &rep) == -1) {
@@ -150,7 +141,7 @@ main(int argc, char *argv[])
 			return 1;
 		}
 	}
-	t2 = now_s();
+	t2 = benchutil_now_s();
 	printf("elements=%zu batches=%zu bytes=%zu parse_s=%.3f build_s=%.3f "
 	    "insert_s=%.3f\n", cnt, nb, bytes, tp - t0, t1 - tp, t2 - t1);
 	for (i = 0; i < nb; i++)
