@@ -26,15 +26,20 @@ DB=$T/db/spamd.db
 REC=$DB.pushed
 N6=140000
 
-awk -v n="$N6" 'BEGIN {
-	for (i = 1; i <= n; i++)
-		if (i < 65536)
-			printf "WHITE|2001:db8::%x|||now-1d|now-1d|now+3h|1|0\n", i
-		else
-			printf "WHITE|2001:db8::%x:%x|||now-1d|now-1d|now+3h|1|0\n", int(i / 65536), i % 65536
-	for (i = 1; i <= 200; i++)
-		printf "WHITE|192.0.2.%d|||now-1d|now-1d|now+3h|1|0\n", i
-}' | "$TBIN/dbseed" "$DB" || fail "dbseed"
+# seed_white N4: WHITE records for 2001:db8::1.. ($N6 of them, written
+# canonically) and 192.0.2.1..N4, all expiring in 3 hours
+seed_white() {
+	awk -v n="$N6" -v n4="$1" 'BEGIN {
+		for (i = 1; i <= n; i++)
+			if (i < 65536)
+				printf "WHITE|2001:db8::%x|||now-1d|now-1d|now+3h|1|0\n", i
+			else
+				printf "WHITE|2001:db8::%x:%x|||now-1d|now-1d|now+3h|1|0\n", int(i / 65536), i % 65536
+		for (i = 1; i <= n4; i++)
+			printf "WHITE|192.0.2.%d|||now-1d|now-1d|now+3h|1|0\n", i
+	}' | "$TBIN/dbseed" "$DB"
+}
+seed_white 200 || fail "dbseed"
 
 sync_run() { # expected-exit args...
 	local want=$1
@@ -137,15 +142,7 @@ printf 'all:evil:\nevil:black:msg="listed":file=%s/list.txt:\n' "$T" >"$T/spamd.
 spamd_start -s 0 -v
 "$BIN/spamd-setup" --socket "$SPAMD_SOCK" -c "$T/spamd.conf" || fail "spamd-setup"
 expect_grep 'configuration connection from uid 0 .* 1 applied' "$T/spamd.log"
-awk -v n="$N6" 'BEGIN {
-	for (i = 1; i <= n; i++)
-		if (i < 65536)
-			printf "WHITE|2001:db8::%x|||now-1d|now-1d|now+3h|1|0\n", i
-		else
-			printf "WHITE|2001:db8::%x:%x|||now-1d|now-1d|now+3h|1|0\n", int(i / 65536), i % 65536
-	for (i = 1; i <= 40; i++)
-		printf "WHITE|192.0.2.%d|||now-1d|now-1d|now+3h|1|0\n", i
-}' | "$TBIN/dbseed" "$DB" || fail "dbseed with spamd"
+seed_white 40 || fail "dbseed with spamd"
 nft delete table inet spamd && nft -f nft/spamd.nft || fail "reload the ruleset"
 "$BIN/spamd-nftsync" -v -f "$DB" --config-socket "$SPAMD_SOCK" >"$T/out" 2>&1 ||
 	{ cat "$T/out"; fail "spamd-nftsync with spamd"; }
