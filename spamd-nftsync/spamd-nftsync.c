@@ -268,7 +268,7 @@ push_range(struct run *r, int s, size_t lo, size_t hi, struct pushed_diff *d)
 
 	if (pushed_diff(how == HOW_DIFF ? &r->old.set[s] : &none, &part,
 	    sets[s].af, r->now, SYNC_SLACK, d) == -1) {
-		log_warn("calloc");
+		log_warn("%s: the elements to send", sets[s].name);
 		return -1;
 	}
 	if (how != HOW_DIFF || d->nadd + d->ndel + d->nrefresh > 0)
