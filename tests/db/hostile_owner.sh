@@ -34,7 +34,8 @@ PCAP=$TOP/tests/data/nflog/real_mixed.pcap
 [ -f "$PCAP" ] || fail "no $PCAP"
 mkdir "$V" && chmod 755 "$V" || fail "mkdir $V"
 NAMES="spamd.db spamd.db.lock spamd.db.ckpt spamd.db.ckpt.tmp
-spamd.db.journal spamd.db.journal.tmp spamd.db.rebuild"
+spamd.db.journal spamd.db.journal.tmp spamd.db.rebuild
+spamd.db.pushed spamd.db.pushed.tmp"
 
 # victims: one root-owned file per name, mode 644. The lock's victim
 # starts with the dirty mark; the database's is empty (GDBM formats an
