@@ -217,17 +217,21 @@ log_zone(enum dbzone zone, enum dbzone was, const struct greydb_usage *u)
 	util_fmt_size(u->db, b[1], sizeof(b[1]));
 	util_fmt_size(u->ckpt, b[2], sizeof(b[2]));
 	util_fmt_size(u->journal, b[3], sizeof(b[3]));
+	/*
+	 * One commit may carry the files from under the soft bound past
+	 * the hard one (a flood fills big batches): both lines, in order.
+	 */
+	if (zone != DBZ_OK && was == DBZ_OK)
+		log_warnx("database files take %s (database %s, checkpoint "
+		    "%s, journal %s), over %d%% of --db-max-size: refusing "
+		    "new tuples from the addresses that hold the most", b[0],
+		    b[1], b[2], b[3], GREYQ_SOFT_PCT);
 	if (zone == DBZ_FULL)
 		log_warnx("database files take %s (database %s, checkpoint "
 		    "%s, journal %s), at the --db-max-size bound: refusing "
 		    "new tuples; WHITE entries and known tuples are still "
 		    "recorded", b[0], b[1], b[2], b[3]);
-	else if (zone == DBZ_SOFT && was == DBZ_OK)
-		log_warnx("database files take %s (database %s, checkpoint "
-		    "%s, journal %s), over %d%% of --db-max-size: refusing "
-		    "new tuples from the addresses that hold the most", b[0],
-		    b[1], b[2], b[3], GREYQ_SOFT_PCT);
-	else
+	else if (zone == DBZ_OK || was == DBZ_FULL)
 		log_warnx("database files take %s, under %d%% of "
 		    "--db-max-size again: accepting %s new tuples", b[0],
 		    zone == DBZ_OK ? GREYQ_SOFT_PCT : GREYQ_FULL_PCT,
