@@ -19,8 +19,15 @@
  *	greydb_reorganize(db)	compact the file (GREYDB_WRITE only)
  *	greydb_close(db)	writers sync first; then unlock. -1 if the
  *		sync failed: the transaction may be lost, say so.
- *	greydb_commit(db)	writers: sync, let go of the lock, but keep
- *		the GDBM handle and its cache for the next transaction
+ *	greydb_commit(db, sync)	writers: let go of the lock, but keep
+ *		the GDBM handle and its cache for the next transaction. The
+ *		stores are in the file for every reader either way; sync 1
+ *		also waits until they are on the disk, sync 0 leaves that to
+ *		greydb_sync (or the close), so a crash of the machine (not
+ *		of the process: the journal covers that) could lose them
+ *	greydb_sync(db)	make what earlier commits left unsynced durable
+ *		(fsync); no lock needed. 0, or -1 (greydb_errstr says)
+ *	greydb_unsynced(db)	1 if a commit left stores to sync
  *	greydb_resume(db, wait_ms)	take the lock again; the handle is
  *		reused only if no other process wrote meanwhile (a write
  *		generation in the lock file, and the file's inode, say so),
@@ -88,7 +95,9 @@ int	greydb_del(struct greydb *, const char *, size_t);
 int	greydb_walk(struct greydb *, greydb_walk_fn, void *);
 int	greydb_reorganize(struct greydb *);
 int	greydb_close(struct greydb *);
-int	greydb_commit(struct greydb *);
+int	greydb_commit(struct greydb *, int);
+int	greydb_sync(struct greydb *);
+int	greydb_unsynced(const struct greydb *);
 int	greydb_resume(struct greydb *, int);
 uint64_t greydb_trapgen(const struct greydb *);
 void	greydb_quiet(struct greydb *, int);

@@ -1018,7 +1018,8 @@ grey_main(int smtpfd, int nftfd)
 	struct greyq_conf qc = { .dbpath = conf.dbpath, .gl = &conf.gl,
 	    .db_max_size = conf.db_max_size, .lock_wait_ms = GREYQ_LOCK_WAIT,
 	    .commit_min_ms = GREYQ_COMMIT_MIN,
-	    .commit_gap_ms = GREYQ_COMMIT_GAP, .is_trap = grey_trapcheck,
+	    .commit_gap_ms = GREYQ_COMMIT_GAP,
+	    .sync_gap_ms = GREYQ_SYNC_GAP, .is_trap = grey_trapcheck,
 	    .effect = gq_effect, .verdict = gq_verdict,
 	    .group4 = conf.group4, .group6 = conf.group6,
 	    .sync_out = sync_active(conf.sync) ? sync_out : NULL };

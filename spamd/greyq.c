@@ -56,6 +56,8 @@ struct greyq {
 	uint64_t		 report_ms;	/* next refusal report */
 	uint64_t		 retry_ms;
 	uint64_t		 commit_ms;	/* the last commit; 0 never */
+	uint64_t		 sync_ms;	/* unsynced commits: fsync by;
+						 * CLOCK_NEVER if none */
 	size_t			 commit_n;	/* tuples it carried */
 	int			 failing;
 	struct log_ratelimit	 rl_drop;
@@ -770,6 +772,7 @@ abandon(struct greyq *q, int bad)
 	if (!synced)
 		log_warnx("%s", greydb_errstr());
 	q->gdb = NULL;
+	q->sync_ms = CLOCK_NEVER;	/* the close synced, or said why not */
 	return synced;
 }
 
@@ -813,7 +816,7 @@ flush(struct greyq *q)
 	struct item *it;
 	size_t done = 0;
 	int64_t now = clock_now();
-	int bad = 0, synced;
+	int bad = 0, synced, durable;
 
 	if (q->head == NULL || writer(q) == -1)
 		return;
@@ -826,11 +829,27 @@ flush(struct greyq *q)
 		}
 		done++;
 	}
-	if (!bad && greydb_commit(q->gdb) == 0) {
+	/*
+	 * Only what goes out of this process waits for the disk: a pass
+	 * (the nft sets), a trap, a policy answer. New and counted tuples
+	 * are in the file for every reader at once, and on the disk with
+	 * the next such commit or within sync_gap_ms: a crash of the
+	 * machine loses at most that much greylisting (the senders retry);
+	 * a crash of the process loses nothing (the page cache and the
+	 * journal hold it). The fsync of random bucket pages was most of
+	 * the greylister's CPU per first contact.
+	 */
+	durable = fx.nwhite > 0 || fx.ntrap > 0 || fx.nverd > 0 ||
+	    q->c.sync_gap_ms == 0 || q->sync_ms <= clock_mono_ms();
+	if (!bad && greydb_commit(q->gdb, durable) == 0) {
 		synced = 1;
 		METRIC_INC(grey.commits);
 		q->commit_ms = clock_mono_ms();
 		q->commit_n = done;
+		if (durable)
+			q->sync_ms = CLOCK_NEVER;
+		else if (q->sync_ms == CLOCK_NEVER)
+			q->sync_ms = q->commit_ms + q->c.sync_gap_ms;
 	} else {
 		synced = abandon(q, bad);
 		bad = 1;
@@ -885,7 +904,7 @@ greyq_new(const struct greyq_conf *c)
 		q->c.retry_max_ms = GREYQ_RETRY_MAX;
 	if (q->c.busy_batch == 0)
 		q->c.busy_batch = GREYQ_BUSY_BATCH;
-	q->due_ms = q->report_ms = CLOCK_NEVER;
+	q->due_ms = q->report_ms = q->sync_ms = CLOCK_NEVER;
 	q->retry_ms = q->c.retry_min_ms;
 	q->dbs.budget = -1;
 	q->dbs.per_tuple = GREYQ_TUPLE_BYTES;
@@ -999,8 +1018,20 @@ greyq_add(struct greyq *q, const struct proto_tuple *t)
 int64_t
 greyq_timeout(const struct greyq *q)
 {
-	return clock_ms_until(q->due_ms < q->report_ms ? q->due_ms :
-	    q->report_ms);
+	uint64_t t = q->due_ms < q->report_ms ? q->due_ms : q->report_ms;
+
+	return clock_ms_until(q->sync_ms < t ? q->sync_ms : t);
+}
+
+/* The unsynced commits' time is up: fsync, no lock needed. */
+static void
+sync_due(struct greyq *q)
+{
+	q->sync_ms = CLOCK_NEVER;
+	if (q->gdb != NULL && greydb_sync(q->gdb) == -1)
+		log_warnx("%s: the tuples of the last %llu ms may not be on "
+		    "the disk", greydb_errstr(),
+		    (unsigned long long)q->c.sync_gap_ms);
 }
 
 void
@@ -1012,6 +1043,8 @@ greyq_run(struct greyq *q, int force)
 		q->due_ms = CLOCK_NEVER;
 		flush(q);
 	}
+	if (q->sync_ms <= now || (force && q->sync_ms != CLOCK_NEVER))
+		sync_due(q);
 	if (q->report_ms <= now || (force && q->report_ms != CLOCK_NEVER))
 		report(q);
 }
@@ -1026,6 +1059,12 @@ int
 greyq_failing(const struct greyq *q)
 {
 	return q->failing;
+}
+
+int
+greyq_unsynced(const struct greyq *q)
+{
+	return q->gdb != NULL && greydb_unsynced(q->gdb);
 }
 
 void

@@ -17,6 +17,7 @@
  *		writes even during the back-off (the exit path)
  *	greyq_queued(q)		tuples waiting for the database
  *	greyq_failing(q)	1 while the database refuses the batches
+ *	greyq_unsynced(q)	1 while committed tuples wait for their fsync
  *	greyq_free(q)		close the database, report what was refused
  *
  * Batches: a tuple is due at once, unless the database is failing, or
@@ -25,8 +26,15 @@
  * that), or the greylister is under load
  * (its last commit carried busy_batch tuples or more, and was less than
  * commit_gap_ms ago): then it waits for the end of that gap, so commits
- * (each an msync, the greylister's largest cost) come at most every
- * commit_gap_ms with all that arrived meanwhile. When tuples come one by
+ * come at most every commit_gap_ms with all that arrived meanwhile.
+ * A commit whose effects leave the process (a pass, a trap, a policy
+ * answer) waits until it is on the disk (fsync); one of new or counted
+ * tuples only is in the file for every reader at once and reaches the
+ * disk with the next such commit, or sync_gap_ms after the first
+ * unsynced one at the latest (greyq_run does it; greyq_timeout counts
+ * it): the fsync of a random bucket page per new tuple was the largest
+ * cost, and a crash of the machine then loses at most sync_gap_ms of
+ * greylisting, a crash of the process nothing. When tuples come one by
  * one (further apart than an msync, or than commit_min_ms), each is
  * committed at once, so a passing retry is whitelisted without delay. A
  * batch that cannot lock, write or sync the database stays queued, whole,
@@ -78,6 +86,7 @@
 #define GREYQ_COMMIT_MIN 2		/* ms between commits, at least */
 #define GREYQ_COMMIT_GAP 20		/* ms between commits under load */
 #define GREYQ_BUSY_BATCH 16		/* a commit this big means load */
+#define GREYQ_SYNC_GAP	1000		/* ms: unsynced commits fsynced by */
 #define GREYQ_SESSION_MAX 600		/* s: sessions that began before a pass */
 #define GREYQ_SOFT_PCT	80		/* % of db_max_size: heaviest refused */
 #define GREYQ_FULL_PCT	95		/* % of db_max_size: all new refused */
@@ -121,6 +130,7 @@ struct greyq_conf {
 	uint64_t			 retry_min_ms, retry_max_ms;
 	uint64_t			 commit_min_ms;	/* 0: at once */
 	uint64_t			 commit_gap_ms;	/* 0: at once */
+	uint64_t			 sync_gap_ms;	/* 0: every commit */
 	size_t				 busy_batch;	/* 0: GREYQ_BUSY_BATCH */
 	unsigned int			 group4, group6; /* -g; 0: exact */
 	greyq_trap_fn			 is_trap;
@@ -138,6 +148,7 @@ int64_t		 greyq_timeout(const struct greyq *);
 void		 greyq_run(struct greyq *, int);
 size_t		 greyq_queued(const struct greyq *);
 int		 greyq_failing(const struct greyq *);
+int		 greyq_unsynced(const struct greyq *);
 void		 greyq_free(struct greyq *);
 
 #endif /* GREYQ_H */

@@ -85,24 +85,24 @@ added_while_running(void)
 
 	tdb_paths();
 	w = tdb_open(GREYDB_WRITE);
-	T_EQ_INT(greydb_commit(w), 0);
+	T_EQ_INT(greydb_commit(w, 1), 0);
 	counted(0);
 	T_EQ_INT(greydb_resume(w, 1000), 0);
 	T_EQ_INT(grey_trapcheck(w, "<trap@example.com>"), 0);
-	T_EQ_INT(greydb_commit(w), 0);
+	T_EQ_INT(greydb_commit(w, 1), 0);
 
 	greylist_spamdb_spamtrap(&r, 0, 1700000000);
 	gd_encode(&r, buf);
 	tdb_raw_store("raw@example.com", 15, buf, sizeof(buf));	/* foreign */
 	T_EQ_INT(greydb_resume(w, 1000), 0);
 	T_EQ_INT(grey_trapcheck(w, "<raw@example.com>"), 0);
-	T_EQ_INT(greydb_commit(w), 0);
+	T_EQ_INT(greydb_commit(w, 1), 0);
 
 	add_spamtrap("trap@example.com");
 	T_EQ_INT(greydb_resume(w, 1000), 0);
 	T_EQ_INT(grey_trapcheck(w, "<TRAP@example.com>"), 1);
 	T_EQ_INT(grey_trapcheck(w, "<other@example.com>"), 0);
-	T_EQ_INT(greydb_commit(w), 0);
+	T_EQ_INT(greydb_commit(w, 1), 0);
 
 	/* A new count that finds it: still looked up, whatever the
 	 * generation. */

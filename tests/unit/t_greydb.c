@@ -593,13 +593,22 @@ kept_handle(void)
 	tdb_paths();
 	keep = tdb_open(GREYDB_WRITE);
 	T_EQ_INT(greydb_put(keep, "192.0.2.1", 9, &w), 0);
-	T_EQ_INT(greydb_commit(keep), 0);
-	T_EQ_INT(greydb_commit(keep), -1);	/* not locked any more */
+	T_EQ_INT(greydb_unsynced(keep), 0);
+	T_EQ_INT(greydb_commit(keep, 0), 0);	/* the fsync left for later */
+	T_EQ_INT(greydb_unsynced(keep), 1);
+	T_EQ_INT(greydb_commit(keep, 1), -1);	/* not locked any more */
 
-	/* Unlocked: a reader in another process sees the commit. */
+	/* Unlocked: a reader in another process sees the commit, synced
+	 * or not (the stores are in the file). */
 	other = tdb_open(GREYDB_READ);
 	T_EQ_INT(greydb_get(other, "192.0.2.1", 9, &r), GREYDB_OK);
 	tdb_close(other);
+	T_EQ_INT(greydb_sync(keep), 0);		/* no lock needed */
+	T_EQ_INT(greydb_unsynced(keep), 0);
+	T_EQ_INT(greydb_sync(keep), 0);		/* nothing left: no-op */
+	T_EQ_INT(greydb_resume(keep, 1000), 0);
+	T_EQ_INT(greydb_commit(keep, 0), 0);
+	T_EQ_INT(greydb_unsynced(keep), 1);
 
 	/* Another process writes: the kept handle must see it. */
 	if ((pid = fork()) == 0) {
@@ -612,10 +621,11 @@ kept_handle(void)
 	T_EQ_INT(waitpid(pid, &st, 0), pid);
 	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	T_EQ_INT(greydb_resume(keep, 1000), 0);
+	T_EQ_INT(greydb_unsynced(keep), 0);	/* reopened: close synced */
 	T_EQ_INT(greydb_get(keep, "192.0.2.2", 9, &r), GREYDB_OK);
 	T_EQ_INT(r.bcount, 2);
 	T_EQ_INT(greydb_put(keep, "192.0.2.3", 9, &w), 0);
-	T_EQ_INT(greydb_commit(keep), 0);
+	T_EQ_INT(greydb_commit(keep, 1), 0);
 
 	/* A rebuild by another writer (new inode) is noticed too. */
 	other = tdb_open(GREYDB_WRITE);
@@ -623,7 +633,7 @@ kept_handle(void)
 	tdb_close(other);
 	T_EQ_INT(greydb_resume(keep, 1000), 0);
 	T_EQ_INT(greydb_get(keep, "192.0.2.3", 9, &r), GREYDB_OK);
-	T_EQ_INT(greydb_commit(keep), 0);
+	T_EQ_INT(greydb_commit(keep, 1), 0);
 
 	/* The database gone (even root cannot open a directory as one):
 	 * resume fails, can be retried, and works once it is back. */
@@ -659,13 +669,13 @@ spamtrap_generation(void)
 	keep = tdb_open(GREYDB_WRITE);
 	T_EQ_INT(greydb_trapgen(keep), 0);
 	T_EQ_INT(greydb_put(keep, "192.0.2.1", 9, &w), 0);
-	T_EQ_INT(greydb_commit(keep), 0);
+	T_EQ_INT(greydb_commit(keep, 1), 0);
 	T_EQ_INT(greydb_resume(keep, 1000), 0);
 	T_EQ_INT(greydb_trapgen(keep), 0);
 	T_EQ_INT(greydb_put(keep, "a@example.com", 13, &t), 0);
 	T_EQ_INT(greydb_put(keep, "b@example.com", 13, &t), 0);
 	T_EQ_INT(greydb_trapgen(keep), 1);	/* once per transaction */
-	T_EQ_INT(greydb_commit(keep), 0);
+	T_EQ_INT(greydb_commit(keep, 1), 0);
 
 	other = tdb_open(GREYDB_READ);
 	T_EQ_INT(greydb_trapgen(other), 1);
@@ -677,7 +687,7 @@ spamtrap_generation(void)
 	T_EQ_INT(greydb_trapgen(keep), 2);
 	T_EQ_INT(greydb_get(keep, "c@example.com", 13, &w), GREYDB_OK);
 	T_EQ_INT(w.kind, GD_SPAMTRAP);
-	T_EQ_INT(greydb_commit(keep), 0);
+	T_EQ_INT(greydb_commit(keep, 1), 0);
 
 	/* Deleting one leaves it: a count made later says how many. */
 	other = tdb_open(GREYDB_WRITE);
@@ -701,14 +711,14 @@ resume_after_a_crash(void)
 	fill(50);
 	keep = tdb_open(GREYDB_WRITE);
 	T_EQ_INT(greydb_put(keep, "192.0.2.3", 9, &w), 0);
-	T_EQ_INT(greydb_commit(keep), 0);
+	T_EQ_INT(greydb_commit(keep, 1), 0);
 	tdb_set_mark('1');
 	T_EQ_INT(greydb_resume(keep, 1000), 0);
 	t_expect_log("rebuilt from the checkpoint");
 	T_EQ_INT(tdb_mark(), '1');	/* ours now, until the commit */
 	T_EQ_INT(greydb_get(keep, "192.0.2.3", 9, &r), GREYDB_OK);
 	rec_eq(&r, &w);
-	T_EQ_INT(greydb_commit(keep), 0);
+	T_EQ_INT(greydb_commit(keep, 1), 0);
 	T_EQ_INT(tdb_mark(), '0');
 	tdb_close(keep);
 	check_intact(50);

@@ -22,6 +22,7 @@
  *		(a network as IP/LEN),
  *		in order ("fx none": no effect at all)
  *	log TEXT / nolog TEXT		a log line contains TEXT (or none does)
+ *	unsynced 0|1			committed tuples wait for their fsync
  *	policy ID IP HELO FROM TO	a policy request's tuple; must return 0
  *	policyrefused ID IP HELO FROM TO	the same; must return -1
  *	verdicts ID KIND SECS...	the policy answers since the last such
@@ -265,6 +266,8 @@ step(struct greyq *q, const char *text)
 		T_EQ_INT(greyq_timeout(q), atoi(w[1]));
 	else if (strcmp(w[0], "failing") == 0)
 		T_EQ_INT(greyq_failing(q), atoi(w[1]));
+	else if (strcmp(w[0], "unsynced") == 0)
+		T_EQ_INT(greyq_unsynced(q), atoi(w[1]));
 	else if (strcmp(w[0], "fx") == 0)
 		check_fx(w, n);
 	else if (strcmp(w[0], "log") == 0)
@@ -536,6 +539,35 @@ commit_min(void)
 
 #define TUPLE3	"192.0.2.1 mx.example.org <a@example.org> <d@example.net>"
 
+/*
+ * New and counted tuples commit without waiting for the disk; the fsync
+ * follows sync_gap_ms (here 1 s) after the first such commit (the
+ * timeout counts it), or comes with the next commit that has an effect:
+ * a pass, a policy answer. Without sync_gap_ms every commit syncs.
+ */
+static void
+sync_gap(void)
+{
+	static const struct tcase tc = { .qc.sync_gap_ms = 1000, .steps = {
+		"add " TUPLE, "run", "queued 0", "unsynced 1",
+		"timeout 1000", "grey " TUPLE " 1",
+		"sleep 1", "timeout 0", "run", "unsynced 0", "timeout -1",
+		"add " TUPLE2, "run", "unsynced 1", "timeout 1000",
+		"sleep 61", "add " TUPLE, "run", "fx white 192.0.2.1",
+		"unsynced 0", "timeout -1",
+		"policy 1 192.0.2.9 h <a@example.org> <b@example.net>",
+		"run", "verdicts 1 defer 61", "unsynced 0",
+		"add 192.0.2.10 h <a@example.org> <b@example.net>", "run",
+		"unsynced 1", "force", "unsynced 0",
+	} };
+	static const struct tcase off = { .steps = {
+		"add " TUPLE, "run", "unsynced 0", "timeout -1",
+	} };
+
+	play(&tc);
+	play(&off);
+}
+
 /* Policy mode: deferred with the time left until the retry after
  * passtime, which passes with the delay and whitelists at once; then the
  * WHITE client gets DUNNO without a new tuple recorded. */
@@ -726,6 +758,7 @@ const struct t_case t_cases[] = {
 	T_CASE(policy_refused),
 	T_CASE(policy_no_gap),
 	T_CASE(commit_min),
+	T_CASE(sync_gap),
 	T_CASE(grouped),
 	T_CASE(grouped_listed),
 	T_CASE(grouped_policy),
