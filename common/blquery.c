@@ -23,14 +23,62 @@
 #include "common/compat.h"
 #include "common/util.h"
 
-#define QLEN	(sizeof(BLQUERY_LINE) - 1)
+/* 1 if buf starts with the line s (LF or CRLF ended). */
+static int
+starts_line(const char *buf, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	return len >= n + 1 && memcmp(buf, s, n) == 0 && (buf[n] == '\n' ||
+	    (buf[n] == '\r' && len > n + 1 && buf[n + 1] == '\n'));
+}
 
 int
 blquery_is(const char *buf, size_t len)
 {
-	return len >= QLEN + 1 && memcmp(buf, BLQUERY_LINE, QLEN) == 0 &&
-	    (buf[QLEN] == '\n' || (buf[QLEN] == '\r' && len > QLEN + 1 &&
-	    buf[QLEN + 1] == '\n'));
+	if (starts_line(buf, len, BLQUERY_LINE))
+		return BLQUERY_TEXT;
+	if (starts_line(buf, len, BLQUERY_BINLINE))
+		return BLQUERY_BINARY;
+	return 0;
+}
+
+/* A binary record as a cidr; -1 if it is no address or network. */
+static int
+rec_get(const unsigned char *p, struct cidr *c)
+{
+	struct addr m;
+	size_t full, i;
+
+	memset(c, 0, sizeof(*c));
+	if (p[0] == 4)
+		c->a.af = AF_INET;
+	else if (p[0] == 6)
+		c->a.af = AF_INET6;
+	else
+		return -1;
+	full = addr_len(&c->a);
+	for (i = full; i < 16; i++)
+		if (p[2 + i] != 0)
+			return -1;
+	if (p[1] == 0 || p[1] > 8 * full)
+		return -1;
+	memcpy(c->a.u.b, p + 2, full);
+	c->plen = p[1];
+	m = c->a;
+	addr_mask(&m, c->plen);
+	return addr_cmp(&m, &c->a) == 0 ? 0 : -1;
+}
+
+static void
+rec_put(unsigned char *p, const struct cidr *c)
+{
+	size_t full = addr_len(&c->a);
+
+	memset(p, 0, BLQUERY_REC);
+	p[0] = c->a.af == AF_INET ? 4 : 6;
+	p[1] = c->plen;
+	memcpy(p + 2, c->a.u.b, full);
 }
 
 struct out {
@@ -71,11 +119,24 @@ blquery_answer(const char *buf, size_t len, int (*listed)(const struct cidr *),
 	const char *p, *end = buf + len, *nl, *err;
 	struct cidr a;
 	size_t n = 0, k = 0, l;
-	int m;
+	int m, binary = blquery_is(buf, len) == BLQUERY_BINARY;
 
 	p = memchr(buf, '\n', len);
 	p = p == NULL ? end : p + 1;
-	for (; p < end; p = nl + 1) {
+	for (; binary && (size_t)(end - p) >= BLQUERY_REC;
+	    p += BLQUERY_REC, n++) {
+		if (rec_get((const unsigned char *)p, &a) == -1 ||
+		    !listed(&a))
+			continue;
+		if (a.plen == 8 * addr_len(&a.a))
+			addr_ntop(&a.a, ip, sizeof(ip));
+		else
+			cidr_ntop(&a, ip, sizeof(ip));
+		m = snprintf(line, sizeof(line), "%zu %s\n", n, ip);
+		out_add(&o, line, (size_t)m);
+		k++;
+	}
+	for (; !binary && p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
 		l = (size_t)(nl - p);
@@ -160,7 +221,7 @@ blquery_ask(const char *path, const struct cidr *a, size_t n,
 {
 	struct sockaddr_un sun;
 	struct timeval tv = { BLQUERY_WAIT, 0 };
-	char ip[CIDR_STRLEN + 1], *req = NULL, *ans = NULL;
+	char *req = NULL, *ans = NULL;
 	size_t i, rlen = 0, rcap, alen = 0, acap = 4096;
 	uint64_t deadline = clock_mono_ms() + BLQUERY_WAIT * 1000;
 	ssize_t r;
@@ -183,16 +244,11 @@ blquery_ask(const char *path, const struct cidr *a, size_t n,
 		    strerror(errno));
 		goto done;
 	}
-	rcap = sizeof(BLQUERY_LINE) + n * sizeof(ip);
+	rcap = sizeof(BLQUERY_BINLINE) + n * (size_t)BLQUERY_REC;
 	req = xmalloc(rcap);
-	rlen = (size_t)snprintf(req, rcap, "%s\n", BLQUERY_LINE);
-	for (i = 0; i < n; i++) {
-		if (a[i].plen == 8 * addr_len(&a[i].a))
-			addr_ntop(&a[i].a, ip, sizeof(ip) - 1);
-		else
-			cidr_ntop(&a[i], ip, sizeof(ip) - 1);
-		rlen += (size_t)snprintf(req + rlen, rcap - rlen, "%s\n", ip);
-	}
+	rlen = (size_t)snprintf(req, rcap, "%s\n", BLQUERY_BINLINE);
+	for (i = 0; i < n; i++, rlen += BLQUERY_REC)
+		rec_put((unsigned char *)req + rlen, &a[i]);
 	if (util_send_all(fd, req, rlen) == -1) {
 		util_errf(err, errlen, "sending the question: %s",
 		    errno == EAGAIN ? "timed out" : strerror(errno));

@@ -5,17 +5,27 @@
  * SMTP process from its in-memory lists. A listed host must never be
  * whitelisted (spamd.8), whoever made its WHITE record.
  *
- * The wire (LF-terminated text, one connection per question):
+ * The wire (one connection per question):
  *	client:	"query listed" LF, then one address per line (or a
  *		network "a/m": is any of its addresses listed?), then
- *		half-close (SHUT_WR)
+ *		half-close (SHUT_WR). Or, as blquery_ask sends it,
+ *		"query listed binary" LF, then one BLQUERY_REC-byte record
+ *		per address: the family (4 or 6), the prefix length (the
+ *		family's full length for an address; else a network, host
+ *		bits clear), 16 bytes of address (IPv4 in the first 4, the
+ *		rest zero); then half-close. Text costs about 40 bytes, an
+ *		inet_ntop and an inet_pton per address: a third of the time
+ *		spamd-nftsync spent on 1,000,000 WHITE addresses.
  *	spamd:	"I ADDR" LF for every listed address, I being its 0-based
- *		line number after the first line, then "end N" LF with N the
- *		number of address lines it read, then close.
+ *		index after the first line (line or record), then "end N" LF
+ *		with N the number of addresses it read (a record cut short
+ *		is not one), then close. Lines or records that are no
+ *		address are counted, never listed.
  * A first line with a blank can never be a configuration line (tags hold
  * no blanks), so the two share the socket.
  *
- *	blquery_is(buf, len)	1 if buf starts with the query line
+ *	blquery_is(buf, len)	BLQUERY_TEXT or BLQUERY_BINARY if buf
+ *		starts with a query line, else 0
  *	blquery_answer(buf, len, listed, &outlen, &nasked, &nlisted)	the
  *		reply to the query in buf (malloc'd; NULL on ENOMEM), listed(c)
  *		saying whether c (an address: full length; or a network) is
@@ -37,6 +47,10 @@
 #include "common/addr.h"
 
 #define BLQUERY_LINE	"query listed"
+#define BLQUERY_BINLINE	"query listed binary"
+#define BLQUERY_REC	18	/* family, prefix length, 16 bytes */
+#define BLQUERY_TEXT	1
+#define BLQUERY_BINARY	2
 #define BLQUERY_WAIT	30	/* s: the whole exchange */
 #define BLQUERY_NOSPAMD	1
 

@@ -54,6 +54,7 @@ static char		*reply;		/* a query's answer being written */
 static size_t		 replen, repoff;
 static size_t		 linestart;	/* offset of the line being read */
 static int		 skipping;	/* that line is over the bound */
+static int		 binary;	/* a binary blacklist query: no lines */
 static size_t		 nrefused;	/* lines refused while reading */
 static struct cfg_job	*job;		/* applying what was read */
 
@@ -143,7 +144,7 @@ conn_end(void)
 	if (uio.fd != -1)
 		ev_io_mod(&uio, EPOLLIN);
 	linestart = nrefused = 0;
-	skipping = 0;
+	skipping = binary = 0;
 }
 
 static void
@@ -300,7 +301,13 @@ conn_read(struct ev_io *io, uint32_t events)
 	}
 	if (n > 0) {
 		len += (size_t)n;
-		scan_lines(len - (size_t)n);
+		/* Records of a binary query hold any byte: no lines to
+		 * bound (the whole is, by CFG_LINE_MAX). */
+		if (!binary && from_unix &&
+		    blquery_is(buf, len) == BLQUERY_BINARY)
+			binary = 1;
+		if (!binary)
+			scan_lines(len - (size_t)n);
 		ev_timer_set(&ctm, ev_now() + CFGSOCK_TIMEOUT * 1000,
 		    conn_timeout);
 		return;

@@ -48,8 +48,13 @@ C(const char *s)
 static void
 is_query(void)
 {
-	T_EQ_INT(blquery_is("query listed\n", 13), 1);
-	T_EQ_INT(blquery_is("query listed\r\n1.2.3.4\n", 22), 1);
+	T_EQ_INT(blquery_is("query listed\n", 13), BLQUERY_TEXT);
+	T_EQ_INT(blquery_is("query listed\r\n1.2.3.4\n", 22), BLQUERY_TEXT);
+	T_EQ_INT(blquery_is("query listed binary\n", 20), BLQUERY_BINARY);
+	T_EQ_INT(blquery_is("query listed binary\r\n\4", 22),
+	    BLQUERY_BINARY);
+	T_EQ_INT(blquery_is("query listed binary", 19), 0);
+	T_EQ_INT(blquery_is("query listed binaryx\n", 21), 0);
 	T_EQ_INT(blquery_is("query listed", 12), 0);	/* no end of line */
 	T_EQ_INT(blquery_is("query listedx\n", 14), 0);
 	T_EQ_INT(blquery_is("query;\"m\";inet;1;192.0.2.0/24\n", 30), 0);
@@ -91,6 +96,60 @@ answer(void)
 	free(out);
 }
 
+/* Append a binary record: family, prefix length, 16 address bytes. */
+static size_t
+rec(unsigned char *q, size_t at, int fam, int plen, const char *ip)
+{
+	struct addr a;
+
+	memset(q + at, 0, BLQUERY_REC);
+	q[at] = (unsigned char)fam;
+	q[at + 1] = (unsigned char)plen;
+	if (ip != NULL) {
+		T_EQ_INT(addr_parse(ip, &a), 0);
+		memcpy(q + at + 2, a.u.b, addr_len(&a));
+	}
+	return at + BLQUERY_REC;
+}
+
+/*
+ * The binary question: addresses and networks as records, any byte in
+ * them (an LF too); records that are no address (a family of 5, a
+ * prefix too long or /0, host bits, bytes after an IPv4 address) are
+ * counted, never listed; a record cut short is not counted.
+ */
+static void
+answer_binary(void)
+{
+	unsigned char q[512];
+	char *out;
+	size_t at, len, nasked, nlisted;
+
+	at = strlen(BLQUERY_BINLINE "\n");
+	memcpy(q, BLQUERY_BINLINE "\n", at);
+	at = rec(q, at, 4, 32, "198.51.100.1");
+	at = rec(q, at, 4, 32, "192.0.2.10");		/* LF inside */
+	at = rec(q, at, 6, 128, "2001:db8:bad::1");
+	at = rec(q, at, 4, 24, "192.0.2.0");		/* a network */
+	at = rec(q, at, 5, 32, "192.0.2.7");		/* no family */
+	at = rec(q, at, 4, 33, "192.0.2.7");		/* too long */
+	at = rec(q, at, 4, 0, "192.0.2.7");		/* /0 */
+	at = rec(q, at, 4, 24, "192.0.2.7");		/* host bits */
+	at = rec(q, at, 4, 32, "192.0.2.7");
+	q[at - 1] = 1;				/* after the IPv4 bytes */
+	at = rec(q, at, 6, 48, "2001:db8:bad::");
+	at = rec(q, at, 4, 32, "192.0.2.7") - 1;	/* cut short */
+	out = blquery_answer((const char *)q, at, fake_listed, &len, &nasked,
+	    &nlisted);
+	T_ASSERT(out != NULL);
+	T_EQ_STR(out, "1 192.0.2.10\n2 2001:db8:bad::1\n3 192.0.2.0/24\n"
+	    "9 2001:db8:bad::/48\nend 10\n");
+	T_EQ_INT(nasked, 10);
+	T_EQ_INT(nlisted, 4);
+	T_EQ_INT(len, strlen(out));
+	free(out);
+}
+
 /* A fake spamd for one connection: read to EOF, then write `reply'. */
 static pid_t
 serve(const char *path, const char *reply)
@@ -114,6 +173,42 @@ serve(const char *path, const char *reply)
 			;
 		if (reply != NULL)
 			(void)!write(c, reply, strlen(reply));
+		_exit(0);
+	}
+	close(l);
+	return pid;
+}
+
+/* A fake spamd that answers with blquery_answer, as spamd does. */
+static pid_t
+serve_answer(const char *path)
+{
+	struct sockaddr_un sun;
+	static char buf[65536];
+	size_t got = 0, alen, na, nl;
+	char *ans;
+	ssize_t r;
+	pid_t pid;
+	int l, c;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	T_ASSERT((l = socket(AF_UNIX, SOCK_STREAM, 0)) != -1);
+	T_EQ_INT(bind(l, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	T_EQ_INT(listen(l, 1), 0);
+	T_ASSERT((pid = fork()) != -1);
+	if (pid == 0) {
+		if ((c = accept(l, NULL, NULL)) == -1)
+			_exit(1);
+		while (got < sizeof(buf) &&
+		    (r = read(c, buf + got, sizeof(buf) - got)) > 0)
+			got += (size_t)r;
+		if (blquery_is(buf, got) != BLQUERY_BINARY ||
+		    (ans = blquery_answer(buf, got, fake_listed, &alen, &na,
+		    &nl)) == NULL)
+			_exit(1);
+		(void)!write(c, ans, alen);
 		_exit(0);
 	}
 	close(l);
@@ -152,6 +247,23 @@ ask(void)
 	waitpid(pid, &st, 0);
 	a[1] = C("192.0.2.7");
 
+	/* Both halves: the client's records, spamd's answer to them. */
+	{
+		struct cidr b[4];
+		unsigned char f[4];
+
+		b[0] = C("198.51.100.1");
+		b[1] = C("192.0.2.7");
+		b[2] = C("2001:db8:bad::1");
+		b[3] = C("2001:db8:bad::/48");
+		snprintf(path, sizeof(path), "%s", t_path("s7"));
+		pid = serve_answer(path);
+		T_EQ_INT(blquery_ask(path, b, 4, f, err, sizeof(err)), 0);
+		T_ASSERT(f[0] == 0 && f[1] == 1 && f[2] == 1 && f[3] == 1);
+		T_EQ_INT(waitpid(pid, &st, 0), pid);
+		T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+
 	/* refused: closed without an answer */
 	snprintf(path, sizeof(path), "%s", t_path("s2"));
 	pid = serve(path, NULL);
@@ -182,6 +294,7 @@ ask(void)
 const struct t_case t_cases[] = {
 	T_CASE(is_query),
 	T_CASE(answer),
+	T_CASE(answer_binary),
 	T_CASE(ask),
 	{ NULL, NULL },
 };
