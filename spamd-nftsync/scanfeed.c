@@ -6,13 +6,18 @@
  * ends are this program): a WHITE address, or the end mark followed by
  * the pass's counts. The pipe is made large (root may), so the walk,
  * which holds the database's shared lock, never waits for the parent
- * while the parent waits for the kernel.
+ * while the parent waits for the kernel. Where the pipe cannot grow
+ * (pipe-max-size, 1 MiB by default, and no CAP_SYS_RESOURCE), the
+ * parent drains it between its batches (scanfeed_next without waiting):
+ * else the two took turns, the walk stopped at a full pipe while the
+ * parent inserted, the parent waited for the walk to refill it.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,7 +167,8 @@ scanfeed_start(struct scanfeed *sf, const char *dbpath, int64_t now,
 		log_warn("malloc");
 		return -1;
 	}
-	if (pipe2(fds, O_CLOEXEC) == -1) {
+	if (pipe2(fds, O_CLOEXEC) == -1 ||
+	    fcntl(fds[0], F_SETFL, O_NONBLOCK) == -1) {
 		log_warn("pipe");
 		free(sf->buf);
 		return -1;
@@ -193,10 +199,14 @@ scanfeed_start(struct scanfeed *sf, const char *dbpath, int64_t now,
 	return 0;
 }
 
-/* Fill the buffer to at least need bytes; 1, 0 at EOF first, -1. */
+/*
+ * Fill the buffer to at least need bytes; 1, 0 at EOF first, -1, or
+ * SCANFEED_LATER when nothing more waits in the pipe and !wait.
+ */
 static int
-fill(struct scanfeed *sf, size_t need)
+fill(struct scanfeed *sf, size_t need, int wait)
 {
+	struct pollfd pfd = { sf->fd, POLLIN, 0 };
 	ssize_t r;
 
 	if (sf->off > 0) {
@@ -208,6 +218,15 @@ fill(struct scanfeed *sf, size_t need)
 		r = read(sf->fd, sf->buf + sf->len, BUF_LEN - sf->len);
 		if (r == -1 && errno == EINTR)
 			continue;
+		if (r == -1 && errno == EAGAIN) {
+			if (!wait)
+				return SCANFEED_LATER;
+			if (poll(&pfd, 1, -1) == -1 && errno != EINTR) {
+				log_warn("waiting for the scan");
+				return -1;
+			}
+			continue;
+		}
 		if (r == -1) {
 			log_warn("reading from the scan");
 			return -1;
@@ -220,7 +239,7 @@ fill(struct scanfeed *sf, size_t need)
 }
 
 int
-scanfeed_next(struct scanfeed *sf, struct greyscan_addr *w)
+scanfeed_next(struct scanfeed *sf, struct greyscan_addr *w, int wait)
 {
 	struct rec r;
 	struct counts c;
@@ -229,12 +248,13 @@ scanfeed_next(struct scanfeed *sf, struct greyscan_addr *w)
 	if (sf->done)
 		return 0;
 	if (sf->len - sf->off < sizeof(r) &&
-	    (f = fill(sf, sizeof(r))) != 1)
-		return -1;	/* EOF without the end mark: it failed */
+	    (f = fill(sf, sizeof(r), wait)) != 1)
+		/* EOF without the end mark: it failed */
+		return f == SCANFEED_LATER ? f : -1;
 	memcpy(&r, sf->buf + sf->off, sizeof(r));
-	sf->off += sizeof(r);
 	if (r.type == REC_WHITE && (r.af == AF_INET || r.af == AF_INET6) &&
 	    r.plen <= 128) {
+		sf->off += sizeof(r);
 		memset(w, 0, sizeof(*w));
 		w->a.af = r.af;
 		memcpy(w->a.u.b, r.addr, sizeof(r.addr));
@@ -246,11 +266,12 @@ scanfeed_next(struct scanfeed *sf, struct greyscan_addr *w)
 		log_warnx("scan: a record of type %u", r.type);
 		return -1;
 	}
-	if (sf->len - sf->off < sizeof(c) &&
-	    (f = fill(sf, sizeof(c))) != 1)
-		return -1;
-	memcpy(&c, sf->buf + sf->off, sizeof(c));
-	sf->off += sizeof(c);
+	/* The end mark stays until its counts are here too. */
+	if (sf->len - sf->off < sizeof(r) + sizeof(c) &&
+	    (f = fill(sf, sizeof(r) + sizeof(c), wait)) != 1)
+		return f == SCANFEED_LATER ? f : -1;
+	memcpy(&c, sf->buf + sf->off + sizeof(r), sizeof(c));
+	sf->off += sizeof(r) + sizeof(c);
 	sf->res.records = c.records;
 	sf->res.expired = c.expired;
 	sf->res.corrupt = c.corrupt;

@@ -11,9 +11,11 @@
  *
  *	scanfeed_start(sf, dbpath, now, params, flags)	fork the child;
  *		0, or -1 logged
- *	scanfeed_next(sf, &w)	1: w is the next WHITE address; 0: the pass
- *		is over and sf->res holds its counts (no arrays); -1: the
- *		pass failed (the child said why on stderr)
+ *	scanfeed_next(sf, &w, wait)	1: w is the next WHITE address; 0:
+ *		the pass is over and sf->res holds its counts (no arrays);
+ *		-1: the pass failed (the child said why on stderr);
+ *		SCANFEED_LATER: nothing more has come yet (only when wait
+ *		is 0; else it waits for the child)
  *	scanfeed_finish(sf)	reap the child; 0 if it succeeded, else -1.
  *		Call it on every path after a successful start.
  */
@@ -37,7 +39,9 @@ struct scanfeed {
 
 int	scanfeed_start(struct scanfeed *, const char *, int64_t,
 	    const struct greylist_params *, int);
-int	scanfeed_next(struct scanfeed *, struct greyscan_addr *);
+#define SCANFEED_LATER	2
+
+int	scanfeed_next(struct scanfeed *, struct greyscan_addr *, int);
 int	scanfeed_finish(struct scanfeed *);
 
 #endif /* SCANFEED_H */

@@ -67,7 +67,7 @@
 #define SYNC_SLACK	60	/* seconds an expiry may move unsent */
 #define FULL_EVERY	86400	/* replace whole at least this often */
 #define FILL_BATCH	16384	/* elements per batch into an empty set */
-#define FILL_ASK	131072	/* elements per blacklist query meanwhile */
+#define FILL_ASK	32768	/* elements per blacklist query meanwhile */
 
 static __dead void
 usage(void)
@@ -165,7 +165,33 @@ struct run {
 	int			 refused[PUSHED_NSETS];
 	size_t			 listed;
 	int			 nospamd_said, changed, rc;
+	struct scanfeed		*sf;		/* the scan, while it runs */
+	int			 draining;	/* in drain(): no fill_chunk */
+	int			 oom;		/* take() failed in drain() */
 };
+
+static int	take(struct run *, const struct greyscan_addr *);
+
+/*
+ * Between two batches into an empty set, take what the scan sent
+ * meanwhile, without waiting: the pipe is seldom larger than 1 MiB, and a
+ * full one stops the walk until the parent reads again.
+ */
+static void
+drain(struct run *r)
+{
+	struct greyscan_addr w;
+
+	if (r->sf == NULL || r->draining || r->oom)
+		return;
+	r->draining = 1;
+	while (scanfeed_next(r->sf, &w, 0) == 1)
+		if (take(r, &w) == -1) {
+			r->oom = 1;
+			break;
+		}
+	r->draining = 0;
+}
 
 /* A part of one set's wanted elements: [lo, hi). */
 struct range {
@@ -325,6 +351,7 @@ fill_send(struct run *r, int s, size_t lo, size_t hi)
 		else if (x > 0)
 			r->refused[s] = 1;
 		pushed_diff_free(&d);
+		drain(r);
 	}
 	r->sent[s] = hi;
 }
@@ -421,7 +448,8 @@ take(struct run *r, const struct greyscan_addr *w)
 	memcpy(e->key, w->a.u.b, addr_len(&w->a));
 	e->plen = w->plen;
 	e->expire = w->expire;
-	if (r->how[s] == HOW_FILL && set->n - r->sent[s] >= FILL_ASK)
+	if (r->how[s] == HOW_FILL && set->n - r->sent[s] >= FILL_ASK &&
+	    !r->draining)
 		fill_chunk(r, s);
 	return 0;
 }
@@ -478,12 +506,15 @@ scan(struct run *r)
 	if (scanfeed_start(&sf, o->dbpath, r->now, &o->gl, o->dry ? 0 :
 	    GREYSCAN_CHANGE) == -1)
 		return -1;
-	while ((x = scanfeed_next(&sf, &w)) == 1)
-		if (take(r, &w) == -1) {
-			log_warn("out of memory");
-			x = -1;
-			break;
-		}
+	r->sf = &sf;
+	while (!r->oom && (x = scanfeed_next(&sf, &w, 1)) == 1)
+		if (take(r, &w) == -1)
+			r->oom = 1;
+	r->sf = NULL;
+	if (r->oom) {
+		log_warn("out of memory");
+		x = -1;
+	}
 	if (scanfeed_finish(&sf) == -1 || x == -1)
 		return -1;
 	if (o->dry || o->verbose)
