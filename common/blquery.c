@@ -216,18 +216,19 @@ bad:
 }
 
 int
-blquery_ask(const char *path, const struct cidr *a, size_t n,
-    unsigned char *flag, char *err, size_t errlen)
+blquery_start(struct blquery *q, const char *path, const struct cidr *a,
+    size_t n, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
 	struct timeval tv = { BLQUERY_WAIT, 0 };
-	char *req = NULL, *ans = NULL;
-	size_t i, rlen = 0, rcap, alen = 0, acap = 4096;
-	uint64_t deadline = clock_mono_ms() + BLQUERY_WAIT * 1000;
-	ssize_t r;
+	char *req = NULL;
+	size_t i, rlen = 0, rcap;
 	int fd, rc = -1;
 
-	memset(flag, 0, n);
+	q->fd = -1;
+	q->a = a;
+	q->n = n;
+	q->deadline = clock_mono_ms() + BLQUERY_WAIT * 1000;
 	if ((fd = util_unix_socket(path, &sun, err, errlen)) == -1)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
@@ -258,9 +259,34 @@ blquery_ask(const char *path, const struct cidr *a, size_t n,
 		util_errf(err, errlen, "shutdown: %s", strerror(errno));
 		goto done;
 	}
+	q->fd = fd;
+	fd = -1;
+	rc = 0;
+done:
+	free(req);
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+int
+blquery_finish(struct blquery *q, unsigned char *flag, char *err,
+    size_t errlen)
+{
+	char *ans;
+	size_t alen = 0, acap = 4096;
+	ssize_t r;
+	int fd = q->fd, rc = -1;
+
+	memset(flag, 0, q->n);
+	if (fd == -1) {
+		util_errf(err, errlen, "no question was sent");
+		return -1;
+	}
+	q->fd = -1;
 	ans = xmalloc(acap);
 	for (;;) {
-		if (clock_mono_ms() >= deadline) {
+		if (clock_mono_ms() >= q->deadline) {
 			util_errf(err, errlen, "no answer within %d s",
 			    BLQUERY_WAIT);
 			goto done;
@@ -282,12 +308,32 @@ blquery_ask(const char *path, const struct cidr *a, size_t n,
 			break;
 		alen += (size_t)r;
 	}
-	rc = parse_answer(ans, alen, a, n, flag, err, errlen);
+	rc = parse_answer(ans, alen, q->a, q->n, flag, err, errlen);
 	if (rc == -1)
-		memset(flag, 0, n);
+		memset(flag, 0, q->n);
 done:
-	free(req);
 	free(ans);
 	close(fd);
 	return rc;
+}
+
+void
+blquery_cancel(struct blquery *q)
+{
+	if (q->fd != -1)
+		close(q->fd);
+	q->fd = -1;
+}
+
+int
+blquery_ask(const char *path, const struct cidr *a, size_t n,
+    unsigned char *flag, char *err, size_t errlen)
+{
+	struct blquery q;
+	int rc;
+
+	memset(flag, 0, n);
+	if ((rc = blquery_start(&q, path, a, n, err, errlen)) != 0)
+		return rc;
+	return blquery_finish(&q, flag, err, errlen);
 }

@@ -30,6 +30,13 @@
  *		reply to the query in buf (malloc'd; NULL on ENOMEM), listed(c)
  *		saying whether c (an address: full length; or a network) is
  *		listed; lines that are neither are counted but never listed
+ *	blquery_start(q, path, c, n, err, errlen)	send the question and
+ *		return without the answer, so the caller works while spamd
+ *		looks the addresses up (c must stay until the finish): 0,
+ *		BLQUERY_NOSPAMD or -1, as blquery_ask
+ *	blquery_finish(q, flag, err, errlen)	the answer to a started
+ *		question, as blquery_ask's; closes it either way
+ *	blquery_cancel(q)	drop a started question unanswered
  *	blquery_ask(path, c, n, flag, err, errlen)	ask spamd at the unix
  *		socket path about c[0..n) (full length: one address);
  *		flag[i] is set to 1 for each listed
@@ -43,6 +50,7 @@
 #define BLQUERY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/addr.h"
 
@@ -54,10 +62,21 @@
 #define BLQUERY_WAIT	30	/* s: the whole exchange */
 #define BLQUERY_NOSPAMD	1
 
+struct blquery {
+	int			 fd;
+	const struct cidr	*a;
+	size_t			 n;
+	uint64_t		 deadline;	/* ms, monotonic */
+};
+
 int	 blquery_is(const char *, size_t);
 char	*blquery_answer(const char *, size_t, int (*)(const struct cidr *),
 	    size_t *, size_t *, size_t *);
 int	 blquery_ask(const char *, const struct cidr *, size_t,
 	    unsigned char *, char *, size_t);
+int	 blquery_start(struct blquery *, const char *, const struct cidr *,
+	    size_t, char *, size_t);
+int	 blquery_finish(struct blquery *, unsigned char *, char *, size_t);
+void	 blquery_cancel(struct blquery *);
 
 #endif /* BLQUERY_H */

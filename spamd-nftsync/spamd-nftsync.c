@@ -152,6 +152,22 @@ parse_options(int argc, char *argv[], struct opts *o)
 }
 
 /* One run: what each set should hold, and how it gets there. */
+/* A part of one set's wanted elements: [lo, hi). */
+struct range {
+	int	 s;
+	size_t	 lo, hi;
+};
+
+/* The blacklist question in flight while a set is filled. */
+enum { FLY_NONE, FLY_ASKED, FLY_NOSPAMD };
+struct inflight {
+	struct blquery		 q;
+	struct cidr		*v;	/* what it asks: q.a */
+	size_t			 n;
+	struct range		 rg;
+	int			 on;	/* FLY_ */
+};
+
 struct run {
 	const struct opts	*o;
 	struct nft		*n;
@@ -166,6 +182,9 @@ struct run {
 	size_t			 listed;
 	int			 nospamd_said, changed, rc;
 	struct scanfeed		*sf;		/* the scan, while it runs */
+	struct inflight		 fly;
+	size_t			 asked[PUSHED_NSETS];	/* HOW_FILL: in a
+						 * question, or sent */
 	int			 draining;	/* in drain(): no fill_chunk */
 	int			 oom;		/* take() failed in drain() */
 };
@@ -193,36 +212,18 @@ drain(struct run *r)
 	r->draining = 0;
 }
 
-/* A part of one set's wanted elements: [lo, hi). */
-struct range {
-	int	 s;
-	size_t	 lo, hi;
-};
-
-/*
- * Ask spamd, in one query, which elements of the ranges are blacklisted,
- * and drop those (OpenBSD's greyscanner rule: a listed host is never
- * whitelisted); each range's hi becomes its new end. 0, or -1 logged
- * when spamd could not be asked (then nothing of them may go in).
- */
-static int
-ask_spamd(struct run *r, struct range *rg, size_t nrg)
+/* The elements of the ranges as spamd's question has them; NULL logged. */
+static struct cidr *
+ask_build(struct run *r, const struct range *rg, size_t nrg, size_t *np)
 {
 	struct cidr *v;
-	unsigned char *listed;
-	char err[512], ip[ADDR_STRLEN];
-	size_t i, j, k, n = 0, at;
-	int q;
+	size_t i, j, n = 0, at;
 
 	for (j = 0; j < nrg; j++)
 		n += rg[j].hi - rg[j].lo;
-	if (n == 0)
-		return 0;
-	if ((v = calloc(n, sizeof(*v))) == NULL ||
-	    (listed = calloc(n, 1)) == NULL) {
+	if ((v = calloc(n > 0 ? n : 1, sizeof(*v))) == NULL) {
 		log_warn("calloc");
-		free(v);
-		return -1;
+		return NULL;
 	}
 	for (j = 0, at = 0; j < nrg; j++) {
 		const struct pushed_set *set = &r->want.set[rg[j].s];
@@ -234,25 +235,18 @@ ask_spamd(struct run *r, struct range *rg, size_t nrg)
 			    (uint8_t)(8 * addr_len(&v[at].a));
 		}
 	}
-	q = blquery_ask(r->o->sock, v, n, listed, err, sizeof(err));
-	if (q == -1) {
-		log_warnx("cannot ask spamd which addresses are blacklisted "
-		    "(%s): %s; the white sets are left as they are",
-		    r->o->sock, err);
-		free(listed);
-		free(v);
-		return -1;
-	}
-	if (q == BLQUERY_NOSPAMD) {
-		if (!r->nospamd_said)
-			log_verbose("spamd is not running (nothing listens on "
-			    "%s): no blacklist is loaded, so no WHITE record "
-			    "is held back", r->o->sock);
-		r->nospamd_said = 1;
-		free(listed);
-		free(v);
-		return 0;
-	}
+	*np = n;
+	return v;
+}
+
+/* Drop the listed elements of the ranges; each range's hi moves down. */
+static void
+ask_apply(struct run *r, struct range *rg, size_t nrg, const struct cidr *v,
+    const unsigned char *listed)
+{
+	char ip[ADDR_STRLEN];
+	size_t i, j, k, at;
+
 	for (j = 0, at = 0; j < nrg; j++) {
 		struct pushed_set *set = &r->want.set[rg[j].s];
 
@@ -273,9 +267,136 @@ ask_spamd(struct run *r, struct range *rg, size_t nrg)
 		}
 		rg[j].hi = k;
 	}
+}
+
+/* What blquery_start or _finish said: 0 go on, -1 failed (logged). */
+static int
+ask_said(struct run *r, int q, const char *err)
+{
+	if (q == -1) {
+		log_warnx("cannot ask spamd which addresses are blacklisted "
+		    "(%s): %s; the white sets are left as they are",
+		    r->o->sock, err);
+		return -1;
+	}
+	if (q == BLQUERY_NOSPAMD) {
+		if (!r->nospamd_said)
+			log_verbose("spamd is not running (nothing listens on "
+			    "%s): no blacklist is loaded, so no WHITE record "
+			    "is held back", r->o->sock);
+		r->nospamd_said = 1;
+	}
+	return 0;
+}
+
+/*
+ * Ask spamd, in one query, which elements of the ranges are blacklisted,
+ * and drop those (OpenBSD's greyscanner rule: a listed host is never
+ * whitelisted); each range's hi becomes its new end. 0, or -1 logged
+ * when spamd could not be asked (then nothing of them may go in).
+ */
+static int
+ask_spamd(struct run *r, struct range *rg, size_t nrg)
+{
+	struct cidr *v;
+	unsigned char *listed;
+	char err[512];
+	size_t n;
+	int q;
+
+	if ((v = ask_build(r, rg, nrg, &n)) == NULL)
+		return -1;
+	if (n == 0) {
+		free(v);
+		return 0;
+	}
+	if ((listed = calloc(n, 1)) == NULL) {
+		log_warn("calloc");
+		free(v);
+		return -1;
+	}
+	q = blquery_ask(r->o->sock, v, n, listed, err, sizeof(err));
+	if (ask_said(r, q, err) == 0 && q == 0)
+		ask_apply(r, rg, nrg, v, listed);
 	free(listed);
 	free(v);
+	return q == -1 ? -1 : 0;
+}
+
+/*
+ * While an empty set is filled, the question about the next part goes
+ * out before the part asked about last goes in (ask_begin, fill_chunk,
+ * ask_end): spamd looks up while the kernel inserts. One at a time.
+ */
+static int
+ask_begin(struct run *r, int s, size_t lo, size_t hi)
+{
+	struct inflight *f = &r->fly;
+	char err[512];
+	int q;
+
+	f->rg.s = s;
+	f->rg.lo = lo;
+	f->rg.hi = hi;
+	if ((f->v = ask_build(r, &f->rg, 1, &f->n)) == NULL)
+		return -1;
+	q = blquery_start(&f->q, r->o->sock, f->v, f->n, err, sizeof(err));
+	if (ask_said(r, q, err) == -1) {
+		free(f->v);
+		f->v = NULL;
+		return -1;
+	}
+	f->on = q == 0 ? FLY_ASKED : FLY_NOSPAMD;
 	return 0;
+}
+
+/*
+ * The answer to the question in flight: its listed elements dropped,
+ * the elements after them moved down. 0, or -1 logged.
+ */
+static int
+ask_end(struct run *r)
+{
+	struct inflight *f = &r->fly;
+	struct pushed_set *set = &r->want.set[f->rg.s];
+	unsigned char *listed = NULL;
+	char err[512];
+	size_t hi = f->rg.hi, gone;
+	int rc = 0;
+
+	if (f->on == FLY_ASKED) {
+		if ((listed = calloc(f->n > 0 ? f->n : 1, 1)) == NULL) {
+			log_warn("calloc");
+			blquery_cancel(&f->q);
+			rc = -1;
+		} else if (ask_said(r, blquery_finish(&f->q, listed, err,
+		    sizeof(err)), err) == -1)
+			rc = -1;
+		else
+			ask_apply(r, &f->rg, 1, f->v, listed);
+	}
+	if (rc == 0 && (gone = hi - f->rg.hi) > 0) {
+		memmove(set->e + f->rg.hi, set->e + hi,
+		    (set->n - hi) * sizeof(*set->e));
+		set->n -= gone;
+		r->asked[f->rg.s] -= gone;
+	}
+	free(listed);
+	free(f->v);
+	f->v = NULL;
+	f->on = FLY_NONE;
+	return rc;
+}
+
+/* A question still in flight when the run ends early. */
+static void
+ask_drop(struct run *r)
+{
+	if (r->fly.on == FLY_ASKED)
+		blquery_cancel(&r->fly.q);
+	free(r->fly.v);
+	r->fly.v = NULL;
+	r->fly.on = FLY_NONE;
 }
 
 /*
@@ -356,21 +477,32 @@ fill_send(struct run *r, int s, size_t lo, size_t hi)
 	r->sent[s] = hi;
 }
 
-/* An empty set being filled while the scan runs: the next part. */
+/*
+ * An empty set being filled while the scan runs: the answer about the
+ * part asked last, the question about set s's new elements, then the
+ * part answered goes in (while spamd answers the new question).
+ */
 static void
 fill_chunk(struct run *r, int s)
 {
-	size_t lo = r->sent[s], hi = r->want.set[s].n;
-	struct range rg = { s, lo, hi };
+	struct range done = { -1, 0, 0 };
 
-	if (r->failed[s] || lo == hi)
-		return;
-	if (ask_spamd(r, &rg, 1) == -1) {
-		r->failed[s] = 1;
-		return;
+	if (r->fly.on != FLY_NONE) {
+		done = r->fly.rg;
+		if (ask_end(r) == -1) {
+			r->failed[done.s] = 1;
+			done.s = -1;
+		} else
+			done = r->fly.rg;	/* its end after the drops */
 	}
-	r->want.set[s].n = rg.hi;
-	fill_send(r, s, lo, rg.hi);
+	if (!r->failed[s] && r->asked[s] < r->want.set[s].n) {
+		if (ask_begin(r, s, r->asked[s], r->want.set[s].n) == -1)
+			r->failed[s] = 1;
+		else
+			r->asked[s] = r->want.set[s].n;
+	}
+	if (done.s != -1 && !r->failed[done.s])
+		fill_send(r, done.s, r->sent[done.s], done.hi);
 }
 
 /*
@@ -448,7 +580,7 @@ take(struct run *r, const struct greyscan_addr *w)
 	memcpy(e->key, w->a.u.b, addr_len(&w->a));
 	e->plen = w->plen;
 	e->expire = w->expire;
-	if (r->how[s] == HOW_FILL && set->n - r->sent[s] >= FILL_ASK &&
+	if (r->how[s] == HOW_FILL && set->n - r->asked[s] >= FILL_ASK &&
 	    !r->draining)
 		fill_chunk(r, s);
 	return 0;
@@ -541,6 +673,13 @@ push_rest(struct run *r)
 	size_t nrg = 0, j;
 	int s, x;
 
+	if (r->fly.on != FLY_NONE) {	/* the last question of a fill */
+		s = r->fly.rg.s;
+		if (ask_end(r) == -1)
+			r->failed[s] = 1;
+		else
+			fill_send(r, s, r->sent[s], r->fly.rg.hi);
+	}
 	for (s = 0; s < PUSHED_NSETS; s++) {
 		if (r->failed[s])
 			continue;
@@ -633,6 +772,7 @@ main(int argc, char *argv[])
 		ok = 0;
 	} else
 		push_rest(&r);
+	ask_drop(&r);
 	for (s = 0; s < PUSHED_NSETS; s++) {
 		if (r.failed[s])
 			r.rc = 1;
