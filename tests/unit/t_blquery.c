@@ -264,6 +264,31 @@ ask(void)
 		T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
 
+	/* Started, answered later; a finish after it, or after a cancel,
+	 * has no question to read the answer of. */
+	{
+		struct blquery q;
+
+		snprintf(path, sizeof(path), "%s", t_path("s8"));
+		pid = serve_answer(path);
+		T_EQ_INT(blquery_start(&q, path, a, 3, err, sizeof(err)), 0);
+		T_EQ_INT(blquery_finish(&q, flag, err, sizeof(err)), 0);
+		T_ASSERT(flag[0] == 0 && flag[1] == 1 && flag[2] == 1);
+		T_EQ_INT(waitpid(pid, &st, 0), pid);
+		T_EQ_INT(blquery_finish(&q, flag, err, sizeof(err)), -1);
+		T_ASSERT(flag[1] == 0);
+
+		snprintf(path, sizeof(path), "%s", t_path("s9"));
+		pid = serve(path, "end 3\n");
+		T_EQ_INT(blquery_start(&q, path, a, 3, err, sizeof(err)), 0);
+		blquery_cancel(&q);
+		blquery_cancel(&q);		/* twice: harmless */
+		T_EQ_INT(blquery_finish(&q, flag, err, sizeof(err)), -1);
+		T_EQ_INT(waitpid(pid, &st, 0), pid);
+		T_EQ_INT(blquery_start(&q, t_path("none"), a, 3, err,
+		    sizeof(err)), BLQUERY_NOSPAMD);
+	}
+
 	/* refused: closed without an answer */
 	snprintf(path, sizeof(path), "%s", t_path("s2"));
 	pid = serve(path, NULL);
