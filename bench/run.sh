@@ -1216,17 +1216,14 @@ EOF
 		cat <<EOF
 - **Policy mode** (spamd $(get pol_spamd_10)/s, $(get pol_spamd_50)/s and $(get pol_spamd_100)/s at
   C=10, 50 and 100; postgrey $(get pol_pg_10)/s, $(get pol_pg_50)/s and $(get pol_pg_100)/s). Every
-  answer waits until its tuple is durable: one fsync(2) of the GDBM file
-  per commit (about 0.3 ms on this disk), which carries every request
-  that arrived meanwhile (group commit). With C requests in flight the
-  rate is at most C per (commit + round trip): at C=10 about 10 per
-  0.5 ms, so the ratio to postgrey (one synchronous BerkeleyDB commit per
-  decision, one process) grows with C and passes 10x from about C=50. A
-  busy Postfix runs up to 100 smtpd processes, each with its own policy
-  connection. Answering before the commit would lift the C=10 figure and
-  give up the promise that an answer is never ahead of the database;
-  committing in a second thread while the next batch is read would keep
-  it, at the cost of a writer thread in the greylister (not done).
+  answer waits for the commit of its tuple (in the file for every
+  reader; a "pass" also waits for the disk, a "defer" leaves the fsync
+  for up to a second), which carries every request that arrived
+  meanwhile (group commit). With C requests in flight the rate is at
+  most C per (commit + round trip), so the ratio to postgrey (one
+  synchronous BerkeleyDB commit per decision, one process) grows with C.
+  Committing in a second thread while the next batch is read would lift
+  the low-C figure (not done).
 
 EOF
 	fi

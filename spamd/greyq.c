@@ -830,16 +830,18 @@ flush(struct greyq *q)
 		done++;
 	}
 	/*
-	 * Only what goes out of this process waits for the disk: a pass
-	 * (the nft sets), a trap, a policy answer. New and counted tuples
-	 * are in the file for every reader at once, and on the disk with
-	 * the next such commit or within sync_gap_ms: a crash of the
-	 * machine loses at most that much greylisting (the senders retry);
-	 * a crash of the process loses nothing (the page cache and the
-	 * journal hold it). The fsync of random bucket pages was most of
-	 * the greylister's CPU per first contact.
+	 * A pass (the nft sets, a policy "pass") and a trap wait for the
+	 * disk before they go out. New and counted tuples, and the policy
+	 * answers about them, are in the file for every reader at once,
+	 * and on the disk with the next such commit or within sync_gap_ms:
+	 * a crash of the machine loses at most that much greylisting (the
+	 * senders retry and are deferred once more, the answer they had
+	 * said no more); a crash of the process loses nothing (the page
+	 * cache and the journal hold it). The fsync of random bucket pages
+	 * was most of the greylister's CPU per first contact, and each
+	 * policy answer waited for one.
 	 */
-	durable = fx.nwhite > 0 || fx.ntrap > 0 || fx.nverd > 0 ||
+	durable = fx.nwhite > 0 || fx.ntrap > 0 ||
 	    q->c.sync_gap_ms == 0 || q->sync_ms <= clock_mono_ms();
 	if (!bad && greydb_commit(q->gdb, durable) == 0) {
 		synced = 1;

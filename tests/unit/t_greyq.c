@@ -542,8 +542,9 @@ commit_min(void)
 /*
  * New and counted tuples commit without waiting for the disk; the fsync
  * follows sync_gap_ms (here 1 s) after the first such commit (the
- * timeout counts it), or comes with the next commit that has an effect:
- * a pass, a policy answer. Without sync_gap_ms every commit syncs.
+ * timeout counts it), or comes with the next commit that passes (a
+ * retry, a policy "pass"); a policy "defer" does not wait for the disk.
+ * Without sync_gap_ms every commit syncs.
  */
 static void
 sync_gap(void)
@@ -556,7 +557,10 @@ sync_gap(void)
 		"sleep 61", "add " TUPLE, "run", "fx white 192.0.2.1",
 		"unsynced 0", "timeout -1",
 		"policy 1 192.0.2.9 h <a@example.org> <b@example.net>",
-		"run", "verdicts 1 defer 61", "unsynced 0",
+		"run", "verdicts 1 defer 61", "unsynced 1",
+		"sleep 61", "policy 2 192.0.2.9 h <a@example.org> "
+		"<b@example.net>", "run", "verdicts 2 pass 61",
+		"fx white 192.0.2.9", "unsynced 0",
 		"add 192.0.2.10 h <a@example.org> <b@example.net>", "run",
 		"unsynced 1", "force", "unsynced 0",
 	} };
