@@ -52,7 +52,12 @@ benchsmtp_event(int ep, int fd, void *ptr, uint32_t events, int *connected,
     void *arg)
 {
 	if (!*connected) {
-		if (benchsmtp_connected(ep, fd, ptr, events) == -1)
+		/* Watched for EPOLLIN alone (benchsmtp_start's inonly):
+		 * the banner says connected, an error that it failed. */
+		if (!(events & EPOLLOUT)) {
+			if (events & EPOLLERR)
+				return BENCHSMTP_CONNFAIL;
+		} else if (benchsmtp_connected(ep, fd, ptr, events) == -1)
 			return BENCHSMTP_CONNFAIL;
 		*connected = 1;
 		if (!(events & EPOLLIN))
@@ -63,14 +68,14 @@ benchsmtp_event(int ep, int fd, void *ptr, uint32_t events, int *connected,
 
 void
 benchsmtp_start(int ep, int fd, const struct sockaddr *dst, size_t dstlen,
-    void *ptr)
+    void *ptr, int inonly)
 {
 	struct epoll_event ee;
 
 	if (connect(fd, dst, (socklen_t)dstlen) == -1 && errno != EINPROGRESS)
 		benchutil_die("connect");
 	memset(&ee, 0, sizeof(ee));
-	ee.events = EPOLLOUT | EPOLLIN;
+	ee.events = inonly ? EPOLLIN : EPOLLOUT | EPOLLIN;
 	ee.data.ptr = ptr;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ee) == -1)
 		benchutil_die("epoll_ctl add");

@@ -18,9 +18,13 @@
  *	    on_reply, arg)	a session's socket got events: finish the
  *		connect while *connected is 0 (then set it), then read as
  *		benchsmtp_read; BENCHSMTP_CONNFAIL if the connect failed
- *	benchsmtp_start(ep, fd, dst, dstlen, ptr)	begin a non-blocking
- *		connect of fd to dst and watch it (EPOLLOUT | EPOLLIN, data.ptr
- *		= ptr); exits with a message on failure
+ *	benchsmtp_start(ep, fd, dst, dstlen, ptr, inonly)	begin a
+ *		non-blocking connect of fd to dst and watch it (data.ptr =
+ *		ptr) for EPOLLOUT | EPOLLIN, or, inonly, for EPOLLIN alone: a
+ *		client that waits for the banner learns from it that it is
+ *		connected, without a getsockopt and an epoll_ctl per session
+ *		(benchsmtp_event handles both); exits with a message on
+ *		failure
  *	benchsmtp_say(fd, line)	send a whole command line: 0, or -1 if
  *		it could not be sent in one go
  */
@@ -39,7 +43,8 @@ int	benchsmtp_connected(int, int, void *, uint32_t);
 struct sockaddr;
 int	benchsmtp_event(int, int, void *, uint32_t, int *, char *, size_t *,
 	    size_t, int (*)(void *, int), void *);
-void	benchsmtp_start(int, int, const struct sockaddr *, size_t, void *);
+void	benchsmtp_start(int, int, const struct sockaddr *, size_t, void *,
+	    int);
 int	benchsmtp_say(int, const char *);
 int	benchsmtp_read(int, char *, size_t *, size_t, int (*)(void *, int),
 	    void *);

@@ -108,7 +108,7 @@ sess_start(struct sess *s)
 	srcnext = (srcnext + 1) % nsrc;
 	if (bind(s->fd, (struct sockaddr *)&src, sizeof(src)) == -1)
 		benchutil_die("bind source address");
-	benchsmtp_start(ep, s->fd, (struct sockaddr *)&dst, sizeof(dst), s);
+	benchsmtp_start(ep, s->fd, (struct sockaddr *)&dst, sizeof(dst), s, 1);
 }
 
 /* End this session (counted or not) and begin the next one. */

@@ -217,7 +217,7 @@ sess_start(struct sess *s)
 		started++;
 		inflight++;
 	}
-	benchsmtp_start(ep, s->fd, (struct sockaddr *)&dst, sizeof(dst), s);
+	benchsmtp_start(ep, s->fd, (struct sockaddr *)&dst, sizeof(dst), s, 0);
 }
 
 /*

@@ -323,7 +323,7 @@ sess_start(struct sess *s, struct host *h, int retry)
 	}
 	benchsmtp_start(ep, s->fd, (const struct sockaddr *)d,
 	    d->ss_family == AF_INET ? sizeof(struct sockaddr_in) :
-	    sizeof(struct sockaddr_in6), s);
+	    sizeof(struct sockaddr_in6), s, 0);
 }
 
 static int
