@@ -8,9 +8,14 @@
  *
  * The first byte of the lock file is a "dirty" mark: a writer sets it
  * before it opens GDBM and clears it once its transaction is whole in
- * the file (after gdbm_close, or greydb_commit; a commit may leave the
- * fsync to greydb_sync, since a crash of the process cannot lose what
- * is in the page cache). Bytes
+ * the file (after gdbm_close, or greydb_commit). A commit may leave the
+ * fsync to greydb_sync: a crash of the process cannot lose what is in
+ * the page cache, but a crash of the machine could leave the file on
+ * the disk torn. So before such a transaction the writer puts a hash of
+ * the kernel's boot id in bytes 24-31 (the "lag" field) and fsyncs the
+ * lock file, and clears the field after the next fsync of the database
+ * (and of the journal); an opener that finds a lag from another boot
+ * rebuilds the database as after a crash. Bytes
  * 8-15 hold the write generation (greydb_resume), 16-23 the spamtrap
  * generation (greydb_trapgen), both native-endian. An
  * opener that finds it set knows a writer died mid-transaction and
@@ -48,7 +53,9 @@
 #define MARK_DIRTY	'1'
 #define GEN_OFFSET	8	/* lock file: 8-byte write generation */
 #define TRAPGEN_OFFSET	16	/* lock file: 8-byte spamtrap generation */
-#define HDR_LEN		24	/* mark, padding, generation, spamtraps */
+#define LAG_OFFSET	24	/* lock file: the disk may lag (boot id) */
+#define HDR_LEN		32	/* mark, padding, generations, lag */
+#define BOOT_ID		"/proc/sys/kernel/random/boot_id"
 
 struct greydb {
 	GDBM_FILE		 dbf;
@@ -63,6 +70,7 @@ struct greydb {
 	ino_t			 ino;
 	int			 quiet;		/* corrupt records not logged */
 	int			 unsynced;	/* committed, not yet fsynced */
+	int			 lag;		/* our lag field is set */
 	struct journal		*jrn;		/* writers: crash protection */
 	char			*path;
 };
@@ -203,16 +211,6 @@ busy:
 }
 
 static int
-mark_get(int fd)
-{
-	char c;
-
-	if (pread(fd, &c, 1, 0) != 1)
-		return MARK_CLEAN;
-	return c;
-}
-
-static int
 mark_set(struct greydb *db, char c)
 {
 	if (pwrite(db->lockfd, &c, 1, 0) != 1) {
@@ -259,8 +257,46 @@ gen_bump(struct greydb *db)
  */
 struct lockhdr {
 	int		mark;
-	uint64_t	gen, trapgen;
+	uint64_t	gen, trapgen, lag;
+	int		crashed;	/* a writer died, or the machine did */
 };
+
+/*
+ * This boot's id, hashed (FNV-1a), read once; 0 when /proc cannot say
+ * (then an unsynced mark is taken for this boot's: no rebuild).
+ */
+static uint64_t
+boot_hash(void)
+{
+	static uint64_t h;
+	static int done;
+	char id[64];
+	ssize_t n;
+	int fd, i;
+
+	if (done)
+		return h;
+	done = 1;
+	if ((fd = open(BOOT_ID, O_RDONLY | O_CLOEXEC)) == -1)
+		return h;
+	n = read(fd, id, sizeof(id));
+	close(fd);
+	if (n <= 0)
+		return h;
+	h = 14695981039346656037ULL;
+	for (i = 0; i < n && id[i] != '\n'; i++)
+		h = (h ^ (uint8_t)id[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* Left by a writer that died, or unsynced by one before a reboot. */
+static int
+hdr_crashed(int mark, uint64_t lag)
+{
+	uint64_t now = boot_hash();
+
+	return mark == MARK_DIRTY || (lag != 0 && now != 0 && lag != now);
+}
 
 static void
 hdr_get(int fd, struct lockhdr *h)
@@ -269,11 +305,40 @@ hdr_get(int fd, struct lockhdr *h)
 	ssize_t n = pread(fd, b, sizeof(b), 0);
 
 	h->mark = n >= 1 ? b[0] : MARK_CLEAN;
-	h->gen = h->trapgen = 0;
+	h->gen = h->trapgen = h->lag = 0;
 	if (n >= GEN_OFFSET + 8)
 		memcpy(&h->gen, b + GEN_OFFSET, 8);
 	if (n >= TRAPGEN_OFFSET + 8)
 		memcpy(&h->trapgen, b + TRAPGEN_OFFSET, 8);
+	if (n >= LAG_OFFSET + 8)
+		memcpy(&h->lag, b + LAG_OFFSET, 8);
+	h->crashed = hdr_crashed(h->mark, h->lag);
+}
+
+static int
+lock_crashed(int fd)
+{
+	struct lockhdr h;
+
+	hdr_get(fd, &h);
+	return h.crashed;
+}
+
+/*
+ * The lag field: this boot's hash, on the disk (fsync) before a
+ * transaction whose commit may leave the database unsynced; 0 once the
+ * database is synced (no fsync: a stale lag only costs a rebuild).
+ */
+static int
+lag_write(struct greydb *db, uint64_t v)
+{
+	if (pwrite(db->lockfd, &v, sizeof(v), LAG_OFFSET) !=
+	    (ssize_t)sizeof(v) || (v != 0 && fdatasync(db->lockfd) == -1)) {
+		seterr("write %s.lock: %s", db->path, strerror(errno));
+		return -1;
+	}
+	db->lag = v != 0;
+	return 0;
 }
 
 /*
@@ -441,11 +506,18 @@ rebuild_writer(struct greydb *db)
 	char msg[512];
 	int rc;
 
+	struct lockhdr h;
+
 	if (db->dbf != NULL)
 		gdbm_close(db->dbf);
 	db->dbf = NULL;
-	log_warnx("%s: a writer died mid-transaction; rebuilding the database",
-	    db->path);
+	hdr_get(db->lockfd, &h);
+	if (h.mark == MARK_DIRTY)
+		log_warnx("%s: a writer died mid-transaction; rebuilding the "
+		    "database", db->path);
+	else
+		log_warnx("%s: the system restarted before the last writes "
+		    "reached the disk; rebuilding the database", db->path);
 	rc = journal_rebuild(db->path, msg, sizeof(msg));
 	if (rc == 0)
 		log_warnx("%s: %s", db->path, msg);
@@ -472,7 +544,7 @@ recover_reader(struct greydb *db, int crashed)
 	db->dbf = NULL;
 	if (lock_wait(db->lockfd, LOCK_EX, db->wait_ms, db->path) == -1)
 		return -1;
-	if (crashed && mark_get(db->lockfd) != MARK_DIRTY)
+	if (crashed && !lock_crashed(db->lockfd))
 		;	/* another opener rebuilt it while we waited */
 	else if (crashed)
 		rc = rebuild_writer(db);
@@ -488,6 +560,7 @@ recover_reader(struct greydb *db, int crashed)
 	if (rc == 0) {
 		(void)gen_bump(db);
 		(void)mark_set(db, MARK_CLEAN);
+		(void)lag_write(db, 0);
 	}
 	if (lock_wait(db->lockfd, LOCK_SH, db->wait_ms, db->path) == -1)
 		return -1;
@@ -566,13 +639,14 @@ greydb_open(const char *path, enum greydb_mode mode, int wait_ms)
 	if (lock_wait(db->lockfd, op, wait_ms, lockpath) == -1)
 		goto fail;
 
-	if (mark_get(db->lockfd) == MARK_DIRTY) {
+	if (lock_crashed(db->lockfd)) {
 		if (mode == GREYDB_READ) {
 			if (recover_reader(db, 1) == -1)
 				goto fail;
 		} else if (rebuild_writer(db) == -1)
 			goto fail;
-		if (mode == GREYDB_WRITE && mark_set(db, MARK_CLEAN) == -1)
+		if (mode == GREYDB_WRITE && (mark_set(db, MARK_CLEAN) == -1 ||
+		    lag_write(db, 0) == -1))
 			goto fail;
 	}
 	if (mode == GREYDB_WRITE && mark_set(db, MARK_DIRTY) == -1)
@@ -614,9 +688,9 @@ greydb_close(struct greydb *db)
 		return 0;
 	if (!db->locked) {
 		/*
-		 * Committed and unlocked: everything is on disk. Closing a
-		 * GDBM writer syncs again, which writes nothing new, but
-		 * take the lock anyway so no other writer is mid-way.
+		 * Committed and unlocked: everything is in the file, maybe
+		 * not yet on the disk. Closing a GDBM writer syncs; take the
+		 * lock anyway so no other writer is mid-way.
 		 */
 		if (lock_wait(db->lockfd, LOCK_EX, db->wait_ms, db->path) ==
 		    0) {
@@ -628,6 +702,8 @@ greydb_close(struct greydb *db)
 	}
 	if (db->locked && db->dbf != NULL)
 		journal_append(db->jrn);
+	if (db->lag)
+		journal_sync(db->jrn);
 	if (db->dbf != NULL && gdbm_close(db->dbf) != 0) {
 		seterr("close %s: %s", db->path, gdbm_why());
 		rc = -1;
@@ -637,6 +713,8 @@ greydb_close(struct greydb *db)
 	if (db->mode == GREYDB_WRITE && rc == 0 && db->locked &&
 	    hdr_finish(db) == -1)
 		rc = -1;
+	if (rc == 0 && db->locked && db->lag)
+		(void)lag_write(db, 0);
 	close(db->lockfd);
 	journal_free(db->jrn);
 	free(db->path);
@@ -652,15 +730,23 @@ greydb_commit(struct greydb *db, int sync)
 		return -1;
 	}
 	journal_append(db->jrn);
-	/* Without sync, GDBM has written every store into the file
-	 * already (the page cache): other processes read it, only the
-	 * disk lags until greydb_sync. */
+	/*
+	 * Without sync, GDBM has written every store into the file already
+	 * (the page cache): other processes read it, only the disk lags
+	 * until greydb_sync. That needs the lag field on the disk first
+	 * (greydb_resume); without it, sync now.
+	 */
+	if (!sync && !db->lag)
+		sync = 1;
 	if (sync) {
+		journal_sync(db->jrn);
 		if (gdbm_sync(db->dbf) != 0) {
 			seterr("sync %s: %s", db->path, gdbm_why());
 			return -1;
 		}
 		db->unsynced = 0;
+		if (db->lag)
+			(void)lag_write(db, 0);
 	} else
 		db->unsynced = 1;
 	journal_trim(db->jrn);
@@ -679,11 +765,15 @@ greydb_sync(struct greydb *db)
 {
 	if (!db->unsynced)
 		return 0;
+	journal_sync(db->jrn);
 	if (db->dbf != NULL && fsync(gdbm_fdesc(db->dbf)) == -1) {
 		seterr("sync %s: %s", db->path, strerror(errno));
 		return -1;
 	}
 	db->unsynced = 0;
+	/* No lock: only a writer that keeps its handle writes the field. */
+	if (db->lag)
+		(void)lag_write(db, 0);
 	return 0;
 }
 
@@ -706,7 +796,7 @@ greydb_resume(struct greydb *db, int wait_ms)
 	hdr_get(db->lockfd, &h);
 	db->trapgen = h.trapgen;
 	db->trap_bumped = 0;
-	if (db->dbf == NULL || h.mark == MARK_DIRTY || h.gen != db->gen ||
+	if (db->dbf == NULL || h.crashed || h.gen != db->gen ||
 	    !same_file(db)) {
 		/* Somebody else wrote (or died writing): start afresh.
 		 * gdbm_close syncs what we left unsynced, and the other
@@ -715,8 +805,8 @@ greydb_resume(struct greydb *db, int wait_ms)
 			gdbm_close(db->dbf);
 		db->dbf = NULL;
 		db->unsynced = 0;
-		if (h.mark == MARK_DIRTY) {
-			if (rebuild_writer(db) == -1)
+		if (h.crashed) {
+			if (rebuild_writer(db) == -1 || lag_write(db, 0) == -1)
 				goto fail;
 		} else if ((db->dbf = dbf_open(db->path, GREYDB_WRITE)) ==
 		    NULL)
@@ -726,6 +816,10 @@ greydb_resume(struct greydb *db, int wait_ms)
 	db->gen = h.gen;
 	if (mark_set(db, MARK_DIRTY) == -1)
 		goto fail;
+	/* Before any store that the commit may leave unsynced (on
+	 * failure the commit syncs). */
+	if (!db->lag && boot_hash() != 0)
+		(void)lag_write(db, boot_hash());
 	journal_ready(db->jrn);
 	return 0;
 fail:

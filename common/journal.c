@@ -502,6 +502,20 @@ journal_append(struct journal *j)
 }
 
 void
+journal_sync(struct journal *j)
+{
+	int fd;
+
+	if (j == NULL || !j->ok)
+		return;
+	if ((fd = util_open_file(j->jpath, O_WRONLY, 0, NULL, 0)) == -1 ||
+	    fdatasync(fd) == -1)
+		turn_off(j, "sync %s: %s", j->jpath, strerror(errno));
+	if (fd != -1)
+		close(fd);
+}
+
+void
 journal_trim(struct journal *j)
 {
 	struct stat js;

@@ -19,6 +19,8 @@
  *	journal_ready(j)	before a transaction on a committed database:
  *		make the checkpoint if there is none (or protection was lost)
  *	journal_append(j)	write the buffered transaction to the journal
+ *	journal_sync(j)	fdatasync the journal (before a writer says the
+ *		database on the disk needs no rebuild after a reboot)
  *	journal_trim(j)	after the database is synced: a new checkpoint
  *		once the journal outgrows the database (at least 4 MB) or
  *		reaches 64 MB
@@ -47,6 +49,7 @@ void		 journal_put(struct journal *, const void *, size_t,
 void		 journal_del(struct journal *, const void *, size_t);
 void		 journal_ready(struct journal *);
 void		 journal_append(struct journal *);
+void		 journal_sync(struct journal *);
 void		 journal_trim(struct journal *);
 int		 journal_rebuild(const char *, char *, size_t);
 

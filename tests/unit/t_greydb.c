@@ -432,6 +432,76 @@ check_intact(unsigned int n)
 	tdb_close(db);
 }
 
+/* The lag field of the lock file (bytes 24-31): a boot's hash, or 0. */
+static uint64_t
+lag_get(void)
+{
+	uint64_t v = 0;
+	int fd = open(tdb_lockpath, O_RDONLY);
+	ssize_t n;
+
+	if (fd == -1 || (n = pread(fd, &v, sizeof(v), 24)) == -1)
+		t_fail("read %s: %s", tdb_lockpath, strerror(errno));
+	close(fd);
+	return n == (ssize_t)sizeof(v) ? v : 0;	/* short: never set */
+}
+
+static void
+lag_set(uint64_t v)
+{
+	int fd = open(tdb_lockpath, O_WRONLY);
+
+	if (fd == -1 || pwrite(fd, &v, sizeof(v), 24) != (ssize_t)sizeof(v))
+		t_fail("write %s: %s", tdb_lockpath, strerror(errno));
+	close(fd);
+}
+
+/*
+ * Commits left unsynced, then the machine restarts: the lag field names
+ * another boot, so the next opener rebuilds from the checkpoint and the
+ * journal, as after a crash. The same boot's lag is no crash.
+ */
+static void
+lag_from_another_boot(void)
+{
+	struct greydb *keep;
+	struct gd_rec w = white(7);
+	uint64_t ours;
+
+	tdb_paths();
+	fill(50);
+	keep = tdb_open(GREYDB_WRITE);
+	T_EQ_INT(greydb_commit(keep, 1), 0);
+	T_EQ_INT(greydb_resume(keep, 1000), 0);
+	T_EQ_INT(greydb_put(keep, "192.0.2.250", 11, &w), 0);
+	T_EQ_INT(greydb_commit(keep, 0), 0);
+	ours = lag_get();
+	T_ASSERT(ours != 0);
+	t_clear_log();
+	check_intact(50);			/* this boot: no rebuild */
+	t_no_log("rebuilding");
+	tdb_close(keep);			/* the close clears it */
+	T_EQ_INT(lag_get(), 0);
+
+	lag_set(ours ^ 1);			/* as if another boot left it */
+	check_intact(50);
+	t_expect_log("the system restarted before the last writes reached "
+	    "the disk; rebuilding the database");
+	t_expect_log("rebuilt from the checkpoint");
+	T_EQ_INT(lag_get(), 0);
+	T_EQ_INT(tdb_mark(), '0');
+	t_clear_log();
+	check_intact(50);
+	t_no_log("rebuilding");
+
+	lag_set(ours ^ 1);			/* a writer rebuilds too */
+	keep = tdb_open(GREYDB_WRITE);
+	t_expect_log("the system restarted");
+	T_EQ_INT(lag_get(), 0);
+	tdb_close(keep);
+	check_intact(50);
+}
+
 static void
 dirty_mark_recovery_reader(void)
 {
@@ -594,9 +664,16 @@ kept_handle(void)
 	keep = tdb_open(GREYDB_WRITE);
 	T_EQ_INT(greydb_put(keep, "192.0.2.1", 9, &w), 0);
 	T_EQ_INT(greydb_unsynced(keep), 0);
+	T_EQ_INT(greydb_commit(keep, 0), 0);	/* no lag field yet: synced */
+	T_EQ_INT(greydb_unsynced(keep), 0);
+	T_EQ_INT(greydb_commit(keep, 1), -1);	/* not locked any more */
+	T_EQ_INT(lag_get(), 0);
+	T_EQ_INT(greydb_resume(keep, 1000), 0);	/* the lag field, fsynced */
+	T_ASSERT(lag_get() != 0);
+	T_EQ_INT(greydb_put(keep, "192.0.2.1", 9, &w), 0);
 	T_EQ_INT(greydb_commit(keep, 0), 0);	/* the fsync left for later */
 	T_EQ_INT(greydb_unsynced(keep), 1);
-	T_EQ_INT(greydb_commit(keep, 1), -1);	/* not locked any more */
+	T_ASSERT(lag_get() != 0);
 
 	/* Unlocked: a reader in another process sees the commit, synced
 	 * or not (the stores are in the file). */
@@ -605,6 +682,7 @@ kept_handle(void)
 	tdb_close(other);
 	T_EQ_INT(greydb_sync(keep), 0);		/* no lock needed */
 	T_EQ_INT(greydb_unsynced(keep), 0);
+	T_EQ_INT(lag_get(), 0);
 	T_EQ_INT(greydb_sync(keep), 0);		/* nothing left: no-op */
 	T_EQ_INT(greydb_resume(keep, 1000), 0);
 	T_EQ_INT(greydb_commit(keep, 0), 0);
@@ -803,6 +881,7 @@ planted_names_refused(void)
 
 const struct t_case t_cases[] = {
 	T_CASE(kept_handle),
+	T_CASE(lag_from_another_boot),
 	T_CASE(spamtrap_generation),
 	T_CASE(put_get_del),
 	T_CASE(walk_delete_half),

@@ -550,10 +550,12 @@ static void
 sync_gap(void)
 {
 	static const struct tcase tc = { .qc.sync_gap_ms = 1000, .steps = {
-		"add " TUPLE, "run", "queued 0", "unsynced 1",
-		"timeout 1000", "grey " TUPLE " 1",
+		/* a new writer's first commit syncs (no lag field yet) */
+		"add " TUPLE, "run", "queued 0", "unsynced 0",
+		"add " TUPLE2, "run", "unsynced 1",
+		"timeout 1000", "grey " TUPLE2 " 1",
 		"sleep 1", "timeout 0", "run", "unsynced 0", "timeout -1",
-		"add " TUPLE2, "run", "unsynced 1", "timeout 1000",
+		"add " TUPLE3, "run", "unsynced 1", "timeout 1000",
 		"sleep 61", "add " TUPLE, "run", "fx white 192.0.2.1",
 		"unsynced 0", "timeout -1",
 		"policy 1 192.0.2.9 h <a@example.org> <b@example.net>",
