@@ -1131,7 +1131,9 @@ missed_notes() {
 		cat <<EOF
 - **First contact** (spamd $(get fc_spamd_50)/s and $(get fc_spamd_200)/s at C=50 and
   C=200; null server $(get fc_null_50)/s and $(get fc_null_200)/s; Postfix + postgrey
-  $(get fc_pf_50)/s and $(get fc_pf_200)/s). The throughput ratios are squeezed by
+  $(get fc_pf_50)/s and $(get fc_pf_200)/s). The null server, which does no work
+  at all, itself reaches only $(calc "$(get fc_null_50) / $(get fc_pf_50)" 1)x and $(calc "$(get fc_null_200) / $(get fc_pf_200)" 1)x Postfix + postgrey's
+  rate here. The throughput ratios are squeezed by
   the machine: the load client needs $(get fc_spamd_50_cli_us) us of CPU per session
   and shares the 2 cores (with other jobs too), so the ratio of CPU per
   session is the steadier figure: spamd $(get fc_spamd_50_srv_us) us (SMTP process
@@ -1238,18 +1240,17 @@ EOF
   last push (25 bytes an element, read and, when something changed,
   written again) and about 10,000 elements for the kernel. Filling an
   empty set overlaps the pass (a child process) with the kernel's
-  insertion (the parent), so it could take about the longer of the two;
-  here it takes more, because (1) the parent also reads the pipe,
-  converts each element three times (record, nft element, netlink key)
-  and asks spamd about every 131,072 addresses, in the same thread as
-  the kernel's work; (2) the pipe holds 1 MiB only (this VM gives root
-  no CAP_SYS_RESOURCE, so F_SETPIPE_SZ stops at pipe-max-size) and the
-  walk waits for the parent; (3) the kernel's rhashtable grows in a
-  worker thread, a third consumer of the 2 cores. With spamd running,
-  the blacklist query formats every address as text (addr_ntop: a
-  quarter of the run in the profile below). What is left to gain: a
-  binary blacklist query, a sending thread fed straight from the pipe,
-  and a faster pass (GDBM's walk reads every bucket).
+  insertion (the parent, which drains the pipe between its batches and
+  asks spamd about the next 32,768 addresses in binary while the last
+  ones go in), so it could take about the longer of the two; it takes
+  more, because (1) the parent also reads the pipe and converts each
+  element three times (record, nft element, netlink key) in the same
+  thread as the kernel's work, which is 80% of the parent's CPU; (2) the
+  walk, the parent and the kernel's rhashtable resizing (a worker
+  thread) share the 2 cores, and the kernel's insertion costs more when
+  the walk runs beside it than alone. What is left to gain: a sending
+  thread fed straight from the pipe, and a cheaper pass (GDBM's walk
+  fetches each record by its key again).
 EOF
 		prof_block "$T/prof.sync" "One spamd-nftsync run with spamd running (1M elements, set already full):"
 		echo
