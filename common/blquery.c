@@ -245,7 +245,7 @@ blquery_start(struct blquery *q, const char *path, const struct cidr *a,
 		    strerror(errno));
 		goto done;
 	}
-	rcap = sizeof(BLQUERY_BINLINE) + n * (size_t)BLQUERY_REC;
+	rcap = sizeof(BLQUERY_BINLINE) + 1 + n * (size_t)BLQUERY_REC;
 	req = xmalloc(rcap);
 	rlen = (size_t)snprintf(req, rcap, "%s\n", BLQUERY_BINLINE);
 	for (i = 0; i < n; i++, rlen += BLQUERY_REC)
@@ -284,6 +284,9 @@ blquery_finish(struct blquery *q, unsigned char *flag, char *err,
 		return -1;
 	}
 	q->fd = -1;
+	/* The wait for the answer starts now: the asker may have worked
+	 * for a while since it sent the question. */
+	q->deadline = clock_mono_ms() + BLQUERY_WAIT * 1000;
 	ans = xmalloc(acap);
 	for (;;) {
 		if (clock_mono_ms() >= q->deadline) {

@@ -66,7 +66,7 @@ struct blquery {
 	int			 fd;
 	const struct cidr	*a;
 	size_t			 n;
-	uint64_t		 deadline;	/* ms, monotonic */
+	uint64_t		 deadline;	/* ms, monotonic: the answer's */
 };
 
 int	 blquery_is(const char *, size_t);

@@ -70,7 +70,8 @@ struct greydb {
 	ino_t			 ino;
 	int			 quiet;		/* corrupt records not logged */
 	int			 unsynced;	/* committed, not yet fsynced */
-	int			 lag;		/* our lag field is set */
+	int			 lag_ok;	/* this boot's lag is on the disk */
+	int			 sync_failed;	/* never say it is all on disk */
 	struct journal		*jrn;		/* writers: crash protection */
 	char			*path;
 };
@@ -325,20 +326,60 @@ lock_crashed(int fd)
 }
 
 /*
- * The lag field: this boot's hash, on the disk (fsync) before a
- * transaction whose commit may leave the database unsynced; 0 once the
- * database is synced (no fsync: a stale lag only costs a rebuild).
+ * The lag field. lag_set: this boot's hash, on the disk (fdatasync)
+ * before a transaction whose commit may leave the database unsynced;
+ * only then may it (lag_ok). lag_zero: 0, without an fsync (a stale lag
+ * only costs a needless rebuild); lag_clear does it after an fsync of
+ * the database and the journal, unless a sync of this handle ever
+ * failed (its writes may never reach the disk: a reboot must rebuild).
  */
-static int
-lag_write(struct greydb *db, uint64_t v)
+static uint64_t
+lag_get(int fd)
 {
+	uint64_t v;
+
+	return pread(fd, &v, sizeof(v), LAG_OFFSET) == (ssize_t)sizeof(v) ?
+	    v : 0;
+}
+
+static void
+lag_set(struct greydb *db)
+{
+	uint64_t v = boot_hash();
+
+	db->lag_ok = 0;
+	if (v == 0)
+		return;
 	if (pwrite(db->lockfd, &v, sizeof(v), LAG_OFFSET) !=
-	    (ssize_t)sizeof(v) || (v != 0 && fdatasync(db->lockfd) == -1)) {
+	    (ssize_t)sizeof(v) || fdatasync(db->lockfd) == -1) {
+		log_warnx("%s.lock: %s; committing with an fsync each time",
+		    db->path, strerror(errno));
+		return;
+	}
+	db->lag_ok = 1;
+}
+
+static int
+lag_zero(struct greydb *db)
+{
+	uint64_t v = 0;
+
+	db->lag_ok = 0;
+	if (pwrite(db->lockfd, &v, sizeof(v), LAG_OFFSET) !=
+	    (ssize_t)sizeof(v)) {
 		seterr("write %s.lock: %s", db->path, strerror(errno));
 		return -1;
 	}
-	db->lag = v != 0;
 	return 0;
+}
+
+static void
+lag_clear(struct greydb *db)
+{
+	if (db->sync_failed)
+		db->lag_ok = 0;
+	else
+		(void)lag_zero(db);
 }
 
 /*
@@ -560,7 +601,7 @@ recover_reader(struct greydb *db, int crashed)
 	if (rc == 0) {
 		(void)gen_bump(db);
 		(void)mark_set(db, MARK_CLEAN);
-		(void)lag_write(db, 0);
+		(void)lag_zero(db);
 	}
 	if (lock_wait(db->lockfd, LOCK_SH, db->wait_ms, db->path) == -1)
 		return -1;
@@ -646,7 +687,7 @@ greydb_open(const char *path, enum greydb_mode mode, int wait_ms)
 		} else if (rebuild_writer(db) == -1)
 			goto fail;
 		if (mode == GREYDB_WRITE && (mark_set(db, MARK_CLEAN) == -1 ||
-		    lag_write(db, 0) == -1))
+		    lag_zero(db) == -1))
 			goto fail;
 	}
 	if (mode == GREYDB_WRITE && mark_set(db, MARK_DIRTY) == -1)
@@ -682,7 +723,8 @@ int
 greydb_close(struct greydb *db)
 {
 	struct lockhdr h;
-	int rc = 0;
+	uint64_t lag = 0;
+	int rc = 0, jok = 1;
 
 	if (db == NULL)
 		return 0;
@@ -702,10 +744,20 @@ greydb_close(struct greydb *db)
 	}
 	if (db->locked && db->dbf != NULL)
 		journal_append(db->jrn);
-	if (db->lag)
-		journal_sync(db->jrn);
+	/*
+	 * A lag (ours, or the greylister's) means a reboot would rebuild
+	 * from the journal: it must be on the disk before the database is,
+	 * or the rebuild could roll back what this close makes durable.
+	 */
+	if (db->mode == GREYDB_WRITE && (lag = lag_get(db->lockfd)) != 0)
+		jok = journal_sync(db->jrn, db->locked) == 0;
 	if (db->dbf != NULL && gdbm_close(db->dbf) != 0) {
 		seterr("close %s: %s", db->path, gdbm_why());
+		rc = -1;
+	}
+	if (rc == 0 && db->sync_failed) {
+		seterr("%s: an earlier sync failed: what was written since may "
+		    "not be on the disk", db->path);
 		rc = -1;
 	}
 	if (db->locked && rc == 0)
@@ -713,8 +765,8 @@ greydb_close(struct greydb *db)
 	if (db->mode == GREYDB_WRITE && rc == 0 && db->locked &&
 	    hdr_finish(db) == -1)
 		rc = -1;
-	if (rc == 0 && db->locked && db->lag)
-		(void)lag_write(db, 0);
+	if (rc == 0 && db->locked && lag != 0 && jok)
+		(void)lag_zero(db);
 	close(db->lockfd);
 	journal_free(db->jrn);
 	free(db->path);
@@ -733,20 +785,22 @@ greydb_commit(struct greydb *db, int sync)
 	/*
 	 * Without sync, GDBM has written every store into the file already
 	 * (the page cache): other processes read it, only the disk lags
-	 * until greydb_sync. That needs the lag field on the disk first
-	 * (greydb_resume); without it, sync now.
+	 * until greydb_sync. That needs this boot's lag on the disk
+	 * (greydb_resume) and a journal to rebuild from; a handle whose
+	 * sync ever failed syncs every time. The lag stays until
+	 * greydb_sync or the close: the next transaction needs it again.
 	 */
-	if (!sync && !db->lag)
+	if (!sync && (!db->lag_ok || db->sync_failed ||
+	    !journal_active(db->jrn)))
 		sync = 1;
 	if (sync) {
-		journal_sync(db->jrn);
+		(void)journal_sync(db->jrn, 1);
 		if (gdbm_sync(db->dbf) != 0) {
+			db->sync_failed = 1;
 			seterr("sync %s: %s", db->path, gdbm_why());
 			return -1;
 		}
 		db->unsynced = 0;
-		if (db->lag)
-			(void)lag_write(db, 0);
 	} else
 		db->unsynced = 1;
 	journal_trim(db->jrn);
@@ -763,17 +817,21 @@ greydb_commit(struct greydb *db, int sync)
 int
 greydb_sync(struct greydb *db)
 {
+	int jrc;
+
 	if (!db->unsynced)
 		return 0;
-	journal_sync(db->jrn);
+	/* No lock: a journal that cannot be synced now (another writer
+	 * is taking a checkpoint) is left as it is, and so is the lag. */
+	jrc = journal_sync(db->jrn, 0);
 	if (db->dbf != NULL && fsync(gdbm_fdesc(db->dbf)) == -1) {
+		db->sync_failed = 1;
 		seterr("sync %s: %s", db->path, strerror(errno));
 		return -1;
 	}
 	db->unsynced = 0;
-	/* No lock: only a writer that keeps its handle writes the field. */
-	if (db->lag)
-		(void)lag_write(db, 0);
+	if (jrc == 0)
+		lag_clear(db);
 	return 0;
 }
 
@@ -806,8 +864,9 @@ greydb_resume(struct greydb *db, int wait_ms)
 		db->dbf = NULL;
 		db->unsynced = 0;
 		if (h.crashed) {
-			if (rebuild_writer(db) == -1 || lag_write(db, 0) == -1)
+			if (rebuild_writer(db) == -1 || lag_zero(db) == -1)
 				goto fail;
+			h.lag = 0;
 		} else if ((db->dbf = dbf_open(db->path, GREYDB_WRITE)) ==
 		    NULL)
 			goto fail;
@@ -817,9 +876,12 @@ greydb_resume(struct greydb *db, int wait_ms)
 	if (mark_set(db, MARK_DIRTY) == -1)
 		goto fail;
 	/* Before any store that the commit may leave unsynced (on
-	 * failure the commit syncs). */
-	if (!db->lag && boot_hash() != 0)
-		(void)lag_write(db, boot_hash());
+	 * failure the commit syncs). Read from the file each time: any
+	 * other writer may have cleared it meanwhile. */
+	if (h.lag != 0 && h.lag == boot_hash())
+		db->lag_ok = 1;
+	else
+		lag_set(db);
 	journal_ready(db->jrn);
 	return 0;
 fail:

@@ -501,18 +501,30 @@ journal_append(struct journal *j)
 	j->len = 0;
 }
 
-void
-journal_sync(struct journal *j)
+int
+journal_sync(struct journal *j, int locked)
 {
-	int fd;
+	int fd, rc = 0;
 
 	if (j == NULL || !j->ok)
-		return;
+		return 0;
 	if ((fd = util_open_file(j->jpath, O_WRONLY, 0, NULL, 0)) == -1 ||
-	    fdatasync(fd) == -1)
-		turn_off(j, "sync %s: %s", j->jpath, strerror(errno));
+	    fdatasync(fd) == -1) {
+		rc = -1;
+		/* Unlocked, another writer may be making a new checkpoint:
+		 * its files are not ours to remove. */
+		if (locked)
+			turn_off(j, "sync %s: %s", j->jpath, strerror(errno));
+	}
 	if (fd != -1)
 		close(fd);
+	return rc;
+}
+
+int
+journal_active(const struct journal *j)
+{
+	return j != NULL && j->ok;
 }
 
 void

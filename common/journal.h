@@ -19,8 +19,11 @@
  *	journal_ready(j)	before a transaction on a committed database:
  *		make the checkpoint if there is none (or protection was lost)
  *	journal_append(j)	write the buffered transaction to the journal
- *	journal_sync(j)	fdatasync the journal (before a writer says the
- *		database on the disk needs no rebuild after a reboot)
+ *	journal_sync(j, locked)	fdatasync the journal (before the database
+ *		is synced while a reboot would rebuild from it); 0, or -1:
+ *		protection goes off if locked, else nothing changes (the
+ *		caller does not hold the lock: not its files to remove)
+ *	journal_active(j)	1 while the checkpoint and journal are kept
  *	journal_trim(j)	after the database is synced: a new checkpoint
  *		once the journal outgrows the database (at least 4 MB) or
  *		reaches 64 MB
@@ -49,7 +52,8 @@ void		 journal_put(struct journal *, const void *, size_t,
 void		 journal_del(struct journal *, const void *, size_t);
 void		 journal_ready(struct journal *);
 void		 journal_append(struct journal *);
-void		 journal_sync(struct journal *);
+int		 journal_sync(struct journal *, int);
+int		 journal_active(const struct journal *);
 void		 journal_trim(struct journal *);
 int		 journal_rebuild(const char *, char *, size_t);
 

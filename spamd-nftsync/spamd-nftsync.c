@@ -495,7 +495,7 @@ fill_chunk(struct run *r, int s)
 		} else
 			done = r->fly.rg;	/* its end after the drops */
 	}
-	if (!r->failed[s] && r->asked[s] < r->want.set[s].n) {
+	if (s != -1 && !r->failed[s] && r->asked[s] < r->want.set[s].n) {
 		if (ask_begin(r, s, r->asked[s], r->want.set[s].n) == -1)
 			r->failed[s] = 1;
 		else
@@ -503,6 +503,14 @@ fill_chunk(struct run *r, int s)
 	}
 	if (done.s != -1 && !r->failed[done.s])
 		fill_send(r, done.s, r->sent[done.s], done.hi);
+}
+
+/* The walk has nothing new yet: the question in flight, answered. */
+static void
+fill_answered(struct run *r)
+{
+	if (r->fly.on != FLY_NONE)
+		fill_chunk(r, -1);
 }
 
 /*
@@ -581,7 +589,7 @@ take(struct run *r, const struct greyscan_addr *w)
 	e->plen = w->plen;
 	e->expire = w->expire;
 	if (r->how[s] == HOW_FILL && set->n - r->asked[s] >= FILL_ASK &&
-	    !r->draining)
+	    !r->draining && !r->failed[s])
 		fill_chunk(r, s);
 	return 0;
 }
@@ -639,9 +647,20 @@ scan(struct run *r)
 	    GREYSCAN_CHANGE) == -1)
 		return -1;
 	r->sf = &sf;
-	while (!r->oom && (x = scanfeed_next(&sf, &w, 1)) == 1)
+	while (!r->oom) {
+		/* Before waiting for the walk, take spamd's answer and put
+		 * that part in: spamd holds its one configuration
+		 * connection until the answer is read. */
+		if ((x = scanfeed_next(&sf, &w, r->fly.on == FLY_NONE)) ==
+		    SCANFEED_LATER) {
+			fill_answered(r);
+			continue;
+		}
+		if (x != 1)
+			break;
 		if (take(r, &w) == -1)
 			r->oom = 1;
+	}
 	r->sf = NULL;
 	if (r->oom) {
 		log_warn("out of memory");

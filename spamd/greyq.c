@@ -44,6 +44,7 @@ struct effects {
 	size_t			 nwhite, ntrap, capwhite, captrap;
 	struct proto_verdict	*verd;		/* policy requests' answers */
 	size_t			 nverd, capverd;
+	int			 durable;	/* a pass or trap: fsync */
 };
 
 enum dbzone { DBZ_OK, DBZ_SOFT, DBZ_FULL };
@@ -83,10 +84,19 @@ struct greyq {
 	} dbs;
 };
 
+/*
+ * A pass or a trap for the nft sets or the trap list. Whether or not it
+ * fits in the list, the commit that stored it waits for the disk.
+ */
 static int
-fx_add(struct proto_entry **v, size_t *n, size_t *cap, const struct addr *a,
-    int64_t expire, unsigned int plen)
+fx_add(struct effects *fx, int trap, const struct addr *a, int64_t expire,
+    unsigned int plen)
 {
+	struct proto_entry **v = trap ? &fx->trap : &fx->white;
+	size_t *n = trap ? &fx->ntrap : &fx->nwhite,
+	    *cap = trap ? &fx->captrap : &fx->capwhite;
+
+	fx->durable = 1;
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 64;
 		struct proto_entry *nv = reallocarray(*v, ncap, sizeof(*nv));
@@ -352,7 +362,7 @@ apply_trap(struct greyq *q, struct greydb *db, struct item *it,
 	    it->from, it->to);
 	it->out = SYNCMSG_TRAPPED;
 	it->expire = ir->expire;
-	if (fx_add(&fx->trap, &fx->ntrap, &fx->captrap, &it->ip,
+	if (fx_add(fx, 1, &it->ip,
 	    ir->expire, 0) == -1)
 		log_warnx("%s: out of memory for the trap list", ip);
 	return 0;
@@ -398,7 +408,7 @@ apply_white(struct greyq *q, struct greydb *db, const char *ip,
 			log_debug("%s: whitelisted %lld s ago, still coming "
 			    "to us", white_name(w, ip, name, sizeof(name)),
 			    (long long)(now - wr->pass));
-		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &w->wa,
+		fx_add(fx, 0, &w->wa,
 		    wr->expire, w->wplen);
 	} else if (passed) {
 		if (ifound && ir->kind == GD_TRAPPED &&
@@ -421,7 +431,7 @@ apply_white(struct greyq *q, struct greydb *db, const char *ip,
 			    "holds listed addresses)", ip, w->tkey);
 		else
 			log_info("whitelisting %s", ip);
-		fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &w->wa,
+		fx_add(fx, 0, &w->wa,
 		    wr->expire, w->wplen);
 	}
 	return 0;
@@ -552,7 +562,7 @@ apply_policy(struct greyq *q, struct greydb *db, struct item *it,
 	log_info("whitelisting %s%s%s (policy request, delayed %lld s)",
 	    w->wkey, w->wplen != 0 ? ", network of " : "",
 	    w->wplen != 0 ? ip : "", (long long)(now - tr.first));
-	fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &w->wa, wr.expire,
+	fx_add(fx, 0, &w->wa, wr.expire,
 	    w->wplen);
 	verdict_add(fx, it, POLREQ_V_PASS, now - tr.first);
 	return 0;
@@ -590,7 +600,7 @@ apply_synced_addr(struct greyq *q, struct greydb *db, struct item *it,
 		if (greydb_put(db, ip, strlen(ip), &r) == -1)
 			return put_failed(q);
 		log_info("%s trapped by a sync peer", ip);
-		if (fx_add(&fx->trap, &fx->ntrap, &fx->captrap, &it->ip,
+		if (fx_add(fx, 1, &it->ip,
 		    r.expire, 0) == -1)
 			log_warnx("%s: out of memory for the trap list", ip);
 		return 0;
@@ -610,7 +620,7 @@ apply_synced_addr(struct greyq *q, struct greydb *db, struct item *it,
 	}
 	if (greydb_put(db, ip, strlen(ip), &r) == -1)
 		return put_failed(q);
-	fx_add(&fx->white, &fx->nwhite, &fx->capwhite, &it->ip, r.expire, 0);
+	fx_add(fx, 0, &it->ip, r.expire, 0);
 	return 0;
 }
 
@@ -841,8 +851,8 @@ flush(struct greyq *q)
 	 * was most of the greylister's CPU per first contact, and each
 	 * policy answer waited for one.
 	 */
-	durable = fx.nwhite > 0 || fx.ntrap > 0 ||
-	    q->c.sync_gap_ms == 0 || q->sync_ms <= clock_mono_ms();
+	durable = fx.durable || q->c.sync_gap_ms == 0 ||
+	    q->sync_ms <= clock_mono_ms();
 	if (!bad && greydb_commit(q->gdb, durable) == 0) {
 		synced = 1;
 		METRIC_INC(grey.commits);

@@ -687,6 +687,13 @@ kept_handle(void)
 	T_EQ_INT(greydb_resume(keep, 1000), 0);
 	T_EQ_INT(greydb_commit(keep, 0), 0);
 	T_EQ_INT(greydb_unsynced(keep), 1);
+	/* Another process cleared the field meanwhile (a rebuild, a close
+	 * that synced): the next transaction puts it back first. */
+	lag_set(0);
+	T_EQ_INT(greydb_resume(keep, 1000), 0);
+	T_ASSERT(lag_get() != 0);
+	T_EQ_INT(greydb_commit(keep, 0), 0);
+	T_EQ_INT(greydb_unsynced(keep), 1);
 
 	/* Another process writes: the kept handle must see it. */
 	if ((pid = fork()) == 0) {
