@@ -641,7 +641,7 @@ scan(struct run *r)
 	const struct opts *o = r->o;
 	struct scanfeed sf;
 	struct greyscan_addr w;
-	int x;
+	int x = 0;
 
 	if (scanfeed_start(&sf, o->dbpath, r->now, &o->gl, o->dry ? 0 :
 	    GREYSCAN_CHANGE) == -1)
