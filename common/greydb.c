@@ -326,22 +326,13 @@ lock_crashed(int fd)
 }
 
 /*
- * The lag field. lag_set: this boot's hash, on the disk (fdatasync)
+ * The lag field (hdr_get reads it). lag_set: this boot's hash, on the disk (fdatasync)
  * before a transaction whose commit may leave the database unsynced;
  * only then may it (lag_ok). lag_zero: 0, without an fsync (a stale lag
  * only costs a needless rebuild); lag_clear does it after an fsync of
  * the database and the journal, unless a sync of this handle ever
  * failed (its writes may never reach the disk: a reboot must rebuild).
  */
-static uint64_t
-lag_get(int fd)
-{
-	uint64_t v;
-
-	return pread(fd, &v, sizeof(v), LAG_OFFSET) == (ssize_t)sizeof(v) ?
-	    v : 0;
-}
-
 static void
 lag_set(struct greydb *db)
 {
@@ -749,8 +740,11 @@ greydb_close(struct greydb *db)
 	 * from the journal: it must be on the disk before the database is,
 	 * or the rebuild could roll back what this close makes durable.
 	 */
-	if (db->mode == GREYDB_WRITE && (lag = lag_get(db->lockfd)) != 0)
-		jok = journal_sync(db->jrn, db->locked) == 0;
+	if (db->mode == GREYDB_WRITE) {
+		hdr_get(db->lockfd, &h);
+		if ((lag = h.lag) != 0)
+			jok = journal_sync(db->jrn, db->locked) == 0;
+	}
 	if (db->dbf != NULL && gdbm_close(db->dbf) != 0) {
 		seterr("close %s: %s", db->path, gdbm_why());
 		rc = -1;
