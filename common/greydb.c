@@ -769,7 +769,7 @@ greydb_close(struct greydb *db)
 }
 
 int
-greydb_commit(struct greydb *db, int sync)
+greydb_commit(struct greydb *db, int how)
 {
 	if (db->mode != GREYDB_WRITE || !db->locked) {
 		seterr("commit %s: not a locked writer", db->path);
@@ -783,11 +783,18 @@ greydb_commit(struct greydb *db, int sync)
 	 * (greydb_resume) and a journal to rebuild from; a handle whose
 	 * sync ever failed syncs every time. The lag stays until
 	 * greydb_sync or the close: the next transaction needs it again.
+	 * For the same reason a commit that must be durable needs only
+	 * the journal on the disk (one fdatasync of an appended frame,
+	 * not of the random bucket pages that GDBM rewrote): a reboot
+	 * rebuilds from the checkpoint and the journal, this commit
+	 * included. A journal that cannot be synced is turned off.
 	 */
-	if (!sync && (!db->lag_ok || db->sync_failed ||
+	if (how != GREYDB_FSYNC && (!db->lag_ok || db->sync_failed ||
 	    !journal_active(db->jrn)))
-		sync = 1;
-	if (sync) {
+		how = GREYDB_FSYNC;
+	if (how == GREYDB_DURABLE && journal_sync(db->jrn, 1) == -1)
+		how = GREYDB_FSYNC;
+	if (how == GREYDB_FSYNC) {
 		(void)journal_sync(db->jrn, 1);
 		if (gdbm_sync(db->dbf) != 0) {
 			db->sync_failed = 1;

@@ -19,12 +19,16 @@
  *	greydb_reorganize(db)	compact the file (GREYDB_WRITE only)
  *	greydb_close(db)	writers sync first; then unlock. -1 if the
  *		sync failed: the transaction may be lost, say so.
- *	greydb_commit(db, sync)	writers: let go of the lock, but keep
+ *	greydb_commit(db, how)	writers: let go of the lock, but keep
  *		the GDBM handle and its cache for the next transaction. The
- *		stores are in the file for every reader either way; sync 1
- *		also waits until they are on the disk, sync 0 leaves that to
- *		greydb_sync (or the close), so a crash of the machine (not
- *		of the process: the journal covers that) could lose them
+ *		stores are in the file for every reader either way. How
+ *		long they may wait for the disk: GREYDB_FSYNC, not at all
+ *		(the database is fsynced); GREYDB_DURABLE, not at all, but
+ *		an fsync of the journal may stand for the database's while
+ *		the lag field says a reboot rebuilds from it (the database's
+ *		fsync is left to greydb_sync); GREYDB_LAZY, until greydb_sync
+ *		(or the close), so a crash of the machine (not of the
+ *		process: the journal covers that) could lose them
  *	greydb_sync(db)	make what earlier commits left unsynced durable
  *		(fsync); no lock needed. 0, or -1 (greydb_errstr says)
  *	greydb_unsynced(db)	1 if a commit left stores to sync
@@ -74,6 +78,10 @@ enum greydb_mode {
 #define GREYDB_KEEP	0
 #define GREYDB_DELETE	1
 #define GREYDB_STOP	2
+
+#define GREYDB_LAZY	0	/* greydb_commit: the disk may lag */
+#define GREYDB_FSYNC	1	/* the database is on the disk */
+#define GREYDB_DURABLE	2	/* on the disk, maybe as the journal */
 
 #define GREYDB_WAIT	10000	/* default lock wait for tools, ms */
 

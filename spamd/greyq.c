@@ -826,7 +826,7 @@ flush(struct greyq *q)
 	struct item *it;
 	size_t done = 0;
 	int64_t now = clock_now();
-	int bad = 0, synced, durable;
+	int bad = 0, synced, how;
 
 	if (q->head == NULL || writer(q) == -1)
 		return;
@@ -849,16 +849,21 @@ flush(struct greyq *q)
 	 * said no more); a crash of the process loses nothing (the page
 	 * cache and the journal hold it). The fsync of random bucket pages
 	 * was most of the greylister's CPU per first contact, and each
-	 * policy answer waited for one.
+	 * policy answer waited for one. A pass or a trap is durable
+	 * once the journal is on the disk (greydb_commit says when);
+	 * the database's own fsync follows within sync_gap_ms, as for
+	 * the rest.
 	 */
-	durable = fx.durable || q->c.sync_gap_ms == 0 ||
-	    q->sync_ms <= clock_mono_ms();
-	if (!bad && greydb_commit(q->gdb, durable) == 0) {
+	if (q->c.sync_gap_ms == 0 || q->sync_ms <= clock_mono_ms())
+		how = GREYDB_FSYNC;
+	else
+		how = fx.durable ? GREYDB_DURABLE : GREYDB_LAZY;
+	if (!bad && greydb_commit(q->gdb, how) == 0) {
 		synced = 1;
 		METRIC_INC(grey.commits);
 		q->commit_ms = clock_mono_ms();
 		q->commit_n = done;
-		if (durable)
+		if (!greydb_unsynced(q->gdb))
 			q->sync_ms = CLOCK_NEVER;
 		else if (q->sync_ms == CLOCK_NEVER)
 			q->sync_ms = q->commit_ms + q->c.sync_gap_ms;

@@ -502,6 +502,87 @@ lag_from_another_boot(void)
 	check_intact(50);
 }
 
+/* A copy of the file at src, as dst (a new inode). */
+static void
+copy_file(const char *src, const char *dst)
+{
+	char buf[8192];
+	ssize_t n;
+	int in = open(src, O_RDONLY), out;
+
+	if (in == -1)
+		t_fail("open %s: %s", src, strerror(errno));
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
+		t_fail("create %s: %s", dst, strerror(errno));
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			t_fail("write %s: %s", dst, strerror(errno));
+	if (n == -1)
+		t_fail("read %s: %s", src, strerror(errno));
+	close(in);
+	close(out);
+}
+
+/*
+ * A commit that must be durable (a pass, a trap) while the lag field is
+ * on the disk: the journal's fsync stands for the database's, which is
+ * left for greydb_sync. A reboot that lost the database's last writes
+ * (here: the file put back as it was before the commit, and the writer
+ * killed) gets the commit back from the journal. Without a journal the
+ * database itself is fsynced.
+ */
+static void
+durable_commit(void)
+{
+	struct greydb *db;
+	struct gd_rec r, w = white(9);
+	char before[4096];
+	pid_t pid;
+	int st;
+
+	tdb_paths();
+	fill(50);
+	snprintf(before, sizeof(before), "%s", t_path("before"));
+	copy_file(tdb_path, before);
+	if ((pid = fork()) == 0) {
+		db = greydb_open(tdb_path, GREYDB_WRITE, 1000);
+		if (db == NULL || greydb_commit(db, GREYDB_FSYNC) != 0 ||
+		    greydb_resume(db, 1000) != 0 ||
+		    greydb_put(db, "198.51.100.7", 12, &w) != 0 ||
+		    greydb_commit(db, GREYDB_DURABLE) != 0)
+			_exit(1);
+		_exit(greydb_unsynced(db) ? 0 : 2);	/* no close */
+	}
+	T_EQ_INT(waitpid(pid, &st, 0), pid);
+	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	T_ASSERT(lag_get() != 0);
+	T_EQ_INT(rename(before, tdb_path), 0);	/* the lost writes */
+	lag_set(lag_get() ^ 1);			/* another boot */
+	t_clear_log();
+	db = tdb_open(GREYDB_READ);
+	t_expect_log("the system restarted before the last writes reached "
+	    "the disk");
+	T_EQ_INT(greydb_get(db, "198.51.100.7", 12, &r), GREYDB_OK);
+	rec_eq(&r, &w);
+	tdb_close(db);
+	check_intact(50);
+
+	/* The journal unusable (a planted symbolic link): turned off, and
+	 * the durable commit fsyncs the database instead. */
+	db = tdb_open(GREYDB_WRITE);
+	T_EQ_INT(greydb_commit(db, GREYDB_FSYNC), 0);
+	T_EQ_INT(greydb_resume(db, 1000), 0);
+	T_ASSERT(lag_get() != 0);
+	snprintf(before, sizeof(before), "%s.journal", tdb_path);
+	T_EQ_INT(unlink(before), 0);
+	T_EQ_INT(symlink("/dev/null", before), 0);
+	T_EQ_INT(greydb_put(db, "198.51.100.8", 12, &w), 0);
+	T_EQ_INT(greydb_commit(db, GREYDB_DURABLE), 0);
+	t_expect_log("crash protection off");
+	T_EQ_INT(greydb_unsynced(db), 0);
+	tdb_close(db);
+}
+
 static void
 dirty_mark_recovery_reader(void)
 {
@@ -889,6 +970,7 @@ planted_names_refused(void)
 const struct t_case t_cases[] = {
 	T_CASE(kept_handle),
 	T_CASE(lag_from_another_boot),
+	T_CASE(durable_commit),
 	T_CASE(spamtrap_generation),
 	T_CASE(put_get_del),
 	T_CASE(walk_delete_half),
