@@ -1143,7 +1143,16 @@ missed_notes() {
   $(calc "$(get fc_pf_50_srv_us) / $(get fc_spamd_50_srv_us)" 0)x less CPU per session; the
   throughput ratio falls below 10x when the client's share and the box's
   other load cap spamd (at C=200 every server, the null one too, pays
-  more per session: more sockets in flight). Where spamd's extra CPU over
+  more per session: more sockets in flight). The cap is the machine, not
+  the client's design: the client spends nearly all of its core in the
+  kernel (connect, send, close of loopback TCP, where the kernel also
+  does the server side's receive), and split in two processes it drove
+  the null server slower (13,900/s against 16,700/s with one), as
+  client and servers then fight for the same 2 cores. Tried for the
+  greylister and measured worse (2026-12-04): GDBM's mapping for
+  writers again, now that commits of new tuples skip the fsync (12.1 us
+  a tuple against 7.0), and 1 KiB buckets instead of 4 KiB for a new
+  database (7.7-7.9 us). Where spamd's extra CPU over
   the null server goes (profiles below; strace of the SMTP process: 13.5
   system calls per session against the null server's 13.1):
   1. The greylister, a second process on the same 2 cores: per tuple
@@ -1242,15 +1251,20 @@ EOF
   empty set overlaps the pass (a child process) with the kernel's
   insertion (the parent, which drains the pipe between its batches and
   asks spamd about the next 32,768 addresses in binary while the last
-  ones go in), so it could take about the longer of the two; it takes
-  more, because (1) the parent also reads the pipe and converts each
-  element three times (record, nft element, netlink key) in the same
-  thread as the kernel's work, which is 80% of the parent's CPU; (2) the
-  walk, the parent and the kernel's rhashtable resizing (a worker
-  thread) share the 2 cores, and the kernel's insertion costs more when
-  the walk runs beside it than alone. What is left to gain: a sending
-  thread fed straight from the pipe, and a cheaper pass (GDBM's walk
-  fetches each record by its key again).
+  ones go in), so it could take about the longer of the two: the
+  parent's. A profile of the fill (perf, 2026-12-04) puts 95% of the
+  parent's CPU in the kernel and 4% in its own code (reading the pipe,
+  building the messages), and strace shows the walk ending about 0.2 s
+  before the parent's last batch: the parent never waits for the walk.
+  What is over the kernel alone is the kernel's insertion costing more
+  with the walk and the kernel's rhashtable resizing (a worker thread)
+  beside it on the 2 cores than with a core to spare, which moves with
+  the box's other load (the runs of that day: 1.13-1.44x). A sending
+  thread would not help (the parent's own code is too small); a walk
+  at a lower priority (nice 10) did not either (1.14-1.19 s against
+  1.12-1.38 s). What is left: a cheaper pass (GDBM's walk fetches each
+  record by its key again, the keys are text), so that it takes less
+  of the cores from the kernel.
 EOF
 		prof_block "$T/prof.sync" "One spamd-nftsync run with spamd running (1M elements, set already full):"
 		echo
@@ -1395,8 +1409,9 @@ EOF
    GREY records/s = GREY records at the end of the window / 10 s, against
    the tuples offered (sessions/s); the greylister's transactions are its
    unlocks (flock LOCK_UN, one per commit) and its fsyncs the fsync(2)
-   and msync(2) calls (commits of new tuples only leave the fsync for up
-   to 1 s); spamlogd's transactions are its syncs (one per transaction,
+   and msync(2) calls of the database (commits of new tuples leave the
+   fsync for up to 1 s, and a pass waits only for the journal's
+   fdatasync(2), not counted); spamlogd's transactions are its syncs (one per transaction,
    at the close), all counted with `perf stat`.
 7. **Instructions per session** (bench/cgsession.sh): spamd and the null
    server each run under callgrind twice in a namespace with nft/spamd.nft,
