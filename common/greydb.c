@@ -333,6 +333,8 @@ lock_crashed(int fd)
  * the database and the journal, unless a sync of this handle ever
  * failed (its writes may never reach the disk: a reboot must rebuild).
  */
+static int	lag_zero(struct greydb *);
+
 static void
 lag_set(struct greydb *db)
 {
@@ -345,6 +347,8 @@ lag_set(struct greydb *db)
 	    (ssize_t)sizeof(v) || fdatasync(db->lockfd) == -1) {
 		log_warnx("%s.lock: %s; committing with an fsync each time",
 		    db->path, strerror(errno));
+		/* Not on the disk: the next transaction must not trust it. */
+		(void)lag_zero(db);
 		return;
 	}
 	db->lag_ok = 1;
@@ -805,6 +809,16 @@ greydb_commit(struct greydb *db, int how)
 	} else
 		db->unsynced = 1;
 	journal_trim(db->jrn);
+	/* A checkpoint that failed turned the journal off, and the frames
+	 * that stood for the database's fsync went with it. */
+	if (db->unsynced && !journal_active(db->jrn)) {
+		if (gdbm_sync(db->dbf) != 0) {
+			db->sync_failed = 1;
+			seterr("sync %s: %s", db->path, gdbm_why());
+			return -1;
+		}
+		db->unsynced = 0;
+	}
 	if (hdr_finish(db) == -1)
 		return -1;
 	if (flock(db->lockfd, LOCK_UN) == -1) {

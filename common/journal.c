@@ -146,6 +146,50 @@ stamp_now(const char *dbpath, uint8_t *s, off_t *size)
  * Protection is lost: remove the checkpoint before the journal, so that
  * a rebuild never starts from a checkpoint whose journal is short.
  */
+/*
+ * Before the checkpoint or the journal goes: a commit may be on the disk
+ * only in them (greydb_commit, GREYDB_DURABLE), so the database itself
+ * must be first. A failure is logged; the files go anyway (kept, a stale
+ * checkpoint could roll the database back later).
+ */
+static void
+db_fsync(const struct journal *j)
+{
+	int fd;
+
+	if ((fd = util_open_file(j->dbpath, O_RDONLY, 0, NULL, 0)) == -1 ||
+	    fsync(fd) == -1)
+		log_warn("%s: sync before the checkpoint goes", j->dbpath);
+	if (fd != -1)
+		close(fd);
+}
+
+/* The renames of a checkpoint on the disk: the directory's fsync. */
+static void
+dir_fsync(const struct journal *j)
+{
+	const char *slash = strrchr(j->cpath, '/');
+	char *dir;
+	int fd;
+
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == j->cpath)
+		dir = strdup("/");
+	else
+		dir = strndup(j->cpath, (size_t)(slash - j->cpath));
+	if (dir == NULL) {
+		log_warn("sync the directory of %s", j->cpath);
+		return;
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(fd) == -1)
+		log_warn("sync %s", dir);
+	if (fd != -1)
+		close(fd);
+	free(dir);
+}
+
 static void
 turn_off(struct journal *j, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -162,6 +206,7 @@ turn_off(struct journal *j, const char *fmt, ...)
 	j->ok = 0;
 	j->len = 0;
 	j->broken = 0;
+	db_fsync(j);
 	if (unlink(j->cpath) == -1 && errno != ENOENT)
 		log_warn("%s: cannot remove a stale checkpoint; remove it "
 		    "by hand before a crash rolls the database back",
@@ -298,6 +343,8 @@ checkpoint(struct journal *j, const char *why, int fresh)
 	int fd;
 
 	j->ok = 0;
+	if (fresh)
+		db_fsync(j);
 	if (fresh && ((unlink(j->cpath) == -1 && errno != ENOENT) ||
 	    (unlink(j->jpath) == -1 && errno != ENOENT))) {
 		turn_off(j, "remove the old checkpoint: %s", strerror(errno));
@@ -351,6 +398,7 @@ checkpoint(struct journal *j, const char *why, int fresh)
 		(void)unlink(jtmp);
 		goto out;
 	}
+	dir_fsync(j);
 	if (off_logged)
 		log_warnx("%s: crash protection back on", j->dbpath);
 	else

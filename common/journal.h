@@ -24,9 +24,12 @@
  *		protection goes off if locked, else nothing changes (the
  *		caller does not hold the lock: not its files to remove)
  *	journal_active(j)	1 while the checkpoint and journal are kept
- *	journal_trim(j)	after the database is synced: a new checkpoint
- *		once the journal outgrows the database (at least 4 MB) or
- *		reaches 64 MB
+ *	journal_trim(j)	after the commit's frame is appended (the database
+ *		may not be synced yet): a new checkpoint once the journal
+ *		outgrows the database (at least 4 MB) or reaches 64 MB.
+ *		Whenever the checkpoint or the journal is removed (protection
+ *		off, a fresh checkpoint), the database is fsynced first: a
+ *		commit may be on the disk only in the journal
  *	journal_rebuild(dbpath, msg, len)	rebuild <db> from the checkpoint
  *		and the journal; 0 done (msg says what), 1 no usable
  *		checkpoint (msg says why), -1 failed (msg says why)

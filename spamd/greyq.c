@@ -841,9 +841,9 @@ flush(struct greyq *q)
 	}
 	/*
 	 * A pass (the nft sets, a policy "pass") and a trap wait for the
-	 * disk before they go out. New and counted tuples, and the policy
-	 * answers about them, are in the file for every reader at once,
-	 * and on the disk with the next such commit or within sync_gap_ms:
+	 * disk (the journal's, at least) before they go out. New and
+	 * counted tuples, and the policy answers about them, are in the
+	 * file for every reader at once, and on the disk within sync_gap_ms:
 	 * a crash of the machine loses at most that much greylisting (the
 	 * senders retry and are deferred once more, the answer they had
 	 * said no more); a crash of the process loses nothing (the page

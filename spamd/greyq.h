@@ -28,11 +28,12 @@
  * commit_gap_ms ago): then it waits for the end of that gap, so commits
  * come at most every commit_gap_ms with all that arrived meanwhile.
  * A commit that passes or traps (the nft sets, the trap list, a policy
- * "pass") waits until it is on the disk (fsync); one of new or counted
- * tuples only (and of the policy answers about them) is in the file for
- * every reader at once and reaches the disk with the next such commit,
- * or sync_gap_ms after the first unsynced one at the latest (greyq_run does it; greyq_timeout counts
- * it): the fsync of a random bucket page per new tuple was the largest
+ * "pass") waits until it is on the disk (the journal's fdatasync, or
+ * the database's fsync; greydb_commit GREYDB_DURABLE); one of new or
+ * counted tuples only (and of the policy answers about them) is in the
+ * file for every reader at once and reaches the disk sync_gap_ms after
+ * the first unsynced one at the latest (greyq_run does it;
+ * greyq_timeout counts it): the fsync of a random bucket page per new tuple was the largest
  * cost, and a crash of the machine then loses at most sync_gap_ms of
  * greylisting, a crash of the process nothing. When tuples come one by
  * one (further apart than an msync, or than commit_min_ms), each is

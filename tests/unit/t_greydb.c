@@ -583,6 +583,41 @@ durable_commit(void)
 	tdb_close(db);
 }
 
+/*
+ * A durable commit whose journal then outgrows the database: the new
+ * checkpoint fails (a directory planted at its temporary name), which
+ * turns the journal off and removes the frames that stood for the
+ * database's fsync, so the commit must fsync the database itself.
+ */
+static void
+durable_commit_checkpoint_fails(void)
+{
+	struct greydb *db;
+	struct gd_rec w = white(3);
+	char tmp[4096];
+	int i;
+
+	tdb_paths();
+	db = tdb_open(GREYDB_WRITE);
+	T_EQ_INT(greydb_commit(db, GREYDB_FSYNC), 0);
+	T_EQ_INT(greydb_resume(db, 1000), 0);
+	T_ASSERT(lag_get() != 0);
+	/* One key again and again: the journal grows past 4 MB, the
+	 * database does not. */
+	for (i = 0; i < 80000; i++) {
+		w.bcount = (uint32_t)i;
+		T_EQ_INT(greydb_put(db, "198.51.100.9", 12, &w), 0);
+	}
+	snprintf(tmp, sizeof(tmp), "%s.ckpt.tmp", tdb_path);
+	T_EQ_INT(mkdir(tmp, 0700), 0);
+	t_clear_log();
+	T_EQ_INT(greydb_commit(db, GREYDB_DURABLE), 0);
+	t_expect_log("crash protection off");
+	T_EQ_INT(greydb_unsynced(db), 0);
+	tdb_close(db);
+	T_EQ_INT(rmdir(tmp), 0);
+}
+
 static void
 dirty_mark_recovery_reader(void)
 {
@@ -971,6 +1006,7 @@ const struct t_case t_cases[] = {
 	T_CASE(kept_handle),
 	T_CASE(lag_from_another_boot),
 	T_CASE(durable_commit),
+	T_CASE(durable_commit_checkpoint_fails),
 	T_CASE(spamtrap_generation),
 	T_CASE(put_get_del),
 	T_CASE(walk_delete_half),
