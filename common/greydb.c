@@ -326,8 +326,8 @@ lock_crashed(int fd)
 }
 
 /*
- * The lag field (hdr_get reads it). lag_set: this boot's hash, on the disk (fdatasync)
- * before a transaction whose commit may leave the database unsynced;
+ * The lag field (hdr_get reads it). lag_set: this boot's hash, on the
+ * disk (fdatasync) before a transaction whose commit may leave the database unsynced;
  * only then may it (lag_ok). lag_zero: 0, without an fsync (a stale lag
  * only costs a needless rebuild); lag_clear does it after an fsync of
  * the database and the journal, unless a sync of this handle ever
@@ -780,6 +780,10 @@ greydb_commit(struct greydb *db, int how)
 		return -1;
 	}
 	journal_append(db->jrn);
+	/* Before the choice below: a new checkpoint that fails turns the
+	 * journal off, and the frames that could stand for the database's
+	 * fsync go with it. */
+	journal_trim(db->jrn);
 	/*
 	 * Without sync, GDBM has written every store into the file already
 	 * (the page cache): other processes read it, only the disk lags
@@ -808,17 +812,6 @@ greydb_commit(struct greydb *db, int how)
 		db->unsynced = 0;
 	} else
 		db->unsynced = 1;
-	journal_trim(db->jrn);
-	/* A checkpoint that failed turned the journal off, and the frames
-	 * that stood for the database's fsync went with it. */
-	if (db->unsynced && !journal_active(db->jrn)) {
-		if (gdbm_sync(db->dbf) != 0) {
-			db->sync_failed = 1;
-			seterr("sync %s: %s", db->path, gdbm_why());
-			return -1;
-		}
-		db->unsynced = 0;
-	}
 	if (hdr_finish(db) == -1)
 		return -1;
 	if (flock(db->lockfd, LOCK_UN) == -1) {

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <gdbm.h>
 #include <stdint.h>
@@ -143,10 +144,6 @@ stamp_now(const char *dbpath, uint8_t *s, off_t *size)
 }
 
 /*
- * Protection is lost: remove the checkpoint before the journal, so that
- * a rebuild never starts from a checkpoint whose journal is short.
- */
-/*
  * Before the checkpoint or the journal goes: a commit may be on the disk
  * only in them (greydb_commit, GREYDB_DURABLE), so the database itself
  * must be first. A failure is logged; the files go anyway (kept, a stale
@@ -168,28 +165,26 @@ db_fsync(const struct journal *j)
 static void
 dir_fsync(const struct journal *j)
 {
-	const char *slash = strrchr(j->cpath, '/');
-	char *dir;
+	char *copy, *dir;
 	int fd;
 
-	if (slash == NULL)
-		dir = strdup(".");
-	else if (slash == j->cpath)
-		dir = strdup("/");
-	else
-		dir = strndup(j->cpath, (size_t)(slash - j->cpath));
-	if (dir == NULL) {
+	if ((copy = strdup(j->cpath)) == NULL) {
 		log_warn("sync the directory of %s", j->cpath);
 		return;
 	}
+	dir = dirname(copy);
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    fsync(fd) == -1)
 		log_warn("sync %s", dir);
 	if (fd != -1)
 		close(fd);
-	free(dir);
+	free(copy);
 }
 
+/*
+ * Protection is lost: remove the checkpoint before the journal, so that
+ * a rebuild never starts from a checkpoint whose journal is short.
+ */
 static void
 turn_off(struct journal *j, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

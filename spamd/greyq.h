@@ -33,8 +33,8 @@
  * counted tuples only (and of the policy answers about them) is in the
  * file for every reader at once and reaches the disk sync_gap_ms after
  * the first unsynced one at the latest (greyq_run does it;
- * greyq_timeout counts it): the fsync of a random bucket page per new tuple was the largest
- * cost, and a crash of the machine then loses at most sync_gap_ms of
+ * greyq_timeout counts it): the fsync of a random bucket page per new
+ * tuple was the largest cost, and a crash of the machine then loses at most sync_gap_ms of
  * greylisting, a crash of the process nothing. When tuples come one by
  * one (further apart than an msync, or than commit_min_ms), each is
  * committed at once, so a passing retry is whitelisted without delay. A
