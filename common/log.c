@@ -4,8 +4,8 @@
  * State is limited to the settings given by log_init, log_open and
  * friends. A forked process calls log_procname so that foreground output
  * (and log_open's stderr or file) says which process spoke. Messages are
- * formatted once into a fixed buffer (truncated at LOG_LINE_MAX) and
- * sanitised; the prefix of each sink (syslog's "<pri>date ident[pid]: ",
+ * formatted once (fmt_v, common/fmt.c) into a fixed buffer (truncated at
+ * LOG_LINE_MAX) and escaped if they hold a control byte; the prefix of each sink (syslog's "<pri>date ident[pid]: ",
  * a file's UTC stamp) is added with memcpy, its timestamp kept for the
  * second it names.
  *
@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/fmt.h"
 #include "common/log.h"
 
 #define LOG_LINE_MAX	2048
@@ -145,19 +146,6 @@ put(char *buf, size_t cap, size_t *o, const char *s)
 	buf[*o] = '\0';
 }
 
-/* v in decimal, at the end of buf[len]; returns where it starts. */
-static const char *
-utoa(unsigned long v, char *buf, size_t len)
-{
-	char *p = buf + len - 1;
-
-	*p = '\0';
-	do
-		*--p = (char)('0' + v % 10);
-	while ((v /= 10) != 0 && p > buf);
-	return p;
-}
-
 /*
  * This second's time: a file's UTC stamp ("2026-12-04T03:09:14Z "), or
  * syslog's local one ("Dec  4 03:09:14 "); "" if the clock fails.
@@ -189,23 +177,17 @@ static int
 syslog_send(int pri, const char *line)
 {
 	static struct stamp st;
-	char buf[LOG_LINE_MAX + 128], num[24];
-	size_t o = 0;
+	char buf[LOG_LINE_MAX + 128];
+	size_t o;
+	int n;
 
 	if (log_sysfd == -1)
 		return -1;
-	buf[0] = '\0';
-	put(buf, sizeof(buf), &o, "<");
-	put(buf, sizeof(buf), &o, utoa((unsigned long)(LOG_DAEMON |
-	    LOG_PRI(pri)), num, sizeof(num)));
-	put(buf, sizeof(buf), &o, ">");
-	put(buf, sizeof(buf), &o, stamp(&st, 0));
-	put(buf, sizeof(buf), &o, log_ident);
-	put(buf, sizeof(buf), &o, "[");
-	put(buf, sizeof(buf), &o, utoa((unsigned long)getpid(), num,
-	    sizeof(num)));
-	put(buf, sizeof(buf), &o, "]: ");
-	put(buf, sizeof(buf), &o, line);
+	if ((n = fmt_s(buf, sizeof(buf), "<%d>%s%s[%ld]: %s",
+	    LOG_DAEMON | LOG_PRI(pri), stamp(&st, 0), log_ident,
+	    (long)getpid(), line)) < 0)
+		return -1;
+	o = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
 	/* A sealed (event loop) process must not block on a slow syslog. */
 	return send(log_sysfd, buf, o, MSG_NOSIGNAL |
 	    (log_sealed ? MSG_DONTWAIT : 0)) == -1 ? -1 : 0;
@@ -419,6 +401,16 @@ log_set_hook(void (*hook)(int, const char *))
 	log_hook = hook;
 }
 
+/* Whether s has a control byte or a byte >= 0x7f (most lines have none). */
+static int
+needs_escape(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)(*s - 0x20) >= 0x7f - 0x20)
+			return 1;
+	return 0;
+}
+
 /* Escape control bytes and bytes >= 0x7f so logs stay one clean line each. */
 static void
 sanitise(char *dst, size_t dsize, const char *src)
@@ -439,11 +431,15 @@ sanitise(char *dst, size_t dsize, const char *src)
 void
 log_emit(int pri, const char *fmt, va_list ap)
 {
-	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX];
+	char raw[LOG_LINE_MAX], esc[LOG_LINE_MAX];
+	const char *line = raw;
 	int saved = errno;
 
-	vsnprintf(raw, sizeof(raw), fmt, ap);
-	sanitise(line, sizeof(line), raw);
+	(void)fmt_v(raw, sizeof(raw), fmt, ap);
+	if (needs_escape(raw)) {
+		sanitise(esc, sizeof(esc), raw);
+		line = esc;
+	}
 	if (log_hook != NULL)
 		log_hook(pri, line);
 	if (log_fg) {
@@ -478,7 +474,7 @@ emit_errno(int pri, const char *fmt, va_list ap)
 	char buf[LOG_LINE_MAX];
 	int saved = errno;
 
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	(void)fmt_v(buf, sizeof(buf), fmt, ap);
 	emitf(pri, "%s: %s", buf, strerror(saved));
 	errno = saved;
 }
