@@ -49,6 +49,11 @@ FC_WARM=1		# s of warm-up before each first-contact window
 FC_SECS=4		# s measured per window
 FC_ROUNDS=3		# windows per server and C; the best counts
 FC_CONCS="50 200"
+# First contact runs the load client on CPU 0 and every server on CPU 1,
+# as a load generator on its own machine would: each server gets the
+# same one core, whatever the client leaves over (FC_PIN=0: no pinning)
+FC_PIN=${FC_PIN:-1}
+[ "$(nproc)" -ge 2 ] || FC_PIN=0
 HOLD_N1=10000		# CPU and memory compared with endlessh here
 HOLD_N2=19000		# what one spamd process must hold
 CPU_SECS=10		# window of the CPU-share figures
@@ -189,7 +194,7 @@ fc_load() { # NS PORT CONC LABEL ROUND: one window, figures in R[fc_L_C_rN_*]
 	local ns=$1 port=$2 c=$3 l=$4 r=$5 out rs before after total k
 	before=$(ns_cpu "$ns")
 	rm -f "$T/rs"
-	out=$(ip netns exec "$ns" "$BB/runstat" -o "$T/rs" "$BB/smtpload" \
+	out=$(ip netns exec "$ns" $(fc_cli_pin) "$BB/runstat" -o "$T/rs" "$BB/smtpload" \
 	    -c "$c" -w "$FC_WARM" -d "$FC_SECS" -n 200 -t "$l$c$r-$$" \
 	    127.0.0.1 "$port" 2>>"$T/smtpload.err")
 	after=$(ns_cpu "$ns")
@@ -203,6 +208,16 @@ fc_load() { # NS PORT CONC LABEL ROUND: one window, figures in R[fc_L_C_rN_*]
 	R[${k}_wall]=$(kv "$rs" wall_s)
 	R[${k}_srv_us]=$(calc "$(cpu_delta "$before" "$after") / $total * 1e6" 1)
 	R[${k}_cli_us]=$(calc "($(kv "$rs" user_s) + $(kv "$rs" sys_s)) / $total * 1e6" 1)
+}
+
+FC_PIN_NOW=$FC_PIN	# 0 for the windows that compare without pinning
+fc_cli_pin() { [ "$FC_PIN_NOW" = 1 ] && echo taskset -c 0; }
+fc_pin_servers() { # NS CPUS: every process of the namespace, threads too
+	local p
+	[ "$FC_PIN" = 1 ] || return 0
+	for p in $(ip netns pids "$1" 2>/dev/null); do
+		taskset -a -c -p "$2" "$p" >/dev/null 2>&1 || say "   taskset $p failed"
+	done
 }
 
 # fc_best LABEL CONC: the round with the highest rate becomes R[fc_L_C*]
@@ -292,6 +307,7 @@ sec_fc() {
 		# a fresh spamd and database for each C, so the two compare
 		start_spamd "$ns" "$T/fcdb$c" "$T/fc-spamd$c.log" -S 0 -s 0 \
 		    -c 1000 $BENCH_NO_BOUNDS || continue
+		fc_pin_servers "$ns" 1
 		db=$T/fcdb$c/spamd.db
 		before=$(kv "$("$BB/benchdb" count "$db")" grey)
 		for ((r = 1; r <= FC_ROUNDS; r++)); do
@@ -307,6 +323,21 @@ sec_fc() {
 		fc_best null "$c"
 		fc_best spamd "$c"
 		fc_best pf "$c"
+		# The same comparison as before pinning, at the first C only:
+		# client and servers on both cores, so Postfix gets what the
+		# client leaves of them. Not in the tuple counts above.
+		if [ "$FC_PIN" = 1 ] && [ "$c" = "${FC_CONCS%% *}" ]; then
+			fc_pin_servers "$ns" "0-$(($(nproc) - 1))"
+			FC_PIN_NOW=0
+			for ((r = 1; r <= FC_ROUNDS; r++)); do
+				fc_load "$ns" 8025 "$c" spamdu "$r"
+				[ $have_pf = 1 ] && fc_load "$ns" 2526 "$c" pfu "$r"
+			done
+			FC_PIN_NOW=1
+			fc_pin_servers "$ns" 1
+			fc_best spamdu "$c"
+			fc_best pfu "$c"
+		fi
 		# tuples: every spamd window of this C, over their wall time
 		local sent=0 wall=0
 		for ((r = 1; r <= FC_ROUNDS; r++)); do
@@ -329,7 +360,11 @@ sec_fc() {
 		fi
 		stop_pid "$SPAMD_PID"
 		final=$(kv "$("$BB/benchdb" count "$db")" grey)
-		raw "fc.spamd.c$c" "grey_before=$before grey_after=$after grey_after_stop=$final tuples_sent=$sent rates_null=[$(get fc_null_${c}_all)] spamd=[$(get fc_spamd_${c}_all)] pf=[$(get fc_pf_${c}_all)]"
+		local usent=0
+		for ((r = 1; r <= FC_ROUNDS; r++)); do
+			usent=$((usent + ${R[fc_spamdu_${c}_r${r}_total]:-0}))
+		done
+		raw "fc.spamd.c$c" "grey_before=$before grey_after=$after grey_after_stop=$final tuples_sent=$sent unpinned_sent_after=$usent rates_null=[$(get fc_null_${c}_all)] spamd=[$(get fc_spamd_${c}_all)] pf=[$(get fc_pf_${c}_all)]"
 		rm -rf "$T/fcdb$c"
 	done
 	[ $have_pf = 1 ] && ip netns exec "$ns" postfix -c "$T/postfix" stop >/dev/null 2>&1
@@ -1010,6 +1045,11 @@ build_table() {
 		    "$(calc "$(get fc_spamd_${c}_srv_us) / $(get fc_null_${c}_srv_us)" 2)x null" "<= 1.3x" \
 		    "$(verdict "$(get fc_spamd_${c}_srv_us) <= 1.3 * $(get fc_null_${c}_srv_us)")"
 	done
+	c=${FC_CONCS%% *}
+	[ "$FC_PIN" = 1 ] &&
+		row "First contact, C=$c, unpinned (client and servers on both cores): spamd sessions/s" \
+		    "$(get fc_spamdu_$c)" "Postfix+postgrey $(get fc_pfu_$c)/s" \
+		    "$(calc "$(get fc_spamdu_$c) / $(get fc_pfu_$c)" 1)x" "-" "-"
 	row "First contact: instructions per session (callgrind)" \
 	    "$(get cg_spamd) (smtp $(get cg_smtp), grey $(get cg_grey))" \
 	    "null server $(get cg_null)" "$(calc "$(get cg_spamd) / $(get cg_null)" 1)x null" "-" "-"
@@ -1105,7 +1145,11 @@ machine() {
 	echo "- load average at the start: $LOAD0; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "- other network namespaces on the box at the start: $NETNS0 (other jobs share these 2 cores; timings move with them)"
 	echo "- peers: $(dpkg-query -W -f='${Package} ${Version}, ' postfix postgrey endlessh nftables 2>/dev/null | sed 's/, $//')"
-	echo "- load clients and servers share the machine: every figure includes the client's CPU competing with the server's"
+	if [ "$FC_PIN" = 1 ]; then
+		echo "- first contact: the load client runs on CPU 0 and every server on CPU 1 (taskset); the other sections: load clients and servers share the machine"
+	else
+		echo "- load clients and servers share the machine: every figure includes the client's CPU competing with the server's"
+	fi
 }
 
 prof_block() { # FILE TITLE
@@ -1134,9 +1178,10 @@ missed_notes() {
   $(get fc_pf_50)/s and $(get fc_pf_200)/s). The null server, which does no work
   at all, itself reaches only $(calc "$(get fc_null_50) / $(get fc_pf_50)" 1)x and $(calc "$(get fc_null_200) / $(get fc_pf_200)" 1)x Postfix + postgrey's
   rate here. The throughput ratios are squeezed by
-  the machine: the load client needs $(get fc_spamd_50_cli_us) us of CPU per session
-  and shares the 2 cores (with other jobs too), so the ratio of CPU per
-  session is the steadier figure: spamd $(get fc_spamd_50_srv_us) us (SMTP process
+  the machine: the load client needs $(get fc_spamd_50_cli_us) us of CPU per session,
+  a whole core (FC_PIN=$FC_PIN: 1 gives it CPU 0 and each server CPU 1), and
+  other jobs share the box, so the ratio of CPU per session is the
+  steadier figure: spamd $(get fc_spamd_50_srv_us) us (SMTP process
   $(get fc_spamd_50_smtp_us), greylister $(get fc_spamd_50_grey_us)) against
   $(get fc_null_50_srv_us) us for the null server and $(get fc_pf_50_srv_us) us for
   Postfix + postgrey at C=50. Against Postfix + postgrey spamd needs about
@@ -1331,7 +1376,13 @@ and other jobs may run on the box too: see the load averages above.
    (null, spamd, Postfix), each window 1 s of warm-up then 4 s counted;
    the table shows each server's best round (all rounds are in the raw
    figures), because other load on a shared machine only ever slows a
-   window down. Servers: spamd -S 0 -s 0 -c 1000 with a fresh database for
+   window down. The load client runs on CPU 0 and every server process
+   on CPU 1 (taskset; FC_PIN=0 turns it off), as a load generator on a
+   machine of its own would: each server gets the same one core. Without
+   pinning, a server gets whatever the client leaves of the 2 cores:
+   spamd keeps the client busy and gets one, Postfix, which keeps it
+   waiting, gets nearly both. The first C also runs 3 unpinned rounds of
+   spamd and Postfix, shown in their own row. Servers: spamd -S 0 -s 0 -c 1000 with a fresh database for
    each C; bench/nullsmtp.c (epoll, 220/250/451, no logic) as the ceiling;
    Postfix 3.7 smtpd (an instance of its own: port 2526, 250 smtpd
    processes, no chroot, no peer-name lookup, max_use 100000, logging to a
