@@ -41,15 +41,34 @@ struct scan {
 	int			 fn_errno;	/* fn stopped the pass */
 };
 
-/* Tell the caller about the WHITE address just added; 0 or -1. */
+/*
+ * A live WHITE address (key is the record's key or an address): kept in
+ * res->white by greyscan_run, told to the caller's fn by greyscan_stream,
+ * which keeps only the count (a million addresses would otherwise sit in
+ * memory that nobody reads). 0, or -1: out of memory (s->oom, errno) or
+ * fn failed (s->fn_errno).
+ */
 static int
-tell(struct scan *s)
+white(struct scan *s, const char *key, size_t keylen, int64_t expire)
 {
 	struct greyscan_res *res = s->res;
+	struct greyscan_addr one, *v = &one;
+	size_t n = 0, cap = 1;
 
-	if (s->fn == NULL || res->nwhite == 0)
+	if (s->fn == NULL) {
+		if (greyscan_addr_add(&res->white, &res->nwhite,
+		    &res->capwhite, key, keylen, expire) == -1) {
+			s->oom = 1;
+			return -1;
+		}
 		return 0;
-	if (s->fn(s->arg, &res->white[res->nwhite - 1]) == -1) {
+	}
+	/* room for one: greyscan_addr_add never reallocates v */
+	if (greyscan_addr_add(&v, &n, &cap, key, keylen, expire) == -1 ||
+	    n == 0)
+		return 0;	/* not an address: skipped, as in res->white */
+	res->nwhite++;
+	if (s->fn(s->arg, &one) == -1) {
 		s->fn_errno = errno != 0 ? errno : EIO;
 		return -1;
 	}
@@ -137,16 +156,10 @@ walk(const char *key, size_t keylen, const struct gd_rec *r, const char *why,
 		return s->oom ? GREYDB_STOP : GREYDB_KEEP;
 	}
 	switch (r->kind) {
-	case GD_WHITE: {
-		size_t before = res->nwhite;
-
-		if (greyscan_addr_add(&res->white, &res->nwhite,
-		    &res->capwhite, key, keylen, r->expire) == -1)
-			s->oom = 1;
-		else if (res->nwhite > before && tell(s) == -1)
+	case GD_WHITE:
+		if (white(s, key, keylen, r->expire) == -1)
 			return GREYDB_STOP;
 		break;
-	}
 	case GD_TRAPPED:
 		if (greyscan_addr_add(&res->trapped, &res->ntrapped,
 		    &res->captrapped, key, keylen, r->expire) == -1)
@@ -225,12 +238,7 @@ promote_chunk(struct greydb *db, struct scan *s, size_t lo, size_t hi,
 		res->promoted++;
 		if (!dry)
 			log_verbose("whitelisting %s", ip);
-		size_t before = res->nwhite;
-
-		if (greyscan_addr_add(&res->white, &res->nwhite, &res->capwhite, ip,
-		    strlen(ip), w.expire) == -1)
-			return -1;
-		if (res->nwhite > before && tell(s) == -1)
+		if (white(s, ip, strlen(ip), w.expire) == -1)
 			return -1;
 	}
 	return 0;

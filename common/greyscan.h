@@ -14,7 +14,9 @@
  *		the same, calling fn(arg, w) for each live WHITE address as
  *		it is found (those of the walk, then the promoted ones), so
  *		a caller can act on them while the walk goes on; fn returns
- *		0, or -1 (errno set) to stop the pass, which then fails
+ *		0, or -1 (errno set) to stop the pass, which then fails.
+ *		res->white stays empty (res->nwhite counts what was told):
+ *		fn must copy what it keeps
  *	greyscan_free(&res)
  *	greyscan_addr_add(&v, &n, &cap, key, keylen, expire)	append the
  *		address (or network) a key starts with to a growing array (a

@@ -156,8 +156,9 @@ tell_cb(void *arg, const struct greyscan_addr *w)
 }
 
 /*
- * greyscan_stream: every WHITE address the result holds is told, the
- * promoted one too; a callback that fails stops the pass with its errno.
+ * greyscan_stream: every live WHITE address is told, the promoted one
+ * too, and counted but not kept; a callback that fails stops the pass
+ * with its errno.
  */
 static void
 stream(void)
@@ -181,6 +182,7 @@ stream(void)
 	T_EQ_INT(t.n, res.nwhite);
 	T_EQ_INT(t.n, 2);		/* 192.0.2.1 and the promoted one */
 	T_ASSERT(t.saw_promoted);
+	T_ASSERT(res.white == NULL);	/* told, not kept */
 	T_EQ_INT(kind_of("192.0.2.2"), 0);
 	greyscan_free(&res);
 }
