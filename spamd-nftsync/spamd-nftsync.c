@@ -68,6 +68,7 @@
 #define FULL_EVERY	86400	/* replace whole at least this often */
 #define FILL_BATCH	16384	/* elements per batch into an empty set */
 #define FILL_ASK	32768	/* elements per blacklist query meanwhile */
+#define FILL_FIRST	2048	/* ... in the first: the kernel starts early */
 
 static __dead void
 usage(void)
@@ -503,6 +504,27 @@ fill_chunk(struct run *r, int s)
 	}
 	if (done.s != -1 && !r->failed[done.s])
 		fill_send(r, done.s, r->sent[done.s], done.hi);
+	/* Without spamd there is no answer to wait for: in at once. */
+	if (r->fly.on == FLY_NOSPAMD) {
+		done = r->fly.rg;
+		if (ask_end(r) == -1)
+			r->failed[done.s] = 1;
+		else if (!r->failed[done.s])
+			fill_send(r, done.s, r->sent[done.s], r->fly.rg.hi);
+	}
+}
+
+/*
+ * Elements to gather before the next question about set s: few at the
+ * start, so that the kernel has work while the walk goes on, then twice
+ * what was asked so far, up to FILL_ASK.
+ */
+static size_t
+fill_step(const struct run *r, int s)
+{
+	size_t a = r->asked[s];
+
+	return a < FILL_FIRST ? FILL_FIRST : a < FILL_ASK ? a : FILL_ASK;
 }
 
 /* The walk has nothing new yet: the question in flight, answered. */
@@ -588,7 +610,7 @@ take(struct run *r, const struct greyscan_addr *w)
 	memcpy(e->key, w->a.u.b, addr_len(&w->a));
 	e->plen = w->plen;
 	e->expire = w->expire;
-	if (r->how[s] == HOW_FILL && set->n - r->asked[s] >= FILL_ASK &&
+	if (r->how[s] == HOW_FILL && set->n - r->asked[s] >= fill_step(r, s) &&
 	    !r->draining && !r->failed[s])
 		fill_chunk(r, s);
 	return 0;
