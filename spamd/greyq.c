@@ -34,6 +34,8 @@ struct item {
 	uint8_t		 sync;		/* from a peer: SYNCMSG_GREY, ... */
 	uint8_t		 out;		/* to the peers: SYNCMSG_GREY, ... */
 	int64_t		 stamp, expire;	/* a synced entry's */
+	int64_t		 seen;		/* arrival: the time it is decided at */
+	uint8_t		 applied;	/* its writes outlived a failed commit */
 	char		*helo, *from, *to;	/* point into data[] */
 	char		 data[];
 };
@@ -455,8 +457,18 @@ record(struct greyq *q, struct greydb *db, struct item *it,
     const char *key, int klen, struct gd_rec *tr, int found, int isnew,
     int64_t now)
 {
-	int passed = greylist_tuple(tr, found, now, q->c.gl);
+	int passed;
 
+	/*
+	 * A commit failed after this sighting was written, and the write
+	 * stayed (the file and the journal keep it): counting it again
+	 * would make one attempt look like a retry.
+	 */
+	if (it->applied && found && !isnew) {
+		it->out = SYNCMSG_GREY;
+		return greylist_passed(tr, now);
+	}
+	passed = greylist_tuple(tr, found, now, q->c.gl);
 	/*
 	 * A new tuple from one of our peers (the extension) keeps the
 	 * peer's first sighting, so that every host counts passtime from
@@ -825,15 +837,18 @@ flush(struct greyq *q)
 	struct effects fx;
 	struct item *it;
 	size_t done = 0;
-	int64_t now = clock_now();
 	int bad = 0, synced, how;
+	size_t i;
 
 	if (q->head == NULL || writer(q) == -1)
 		return;
 	memset(&fx, 0, sizeof(fx));
 	dbsize_update(q);
 	for (it = q->head; it != NULL && done < q->c.txn_max; it = it->next) {
-		if (apply(q, q->gdb, it, now, &fx) == -1) {
+		/* Decided as of its arrival: a tuple and its retry that
+		 * waited together (a locked or failing database) are still
+		 * passtime apart, and a batch tried again is not later. */
+		if (apply(q, q->gdb, it, it->seen, &fx) == -1) {
 			bad = 1;
 			break;
 		}
@@ -875,6 +890,10 @@ flush(struct greyq *q)
 	q->dbs.nitems = done;
 	if (synced && q->c.sync_out != NULL)
 		sync_out(q, done);
+	if (!synced)	/* kept for a retry; what was applied is written */
+		for (it = q->head, i = 0; it != NULL && i < done;
+		    it = it->next, i++)
+			it->applied = 1;
 	dequeue(q, synced ? done : 0);	/* else keep the batch for a retry */
 	if (synced && q->c.effect != NULL) {
 		/* What was stored is durable: its effects may go out,
@@ -1009,6 +1028,8 @@ greyq_add(struct greyq *q, const struct proto_tuple *t)
 	it->out = 0;
 	it->stamp = t->stamp;
 	it->expire = t->expire;
+	it->seen = clock_now();
+	it->applied = 0;
 	it->helo = it->data;
 	it->from = it->helo + lh;
 	it->to = it->from + lf;

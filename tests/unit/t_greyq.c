@@ -394,6 +394,24 @@ locked_backoff(void)
 	play(&tc);
 }
 
+/*
+ * A tuple and its retry after passtime that waited together for a locked
+ * database are decided as of their arrival: the retry passes.
+ */
+static void
+locked_retry_passes(void)
+{
+	static const struct tcase tc = { .qc.lock_wait_ms = 0, .steps = {
+		"lock", "add " TUPLE, "run", "queued 1",
+		"sleep 61", "add " TUPLE, "run", "queued 2",
+		"unlock", "force", "queued 0",
+		"white 192.0.2.1", "fx white 192.0.2.1",
+		"log whitelisting 192.0.2.1",
+	} };
+
+	play(&tc);
+}
+
 /* A forced run writes during the back-off (the exit path). */
 static void
 force_during_backoff(void)
@@ -751,6 +769,7 @@ const struct t_case t_cases[] = {
 	T_CASE(retry_passes),
 	T_CASE(traps),
 	T_CASE(locked_backoff),
+	T_CASE(locked_retry_passes),
 	T_CASE(force_during_backoff),
 	T_CASE(missing_dir),
 	T_CASE(batch_bound),
