@@ -327,8 +327,8 @@ lock_crashed(int fd)
 
 /*
  * The lag field (hdr_get reads it). lag_set: this boot's hash, on the
- * disk (fdatasync) before a transaction whose commit may leave the database unsynced;
- * only then may it (lag_ok). lag_zero: 0, without an fsync (a stale lag
+ * disk (fdatasync) before a transaction whose commit may leave the
+ * database unsynced; only then may it (lag_ok). lag_zero: 0, without an fsync (a stale lag
  * only costs a needless rebuild); lag_clear does it after an fsync of
  * the database and the journal, unless a sync of this handle ever
  * failed (its writes may never reach the disk: a reboot must rebuild).

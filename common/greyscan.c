@@ -41,6 +41,8 @@ struct scan {
 	int			 fn_errno;	/* fn stopped the pass */
 };
 
+static int	addr_of(const char *, size_t, int64_t, struct greyscan_addr *);
+
 /*
  * A live WHITE address (key is the record's key or an address): kept in
  * res->white by greyscan_run, told to the caller's fn by greyscan_stream,
@@ -52,8 +54,7 @@ static int
 white(struct scan *s, const char *key, size_t keylen, int64_t expire)
 {
 	struct greyscan_res *res = s->res;
-	struct greyscan_addr one, *v = &one;
-	size_t n = 0, cap = 1;
+	struct greyscan_addr one;
 
 	if (s->fn == NULL) {
 		if (greyscan_addr_add(&res->white, &res->nwhite,
@@ -63,9 +64,7 @@ white(struct scan *s, const char *key, size_t keylen, int64_t expire)
 		}
 		return 0;
 	}
-	/* room for one: greyscan_addr_add never reallocates v */
-	if (greyscan_addr_add(&v, &n, &cap, key, keylen, expire) == -1 ||
-	    n == 0)
+	if (addr_of(key, keylen, expire, &one) == -1)
 		return 0;	/* not an address: skipped, as in res->white */
 	res->nwhite++;
 	if (s->fn(s->arg, &one) == -1) {
@@ -110,13 +109,28 @@ keyv_free(struct keyv *v)
 	free(v->len);
 }
 
-int
-greyscan_addr_add(struct greyscan_addr **v, size_t *n, size_t *cap,
-    const char *key, size_t keylen, int64_t expire)
+/* The address (or network) a key starts with, into *w; -1 if neither. */
+static int
+addr_of(const char *key, size_t keylen, int64_t expire,
+    struct greyscan_addr *w)
 {
 	struct cidr c;
 
 	if (gd_key_cidr(key, keylen, &c) == -1)
+		return -1;
+	w->a = c.a;
+	w->plen = c.plen == 8 * addr_len(&c.a) ? 0 : c.plen;
+	w->expire = expire;
+	return 0;
+}
+
+int
+greyscan_addr_add(struct greyscan_addr **v, size_t *n, size_t *cap,
+    const char *key, size_t keylen, int64_t expire)
+{
+	struct greyscan_addr w;
+
+	if (addr_of(key, keylen, expire, &w) == -1)
 		return 0;
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 64;
@@ -127,9 +141,7 @@ greyscan_addr_add(struct greyscan_addr **v, size_t *n, size_t *cap,
 		*v = nv;
 		*cap = ncap;
 	}
-	(*v)[*n].a = c.a;
-	(*v)[*n].plen = c.plen == 8 * addr_len(&c.a) ? 0 : c.plen;
-	(*v)[(*n)++].expire = expire;
+	(*v)[(*n)++] = w;
 	return 0;
 }
 

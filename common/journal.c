@@ -144,6 +144,24 @@ stamp_now(const char *dbpath, uint8_t *s, off_t *size)
 }
 
 /*
+ * Open a regular file of ours (flags: O_RDONLY or O_WRONLY) and sync it:
+ * fdatasync if data, else fsync. 0, or -1 with errno.
+ */
+static int
+sync_file(const char *path, int flags, int data)
+{
+	int fd, rc, saved;
+
+	if ((fd = util_open_file(path, flags, 0, NULL, 0)) == -1)
+		return -1;
+	rc = data ? fdatasync(fd) : fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/*
  * Before the checkpoint or the journal goes: a commit may be on the disk
  * only in them (greydb_commit, GREYDB_DURABLE), so the database itself
  * must be first. A failure is logged; the files go anyway (kept, a stale
@@ -152,13 +170,8 @@ stamp_now(const char *dbpath, uint8_t *s, off_t *size)
 static void
 db_fsync(const struct journal *j)
 {
-	int fd;
-
-	if ((fd = util_open_file(j->dbpath, O_RDONLY, 0, NULL, 0)) == -1 ||
-	    fsync(fd) == -1)
+	if (sync_file(j->dbpath, O_RDONLY, 0) == -1)
 		log_warn("%s: sync before the checkpoint goes", j->dbpath);
-	if (fd != -1)
-		close(fd);
 }
 
 /* The renames of a checkpoint on the disk: the directory's fsync. */
@@ -547,21 +560,16 @@ journal_append(struct journal *j)
 int
 journal_sync(struct journal *j, int locked)
 {
-	int fd, rc = 0;
-
 	if (j == NULL || !j->ok)
 		return 0;
-	if ((fd = util_open_file(j->jpath, O_WRONLY, 0, NULL, 0)) == -1 ||
-	    fdatasync(fd) == -1) {
-		rc = -1;
+	if (sync_file(j->jpath, O_WRONLY, 1) == -1) {
 		/* Unlocked, another writer may be making a new checkpoint:
 		 * its files are not ours to remove. */
 		if (locked)
 			turn_off(j, "sync %s: %s", j->jpath, strerror(errno));
+		return -1;
 	}
-	if (fd != -1)
-		close(fd);
-	return rc;
+	return 0;
 }
 
 int

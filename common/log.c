@@ -4,10 +4,11 @@
  * State is limited to the settings given by log_init, log_open and
  * friends. A forked process calls log_procname so that foreground output
  * (and log_open's stderr or file) says which process spoke. Messages are
- * formatted once (fmt_v, common/fmt.c) into a fixed buffer (truncated at
- * LOG_LINE_MAX) and escaped if they hold a control byte; the prefix of each sink (syslog's "<pri>date ident[pid]: ",
- * a file's UTC stamp) is added with memcpy, its timestamp kept for the
- * second it names.
+ * formatted once (fmt_v, common/fmt.c) into a fixed buffer (truncated
+ * at LOG_LINE_MAX) and escaped if they hold a control byte; the prefix
+ * of each sink (syslog's "<pri>date ident[pid]: " by fmt_s, a file's UTC
+ * stamp with memcpy) is added to it, its timestamp kept for the second
+ * it names.
  *
  * Syslog is spoken here, not through syslog(3): glibc's syslog() makes a
  * new socket and connects again whenever a send fails (the daemon was
@@ -121,9 +122,11 @@ log_dropped(void)
 }
 
 /*
- * Lines are assembled with memcpy, not a second printf: a log line is
- * formatted once, in log_emit. Timestamps change once a second, so the
- * last one is kept (strftime is most of the cost of a short line).
+ * Lines are assembled without a second printf: a file's with memcpy
+ * (assemble), syslog's datagram with fmt_s, which does its few
+ * conversions itself; the message is formatted once, in log_emit.
+ * Timestamps change once a second, so the last one is kept (strftime is
+ * most of the cost of a short line).
  */
 struct stamp {
 	time_t	t;

@@ -478,6 +478,18 @@ fill_send(struct run *r, int s, size_t lo, size_t hi)
 	r->sent[s] = hi;
 }
 
+/* The question in flight, answered: its part goes in. */
+static void
+fly_send(struct run *r)
+{
+	int s = r->fly.rg.s;
+
+	if (ask_end(r) == -1)
+		r->failed[s] = 1;
+	else
+		fill_send(r, s, r->sent[s], r->fly.rg.hi);
+}
+
 /*
  * An empty set being filled while the scan runs: the answer about the
  * part asked last, the question about set s's new elements, then the
@@ -505,13 +517,8 @@ fill_chunk(struct run *r, int s)
 	if (done.s != -1 && !r->failed[done.s])
 		fill_send(r, done.s, r->sent[done.s], done.hi);
 	/* Without spamd there is no answer to wait for: in at once. */
-	if (r->fly.on == FLY_NOSPAMD) {
-		done = r->fly.rg;
-		if (ask_end(r) == -1)
-			r->failed[done.s] = 1;
-		else if (!r->failed[done.s])
-			fill_send(r, done.s, r->sent[done.s], r->fly.rg.hi);
-	}
+	if (r->fly.on == FLY_NOSPAMD)
+		fly_send(r);
 }
 
 /*
@@ -714,13 +721,8 @@ push_rest(struct run *r)
 	size_t nrg = 0, j;
 	int s, x;
 
-	if (r->fly.on != FLY_NONE) {	/* the last question of a fill */
-		s = r->fly.rg.s;
-		if (ask_end(r) == -1)
-			r->failed[s] = 1;
-		else
-			fill_send(r, s, r->sent[s], r->fly.rg.hi);
-	}
+	if (r->fly.on != FLY_NONE)	/* the last question of a fill */
+		fly_send(r);
 	for (s = 0; s < PUSHED_NSETS; s++) {
 		if (r->failed[s])
 			continue;
