@@ -235,7 +235,155 @@ network_of(void)
 	T_EQ_INT(c.plen, 128);
 }
 
+/* What addr_parse was before it parsed by itself: inet_pton. */
+static int
+ref_parse(const char *s, struct addr *a)
+{
+	struct in_addr v4;
+	struct in6_addr v6;
+
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, &v4) == 1) {
+		a->af = AF_INET;
+		a->u.v4 = v4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &v6) != 1)
+		return -1;
+	if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+		a->af = AF_INET;
+		memcpy(&a->u.v4, &v6.s6_addr[12], 4);
+	} else {
+		a->af = AF_INET6;
+		a->u.v6 = v6;
+	}
+	return 0;
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t
+rng(uint32_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state % n);
+}
+
+static void
+same_as_ref(const char *s, size_t *accepted)
+{
+	struct addr a, r;
+	int rc, rrc;
+
+	memset(&a, 0x5a, sizeof(a));
+	rc = addr_parse(s, &a);
+	rrc = ref_parse(s, &r);
+	if (rc != rrc)
+		t_fail("\"%s\": addr_parse %d, inet_pton %d", s, rc, rrc);
+	if (rc == 0) {
+		if (a.af != r.af || memcmp(a.u.b, r.u.b, sizeof(a.u.b)) != 0)
+			t_fail("\"%s\": another address than inet_pton's", s);
+		(*accepted)++;
+	}
+}
+
+/* A random address as text, in one of the forms inet_pton takes. */
+static void
+gen_address(char *buf, size_t len)
+{
+	uint8_t b[16];
+	char *p;
+	int i, run;
+
+	for (i = 0; i < 16; i++)
+		b[i] = (uint8_t)(rng(3) == 0 ? 0 : rng(256));
+	if (rng(4) == 0) {		/* a run of zero groups */
+		run = (int)rng(8);
+		memset(b + 2 * rng(8), 0, (size_t)run);
+	}
+	switch (rng(5)) {
+	case 0:
+		inet_ntop(AF_INET, b, buf, (socklen_t)len);
+		break;
+	case 1:			/* canonical, as the database keys are */
+		inet_ntop(AF_INET6, b, buf, (socklen_t)len);
+		break;
+	case 2:			/* all eight groups, upper case, zeros */
+		snprintf(buf, len, "%X:%04x:%X:%x:%04X:%x:%x:%X",
+		    b[0] << 8 | b[1], b[2] << 8 | b[3], b[4] << 8 | b[5],
+		    b[6] << 8 | b[7], b[8] << 8 | b[9], b[10] << 8 | b[11],
+		    b[12] << 8 | b[13], b[14] << 8 | b[15]);
+		break;
+	case 3:			/* a dotted IPv4 tail */
+		snprintf(buf, len, "%s%x::%d.%d.%d.%d", rng(2) ? "::ffff:" :
+		    "", b[0], b[12], b[13], b[14], b[15]);
+		break;
+	default:		/* canonical, then one character mutated */
+		inet_ntop(rng(2) ? AF_INET6 : AF_INET, b, buf,
+		    (socklen_t)len);
+		p = buf + rng((uint32_t)strlen(buf) + 1);
+		switch (rng(4)) {
+		case 0:
+			*p = ":.0f9gA/ "[rng(9)];
+			if (p == buf + strlen(buf))
+				p[1] = '\0';
+			break;
+		case 1:			/* deleted */
+			memmove(p, p + (*p != '\0'), strlen(p));
+			break;
+		default:		/* doubled */
+			if (strlen(buf) + 2 < len) {
+				memmove(p + 1, p, strlen(p) + 1);
+				if (*p == '\0')
+					*p = ':';
+			}
+			break;
+		}
+	}
+}
+
+/*
+ * addr_parse parses by itself and must take exactly what inet_pton
+ * takes, with the same result: addresses in every form, mutated ones,
+ * and strings of the characters that matter.
+ */
+static void
+parse_like_inet_pton(void)
+{
+	static const char *edge[] = {
+		"", ":", "::", ":::", "::0", "0::", "1::", "::1:", ":1::",
+		"1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7::",
+		"::2:3:4:5:6:7:8", "1:2:3:4:5:6:7::8", "1::2::3", "12345::",
+		"0000:0000:0000:0000:0000:0000:0000:0001", "00000::", "1:",
+		"::ffff:1.2.3.4", "::1.2.3.4", "1.2.3.4", "01.2.3.4",
+		"1.2.3.04", "0.0.0.0", "255.255.255.255", "256.1.1.1",
+		"1.2.3", "1.2.3.4.", "1.2.3.4.5", ".1.2.3", "1..2.3",
+		"1.2.3.4 ", " 1.2.3.4", "fffff::", "g::", "::G", "FFFF::",
+		"1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:7:1.2.3.4",
+	};
+	char buf[64];
+	size_t i, k, accepted = 0, n;
+
+	for (i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+		same_as_ref(edge[i], &accepted);
+	for (i = 0; i < 300000; i++) {
+		gen_address(buf, sizeof(buf));
+		same_as_ref(buf, &accepted);
+	}
+	T_ASSERT(accepted > 150000);	/* most of the generated parse */
+	for (i = 0; i < 300000; i++) {
+		n = rng(20);
+		for (k = 0; k < n; k++)
+			buf[k] = "0123456789abcdefF:::..x"[rng(23)];
+		buf[n] = '\0';
+		same_as_ref(buf, &accepted);
+	}
+}
+
 const struct t_case t_cases[] = {
+	T_CASE(parse_like_inet_pton),
 	T_CASE(network_of),
 	T_CASE(parse_and_format),
 	T_CASE(ntop_v4),
