@@ -2,16 +2,19 @@
  * scanfeed.c: the database pass in a child that feeds WHITE addresses to
  * spamd-nftsync through a pipe (see scanfeed.h).
  *
- * The pipe carries fixed 32-byte records in the host's byte order (both
- * ends are this program): a WHITE address, or the end mark followed by
- * the pass's counts. The pipe is made large (root may), so the walk,
- * which holds the database's shared lock, never waits for the parent
- * while the parent waits for the kernel. Where the pipe cannot grow
- * (pipe-max-size, 1 MiB by default, and no CAP_SYS_RESOURCE), the
- * parent drains it between its batches (scanfeed_next without waiting):
- * else the two took turns, the walk stopped at a full pipe while the
- * parent inserted, the parent waited for the walk to refill it.
+ * The child writes fixed 32-byte records in the host's byte order (both
+ * ends are this program) to a memfd: a WHITE address, or the end mark
+ * followed by the pass's counts. After each 64 KiB it writes the memfd's
+ * new length, 8 bytes, to a pipe; the parent reads the lengths from the
+ * pipe and the records from the memfd, and punches out what it has read.
+ * So the walk, which holds the database's shared lock, never waits for
+ * the parent while the parent waits for the kernel: a pipe alone holds
+ * 1 MiB (pipe-max-size; more needs CAP_SYS_RESOURCE, which containers
+ * often lack), and with it the walk stopped at a full pipe whenever a
+ * batch went in, then the parent waited for the walk. The pipe's end of
+ * file is the child's end; the end mark says that the pass succeeded.
  */
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -31,7 +34,8 @@
 #define REC_WHITE	1
 #define REC_END		2
 #define BUF_LEN		(64 * 1024)
-#define PIPE_WANT	(32 * 1024 * 1024)
+#define PUNCH_EVERY	(4 * 1024 * 1024)	/* read memfd bytes freed */
+#define SCAN_FD		3	/* the child's pipe, then its memfd */
 
 struct rec {
 	uint8_t		type;
@@ -47,29 +51,40 @@ struct counts {
 			ntrapped, spamtraps, reorganized;
 };
 
-/* The child's side: a buffered writer. */
+/* The child's side: a buffered writer to the memfd, told on the pipe. */
 struct out {
-	int		 fd;
+	int		 fd, mfd;
+	uint64_t	 end;		/* the memfd's length */
 	unsigned char	 buf[BUF_LEN];
 	size_t		 len;
 };
 
 static int
-out_flush(struct out *o)
+write_all(int fd, const void *p, size_t len)
 {
 	size_t off = 0;
 	ssize_t w;
 
-	while (off < o->len) {
-		w = write(o->fd, o->buf + off, o->len - off);
+	while (off < len) {
+		w = write(fd, (const unsigned char *)p + off, len - off);
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w == -1)
 			return -1;
 		off += (size_t)w;
 	}
-	o->len = 0;
 	return 0;
+}
+
+static int
+out_flush(struct out *o)
+{
+	if (write_all(o->mfd, o->buf, o->len) == -1)
+		return -1;
+	o->end += o->len;
+	o->len = 0;
+	/* 8 bytes: one atomic pipe write */
+	return write_all(o->fd, &o->end, sizeof(o->end));
 }
 
 static int
@@ -97,7 +112,7 @@ feed(void *arg, const struct greyscan_addr *w)
 }
 
 static __dead void
-child(int fd, const char *dbpath, int64_t now,
+child(int fd, int mfd, const char *dbpath, int64_t now,
     const struct greylist_params *p, int flags)
 {
 	static struct out o;
@@ -106,6 +121,7 @@ child(int fd, const char *dbpath, int64_t now,
 	struct rec end;
 
 	o.fd = fd;
+	o.mfd = mfd;
 	if (statedir_enter(dbpath, STATEDIR_FOR_GOOD) == -1)
 		_exit(1);
 	if (greyscan_stream(dbpath, now, p, flags, &res, feed, &o) == -1) {
@@ -159,63 +175,73 @@ int
 scanfeed_start(struct scanfeed *sf, const char *dbpath, int64_t now,
     const struct greylist_params *p, int flags)
 {
-	int fds[2], size;
+	int fds[2];
 
 	memset(sf, 0, sizeof(*sf));
-	sf->fd = -1;
+	sf->fd = sf->mfd = -1;
 	if ((sf->buf = malloc(BUF_LEN)) == NULL) {
 		log_warn("malloc");
+		return -1;
+	}
+	if ((sf->mfd = memfd_create("spamd-nftsync scan", MFD_CLOEXEC)) ==
+	    -1) {
+		log_warn("memfd_create");
+		free(sf->buf);
 		return -1;
 	}
 	if (pipe2(fds, O_CLOEXEC) == -1 ||
 	    fcntl(fds[0], F_SETFL, O_NONBLOCK) == -1) {
 		log_warn("pipe");
-		free(sf->buf);
-		return -1;
+		goto fail;
 	}
-	/* As large as we may; a smaller pipe only makes the walk wait. */
-	for (size = PIPE_WANT; size >= 64 * 1024; size /= 4)
-		if (fcntl(fds[0], F_SETPIPE_SZ, size) != -1)
-			break;
 	if ((sf->pid = fork()) == -1) {
 		log_warn("fork");
 		close(fds[0]);
 		close(fds[1]);
-		free(sf->buf);
-		return -1;
+		goto fail;
 	}
 	if (sf->pid == 0) {
-		/* Nothing of the parent's (netlink) stays with the owner. */
-		if (fds[1] != 3 && dup2(fds[1], 3) == -1) {
+		int w, m;
+
+		/*
+		 * Nothing of the parent's (netlink) stays with the owner:
+		 * the pipe becomes 3, the memfd 4, by way of copies above
+		 * both (either may be 3 or 4 now).
+		 */
+		if ((w = fcntl(fds[1], F_DUPFD, SCAN_FD + 2)) == -1 ||
+		    (m = fcntl(sf->mfd, F_DUPFD, SCAN_FD + 2)) == -1 ||
+		    dup2(w, SCAN_FD) == -1 || dup2(m, SCAN_FD + 1) == -1) {
 			log_warn("scan: dup2");
 			_exit(1);
 		}
-		close_from(4);
+		close_from(SCAN_FD + 2);
 		signal(SIGPIPE, SIG_DFL);
-		child(3, dbpath, now, p, flags);
+		child(SCAN_FD, SCAN_FD + 1, dbpath, now, p, flags);
 	}
 	close(fds[1]);
 	sf->fd = fds[0];
 	return 0;
+fail:
+	close(sf->mfd);
+	sf->mfd = -1;
+	free(sf->buf);
+	return -1;
 }
 
 /*
- * Fill the buffer to at least need bytes; 1, 0 at EOF first, -1, or
- * SCANFEED_LATER when nothing more waits in the pipe and !wait.
+ * What the pipe says: the memfd's length after the child's last write
+ * (the lengths only grow). 1 read, 0 end of file, -1 failed (logged),
+ * SCANFEED_LATER nothing new and !wait.
  */
 static int
-fill(struct scanfeed *sf, size_t need, int wait)
+told(struct scanfeed *sf, int wait)
 {
 	struct pollfd pfd = { sf->fd, POLLIN, 0 };
+	uint64_t end[512];
 	ssize_t r;
 
-	if (sf->off > 0) {
-		memmove(sf->buf, sf->buf + sf->off, sf->len - sf->off);
-		sf->len -= sf->off;
-		sf->off = 0;
-	}
-	while (sf->len < need) {
-		r = read(sf->fd, sf->buf + sf->len, BUF_LEN - sf->len);
+	for (;;) {
+		r = read(sf->fd, end, sizeof(end));
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1 && errno == EAGAIN) {
@@ -233,7 +259,73 @@ fill(struct scanfeed *sf, size_t need, int wait)
 		}
 		if (r == 0)
 			return 0;
-		sf->len += (size_t)r;
+		if (r % (ssize_t)sizeof(end[0]) != 0 ||
+		    end[r / (ssize_t)sizeof(end[0]) - 1] < sf->avail) {
+			log_warnx("scan: a broken notice on the pipe");
+			return -1;
+		}
+		sf->avail = end[r / (ssize_t)sizeof(end[0]) - 1];
+		return 1;
+	}
+}
+
+/* Up to len bytes of the memfd into the buffer; -1 logged. */
+static int
+take_in(struct scanfeed *sf, size_t len)
+{
+	ssize_t r;
+	uint64_t to;
+
+	do
+		r = pread(sf->mfd, sf->buf + sf->len, len, (off_t)sf->rd);
+	while (r == -1 && errno == EINTR);
+	if (r <= 0) {
+		if (r == -1)
+			log_warn("reading from the scan");
+		else
+			log_warnx("scan: the memfd is shorter than said");
+		return -1;
+	}
+	sf->len += (size_t)r;
+	sf->rd += (uint64_t)r;
+	/* What is read goes: the memfd holds only what waits. */
+	if ((to = sf->rd - sf->rd % PUNCH_EVERY) > sf->punched) {
+		(void)fallocate(sf->mfd, FALLOC_FL_PUNCH_HOLE |
+		    FALLOC_FL_KEEP_SIZE, (off_t)sf->punched,
+		    (off_t)(to - sf->punched));
+		sf->punched = to;
+	}
+	return 0;
+}
+
+/*
+ * Fill the buffer to at least need bytes; 1, 0 at the child's end first,
+ * -1, or SCANFEED_LATER when nothing more has come and !wait.
+ */
+static int
+fill(struct scanfeed *sf, size_t need, int wait)
+{
+	uint64_t left;
+	int t;
+
+	if (sf->off > 0) {
+		memmove(sf->buf, sf->buf + sf->off, sf->len - sf->off);
+		sf->len -= sf->off;
+		sf->off = 0;
+	}
+	while (sf->len < need) {
+		if ((left = sf->avail - sf->rd) > 0) {
+			if (take_in(sf, left < BUF_LEN - sf->len ?
+			    (size_t)left : BUF_LEN - sf->len) == -1)
+				return -1;
+			continue;
+		}
+		if (sf->eof)
+			return 0;
+		if ((t = told(sf, wait)) == 0)
+			sf->eof = 1;
+		else if (t != 1)
+			return t;
 	}
 	return 1;
 }
@@ -292,7 +384,9 @@ scanfeed_finish(struct scanfeed *sf)
 
 	if (sf->fd != -1)
 		close(sf->fd);
-	sf->fd = -1;
+	if (sf->mfd != -1)
+		close(sf->mfd);
+	sf->fd = sf->mfd = -1;
 	free(sf->buf);
 	sf->buf = NULL;
 	if (sf->pid <= 0)

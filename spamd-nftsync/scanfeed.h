@@ -30,8 +30,12 @@
 
 struct scanfeed {
 	pid_t			 pid;
-	int			 fd;
-	int			 done;
+	int			 fd;		/* the pipe: lengths */
+	int			 mfd;		/* the memfd: records */
+	int			 done, eof;
+	uint64_t		 avail;		/* the memfd's length */
+	uint64_t		 rd;		/* read up to here */
+	uint64_t		 punched;	/* freed up to here */
 	struct greyscan_res	 res;	/* counts only */
 	unsigned char		*buf;
 	size_t			 off, len;
