@@ -305,6 +305,8 @@ ask_spamd(struct run *r, struct range *rg, size_t nrg)
 	size_t n;
 	int q;
 
+	if (r->nospamd_said)	/* not running a moment ago */
+		return 0;
 	if ((v = ask_build(r, rg, nrg, &n)) == NULL)
 		return -1;
 	if (n == 0) {
@@ -339,6 +341,15 @@ ask_begin(struct run *r, int s, size_t lo, size_t hi)
 	f->rg.s = s;
 	f->rg.lo = lo;
 	f->rg.hi = hi;
+	/*
+	 * spamd was not running a moment ago: the rest of this run does
+	 * not ask again (each question costs a copy of its elements); a
+	 * spamd that starts meanwhile is asked by the next run.
+	 */
+	if (r->nospamd_said) {
+		f->on = FLY_NOSPAMD;
+		return 0;
+	}
 	if ((f->v = ask_build(r, &f->rg, 1, &f->n)) == NULL)
 		return -1;
 	q = blquery_start(&f->q, r->o->sock, f->v, f->n, err, sizeof(err));
