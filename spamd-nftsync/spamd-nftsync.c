@@ -46,6 +46,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -847,6 +848,14 @@ main(int argc, char *argv[])
 	int oldrc, s, ok = 1, replaced = 0;
 
 	log_init("spamd-nftsync", 1, 0);
+	/*
+	 * Each batch allocates and frees its element lists (up to a MiB);
+	 * glibc gave them back to the kernel at every free (munmap, or a
+	 * heap trim) and took them again with page faults and zeroing:
+	 * keep freed memory in the process for the next batch.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+	(void)mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
 	parse_options(argc, argv, &o);
 	log_setverbose(o.verbose);
 	memset(&r, 0, sizeof(r));
