@@ -15,6 +15,7 @@
  * file is the child's end; the end mark says that the pass succeeded.
  */
 #include <sys/mman.h>
+#include <sched.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -36,6 +37,7 @@
 #define BUF_LEN		(64 * 1024)
 #define PUNCH_EVERY	(4 * 1024 * 1024)	/* read memfd bytes freed */
 #define SCAN_FD		3	/* the child's pipe, then its memfd */
+#define YIELD_WAIT_MS	50	/* a wait this long: the child yields no more */
 
 struct rec {
 	uint8_t		type;
@@ -173,8 +175,9 @@ close_from(int fd)
 
 int
 scanfeed_start(struct scanfeed *sf, const char *dbpath, int64_t now,
-    const struct greylist_params *p, int flags)
+    const struct greylist_params *p, int flags, int yield)
 {
+	const struct sched_param sp = { 0 };
 	int fds[2];
 
 	memset(sf, 0, sizeof(*sf));
@@ -220,6 +223,12 @@ scanfeed_start(struct scanfeed *sf, const char *dbpath, int64_t now,
 	}
 	close(fds[1]);
 	sf->fd = fds[0];
+	/*
+	 * Set by the parent, so that its promotion (told) cannot come
+	 * first. Root may; else the walk keeps its priority.
+	 */
+	if (yield && sched_setscheduler(sf->pid, SCHED_IDLE, &sp) == 0)
+		sf->yielding = 1;
 	return 0;
 fail:
 	close(sf->mfd);
@@ -236,9 +245,11 @@ fail:
 static int
 told(struct scanfeed *sf, int wait)
 {
+	const struct sched_param sp = { 0 };
 	struct pollfd pfd = { sf->fd, POLLIN, 0 };
 	uint64_t end[512];
 	ssize_t r;
+	int pr;
 
 	for (;;) {
 		r = read(sf->fd, end, sizeof(end));
@@ -247,9 +258,26 @@ told(struct scanfeed *sf, int wait)
 		if (r == -1 && errno == EAGAIN) {
 			if (!wait)
 				return SCANFEED_LATER;
-			if (poll(&pfd, 1, -1) == -1 && errno != EINTR) {
+			pr = poll(&pfd, 1, sf->yielding ? YIELD_WAIT_MS : -1);
+			if (pr == -1 && errno != EINTR) {
 				log_warn("waiting for the scan");
 				return -1;
+			}
+			/*
+			 * Idle priority lets the walk fall behind only while
+			 * the box is busy; then it gets its share back, so
+			 * that its read lock on the database is not held
+			 * for longer than that.
+			 */
+			if (pr == 0 && sf->yielding) {
+				if (sched_setscheduler(sf->pid, SCHED_OTHER,
+				    &sp) == -1)
+					log_warn("the database scan's "
+					    "priority");
+				sf->yielding = 0;
+				log_verbose("the database scan fell behind "
+				    "for %d ms: back to normal priority",
+				    YIELD_WAIT_MS);
 			}
 			continue;
 		}

@@ -9,8 +9,12 @@
  * and the parent, still root, fills an empty set while the walk goes on:
  * the kernel's insertion overlaps the walk instead of following it.
  *
- *	scanfeed_start(sf, dbpath, now, params, flags)	fork the child;
- *		0, or -1 logged
+ *	scanfeed_start(sf, dbpath, now, params, flags, yield)	fork the
+ *		child; 0, or -1 logged. With yield (a set is being filled)
+ *		the child runs at idle priority (SCHED_IDLE) until the
+ *		parent has waited YIELD_WAIT_MS for it once: the walk runs
+ *		ahead, and the kernel's insertion and its resize worker
+ *		should not share a core with it meanwhile
  *	scanfeed_next(sf, &w, wait)	1: w is the next WHITE address; 0:
  *		the pass is over and sf->res holds its counts (no arrays);
  *		-1: the pass failed (the child said why on stderr);
@@ -33,6 +37,7 @@ struct scanfeed {
 	int			 fd;		/* the pipe: lengths */
 	int			 mfd;		/* the memfd: records */
 	int			 done, eof;
+	int			 yielding;	/* the child is SCHED_IDLE */
 	uint64_t		 avail;		/* the memfd's length */
 	uint64_t		 rd;		/* read up to here */
 	uint64_t		 punched;	/* freed up to here */
@@ -42,7 +47,7 @@ struct scanfeed {
 };
 
 int	scanfeed_start(struct scanfeed *, const char *, int64_t,
-	    const struct greylist_params *, int);
+	    const struct greylist_params *, int, int);
 #define SCANFEED_LATER	2
 
 int	scanfeed_next(struct scanfeed *, struct greyscan_addr *, int);

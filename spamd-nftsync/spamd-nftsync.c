@@ -725,10 +725,13 @@ scan(struct run *r)
 	const struct opts *o = r->o;
 	struct scanfeed sf;
 	struct greyscan_addr w;
-	int x = 0;
+	int x = 0, s, fill = 0;
 
+	for (s = 0; s < PUSHED_NSETS; s++)
+		if (r->how[s] == HOW_FILL && !o->dry)
+			fill = 1;
 	if (scanfeed_start(&sf, o->dbpath, r->now, &o->gl, o->dry ? 0 :
-	    GREYSCAN_CHANGE) == -1)
+	    GREYSCAN_CHANGE, fill) == -1)
 		return -1;
 	r->sf = &sf;
 	while (!r->oom) {

@@ -13,6 +13,9 @@
 #    (new handles) and -F make it start over; a record damaged by its
 #    owner is refused with a warning; the sets equal the database after
 #    each of these
+#  - with every core kept busy, the scan of a fill, started at idle
+#    priority, is given its priority back once the parent has waited for
+#    it (-v says so), and the set is filled all the same
 #  - with spamd running and a blacklist, an empty set is filled in
 #    batches and the listed addresses stay out of it
 # timeout: 240
@@ -135,7 +138,26 @@ sync_run 0
 expect_grep 'changed: 0 added, 0 deleted, 0 refreshed' "$T/out"
 pass "a damaged record is refused, and the next run trusts the new one"
 
-# 7. spamd running with a list: filling keeps the listed addresses out.
+# 7. Every core busy (bounded busy loops, one more than the cores): the
+# idle-priority scan would crawl, so it gets its priority back.
+nft flush set inet spamd spamd_white6 || fail "flush spamd_white6"
+HOGS=
+for i in $(seq $(($(nproc) + 1))); do
+	timeout 60 sh -c 'while :; do :; done' &
+	HOGS="$HOGS $!"
+done
+"$BIN/spamd-nftsync" -v -f "$DB" --config-socket "$T/none.sock" >"$T/out" 2>&1
+rc=$?
+kill $HOGS 2>/dev/null
+wait $HOGS 2>/dev/null
+cat "$T/out"
+[ "$rc" = 0 ] || fail "spamd-nftsync with every core busy exited $rc"
+expect_grep 'the database scan fell behind for 50 ms: back to normal priority' "$T/out"
+expect_grep "inet spamd spamd_white6: $N6 elements \(filled the empty set\)" "$T/out"
+sets_equal_db "busy cores"
+pass "with every core busy, the scan of a fill gets its priority back"
+
+# 8. spamd running with a list: filling keeps the listed addresses out.
 rm -f "$DB"* "$T/spamd.log"
 printf '2001:db8::100/120\n192.0.2.0/28\n' >"$T/list.txt"
 printf 'all:evil:\nevil:black:msg="listed":file=%s/list.txt:\n' "$T" >"$T/spamd.conf"
