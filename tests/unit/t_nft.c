@@ -19,6 +19,10 @@
 #include <linux/netlink.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include <endian.h>
+#include <libmnl/libmnl.h>
 
 #include "common/addr.h"
 #include "nft/nft.h"
@@ -569,7 +573,90 @@ batch_layout(void)
 	nft_batch_free(&b);
 }
 
+/* An element nest as libmnl writes it: what nft_batch.c did before. */
+static void
+mnl_elem(struct nlmsghdr *nlh, uint16_t idx, const struct nft_key *k,
+    size_t klen, int timeouts)
+{
+	struct nlattr *e, *key;
+
+	e = mnl_attr_nest_start(nlh, idx);
+	if (k->end)
+		mnl_attr_put_u32(nlh, NFTA_SET_ELEM_FLAGS,
+		    htonl(NFT_SET_ELEM_INTERVAL_END));
+	if (timeouts && k->timeout_ms != 0)
+		mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT,
+		    htobe64(k->timeout_ms));
+	if (timeouts && k->expires_ms != 0)
+		mnl_attr_put_u64(nlh, NFTA_SET_ELEM_EXPIRATION,
+		    htobe64(k->expires_ms));
+	key = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_KEY);
+	mnl_attr_put(nlh, NFTA_DATA_VALUE, klen, k->key);
+	mnl_attr_nest_end(nlh, key);
+	mnl_attr_nest_end(nlh, e);
+}
+
+/*
+ * nft_batch.c writes element nests itself: byte for byte what libmnl
+ * writes, for both key sizes, with and without the interval end flag,
+ * timeouts and expiries, in ADD (no timeouts) and ADD_TIMEOUT.
+ */
+static void
+elem_bytes_as_libmnl(void)
+{
+	static const struct nft_set *sets[] = { &white, &white6 };
+	struct nft_key k[8];
+	struct nft_batch b;
+	const struct nlmsghdr *nlh;
+	const struct nlattr *attr, *list;
+	struct nlmsghdr *ref;
+	unsigned char refbuf[4096];
+	uint32_t seq;
+	size_t i, si, klen;
+	int op, timeouts;
+
+	memset(k, 0, sizeof(k));
+	for (i = 0; i < 8; i++) {
+		memset(k[i].key, (int)(0x11 * (i + 1)), 16);
+		k[i].in = (uint32_t)i;
+		k[i].end = (uint8_t)(i % 2);
+		k[i].timeout_ms = i % 4 >= 2 ? 3600000ULL * (i + 1) : 0;
+		k[i].expires_ms = i >= 4 ? 1234ULL * i : 0;
+	}
+	for (si = 0; si < 2; si++)
+		for (op = 0; op < 2; op++) {
+			timeouts = op == 1;
+			klen = sets[si]->af == AF_INET ? 4 : 16;
+			seq = 1;
+			nft_batch_init(&b, sets[si]);
+			T_EQ_INT(nft_batch_begin(&b, &seq), 0);
+			T_EQ_INT(nft_batch_op(&b, &seq, timeouts ?
+			    NFT_OP_ADD_TIMEOUT : NFT_OP_ADD, k, 8, NULL), 0);
+			T_EQ_INT(nft_batch_end(&b, &seq), 0);
+			T_EQ_INT(b.nmsg, 3);
+			nlh = (const void *)(b.buf + b.msg[1].off);
+			list = NULL;
+			mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg))
+				if (mnl_attr_get_type(attr) ==
+				    NFTA_SET_ELEM_LIST_ELEMENTS)
+					list = attr;
+			T_ASSERT(list != NULL);
+			memset(refbuf, 0, sizeof(refbuf));
+			ref = mnl_nlmsg_put_header(refbuf);
+			for (i = 0; i < 8; i++)
+				mnl_elem(ref, (uint16_t)(i + 1), &k[i], klen,
+				    timeouts);
+			T_EQ_INT(mnl_attr_get_payload_len(list),
+			    ref->nlmsg_len - MNL_NLMSG_HDRLEN);
+			T_EQ_MEM(mnl_attr_get_payload(list),
+			    refbuf + MNL_NLMSG_HDRLEN,
+			    ref->nlmsg_len - MNL_NLMSG_HDRLEN);
+			nft_batch_free(&b);
+		}
+}
+
 const struct t_case t_cases[] = {
+	T_CASE(elem_bytes_as_libmnl),
 	T_CASE(add_v4),
 	T_CASE(add_v6_expires),
 	T_CASE(family_names),
