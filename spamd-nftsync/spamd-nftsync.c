@@ -63,6 +63,7 @@
 #include "nft/nft.h"
 #include "spamd-nftsync/pushed.h"
 #include "spamd-nftsync/scanfeed.h"
+#include "spamd-nftsync/sender.h"
 
 /* After the libc network headers (they clash otherwise). */
 #include <linux/netfilter.h>
@@ -188,6 +189,7 @@ struct run {
 	int			 nospamd_said, changed, rc;
 	struct scanfeed		*sf;		/* the scan, while it runs */
 	struct inflight		 fly;
+	struct sender		 sd;		/* HOW_FILL batches */
 	size_t			 asked[PUSHED_NSETS];	/* HOW_FILL: in a
 						 * question, or sent */
 	int			 draining;	/* in drain(): no fill_chunk */
@@ -416,18 +418,15 @@ ask_drop(struct run *r)
 }
 
 /*
- * Send want.set[s]'s elements [lo, hi) to the kernel: the difference
- * from the last push (HOW_DIFF), a plain add into an empty set, or flush
- * and add in one batch. 0 done, 1 done but the kernel refused elements,
- * -1 failed (logged).
+ * What want.set[s]'s elements [lo, hi) take: the difference from the
+ * last push (HOW_DIFF), else all of them. 0, or -1 logged.
  */
 static int
-push_range(struct run *r, int s, size_t lo, size_t hi, struct pushed_diff *d)
+diff_range(struct run *r, int s, size_t lo, size_t hi, struct pushed_diff *d)
 {
 	static const struct pushed_set none = { NULL, 0 };
 	const struct pushed_set part = { r->want.set[s].e + lo, hi - lo };
 	enum how how = r->how[s];
-	int x = 0, y;
 
 	if (pushed_diff(how == HOW_DIFF ? &r->old.set[s] : &none, &part,
 	    sets[s].af, r->now, SYNC_SLACK, d) == -1) {
@@ -436,15 +435,47 @@ push_range(struct run *r, int s, size_t lo, size_t hi, struct pushed_diff *d)
 	}
 	if (how != HOW_DIFF || d->nadd + d->ndel + d->nrefresh > 0)
 		r->changed = 1;
+	return 0;
+}
+
+/*
+ * The result of the fill batch in flight (sender.c), once the kernel
+ * has it: on its set's flags. Before anything else uses r->n.
+ */
+static void
+fill_collect(struct run *r)
+{
+	const struct nft_set *set;
+	int x, s;
+
+	if ((x = sender_wait(&r->sd, &set)) == SENDER_NONE)
+		return;
+	s = (int)(set - sets);
+	if (x == -1) {
+		log_warnx("%s", r->sd.errstr);
+		r->failed[s] = 1;
+	} else if (x > 0)
+		r->refused[s] = 1;
+}
+
+/*
+ * Send want.set[s]'s elements [lo, hi) to the kernel: the difference
+ * from the last push (HOW_DIFF), or flush and add in one batch. 0 done,
+ * 1 done but the kernel refused elements, -1 failed (logged).
+ */
+static int
+push_range(struct run *r, int s, size_t lo, size_t hi, struct pushed_diff *d)
+{
+	int x = 0, y;
+
+	if (diff_range(r, s, lo, hi, d) == -1)
+		return -1;
 	if (r->o->dry)
 		return 0;
-	switch (how) {
+	fill_collect(r);
+	switch (r->how[s]) {
 	case HOW_REPLACE:
 		x = nft_replace(r->n, &sets[s], d->add, d->nadd);
-		break;
-	case HOW_FILL:
-		if (d->nadd > 0)
-			x = nft_add(r->n, &sets[s], d->add, d->nadd, 0);
 		break;
 	case HOW_DIFF:
 		/*
@@ -462,6 +493,7 @@ push_range(struct run *r, int s, size_t lo, size_t hi, struct pushed_diff *d)
 		    &sets[s], d->refresh, d->nrefresh, NFT_REFRESH)) != 0)
 			x = y == -1 ? -1 : x + y;
 		break;
+	case HOW_FILL:		/* fill_send's */
 	case HOW_SKIP:
 		break;
 	}
@@ -472,21 +504,27 @@ push_range(struct run *r, int s, size_t lo, size_t hi, struct pushed_diff *d)
 
 /*
  * Elements [lo, hi) of a set being filled, asked about already, in small
- * batches: the kernel inserts them faster than one big one.
+ * batches: the kernel inserts them faster than one big one. Each batch
+ * goes to the sender's worker, and the next one is converted (and the
+ * scan drained) while the kernel inserts it.
  */
 static void
 fill_send(struct run *r, int s, size_t lo, size_t hi)
 {
 	struct pushed_diff d;
 	size_t end;
-	int x;
 
 	for (; lo < hi && !r->failed[s]; lo = end) {
 		end = hi - lo > FILL_BATCH ? lo + FILL_BATCH : hi;
-		if ((x = push_range(r, s, lo, end, &d)) == -1)
+		if (diff_range(r, s, lo, end, &d) == -1) {
 			r->failed[s] = 1;
-		else if (x > 0)
-			r->refused[s] = 1;
+			break;
+		}
+		fill_collect(r);
+		if (!r->failed[s] && d.nadd > 0) {
+			sender_post(&r->sd, &sets[s], d.add, d.nadd);
+			d.add = NULL;	/* the sender's now */
+		}
 		pushed_diff_free(&d);
 		drain(r);
 	}
@@ -507,8 +545,9 @@ fly_send(struct run *r)
 
 /*
  * An empty set being filled while the scan runs: the answer about the
- * part asked last, the question about set s's new elements, then the
- * part answered goes in (while spamd answers the new question).
+ * part asked last, that part to the sender (its last batch still in the
+ * kernel when fill_send returns), then the question about set s's new
+ * elements, which spamd answers meanwhile.
  */
 static void
 fill_chunk(struct run *r, int s)
@@ -523,14 +562,14 @@ fill_chunk(struct run *r, int s)
 		} else
 			done = r->fly.rg;	/* its end after the drops */
 	}
+	if (done.s != -1 && !r->failed[done.s])
+		fill_send(r, done.s, r->sent[done.s], done.hi);
 	if (s != -1 && !r->failed[s] && r->asked[s] < r->want.set[s].n) {
 		if (ask_begin(r, s, r->asked[s], r->want.set[s].n) == -1)
 			r->failed[s] = 1;
 		else
 			r->asked[s] = r->want.set[s].n;
 	}
-	if (done.s != -1 && !r->failed[done.s])
-		fill_send(r, done.s, r->sent[done.s], done.hi);
 	/* Without spamd there is no answer to wait for: in at once. */
 	if (r->fly.on == FLY_NOSPAMD)
 		fly_send(r);
@@ -733,6 +772,9 @@ scan(struct run *r)
 	if (scanfeed_start(&sf, o->dbpath, r->now, &o->gl, o->dry ? 0 :
 	    GREYSCAN_CHANGE, fill) == -1)
 		return -1;
+	/* After the fork: the scan's child is not to inherit a thread. */
+	if (fill)
+		sender_start(&r->sd, r->n);
 	r->sf = &sf;
 	while (!r->oom) {
 		/* Before waiting for the walk, take spamd's answer and put
@@ -813,9 +855,10 @@ push_rest(struct run *r)
 		memset(&d, 0, sizeof(d));
 		if (r->failed[s] || r->how[s] == HOW_SKIP)
 			continue;
-		if (r->how[s] == HOW_FILL)
+		if (r->how[s] == HOW_FILL) {
 			fill_send(r, s, r->sent[s], n);
-		else if ((x = push_range(r, s, 0, n, &d)) == -1)
+			fill_collect(r);	/* its last batch, said below */
+		} else if ((x = push_range(r, s, 0, n, &d)) == -1)
 			r->failed[s] = 1;
 		else if (x > 0)
 			r->refused[s] = 1;
@@ -885,6 +928,8 @@ main(int argc, char *argv[])
 	} else
 		push_rest(&r);
 	ask_drop(&r);
+	fill_collect(&r);
+	sender_stop(&r.sd);
 	for (s = 0; s < PUSHED_NSETS; s++) {
 		if (r.failed[s])
 			r.rc = 1;
