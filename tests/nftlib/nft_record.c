@@ -730,3 +730,18 @@ nft_record_register(void)
 	if (nft_backend_register(&nft_backend_record) == -1)
 		fatalx("%s: no room for another nft backend", __func__);
 }
+
+const char *
+nft_record_text(const char *path)
+{
+	static char buf[1 << 20];
+	FILE *fp;
+	size_t n;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return "";
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}

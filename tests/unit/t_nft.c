@@ -56,16 +56,7 @@ rec_open(const char *opts)
 static const char *
 recorded(void)
 {
-	static char buf[1 << 20];
-	FILE *fp;
-	size_t n;
-
-	if ((fp = fopen(t_path("rec"), "r")) == NULL)
-		return "";
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
+	return nft_record_text(t_path("rec"));
 }
 
 static size_t

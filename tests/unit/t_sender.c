@@ -58,16 +58,7 @@ elems(int first, size_t cnt, uint64_t tmo)
 static const char *
 recorded(void)
 {
-	static char buf[1 << 16];
-	FILE *fp;
-	size_t n;
-
-	if ((fp = fopen(t_path("rec"), "r")) == NULL)
-		return "";
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
+	return nft_record_text(t_path("rec"));
 }
 
 /* Posts reach the kernel in order, each result comes back with its set. */
