@@ -1,13 +1,15 @@
 /*
- * sender.c: nft_add in a worker thread, one batch at a time, while the
- * main thread gathers the next one (see sender.h).
+ * sender.c: nft_add in a worker thread, batch after batch in the order
+ * posted, while the main thread gathers the next ones (see sender.h).
  *
  * A fill of a million addresses spent 0.1 s of its 0.9 s between its
  * batches (taking addresses from the scan, converting them, building the
- * messages), and the kernel was idle meanwhile. With the send in a
- * worker, that work overlaps the kernel's insertion of the batch before.
- * One mutex and one condition variable guard the single slot; the
- * worker blocks every signal, so they reach the main thread as before.
+ * messages), and the kernel was idle meanwhile. With the sends in a
+ * worker, that work overlaps the kernel's insertion; a queue of a few
+ * batches lets the worker go on while the main thread waits for a core
+ * or for spamd's answer. One mutex and one condition variable guard the
+ * queue; the worker blocks every signal, so they reach the main thread
+ * as before.
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,35 +20,46 @@
 #include "common/util.h"
 #include "spamd-nftsync/sender.h"
 
-/* The slot's job, sent; its result kept. Called without the lock. */
+/* One job sent (or dropped: its key failed before); its result kept. */
 static void
-send_job(struct sender *sd)
+send_job(struct sender *sd, const struct sender_job *j, int failed)
 {
-	int rc;
+	int rc = 0;
 
-	rc = nft_add(sd->n, sd->set, sd->el, sd->cnt, 0);
+	if (!failed)
+		rc = nft_add(sd->n, j->set, j->el, j->cnt, 0);
+	free(j->el);
 	if (rc == -1)
-		strlcpy(sd->errstr, nft_errstr(sd->n), sizeof(sd->errstr));
-	free(sd->el);
-	sd->el = NULL;
-	sd->rc = rc;
+		strlcpy(sd->errstr[j->key], nft_errstr(sd->n),
+		    sizeof(sd->errstr[j->key]));
+	if (rc == -1)
+		sd->failed[j->key] = 1;
+	else if (rc > 0)
+		sd->refused[j->key] = 1;
 }
 
 static void *
 worker(void *arg)
 {
 	struct sender *sd = arg;
+	struct sender_job j;
+	int failed;
 
 	pthread_mutex_lock(&sd->mu);
 	for (;;) {
-		while (!sd->busy && !sd->quit)
+		while (sd->len == 0 && !sd->quit)
 			pthread_cond_wait(&sd->cv, &sd->mu);
-		if (!sd->busy)
+		if (sd->len == 0)
 			break;		/* quit, nothing left */
+		/* It stays queued (len) until sent: sender_wait returns,
+		 * and its result is read, only once it is done. */
+		j = sd->q[sd->head];
+		failed = sd->failed[j.key];
 		pthread_mutex_unlock(&sd->mu);
-		send_job(sd);
+		send_job(sd, &j, failed);
 		pthread_mutex_lock(&sd->mu);
-		sd->busy = 0;
+		sd->head = (sd->head + 1) % SENDER_DEPTH;
+		sd->len--;
 		pthread_cond_broadcast(&sd->cv);
 	}
 	pthread_mutex_unlock(&sd->mu);
@@ -82,55 +95,44 @@ sender_start(struct sender *sd, struct nft *n)
 }
 
 void
-sender_post(struct sender *sd, const struct nft_set *set,
+sender_post(struct sender *sd, int key, const struct nft_set *set,
     struct nft_elem *el, size_t cnt)
 {
-	const struct nft_set *prev;
+	struct sender_job j = { key, set, el, cnt };
 
-	if (sd->posted) {	/* not waited for: its result is lost */
-		log_warnx("sender: a batch was not waited for");
-		(void)sender_wait(sd, &prev);
+	if (key < 0 || key >= SENDER_KEYS) {	/* a caller's bug */
+		log_warnx("sender: key %d out of range", key);
+		free(el);
+		return;
 	}
-	sd->posted = 1;
 	if (!sd->threaded) {
-		sd->set = set;
-		sd->el = el;
-		sd->cnt = cnt;
-		send_job(sd);
+		send_job(sd, &j, sd->failed[key]);
 		return;
 	}
 	pthread_mutex_lock(&sd->mu);
-	sd->set = set;
-	sd->el = el;
-	sd->cnt = cnt;
-	sd->busy = 1;
+	while (sd->len == SENDER_DEPTH)
+		pthread_cond_wait(&sd->cv, &sd->mu);
+	sd->q[(sd->head + sd->len) % SENDER_DEPTH] = j;
+	sd->len++;
 	pthread_cond_broadcast(&sd->cv);
 	pthread_mutex_unlock(&sd->mu);
 }
 
-int
-sender_wait(struct sender *sd, const struct nft_set **set)
+void
+sender_wait(struct sender *sd)
 {
-	*set = NULL;
-	if (!sd->posted)
-		return SENDER_NONE;
-	if (sd->threaded) {
-		pthread_mutex_lock(&sd->mu);
-		while (sd->busy)
-			pthread_cond_wait(&sd->cv, &sd->mu);
-		pthread_mutex_unlock(&sd->mu);
-	}
-	sd->posted = 0;
-	*set = sd->set;
-	return sd->rc;
+	if (!sd->threaded)
+		return;
+	pthread_mutex_lock(&sd->mu);
+	while (sd->len > 0)
+		pthread_cond_wait(&sd->cv, &sd->mu);
+	pthread_mutex_unlock(&sd->mu);
 }
 
 void
 sender_stop(struct sender *sd)
 {
-	const struct nft_set *set;
-
-	(void)sender_wait(sd, &set);
+	sender_wait(sd);
 	if (!sd->threaded)
 		return;
 	pthread_mutex_lock(&sd->mu);

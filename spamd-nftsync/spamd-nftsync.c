@@ -190,6 +190,7 @@ struct run {
 	struct scanfeed		*sf;		/* the scan, while it runs */
 	struct inflight		 fly;
 	struct sender		 sd;		/* HOW_FILL batches */
+	int			 sent_failed[PUSHED_NSETS];	/* said */
 	size_t			 asked[PUSHED_NSETS];	/* HOW_FILL: in a
 						 * question, or sent */
 	int			 draining;	/* in drain(): no fill_chunk */
@@ -439,23 +440,25 @@ diff_range(struct run *r, int s, size_t lo, size_t hi, struct pushed_diff *d)
 }
 
 /*
- * The result of the fill batch in flight (sender.c), once the kernel
- * has it: on its set's flags. Before anything else uses r->n.
+ * The fill batches posted so far (sender.c), once the kernel has them
+ * all: their results on their sets' flags, a set's failure said once.
+ * Before anything else uses r->n.
  */
 static void
 fill_collect(struct run *r)
 {
-	const struct nft_set *set;
-	int x, s;
+	int s;
 
-	if ((x = sender_wait(&r->sd, &set)) == SENDER_NONE)
-		return;
-	s = (int)(set - sets);
-	if (x == -1) {
-		log_warnx("%s", r->sd.errstr);
-		r->failed[s] = 1;
-	} else if (x > 0)
-		r->refused[s] = 1;
+	sender_wait(&r->sd);
+	for (s = 0; s < PUSHED_NSETS; s++) {
+		if (r->sd.failed[s] && !r->sent_failed[s]) {
+			log_warnx("%s", r->sd.errstr[s]);
+			r->sent_failed[s] = 1;
+			r->failed[s] = 1;
+		}
+		if (r->sd.refused[s])
+			r->refused[s] = 1;
+	}
 }
 
 /*
@@ -505,8 +508,8 @@ push_range(struct run *r, int s, size_t lo, size_t hi, struct pushed_diff *d)
 /*
  * Elements [lo, hi) of a set being filled, asked about already, in small
  * batches: the kernel inserts them faster than one big one. Each batch
- * goes to the sender's worker, and the next one is converted (and the
- * scan drained) while the kernel inserts it.
+ * is queued for the sender's worker, and the next ones are converted
+ * (and the scan drained) while the kernel inserts.
  */
 static void
 fill_send(struct run *r, int s, size_t lo, size_t hi)
@@ -520,9 +523,8 @@ fill_send(struct run *r, int s, size_t lo, size_t hi)
 			r->failed[s] = 1;
 			break;
 		}
-		fill_collect(r);
-		if (!r->failed[s] && d.nadd > 0) {
-			sender_post(&r->sd, &sets[s], d.add, d.nadd);
+		if (d.nadd > 0) {
+			sender_post(&r->sd, s, &sets[s], d.add, d.nadd);
 			d.add = NULL;	/* the sender's now */
 		}
 		pushed_diff_free(&d);
@@ -545,7 +547,7 @@ fly_send(struct run *r)
 
 /*
  * An empty set being filled while the scan runs: the answer about the
- * part asked last, that part to the sender (its last batch still in the
+ * part asked last, that part to the sender (its batches queued, in the
  * kernel when fill_send returns), then the question about set s's new
  * elements, which spamd answers meanwhile.
  */

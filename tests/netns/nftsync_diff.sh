@@ -18,6 +18,8 @@
 #    it (-v says so), and the set is filled all the same
 #  - with spamd running and a blacklist, an empty set is filled in
 #    batches and the listed addresses stay out of it
+#  - a batch the kernel refuses halfway through a fill (a full set) is
+#    said once, the other sets are filled, the run exits 1
 # timeout: 240
 . tests/lib.sh
 private_net "$@"
@@ -196,3 +198,22 @@ grep -qx '2001:db8::ff' "$T/s6" || fail "2001:db8::ff (not listed) missing"
 [ "$(wc -l <"$T/s6")" = $((N6 - 256)) ] || fail "spamd_white6 holds $(wc -l <"$T/s6") elements"
 in_set spamd_white | grep -qx '192.0.2.15' && fail "192.0.2.15 is listed and went in"
 pass "filling in batches asks spamd first"
+
+# 9. The kernel refuses a batch halfway through a fill (the set's size
+# limit): the error is said once (the later batches are dropped unsent:
+# t_sender), the other sets are filled, no record is kept, exit 1.
+spamd_stop
+nft delete table inet spamd || fail "delete the table"
+sed '/set spamd_white6 {/,/}/ s/flags timeout/flags timeout; size 50000/' \
+    nft/spamd.nft | nft -f - || fail "load a ruleset with a small spamd_white6"
+"$BIN/spamd-nftsync" -v -f "$DB" --config-socket "$T/none.sock" >"$T/out" 2>&1
+rc=$?
+cat "$T/out"
+[ "$rc" = 1 ] || fail "a refused fill exited $rc, not 1"
+[ "$(grep -c 'spamd_white6: .*the set is full' "$T/out")" = 1 ] ||
+	fail "the full set is not said exactly once"
+expect_grep 'inet spamd spamd_white: 40 elements \(filled the empty set\)' "$T/out"
+n6=$(in_set spamd_white6 | wc -l)
+[ "$n6" -gt 0 ] && [ "$n6" -le 50000 ] || fail "spamd_white6 holds $n6 elements"
+[ -f "$REC" ] && fail "a record was kept after a failed fill"
+pass "a batch refused halfway: said once, the other sets filled, no record, exit 1"

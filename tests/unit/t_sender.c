@@ -61,24 +61,22 @@ recorded(void)
 	return nft_record_text(t_path("rec"));
 }
 
-/* Posts reach the kernel in order, each result comes back with its set. */
+/* Posts reach the kernel in order; each key's result is kept. */
 static void
 in_order(void)
 {
 	struct nft *n = rec_open();
-	const struct nft_set *set;
 	struct sender sd;
 	const char *r, *a, *b;
 
 	sender_start(&sd, n);
 	T_ASSERT(sd.threaded);
-	T_EQ_INT(sender_wait(&sd, &set), SENDER_NONE);
-	sender_post(&sd, &white, elems(1, 3, 60000), 3);
-	T_EQ_INT(sender_wait(&sd, &set), 0);
-	T_ASSERT(set == &white);
-	sender_post(&sd, &white, elems(10, 2, 60000), 2);
-	T_EQ_INT(sender_wait(&sd, &set), 0);
-	T_EQ_INT(sender_wait(&sd, &set), SENDER_NONE);
+	sender_wait(&sd);		/* nothing posted: returns */
+	sender_post(&sd, 0, &white, elems(1, 3, 60000), 3);
+	sender_post(&sd, 0, &white, elems(10, 2, 60000), 2);
+	sender_wait(&sd);
+	T_EQ_INT(sd.failed[0], 0);
+	T_EQ_INT(sd.refused[0], 0);
 	sender_stop(&sd);
 	r = recorded();
 	a = strstr(r, "192.0.2.3 timeout 60000");
@@ -87,78 +85,84 @@ in_order(void)
 	nft_close(n);
 }
 
-/* An element the kernel refuses is counted; a failed call says why. */
+/*
+ * An element the kernel refuses is counted; a failed post says why, and
+ * its key's later posts are dropped; other keys go on.
+ */
 static void
 refused_and_failed(void)
 {
 	struct nft *n = rec_open();
-	const struct nft_set *set;
 	struct sender sd;
 	struct nft_elem *e;
+	const char *r;
 
 	sender_start(&sd, n);
 	e = elems(1, 3, 60000);
 	e[1].timeout_ms = UINT64_MAX / 1000;	/* ERANGE in the kernel */
-	sender_post(&sd, &white, e, 3);
-	T_EQ_INT(sender_wait(&sd, &set), 1);
-	sender_post(&sd, &nameless, elems(5, 1, 60000), 1);
-	T_EQ_INT(sender_wait(&sd, &set), -1);
-	T_ASSERT(set == &nameless);
-	T_ASSERT(strstr(sd.errstr, "no table or set name") != NULL);
+	sender_post(&sd, 0, &white, e, 3);
+	sender_post(&sd, 1, &nameless, elems(5, 1, 60000), 1);
+	sender_post(&sd, 1, &white, elems(6, 1, 60000), 1);
+	sender_post(&sd, 0, &white, elems(7, 1, 60000), 1);
+	sender_wait(&sd);
+	T_EQ_INT(sd.refused[0], 1);
+	T_EQ_INT(sd.failed[0], 0);
+	T_EQ_INT(sd.failed[1], 1);
+	T_ASSERT(strstr(sd.errstr[1], "no table or set name") != NULL);
 	sender_stop(&sd);
-	T_ASSERT(strstr(recorded(), "192.0.2.3 timeout 60000") != NULL);
+	r = recorded();
+	T_ASSERT(strstr(r, "192.0.2.3 timeout 60000") != NULL);
+	T_ASSERT(strstr(r, "192.0.2.6 ") == NULL);	/* dropped */
+	T_ASSERT(strstr(r, "192.0.2.7 timeout 60000") != NULL);
 	nft_close(n);
 }
 
-/* A post not waited for is still sent, and said; stop waits for it. */
+/* A key out of range is a caller's bug: said, nothing sent. */
 static void
-unwaited_post(void)
+bad_key(void)
 {
 	struct nft *n = rec_open();
-	const struct nft_set *set;
 	struct sender sd;
 
 	sender_start(&sd, n);
-	sender_post(&sd, &white, elems(1, 1, 60000), 1);
-	sender_post(&sd, &white, elems(2, 1, 60000), 1);
-	t_expect_log("a batch was not waited for");
+	sender_post(&sd, SENDER_KEYS, &white, elems(1, 1, 60000), 1);
+	t_expect_log("key 8 out of range");
 	sender_stop(&sd);
-	T_EQ_INT(sender_wait(&sd, &set), SENDER_NONE);
-	T_ASSERT(strstr(recorded(), "192.0.2.2 timeout 60000") != NULL);
+	T_ASSERT(strstr(recorded(), "192.0.2.1 ") == NULL);
 	nft_close(n);
 }
 
-/* Many batches back to back: every element arrives, none twice. */
+/* More posts than the queue holds: every element arrives, in order. */
 static void
 many_batches(void)
 {
 	struct nft *n = rec_open();
-	const struct nft_set *set;
 	struct sender sd;
 	const char *r, *p;
+	char want[64];
 	int i, cnt = 0;
 
 	sender_start(&sd, n);
-	for (i = 0; i < 200; i++) {
-		if (i > 0)
-			T_EQ_INT(sender_wait(&sd, &set), 0);
-		sender_post(&sd, &white, elems(1 + i % 250, 1,
+	for (i = 0; i < 200; i++)
+		sender_post(&sd, 0, &white, elems(1 + i % 250, 1,
 		    60000 + (uint64_t)i), 1);
-	}
 	sender_stop(&sd);
+	T_EQ_INT(sd.failed[0], 0);
 	r = recorded();
 	for (p = r; (p = strstr(p, "\nadd ")) != NULL; p++)
 		cnt++;
 	if (strncmp(r, "add ", 4) == 0)
 		cnt++;
 	T_EQ_INT(cnt, 200);
+	snprintf(want, sizeof(want), "192.0.2.200 timeout %d", 60000 + 199);
+	T_ASSERT(strstr(r, want) != NULL);
 	nft_close(n);
 }
 
 const struct t_case t_cases[] = {
 	T_CASE(in_order),
 	T_CASE(refused_and_failed),
-	T_CASE(unwaited_post),
+	T_CASE(bad_key),
 	T_CASE(many_batches),
 	{ NULL, NULL },
 };
