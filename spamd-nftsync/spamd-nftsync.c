@@ -11,7 +11,9 @@
  * day old; a set it says is full is not empty); else an empty set is
  * filled in batches while the database pass runs in a child process
  * (scanfeed.c: the pass runs as the directory's owner, netlink needs
- * root), and a full one is flushed and filled in one atomic batch. A
+ * root), the batches sent by a worker thread while the next ones are
+ * gathered (sender.c), and a full one is flushed and filled in one
+ * atomic batch. A
  * difference deletes before it adds, so no host that stays whitelisted is
  * ever missing from the kernel's view.
  *
