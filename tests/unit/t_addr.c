@@ -295,13 +295,13 @@ gen_address(char *buf, size_t len)
 {
 	uint8_t b[16];
 	char *p;
-	int i, run;
+	int i, at;
 
 	for (i = 0; i < 16; i++)
 		b[i] = (uint8_t)(rng(3) == 0 ? 0 : rng(256));
 	if (rng(4) == 0) {		/* a run of zero groups */
-		run = (int)rng(8);
-		memset(b + 2 * rng(8), 0, (size_t)run);
+		at = 2 * (int)rng(8);
+		memset(b + at, 0, (size_t)rng((uint32_t)(16 - at) + 1));
 	}
 	switch (rng(5)) {
 	case 0:
