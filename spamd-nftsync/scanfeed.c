@@ -14,6 +14,7 @@
  * batch went in, then the parent waited for the walk. The pipe's end of
  * file is the child's end; the end mark says that the pass succeeded.
  */
+#include <sys/capability.h>
 #include <sys/mman.h>
 #include <sched.h>
 #include <sys/types.h>
@@ -156,6 +157,27 @@ child(int fd, int mfd, const char *dbpath, int64_t now,
 }
 
 /*
+ * Whether this process may give the child its priority back: leaving
+ * SCHED_IDLE needs CAP_SYS_NICE (or an RLIMIT_NICE of 20, which nobody
+ * sets). Without it (spamd-nftsync.service keeps only CAP_NET_ADMIN) the
+ * walk keeps its priority: idle for good, it could hold the database's
+ * read lock for minutes on a busy box.
+ */
+static int
+can_renice(void)
+{
+	cap_flag_value_t v = CAP_CLEAR;
+	cap_t caps;
+
+	if ((caps = cap_get_proc()) == NULL)
+		return 0;
+	if (cap_get_flag(caps, CAP_SYS_NICE, CAP_EFFECTIVE, &v) == -1)
+		v = CAP_CLEAR;
+	cap_free(caps);
+	return v == CAP_SET;
+}
+
+/*
  * Close every descriptor from fd up: close_range(2), or one by one where
  * a seccomp filter (systemd's SystemCallFilter on older releases) says no.
  */
@@ -225,9 +247,10 @@ scanfeed_start(struct scanfeed *sf, const char *dbpath, int64_t now,
 	sf->fd = fds[0];
 	/*
 	 * Set by the parent, so that its promotion (told) cannot come
-	 * first. Root may; else the walk keeps its priority.
+	 * first; only if it can promote the walk again.
 	 */
-	if (yield && sched_setscheduler(sf->pid, SCHED_IDLE, &sp) == 0)
+	if (yield && can_renice() &&
+	    sched_setscheduler(sf->pid, SCHED_IDLE, &sp) == 0)
 		sf->yielding = 1;
 	return 0;
 fail:
@@ -270,14 +293,16 @@ told(struct scanfeed *sf, int wait)
 			 * for longer than that.
 			 */
 			if (pr == 0 && sf->yielding) {
+				sf->yielding = 0;
 				if (sched_setscheduler(sf->pid, SCHED_OTHER,
 				    &sp) == -1)
-					log_warn("the database scan's "
-					    "priority");
-				sf->yielding = 0;
-				log_verbose("the database scan fell behind "
-				    "for %d ms: back to normal priority",
-				    YIELD_WAIT_MS);
+					log_warn("the database scan fell "
+					    "behind, and its priority cannot "
+					    "be given back");
+				else
+					log_verbose("the database scan fell "
+					    "behind for %d ms: back to normal "
+					    "priority", YIELD_WAIT_MS);
 			}
 			continue;
 		}

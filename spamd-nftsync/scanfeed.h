@@ -11,8 +11,9 @@
  *
  *	scanfeed_start(sf, dbpath, now, params, flags, yield)	fork the
  *		child; 0, or -1 logged. With yield (a set is being filled)
- *		the child runs at idle priority (SCHED_IDLE) until the
- *		parent has waited YIELD_WAIT_MS for it once: the walk runs
+ *		and CAP_SYS_NICE the child runs at idle priority
+ *		(SCHED_IDLE) until the parent has waited YIELD_WAIT_MS for
+ *		it once: the walk runs
  *		ahead, and the kernel's insertion and its resize worker
  *		should not share a core with it meanwhile
  *	scanfeed_next(sf, &w, wait)	1: w is the next WHITE address; 0:
