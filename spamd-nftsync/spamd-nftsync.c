@@ -13,9 +13,8 @@
  * (scanfeed.c: the pass runs as the directory's owner, netlink needs
  * root), the batches sent by a worker thread while the next ones are
  * gathered (sender.c), and a full one is flushed and filled in one
- * atomic batch. A
- * difference deletes before it adds, so no host that stays whitelisted is
- * ever missing from the kernel's view.
+ * atomic batch. A difference deletes before it adds, so no host that
+ * stays whitelisted is ever missing from the kernel's view.
  *
  * Before anything goes into the sets, spamd is asked over its unix
  * socket which of the WHITE addresses are on a blacklist
@@ -861,7 +860,7 @@ push_rest(struct run *r)
 			continue;
 		if (r->how[s] == HOW_FILL) {
 			fill_send(r, s, r->sent[s], n);
-			fill_collect(r);	/* its last batch, said below */
+			fill_collect(r);	/* its batches, said below */
 		} else if ((x = push_range(r, s, 0, n, &d)) == -1)
 			r->failed[s] = 1;
 		else if (x > 0)
