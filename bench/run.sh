@@ -1344,13 +1344,14 @@ EOF
   rounds), against the kernel's own insertion of the same elements in
   the same batches, $(get sync_kernel_spamd) s and $(get sync_kernel) s in the same rounds.
   A fill overlaps the database pass (a child, at idle priority while
-  the parent keeps up) with the kernel's insertion (a worker thread of
-  the parent, one batch at a time, while the main thread takes the next
-  addresses, asks spamd about them and converts them). What is over the
-  kernel alone, measured with a clock around each sendmsg on
-  2026-12-05: the worker's time between two sends (0.06-0.09 s: nft's
-  checks, the keys and the messages of the next batch, and waiting for
-  a core while the kernel's rhashtable resize worker has one), the
+  the parent keeps up, where it may: CAP_SYS_NICE) with the kernel's
+  insertion (a worker thread of the parent, from a queue of four
+  batches, while the main thread takes the next addresses, asks spamd
+  about them and converts them). What is over the kernel alone,
+  measured with a clock around each sendmsg on 2026-12-05: the
+  worker's time between two sends (0.04-0.07 s: nft's checks, the keys
+  and the messages of the next batch, and waiting for a core while the
+  kernel's rhashtable resize worker has one), the
   kernel's insertion itself running a little slower beside the pass and
   spamd on the 2 cores, and the start and the end (exec, the plan, the
   record of the push written: 12 ms). With spamd running, it answers
