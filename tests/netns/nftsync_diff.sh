@@ -151,19 +151,27 @@ sync_run 0
 expect_grep 'changed: 0 added, 0 deleted, 0 refreshed' "$T/out"
 pass "a damaged record is refused, and the next run trusts the new one"
 
+# busy_fill [cmd...]: flush spamd_white6, then fill it with every core
+# kept busy (bounded busy loops, one more than the cores), spamd-nftsync
+# run through cmd (e.g. setpriv); its output in $T/out, its status in rc.
+busy_fill() {
+	local hogs= i
+	nft flush set inet spamd spamd_white6 || fail "flush spamd_white6"
+	for i in $(seq $(($(nproc) + 1))); do
+		timeout 60 sh -c 'while :; do :; done' &
+		hogs="$hogs $!"
+	done
+	"$@" "$BIN/spamd-nftsync" -v -f "$DB" --config-socket "$T/none.sock" \
+	    >"$T/out" 2>&1
+	rc=$?
+	kill $hogs 2>/dev/null
+	wait $hogs 2>/dev/null
+	cat "$T/out"
+}
+
 # 7. Every core busy (bounded busy loops, one more than the cores): the
 # idle-priority scan would crawl, so it gets its priority back.
-nft flush set inet spamd spamd_white6 || fail "flush spamd_white6"
-HOGS=
-for i in $(seq $(($(nproc) + 1))); do
-	timeout 60 sh -c 'while :; do :; done' &
-	HOGS="$HOGS $!"
-done
-"$BIN/spamd-nftsync" -v -f "$DB" --config-socket "$T/none.sock" >"$T/out" 2>&1
-rc=$?
-kill $HOGS 2>/dev/null
-wait $HOGS 2>/dev/null
-cat "$T/out"
+busy_fill
 [ "$rc" = 0 ] || fail "spamd-nftsync with every core busy exited $rc"
 expect_grep 'the database scan fell behind for 50 ms: back to normal priority' "$T/out"
 expect_grep "inet spamd spamd_white6: $N6 elements \(filled the empty set\)" "$T/out"
@@ -171,18 +179,7 @@ sets_equal_db "busy cores"
 pass "with every core busy, the scan of a fill gets its priority back"
 # Without CAP_SYS_NICE the priority could not be given back: the scan
 # keeps it from the start (idle, it would say that it fell behind).
-nft flush set inet spamd spamd_white6 || fail "flush spamd_white6"
-HOGS=
-for i in $(seq $(($(nproc) + 1))); do
-	timeout 60 sh -c 'while :; do :; done' &
-	HOGS="$HOGS $!"
-done
-setpriv --bounding-set -sys_nice "$BIN/spamd-nftsync" -v -f "$DB" \
-    --config-socket "$T/none.sock" >"$T/out" 2>&1
-rc=$?
-kill $HOGS 2>/dev/null
-wait $HOGS 2>/dev/null
-cat "$T/out"
+busy_fill setpriv --bounding-set -sys_nice
 [ "$rc" = 0 ] || fail "spamd-nftsync without CAP_SYS_NICE exited $rc"
 grep -q 'fell behind\|priority' "$T/out" && fail "the scan was made idle without CAP_SYS_NICE"
 sets_equal_db "no CAP_SYS_NICE"
