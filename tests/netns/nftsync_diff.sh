@@ -229,7 +229,12 @@ cat "$T/out"
 [ "$rc" = 1 ] || fail "a refused fill exited $rc, not 1"
 [ "$(grep -c 'spamd_white6: .*the set is full' "$T/out")" = 1 ] ||
 	fail "the full set is not said exactly once"
-expect_grep 'inet spamd spamd_white: 40 elements \(filled the empty set\)' "$T/out"
+# spamd (case 8) may have deleted the listed WHITE entries before it was
+# stopped, or not (its nft helper looks for the reloaded table every 5 s):
+# the set holds what the database holds.
+n4=$(in_db 0 | wc -l)
+case $n4 in 25|40) ;; *) fail "the database holds $n4 IPv4 WHITE entries, not 25 or 40";; esac
+expect_grep "inet spamd spamd_white: $n4 elements \\(filled the empty set\\)" "$T/out"
 n6=$(in_set spamd_white6 | wc -l)
 [ "$n6" -gt 0 ] && [ "$n6" -le 50000 ] || fail "spamd_white6 holds $n6 elements"
 [ -f "$REC" ] && fail "a record was kept after a failed fill"
