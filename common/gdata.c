@@ -5,16 +5,16 @@
  * through *errstr; callers log it with the key.
  */
 #include <string.h>
-#include <zlib.h>
 
 #include "common/addr.h"
+#include "common/crc.h"
 #include "common/gdata.h"
 #include "common/util.h"
 
 static uint32_t
 rec_crc(const uint8_t *p)
 {
-	return (uint32_t)crc32(0L, p, GD_REC_SIZE - 4);
+	return crc_ieee(p, GD_REC_SIZE - 4);
 }
 
 void
