@@ -396,6 +396,14 @@ pushed_diff(const struct pushed_set *old, const struct pushed_set *new,
 		errno = E2BIG;
 		return -1;
 	}
+	if (old->n == 0) {	/* an empty set's fill: all of new, no index */
+		for (i = 0; rc == 0 && i < new->n; i++)
+			rc = emit(&d->add, &d->nadd, &capa, &new->e[i], af,
+			    now);
+		if (rc == -1)
+			pushed_diff_free(d);
+		return rc;
+	}
 	if (index_build(&ix, old) == -1 ||
 	    (seen = calloc(old->n ? old->n : 1, 1)) == NULL) {
 		free(ix.slot);
