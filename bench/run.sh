@@ -563,8 +563,11 @@ kernel_insert() { # NS KEY CHUNK: the kernel alone, batches built first
 # sets; the medians go in R[sync_KEY] and its peer's key. Interleaved, so
 # that both see the same state of the box; each round starts from a
 # ruleset loaded again (fresh sets: the kernel grows its hash tables
-# from the same size each time).
-FILL_ROUNDS=${FILL_ROUNDS:-3}
+# from the same size each time). Five rounds: one round's ratio moved
+# between 1.09x and 1.33x on the same code (a busy neighbour core slows
+# the kernel's insertion by a quarter), and a median of three still
+# followed a single slow round.
+FILL_ROUNDS=${FILL_ROUNDS:-5}
 fill_rounds() {
 	local ns=$1 key=$2 peer=sync_kernel i keys=() peers=()
 	shift 2
@@ -1503,7 +1506,7 @@ EOF
    "Full replace": \`spamd-nftsync -F\` on full sets (flush and add in one
    batch), what every run did before the record of the last push. The
    seed is synced to disk first. The empty-set fills run in rounds
-   (FILL_ROUNDS, 3 by default), each the kernel alone then
+   (FILL_ROUNDS, 5 by default), each the kernel alone then
    spamd-nftsync, both into sets just loaded again, in the same
    conditions ((a) beside spamd, (b) not); the rows give the medians,
    the raw lines every round. In (a), after each load the clock waits
