@@ -12,6 +12,9 @@
 #  3. The database cannot be synced for a while: every session is still
 #     answered, no tuple is lost, each is stored once (bcount 1, not
 #     whitelisted by its own retried write) when the disk works again.
+#  4. The lock file cannot be synced (its crash mark could not reach the
+#     disk): spamd says so and commits with an fsync of the database
+#     each time, at once instead of after the sync gap.
 # timeout: 120
 . tests/lib.sh
 . tests/faults/_faults.sh
@@ -124,5 +127,35 @@ for p in $(spamd_procs); do
 done
 "$BIN/spamdb" -f "$DB" >/dev/null || fail "3: the database does not list"
 pass "3: sessions answered while the disk failed, every tuple stored once afterwards"
+spamd_stop
+
+# 4. The lock file cannot be synced, from the start (a writer's first
+# commit syncs everything: the next ones need the lock file's mark).
+: >"$T/ctl"
+l4=$(wc -l <"$T/spamd.log")
+echo "/spamd.db.lock" >"$T/ctl"
+start
+tuple_session seven
+wait_stored 5 seven
+for tag in eight nine; do
+	n0=$(wc -l <"$T/sync.log")
+	t0=$(now_ms)
+	tuple_session "$tag"
+	wait_stored 5 "$tag"
+	tw=$(now_ms)
+	log_times "$n0" "^fdatasync $DB\.lock -1 " | grep -q . ||
+		fail "4: $tag: the lock file's sync was not tried: $(tail -n +$((n0 + 1)) "$T/sync.log")"
+	td=$(log_times "$n0" "^fsync $DB 0 " | head -n 1)
+	[ -n "$td" ] && [ "$td" -le "$tw" ] ||
+		fail "4: $tag: the database was not fsynced by the time the tuple was stored ($t0, ${td:-none}, $tw): $(tail -n +$((n0 + 1)) "$T/sync.log")"
+done
+tail -n +$((l4 + 1)) "$T/spamd.log" |
+    grep -q 'spamd\.db\.lock: Input/output error; committing with an fsync each time' ||
+	fail "4: spamd did not say that the lock file cannot be synced: $(tail -n 5 "$T/spamd.log")"
+for p in $(spamd_procs); do
+	proc_alive "$p" || fail "4: process $p died"
+done
+: >"$T/ctl"
+pass "4: the lock file's sync failed, said, and every commit fsynced the database at once"
 spamd_stop
 echo "sync: ok"
