@@ -1366,9 +1366,20 @@ EOF
   question was built even without spamd, glibc unmapped and faulted in
   each batch's lists again, the rename of the record waited for the
   old one's discard, libmnl wrote each element in five calls, and the
-  parent built each batch while the kernel waited. What is left: the
-  messages built in the main thread too (nft's build split from its
-  send), so that the worker only sends.
+  parent built each batch while the kernel waited. Most of what is
+  left is the second core: any work there slows the kernel's insertion
+  by about a quarter on these machines (measured 2026-12-05: \`nftins\`
+  of these 1M elements 0.71-0.79 s alone, 0.97-1.01 s beside a shell
+  busy loop, 0.91-0.95 s beside a \`spamdb\` listing of the same
+  database), and a fill must read the database meanwhile: 0.4 s of CPU
+  per 1M records, of which GDBM's own iteration (first/next key and
+  fetch) is 0.23 s. Since 2026-12-05 a record's checksum takes 13 ns
+  instead of zlib's 54 ns (common/crc.c), and a fill no longer indexes
+  the empty old set. Tried and not kept: writing the record of the push
+  while the last batches go in (20 interleaved runs each: mean 0.928 s
+  before, 0.924 s after, within the noise). Not tried: the messages
+  built in the main thread too (nft's build split from its send), so
+  that the worker only sends (0.02-0.03 s of the worker's time).
 EOF
 		prof_block "$T/prof.sync" "One spamd-nftsync run with spamd running (1M elements, set already full):"
 		echo
