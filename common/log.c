@@ -27,10 +27,10 @@
  * log_flush writes whole before the process waits for events again, when
  * it fills, at exit and before a fork; under load that is one write for
  * many connections' lines, and no line waits longer than one turn of the
- * loop; the SMTP process also flushes before it closes a connection and
- * before it answers on its configuration socket, so a client that has
- * seen the end finds the lines about it. Syslog lines are one datagram
- * each either way.
+ * loop; the SMTP process closes a connection only after the turn's
+ * lines are out (ev_io_close_late) and flushes before it answers on its
+ * configuration socket, so a client that has seen the end finds the
+ * lines about it. Syslog lines are one datagram each either way.
  */
 #include <sys/socket.h>
 #include <sys/un.h>

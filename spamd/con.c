@@ -787,11 +787,6 @@ con_close(struct con *c)
 	    c->nlists ? tags_str(c, tags, sizeof(tags)) : "",
 	    c->tls != NULL ? " tls: " : "", c->tls == NULL ? "" :
 	    (c->tflags & TF_HS) ? "handshake not done" : tls_version(c->tls));
-	/*
-	 * Held lines out before the client sees the end (common/log.c):
-	 * one write per session, with the turn's "connected" lines.
-	 */
-	log_flush();
 	ev_timer_del(&c->tm);
 	if (c->tls != NULL) {
 		if (c->tflags & TF_HS)
@@ -802,8 +797,12 @@ con_close(struct con *c)
 	if (c->tflags & TF_SLOT)
 		METRIC_SET(smtp.open_tls, --ntls);
 	c->tflags = 0;
-	if (ev_io_close(&c->io) == -1)
-		log_warn("close");
+	/*
+	 * The descriptor is closed when the turn's log lines are out, so
+	 * a client that has seen the end finds the lines about it; one
+	 * write(2) of the log serves all the sessions that ended this turn.
+	 */
+	ev_io_close_late(&c->io);
 	if (c->lists != NULL) {
 		for (i = 0; i < c->nlists; i++)
 			sdl_unref(c->lists[i]);

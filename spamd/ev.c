@@ -33,6 +33,8 @@ static sigset_t		 sig_mask;
 static ev_signal_cb	 sig_cb[NSIG];
 static void		**graveyard;
 static size_t		 grave_n, grave_cap;
+static int		*closing;	/* ev_io_close_late: fds to close */
+static size_t		 closing_n, closing_cap;
 
 uint64_t
 ev_now(void)
@@ -107,6 +109,53 @@ ev_io_close(struct ev_io *io)
 	io->fd = -1;
 	io->added = 0;
 	return fd == -1 ? 0 : close(fd);
+}
+
+static void
+close_fd(int fd)
+{
+	if (close(fd) == -1)
+		log_warn("close fd %d", fd);
+}
+
+void
+ev_io_close_late(struct ev_io *io)
+{
+	int fd = io->fd;
+
+	if (fd == -1)
+		return;
+	/*
+	 * Until the turn ends the descriptor stays in epoll, but nothing
+	 * waits on epoll before close_pending, and this batch's later
+	 * events for it are skipped (io->fd is -1).
+	 */
+	io->fd = -1;
+	io->added = 0;
+	if (running && closing_n == closing_cap) {
+		size_t ncap = closing_cap ? closing_cap * 2 : 64;
+		int *nc = reallocarray(closing, ncap, sizeof(*nc));
+
+		if (nc != NULL) {
+			closing = nc;
+			closing_cap = ncap;
+		}
+	}
+	if (!running || closing_n == closing_cap) {
+		/* Outside the loop, or out of memory: the lines, then fd. */
+		log_flush();
+		close_fd(fd);
+		return;
+	}
+	closing[closing_n++] = fd;
+}
+
+/* The turn's log lines are out (log_flush): now the peers may see EOF. */
+static void
+close_pending(void)
+{
+	while (closing_n > 0)
+		close_fd(closing[--closing_n]);
 }
 
 /* Heap helpers: slot is 1-based so that 0 can mean "not armed". */
@@ -391,6 +440,7 @@ ev_run(void)
 		for (i = 0; i < nprewait; i++)
 			prewait[i]();
 		log_flush();
+		close_pending();
 		n = epoll_wait(epfd, evs, EV_MAXEVENTS, timeout);
 		if (n == -1) {
 			if (errno == EINTR)
@@ -416,6 +466,7 @@ ev_run(void)
 		bury();
 	}
 	log_defer(0);	/* what comes after the loop is written at once */
+	close_pending();
 }
 
 static void

@@ -13,6 +13,13 @@
  *					system call: for a descriptor never
  *					duplicated (close takes it out of
  *					epoll); close(2)'s result
+ *	ev_io_close_late(io)		the same, but the descriptor is closed
+ *					when the turn ends, after the turn's
+ *					log lines are written, before the loop
+ *					waits again (at once outside the loop):
+ *					a peer that sees the end finds the lines
+ *					about it, and one write serves a whole
+ *					turn's sessions
  *	ev_timer_set(t, when_ms, cb)	(re)arm a timer at monotonic ms
  *	ev_timer_in(t, ms, cb)		(re)arm it ms from now, or disarm it
  *					if ms < 0: what a module's
@@ -99,6 +106,7 @@ int		ev_io_add(struct ev_io *, int, uint32_t, ev_io_cb);
 int		ev_io_mod(struct ev_io *, uint32_t);
 void		ev_io_del(struct ev_io *);
 int		ev_io_close(struct ev_io *);
+void		ev_io_close_late(struct ev_io *);
 void		ev_timer_set(struct ev_timer *, uint64_t, ev_timer_cb);
 void		ev_timer_in(struct ev_timer *, int64_t, ev_timer_cb);
 void		ev_fifo_init(struct ev_fifo *, uint64_t);
