@@ -229,28 +229,20 @@ fc_pin_servers() { # NS CPUS: every process of the namespace, threads too
 	done
 }
 
-# fc_best LABEL CONC: the round with the highest rate gives R[fc_L_C*]'s
-# rate; the round with the median server CPU per session gives the CPU
-# figures (srv, and its smtp and grey parts)
+# fc_best LABEL CONC: the round with the highest rate becomes R[fc_L_C*]
+# (its CPU per session too: the window that other load disturbed least;
+# every round's CPU figure goes to the raw line)
 fc_best() {
-	local r best=0 br="" v f mr
+	local r best=0 br="" v f
 	for ((r = 1; r <= FC_ROUNDS; r++)); do
 		v=${R[fc_$1_$2_r$r]:-}
 		[ -n "$v" ] && [ "$v" -gt "$best" ] && { best=$v; br=$r; }
 	done
 	[ -n "$br" ] || return 0
-	for f in "" _total _wall _cli_us; do
+	for f in "" _total _wall _srv_us _cli_us _smtp_us _grey_us; do
 		[ -n "${R[fc_$1_$2_r$br$f]:-}" ] && R[fc_$1_$2$f]=${R[fc_$1_$2_r$br$f]}
 	done
 	R[fc_$1_$2_all]=$(for ((r = 1; r <= FC_ROUNDS; r++)); do printf '%s ' "${R[fc_$1_$2_r$r]:-n/a}"; done)
-	mr=$(for ((r = 1; r <= FC_ROUNDS; r++)); do
-		v=${R[fc_$1_$2_r${r}_srv_us]:-}
-		[ -n "$v" ] && echo "$v $r"
-	done | sort -g | awk '{ l[NR] = $2 } END { if (NR) print l[int((NR + 1) / 2)] }')
-	[ -n "$mr" ] || return 0
-	for f in _srv_us _smtp_us _grey_us; do
-		[ -n "${R[fc_$1_$2_r$mr$f]:-}" ] && R[fc_$1_$2$f]=${R[fc_$1_$2_r$mr$f]}
-	done
 	R[fc_$1_$2_cpu_all]=$(for ((r = 1; r <= FC_ROUNDS; r++)); do printf '%s ' "${R[fc_$1_$2_r${r}_srv_us]:-n/a}"; done)
 }
 
@@ -1457,12 +1449,14 @@ and other jobs may run on the box too: see the load averages above.
    (null, spamd, Postfix), each window 1 s of warm-up then 4 s counted;
    the table shows each server's best round (all rounds are in the raw
    figures), because other load on a shared machine only ever slows a
-   window down. CPU per session is the median of a server's rounds
-   (with the SMTP process's and greylister's parts from that round),
-   for the null server, spamd and Postfix alike: a single window's
-   figure moves with other jobs on the box (53.7 to 65.8 us per session
-   for the same spamd binary over 8 interleaved windows on 2026-12-05),
-   and the round with the best rate need not be a typical one for CPU. The load client runs on CPU 0 and every server process
+   window down. CPU per session comes from the same best round: a
+   window that other load disturbed shows a lower rate and more CPU per
+   session at once (the interrupts and stolen time land on the running
+   server), for spamd and the null server alike; every round's CPU
+   figure is in the raw line (cpu_us_...). The median of the rounds was
+   tried and dropped: in three runs on 2026-12-05 it took in the
+   disturbed windows (spamd 52.3 to 69.7 us per session, null 43.7 to
+   53.3) and moved the ratio by up to 0.17. The load client runs on CPU 0 and every server process
    on CPU 1 (taskset; FC_PIN=0 turns it off), as a load generator on a
    machine of its own would: each server gets the same one core. Without
    pinning, a server gets whatever the client leaves of the 2 cores:
