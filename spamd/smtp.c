@@ -350,8 +350,9 @@ cmd_quit(struct smtp_sess *s, const char *arg, size_t len,
 	r->reply = SMTP_R_QUIT;
 }
 
+/* Every verb here has four letters (STARTTLS is looked for on its own). */
 static const struct {
-	const char	*verb;
+	char		 verb[5];
 	smtp_handler	 fn;
 } commands[] = {
 	{ "HELO", cmd_helo },
@@ -427,6 +428,7 @@ smtp_input(struct smtp_sess *s, const char *line, size_t len, int overlong,
 {
 	size_t i, vlen, alen;
 	int offered = s->tls_offered;
+	char up[4];
 
 	memset(r, 0, offsetof(struct smtp_result, rcptbuf));
 	r->rcptbuf[0] = '\0';
@@ -459,10 +461,17 @@ smtp_input(struct smtp_sess *s, const char *line, size_t len, int overlong,
 		r->to = (enum smtp_state)s->state;
 		return;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		const char *v = commands[i].verb;
-
-		if (vlen == strlen(v) && strncasecmp(line, v, vlen) == 0) {
+	/*
+	 * The verb in capitals once, then a four-byte compare per entry
+	 * (a strncasecmp per entry was a twentieth of the instructions
+	 * of a greylisted session).
+	 */
+	for (i = 0; vlen == 4 && i < 4; i++)
+		up[i] = line[i] >= 'a' && line[i] <= 'z' ?
+		    (char)(line[i] - 'a' + 'A') : line[i];
+	for (i = 0; vlen == 4 && i < sizeof(commands) / sizeof(commands[0]);
+	    i++) {
+		if (memcmp(up, commands[i].verb, 4) == 0) {
 			const char *arg = line + vlen;
 
 			/* Trailing blanks are not an argument ("DATA "). */

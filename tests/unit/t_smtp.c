@@ -126,6 +126,35 @@ helo_rules(void)
 	run(0, s);
 }
 
+/*
+ * Verbs in any case, and nothing that merely starts or ends like one:
+ * each verb is compared as four capital letters.
+ */
+static void
+verb_case(void)
+{
+	static const struct step s[] = {
+		{ "hElO a.example", SMTP_R_HELO, SMTP_HELO, 0 },
+		{ "MAILX FROM:<a@b>", SMTP_R_BAD, SMTP_HELO, 0 },
+		{ "MAI FROM:<a@b>", SMTP_R_BAD, SMTP_HELO, 0 },
+		{ "M\xc1IL FROM:<a@b>", SMTP_R_BAD, SMTP_HELO, 0 },
+		{ "M@IL FROM:<a@b>", SMTP_R_BAD, SMTP_HELO, 0 },
+		{ "mail FROM:<a@b>", SMTP_R_MAIL, SMTP_MAIL, 0 },
+		{ "Rcpt TO:<c@d>", SMTP_R_RCPT, SMTP_RCPT, 1 },
+		{ "nOoP", SMTP_R_NOOP, SMTP_RCPT, 0 },
+		{ "rset", SMTP_R_RSET, SMTP_HELO, 0 },
+		{ "qUiT", SMTP_R_QUIT, SMTP_DONE, 0 },
+		{ NULL, 0, 0, 0 },
+	};
+	static const struct step d[] = {
+		{ "data", SMTP_R_FINAL, SMTP_DONE, 0 },
+		{ NULL, 0, 0, 0 },
+	};
+
+	run(0, s);
+	run(0, d);
+}
+
 static void
 order_rules(void)
 {
@@ -579,6 +608,7 @@ const struct t_case t_cases[] = {
 	T_CASE(built_replies),
 	T_CASE(greylisted_dialogue),
 	T_CASE(helo_rules),
+	T_CASE(verb_case),
 	T_CASE(order_rules),
 	T_CASE(early_data),
 	T_CASE(ehlo_only),
