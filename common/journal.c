@@ -11,6 +11,12 @@
  * left it, so a change made behind our back (gdbmtool, a restored copy)
  * is noticed and a new checkpoint taken before it could be rolled back.
  *
+ * A writer keeps the journal's descriptor from one transaction to the
+ * next while the name still leads to that file (an lstat at the start of
+ * each transaction and before each frame, under the lock), so a
+ * transaction costs two lstats, a pread and two pwrites (frame, header),
+ * not three opens with their fstat, fcntl and close.
+ *
  * Nothing here trusts a name in the directory (DESIGN.md §4.3): files
  * are opened with util_open_file (no symlink, one hard link), the
  * temporaries <db>.ckpt.tmp, <db>.journal.tmp and <db>.rebuild are
@@ -18,7 +24,6 @@
  * before they are renamed into place.
  */
 #include <sys/stat.h>
-#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,8 +63,13 @@ struct journal {
 	char		*dbpath;
 	char		*jpath;		/* <db>.journal */
 	char		*cpath;		/* <db>.ckpt */
-	uint8_t		*buf;		/* changes of the open transaction */
-	size_t		 len, cap;
+	uint8_t		*buf;		/* frame header, then the changes */
+	size_t		 len, cap;	/* bytes of changes; of buf */
+	int		 fd;		/* the journal, or -1 */
+	dev_t		 dev;		/* fd's file */
+	ino_t		 ino;
+	off_t		 end;		/* its size, while "current" */
+	int		 current;	/* fd checked in this transaction */
 	int		 ok;		/* checkpoint + journal are current */
 	int		 broken;	/* a change could not be buffered */
 };
@@ -103,6 +113,7 @@ journal_new(const char *dbpath)
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return NULL;
+	j->fd = -1;
 	if ((j->dbpath = strdup(dbpath)) == NULL ||
 	    (j->jpath = path_with(dbpath, ".journal")) == NULL ||
 	    (j->cpath = path_with(dbpath, ".ckpt")) == NULL) {
@@ -117,11 +128,62 @@ journal_free(struct journal *j)
 {
 	if (j == NULL)
 		return;
+	if (j->fd != -1)
+		close(j->fd);
 	free(j->dbpath);
 	free(j->jpath);
 	free(j->cpath);
 	free(j->buf);
 	free(j);
+}
+
+/* Forget the kept descriptor (the file is going, or is not ours). */
+static void
+jfd_drop(struct journal *j)
+{
+	if (j->fd != -1)
+		close(j->fd);
+	j->fd = -1;
+	j->current = 0;
+}
+
+/*
+ * Make j->fd the journal the name leads to now, its size in j->end; the
+ * caller holds the lock, so nobody else appends or replaces it until the
+ * commit. The kept descriptor serves while the name is still that file
+ * (a checkpoint by another writer renames a new one into place); else
+ * it is opened anew, as every file here, by util_open_file. 0, or -1
+ * with errno and why.
+ */
+static int
+jfd_current(struct journal *j, char *why, size_t whylen)
+{
+	struct stat st;
+	int fd;
+
+	if (j->fd != -1) {
+		if (lstat(j->jpath, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_nlink == 1 && st.st_dev == j->dev &&
+		    st.st_ino == j->ino) {
+			j->end = st.st_size;
+			j->current = 1;
+			return 0;
+		}
+		jfd_drop(j);
+	}
+	if ((fd = util_open_file(j->jpath, O_RDWR, 0, why, whylen)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1) {
+		util_errf(why, whylen, "fstat: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	j->fd = fd;
+	j->dev = st.st_dev;
+	j->ino = st.st_ino;
+	j->end = st.st_size;
+	j->current = 1;
+	return 0;
 }
 
 /* The stamp of the database file as it is now; its size in *size if
@@ -214,6 +276,7 @@ turn_off(struct journal *j, const char *fmt, ...)
 	j->ok = 0;
 	j->len = 0;
 	j->broken = 0;
+	jfd_drop(j);
 	db_fsync(j);
 	if (unlink(j->cpath) == -1 && errno != ENOENT)
 		log_warn("%s: cannot remove a stale checkpoint; remove it "
@@ -351,6 +414,7 @@ checkpoint(struct journal *j, const char *why, int fresh)
 	int fd;
 
 	j->ok = 0;
+	jfd_drop(j);	/* a new journal takes the name */
 	if (fresh)
 		db_fsync(j);
 	if (fresh && ((unlink(j->cpath) == -1 && errno != ENOENT) ||
@@ -425,15 +489,13 @@ stale(struct journal *j)
 	uint8_t h[JRN_HDR], now[JRN_STAMP_LEN];
 	struct stat st;
 	ssize_t n;
-	int fd;
 
 	if (lstat(j->cpath, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_nlink != 1)
 		return "no checkpoint";
-	if ((fd = util_open_file(j->jpath, O_RDONLY, 0, NULL, 0)) == -1)
+	if (jfd_current(j, NULL, 0) == -1)
 		return "no journal";
-	n = pread(fd, h, sizeof(h), 0);
-	close(fd);
+	n = pread(j->fd, h, sizeof(h), 0);
 	if (n != (ssize_t)sizeof(h) || memcmp(h, JRN_MAGIC, JRN_MAGIC_LEN) != 0)
 		return "journal header damaged";
 	if (stamp_now(j->dbpath, now, NULL) == -1)
@@ -473,11 +535,11 @@ add(struct journal *j, int op, const void *k, size_t kl, const void *v,
 		j->broken = 1;
 		return;
 	}
-	if (j->len + need > j->cap) {
+	if (JRN_FRAME_HDR + j->len + need > j->cap) {
 		size_t ncap = j->cap ? j->cap : 4096;
 		uint8_t *nb;
 
-		while (ncap < j->len + need)
+		while (ncap < JRN_FRAME_HDR + j->len + need)
 			ncap *= 2;
 		if ((nb = realloc(j->buf, ncap)) == NULL) {
 			j->broken = 1;
@@ -486,7 +548,7 @@ add(struct journal *j, int op, const void *k, size_t kl, const void *v,
 		j->buf = nb;
 		j->cap = ncap;
 	}
-	p = j->buf + j->len;
+	p = j->buf + JRN_FRAME_HDR + j->len;
 	p[0] = (uint8_t)op;
 	util_put32(p + 1, (uint32_t)kl);
 	util_put32(p + 5, (uint32_t)vl);
@@ -512,12 +574,9 @@ journal_del(struct journal *j, const void *k, size_t kl)
 void
 journal_append(struct journal *j)
 {
-	uint8_t fh[JRN_FRAME_HDR];
-	struct iovec iov[2];
 	char why[256];
 	size_t total;
 	ssize_t w;
-	int fd;
 
 	if (j == NULL || !j->ok)
 		return;
@@ -528,32 +587,30 @@ journal_append(struct journal *j)
 	}
 	if (j->len == 0)
 		return;
-	util_put32(fh, (uint32_t)j->len);
-	util_put32(fh + 4, crc(j->buf, j->len));
-	iov[0].iov_base = fh;
-	iov[0].iov_len = sizeof(fh);
-	iov[1].iov_base = j->buf;
-	iov[1].iov_len = j->len;
-	total = sizeof(fh) + j->len;
-	if ((fd = util_open_file(j->jpath, O_WRONLY | O_APPEND, 0, why,
-	    sizeof(why))) == -1) {
+	/*
+	 * The name is checked again (one lstat): what was planted there
+	 * since the transaction began is refused as before (a frame in a
+	 * file that the name no longer leads to would be lost to a
+	 * rebuild), and greydb_close may append without journal_ready.
+	 */
+	if (jfd_current(j, why, sizeof(why)) == -1) {
 		turn_off(j, "open %s: %s", j->jpath, why);
 		return;
 	}
-	while ((w = writev(fd, iov, 2)) == -1 && errno == EINTR)
+	util_put32(j->buf, (uint32_t)j->len);
+	util_put32(j->buf + 4, crc(j->buf + JRN_FRAME_HDR, j->len));
+	total = JRN_FRAME_HDR + j->len;
+	while ((w = pwrite(j->fd, j->buf, total, j->end)) == -1 &&
+	    errno == EINTR)
 		;
 	if (w != (ssize_t)total) {
 		/* A short frame fails its CRC: the rebuild stops before it,
 		 * but protection is off anyway, and the files go. */
 		turn_off(j, "write %s: %s", j->jpath,
 		    w == -1 ? strerror(errno) : "short write");
-		close(fd);
 		return;
 	}
-	if (close(fd) == -1) {
-		turn_off(j, "close %s: %s", j->jpath, strerror(errno));
-		return;
-	}
+	j->end += (off_t)total;
 	j->len = 0;
 }
 
@@ -562,7 +619,14 @@ journal_sync(struct journal *j, int locked)
 {
 	if (j == NULL || !j->ok)
 		return 0;
-	if (sync_file(j->jpath, O_WRONLY, 1) == -1) {
+	/*
+	 * The kept descriptor is the file this writer appended to, even if
+	 * another writer has since renamed a new journal into place (its
+	 * checkpoint holds what ours did). Without one (just after a
+	 * checkpoint) the journal is synced by name.
+	 */
+	if (j->fd != -1 ? fdatasync(j->fd) == -1 :
+	    sync_file(j->jpath, O_WRONLY, 1) == -1) {
 		/* Unlocked, another writer may be making a new checkpoint:
 		 * its files are not ours to remove. */
 		if (locked)
@@ -581,23 +645,23 @@ journal_active(const struct journal *j)
 void
 journal_trim(struct journal *j)
 {
-	struct stat js;
-	off_t dbsize;
-	int fd;
+	char why[256];
+	off_t dbsize, jsize;
 
 	if (j == NULL || !j->ok)
 		return;
-	if ((fd = util_open_file(j->jpath, O_WRONLY, 0, NULL, 0)) == -1 ||
-	    header_write(j->dbpath, fd, &dbsize) == -1 ||
-	    fstat(fd, &js) == -1) {
-		turn_off(j, "update %s: %s", j->jpath, strerror(errno));
-		if (fd != -1)
-			close(fd);
+	if (!j->current && jfd_current(j, why, sizeof(why)) == -1) {
+		turn_off(j, "update %s: %s", j->jpath, why);
 		return;
 	}
-	close(fd);
-	if (js.st_size > JRN_TRIM_MIN && (js.st_size > dbsize ||
-	    js.st_size > JRN_TRIM_MAX))
+	jsize = j->end;
+	/* The last use in this transaction: the next one checks again. */
+	j->current = 0;
+	if (header_write(j->dbpath, j->fd, &dbsize) == -1) {
+		turn_off(j, "update %s: %s", j->jpath, strerror(errno));
+		return;
+	}
+	if (jsize > JRN_TRIM_MIN && (jsize > dbsize || jsize > JRN_TRIM_MAX))
 		checkpoint(j, "journal outgrew the database", 0);
 }
 

@@ -584,6 +584,56 @@ durable_commit(void)
 }
 
 /*
+ * Another writer's checkpoint renames a new journal into place between
+ * two transactions of a writer that keeps its journal open: the next
+ * frame must go to the file the name leads to, or a rebuild after a
+ * reboot would not find it (the kept descriptor would hold an unlinked
+ * file).
+ */
+static void
+journal_replaced_between(void)
+{
+	struct greydb *db;
+	struct gd_rec r, w = white(4);
+	char before[4096], jpath[4096], jnew[4096];
+	pid_t pid;
+	int st;
+
+	tdb_paths();
+	fill(50);
+	snprintf(before, sizeof(before), "%s", t_path("before"));
+	snprintf(jpath, sizeof(jpath), "%s.journal", tdb_path);
+	snprintf(jnew, sizeof(jnew), "%s.journal.new", tdb_path);
+	copy_file(tdb_path, before);
+	if ((pid = fork()) == 0) {
+		db = greydb_open(tdb_path, GREYDB_WRITE, 1000);
+		if (db == NULL || greydb_commit(db, GREYDB_FSYNC) != 0)
+			_exit(1);
+		/* the same content under a new inode, as a checkpoint
+		 * leaves it (the database's stamp has not changed) */
+		copy_file(jpath, jnew);
+		if (rename(jnew, jpath) != 0 ||
+		    greydb_resume(db, 1000) != 0 ||
+		    greydb_put(db, "198.51.100.4", 12, &w) != 0 ||
+		    greydb_commit(db, GREYDB_DURABLE) != 0)
+			_exit(1);
+		_exit(greydb_unsynced(db) ? 0 : 2);	/* no close */
+	}
+	T_EQ_INT(waitpid(pid, &st, 0), pid);
+	T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	T_EQ_INT(rename(before, tdb_path), 0);	/* the lost writes */
+	lag_set(lag_get() ^ 1);			/* another boot */
+	t_clear_log();
+	db = tdb_open(GREYDB_READ);
+	t_expect_log("the system restarted before the last writes reached "
+	    "the disk");
+	T_EQ_INT(greydb_get(db, "198.51.100.4", 12, &r), GREYDB_OK);
+	rec_eq(&r, &w);
+	tdb_close(db);
+	check_intact(50);
+}
+
+/*
  * A durable commit whose journal then outgrows the database: the new
  * checkpoint fails (a directory planted at its temporary name), which
  * turns the journal off and removes the frames that stood for the
@@ -1006,6 +1056,7 @@ const struct t_case t_cases[] = {
 	T_CASE(kept_handle),
 	T_CASE(lag_from_another_boot),
 	T_CASE(durable_commit),
+	T_CASE(journal_replaced_between),
 	T_CASE(durable_commit_checkpoint_fails),
 	T_CASE(spamtrap_generation),
 	T_CASE(put_get_del),
